@@ -1,3 +1,4 @@
+export * from './bands.js'
 export * from './codec.js'
 export * from './common.js'
 export * from './envelope.js'
