@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: a whole province on one machine. Runs the control plane (with its embedded MQTT broker) and five
+ * simulated loudspeaker clusters in two communes, each a real agent process with its own SQLite file and MQTT
+ * connection; seeds a sample province and a locally generated bulletin that plays every minute; prints plays as
+ * the control plane receives them.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { makeBulletinAudio } from './demo-audio.js'
+import { pickPort, spawnLogged, waitForHttp } from './demo-processes.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const DEMO_DIR = resolve(process.env.LOA_DEMO_DIR ?? join(ROOT, '.loa-demo'))
+
+interface DemoCluster {
+  id: string
+  unitId: string
+  name: string
+  lat: number
+  lon: number
+}
+
+const CLUSTERS: DemoCluster[] = [
+  { id: 'an-binh-01', unitId: 'xa-an-binh', name: 'Cụm loa chợ An Bình', lat: 16.0544, lon: 108.2022 },
+  { id: 'an-binh-02', unitId: 'xa-an-binh', name: 'Cụm loa trường học', lat: 16.0571, lon: 108.2049 },
+  { id: 'an-binh-thon-dong', unitId: 'thon-dong', name: 'Cụm loa thôn Đông', lat: 16.0611, lon: 108.2101 },
+  { id: 'hoa-phu-01', unitId: 'xa-hoa-phu', name: 'Cụm loa UBND xã Hòa Phú', lat: 15.9821, lon: 108.1433 },
+  { id: 'hoa-phu-02', unitId: 'xa-hoa-phu', name: 'Cụm loa bến đò', lat: 15.9793, lon: 108.1502 },
+]
+
+const children: ChildProcess[] = []
+
+async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`)
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+async function seed(base: string): Promise<void> {
+  await api(base, 'POST', '/api/units', { id: 'tinh-demo', name: 'Tỉnh Demo', kind: 'province', parentId: null })
+  await api(base, 'POST', '/api/units', { id: 'xa-an-binh', name: 'Xã An Bình', kind: 'commune', parentId: 'tinh-demo' })
+  await api(base, 'POST', '/api/units', { id: 'thon-dong', name: 'Thôn Đông', kind: 'village', parentId: 'xa-an-binh' })
+  await api(base, 'POST', '/api/units', { id: 'xa-hoa-phu', name: 'Xã Hòa Phú', kind: 'commune', parentId: 'tinh-demo' })
+  for (const c of CLUSTERS) {
+    await api(base, 'POST', '/api/clusters', {
+      id: c.id,
+      name: c.name,
+      unitId: c.unitId,
+      lat: c.lat,
+      lon: c.lon,
+      tags: c.unitId === 'xa-hoa-phu' ? ['ven-song'] : [],
+    })
+  }
+  const wav = join(DEMO_DIR, 'ban-tin.wav')
+  const how = await makeBulletinAudio(
+    wav,
+    'Xin chào bà con. Đây là bản tin thử nghiệm của đài truyền thanh xã. Chúc bà con một ngày tốt lành.',
+  )
+  const form = new FormData()
+  form.append('file', new Blob([readFileSync(wav)]), 'ban-tin-thu-nghiem.wav')
+  const uploaded = await fetch(`${base}/api/media`, { method: 'POST', body: form })
+  if (!uploaded.ok) throw new Error(`upload failed: ${uploaded.status} ${await uploaded.text()}`)
+  const media = (await uploaded.json()) as { sha256: string; durationMs: number }
+  const bulletin = await api<{ id: string }>(base, 'POST', '/api/bulletins', {
+    title: 'Bản tin thử nghiệm',
+    level: 'normal',
+    mediaSha256: media.sha256,
+  })
+  // Every minute, all day, in both communes; plus one right away so the first plays arrive quickly.
+  await api(base, 'POST', '/api/schedules', {
+    title: 'Bản tin mỗi phút',
+    bulletinId: bulletin.id,
+    recurrence: {
+      kind: 'interval',
+      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+      everyMinutes: 1,
+      from: '00:00',
+      until: '23:59:59',
+      startDate: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
+    },
+    targets: { units: ['tinh-demo'] },
+  })
+  await api(base, 'POST', '/api/schedules', {
+    title: 'Bản tin chào mừng',
+    bulletinId: bulletin.id,
+    recurrence: { kind: 'once', at: new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000).toISOString() },
+    targets: { units: ['tinh-demo'] },
+  })
+  console.log(`  bản tin / bulletin: ${(media.durationMs / 1000).toFixed(1)} s, made with ${how}`)
+}
+
+interface PlayRow {
+  id: string
+  clusterId: string
+  title: string
+  status: string
+  startedAt: string | null
+  occurrence: string | null
+  durationMs: number
+}
+
+function clock(iso: string | null): string {
+  if (!iso) return '--:--:--'
+  return new Date(iso).toLocaleTimeString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', hour12: false })
+}
+
+async function followPlays(base: string): Promise<void> {
+  const seen = new Set<string>()
+  for (;;) {
+    try {
+      const { plays } = await api<{ plays: PlayRow[] }>(base, 'GET', '/api/plays?limit=200')
+      for (const p of plays.slice().reverse()) {
+        if (seen.has(p.id)) continue
+        seen.add(p.id)
+        const late =
+          p.startedAt && p.occurrence ? ` (lệch/offset ${Date.parse(p.startedAt) - Date.parse(p.occurrence)} ms)` : ''
+        console.log(
+          `  ▶ ${clock(p.startedAt)}  ${p.clusterId.padEnd(18)} ${p.status.padEnd(8)} ${p.title} — ${(p.durationMs / 1000).toFixed(1)} s${late}`,
+        )
+      }
+    } catch {
+      // control plane restarting or busy: try again
+    }
+    await new Promise((r) => setTimeout(r, 2000))
+  }
+}
+
+function shutdown(): void {
+  console.log('\nĐang dừng / stopping…')
+  for (const c of children) c.kill('SIGTERM')
+  setTimeout(() => process.exit(0), 3000).unref()
+}
+
+async function main(): Promise<void> {
+  rmSync(DEMO_DIR, { recursive: true, force: true })
+  mkdirSync(join(DEMO_DIR, 'logs'), { recursive: true })
+  const httpPort = await pickPort(Number(process.env.LOA_DEMO_HTTP_PORT ?? 8080))
+  const mqttPort = await pickPort(Number(process.env.LOA_DEMO_MQTT_PORT ?? 1883))
+  const base = `http://127.0.0.1:${httpPort}`
+  const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+
+  console.log('Loa — bản demo / demo')
+  const cp = spawnLogged(
+    join(ROOT, 'control-plane/dist/main.js'),
+    {
+      LOA_DATA_DIR: join(DEMO_DIR, 'control-plane'),
+      LOA_HTTP_HOST: '127.0.0.1',
+      LOA_HTTP_PORT: String(httpPort),
+      LOA_MQTT_HOST: '127.0.0.1',
+      LOA_MQTT_PORT: String(mqttPort),
+    },
+    join(DEMO_DIR, 'logs', 'control-plane.log'),
+  )
+  children.push(cp)
+  cp.on('exit', (code) => {
+    console.error(`control plane exited (${code}); see ${join(DEMO_DIR, 'logs', 'control-plane.log')}`)
+    shutdown()
+  })
+  await waitForHttp(`${base}/healthz`, 30_000)
+  await seed(base)
+
+  for (const c of CLUSTERS) {
+    const dataDir = join(DEMO_DIR, 'clusters', c.id)
+    mkdirSync(dataDir, { recursive: true })
+    children.push(
+      spawnLogged(
+        join(ROOT, 'edge-agent/dist/main.js'),
+        {
+          LOA_DEVICE_ID: c.id,
+          LOA_MQTT_URL: mqttUrl,
+          LOA_CONTROL_PLANE_URL: base,
+          LOA_DATA_DIR: dataDir,
+          LOA_OUTPUT: c === CLUSTERS[0] && process.env.LOA_DEMO_OUTPUT ? process.env.LOA_DEMO_OUTPUT : 'null',
+          LOA_TELEMETRY_INTERVAL_S: '15',
+        },
+        join(DEMO_DIR, 'logs', `${c.id}.log`),
+      ),
+    )
+  }
+
+  console.log(`
+  API:          ${base}/api/clusters   ${base}/api/plays
+  OpenAPI:      ${base}/openapi.json
+  Metrics:      ${base}/metrics
+  MQTT broker:  ${mqttUrl}
+  Nhật ký / logs: ${join(DEMO_DIR, 'logs')}
+
+  ${CLUSTERS.length} cụm loa ở 2 xã đang chạy; bản tin phát mỗi phút. Ctrl-C để dừng.
+  ${CLUSTERS.length} clusters in 2 communes are running; the bulletin plays every minute. Ctrl-C to stop.
+
+  Lượt phát / plays as the control plane receives them:`)
+  await followPlays(base)
+}
+
+main().catch((err: unknown) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`)
+  for (const c of children) c.kill('SIGTERM')
+  process.exit(1)
+})

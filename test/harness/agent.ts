@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { type ManagedProcess, startNode } from './process.js'
+import { AGENT_MAIN } from './repo.js'
+
+export interface AgentHandle {
+  readonly deviceId: string
+  readonly dataDir: string
+  process: ManagedProcess
+  /** Starts the agent again with the same identity and data directory. */
+  start(extraEnv?: Record<string, string>): Promise<void>
+  stop(): Promise<number | null>
+  kill9(): Promise<void>
+  /** Reads the agent's own SQLite file (read-only, while it runs). */
+  query<T>(sql: string, ...params: unknown[]): T[]
+}
+
+export interface AgentOptions {
+  mqttUrl: string
+  controlPlaneUrl: string
+  env?: Record<string, string>
+}
+
+/** Runs one simulated cluster: a real agent process with its own SQLite file and MQTT connection. */
+export async function startAgent(dir: string, deviceId: string, opts: AgentOptions): Promise<AgentHandle> {
+  const dataDir = join(dir, 'agents', deviceId)
+  mkdirSync(dataDir, { recursive: true })
+  const baseEnv = {
+    LOA_DEVICE_ID: deviceId,
+    LOA_MQTT_URL: opts.mqttUrl,
+    LOA_CONTROL_PLANE_URL: opts.controlPlaneUrl,
+    LOA_DATA_DIR: dataDir,
+    LOA_OUTPUT: 'null',
+    LOA_PREROLL_MS: '300',
+    LOA_POSTROLL_MS: '300',
+    LOA_TELEMETRY_INTERVAL_S: '5',
+    LOA_LOG_LEVEL: 'info',
+    ...opts.env,
+  }
+  const launch = (extra: Record<string, string> = {}) =>
+    startNode(AGENT_MAIN, [], { ...baseEnv, ...extra }, join(dir, `agent-${deviceId}.log`))
+  const handle: AgentHandle = {
+    deviceId,
+    dataDir,
+    process: launch(),
+    async start(extraEnv) {
+      handle.process = launch(extraEnv)
+    },
+    stop: () => handle.process.stop(),
+    kill9: () => handle.process.kill9(),
+    query<T>(sql: string, ...params: unknown[]): T[] {
+      const db = new Database(join(dataDir, 'agent.db'), { readonly: true, fileMustExist: true })
+      try {
+        db.pragma('busy_timeout = 5000')
+        return db.prepare(sql).all(...params) as T[]
+      } finally {
+        db.close()
+      }
+    },
+  }
+  return handle
+}

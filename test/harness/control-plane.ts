@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { freePort } from './ports.js'
+import { type ManagedProcess, startNode } from './process.js'
+import { CONTROL_PLANE_MAIN } from './repo.js'
+
+export interface ControlPlaneHandle {
+  readonly httpUrl: string
+  readonly mqttUrl: string
+  readonly httpPort: number
+  readonly mqttPort: number
+  readonly dataDir: string
+  process: ManagedProcess
+  /** Starts the process again on the same ports and data (after stop or kill). */
+  restart(): Promise<void>
+  stop(): Promise<void>
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
+  apiRaw(method: string, path: string, body?: unknown): Promise<Response>
+  upload(path: string, name?: string): Promise<{ sha256: string; size: number; durationMs: number }>
+}
+
+/** Runs the control plane as a real process with its embedded aedes broker, on free ports. */
+export async function startControlPlane(
+  dir: string,
+  env: Record<string, string> = {},
+  ports?: { http: number; mqtt: number },
+): Promise<ControlPlaneHandle> {
+  const dataDir = join(dir, 'control-plane')
+  mkdirSync(dataDir, { recursive: true })
+  const httpPort = ports?.http ?? (await freePort())
+  const mqttPort = ports?.mqtt ?? (await freePort())
+  const fullEnv = {
+    LOA_DATA_DIR: dataDir,
+    LOA_HTTP_HOST: '127.0.0.1',
+    LOA_HTTP_PORT: String(httpPort),
+    LOA_MQTT_HOST: '127.0.0.1',
+    LOA_MQTT_PORT: String(mqttPort),
+    LOA_LOG_LEVEL: 'info',
+    ...env,
+  }
+  const launch = async () => {
+    const p = startNode(CONTROL_PLANE_MAIN, [], fullEnv, join(dir, 'control-plane.log'))
+    await p.waitForLog((l) => l.msg === 'control plane ready', 30_000)
+    return p
+  }
+  const httpUrl = `http://127.0.0.1:${httpPort}`
+  const apiRaw = async (method: string, path: string, body?: unknown) =>
+    await fetch(`${httpUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  const handle: ControlPlaneHandle = {
+    httpUrl,
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    httpPort,
+    mqttPort,
+    dataDir,
+    process: await launch(),
+    async restart() {
+      await handle.process.stop()
+      handle.process = await launch()
+    },
+    async stop() {
+      await handle.process.stop()
+    },
+    apiRaw,
+    async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const res = await apiRaw(method, path, body)
+      const text = await res.text()
+      if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`)
+      return (text ? JSON.parse(text) : undefined) as T
+    },
+    async upload(path: string, name = basename(path)) {
+      const form = new FormData()
+      form.append('file', new Blob([await readFile(path)]), name)
+      const res = await fetch(`${httpUrl}/api/media`, { method: 'POST', body: form })
+      const text = await res.text()
+      if (!res.ok) throw new Error(`upload ${name} → ${res.status}: ${text}`)
+      return JSON.parse(text) as { sha256: string; size: number; durationMs: number }
+    },
+  }
+  return handle
+}
