@@ -1,0 +1,84 @@
+import multipart from '@fastify/multipart'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
+import type { Logger } from 'pino'
+import type { App, Services } from './context.js'
+import { errorBody, LoaError } from './errors.js'
+import { registerClusterRoutes } from './routes-clusters.js'
+import { registerContentRoutes } from './routes-content.js'
+import { registerMediaRoutes } from './routes-media.js'
+import { registerReportRoutes } from './routes-reports.js'
+import { registerScheduleRoutes } from './routes-schedules.js'
+import { registerSystemRoutes } from './routes-system.js'
+import { registerUnitRoutes } from './routes-units.js'
+
+const JSON_BODY_LIMIT = 256 * 1024
+
+/** SQLite constraint failures that are the client's fault, mapped to stable codes. */
+function mapSqliteError(err: Error & { code?: string }): LoaError | null {
+  if (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return new LoaError('LOA_CONFLICT', 'id: already exists')
+  }
+  if (err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new LoaError('LOA_CONFLICT', 'a referenced record does not exist or is still in use')
+  }
+  return null
+}
+
+export async function buildApp(services: Services, logger: Logger): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: JSON_BODY_LIMIT,
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const mapped = err instanceof LoaError ? err : mapSqliteError(err)
+    if (mapped) {
+      return reply.status(mapped.statusCode).send(errorBody(mapped.statusCode, mapped.code, mapped.message))
+    }
+    if (err.validation) {
+      return reply.status(400).send(errorBody(400, 'LOA_VALIDATION', err.message))
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    if (status >= 500) request.log.error({ err }, 'request failed')
+    const code = status === 413 ? 'LOA_BODY_TOO_LARGE' : (err.code ?? 'LOA_INTERNAL')
+    return reply.status(status).send(errorBody(status, code, status >= 500 ? 'internal error' : err.message))
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`)),
+  )
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Loa control plane',
+        version: '0.1.0',
+        description: 'Commune loudspeaker radio control plane',
+      },
+    },
+  })
+  await app.register(multipart, {
+    limits: {
+      fileSize: Math.round(services.config.maxUploadMb * 1024 * 1024),
+      files: 1,
+      fields: 10,
+      parts: 12,
+    },
+  })
+
+  registerSystemRoutes(app, services)
+  registerUnitRoutes(app, services)
+  registerClusterRoutes(app, services)
+  registerMediaRoutes(app, services)
+  registerContentRoutes(app, services)
+  registerScheduleRoutes(app, services)
+  registerReportRoutes(app, services)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  return app
+}

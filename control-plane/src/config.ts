@@ -1,0 +1,124 @@
+import path from 'node:path'
+import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
+import { IANAZone } from 'luxon'
+
+export type MediaCodec = 'opus' | 'mp3'
+
+export interface ControlPlaneConfig {
+  dataDir: string
+  httpHost: string
+  httpPort: number
+  mqttHost: string
+  mqttPort: number
+  /** When set, use this external broker instead of embedding aedes. */
+  mqttUrl: string | null
+  topicRoot: string
+  mediaCodec: MediaCodec
+  mediaBitrateKbps: number
+  loudnessLufs: number
+  maxUploadMb: number
+  heartbeatTimeoutS: number
+  timezone: string
+  logLevel: string
+}
+
+export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
+  httpHost: '0.0.0.0',
+  httpPort: 8080,
+  mqttHost: '0.0.0.0',
+  mqttPort: 1883,
+  mqttUrl: null,
+  topicRoot: DEFAULT_TOPIC_ROOT,
+  mediaCodec: 'opus',
+  mediaBitrateKbps: 32,
+  loudnessLufs: -16,
+  maxUploadMb: 200,
+  heartbeatTimeoutS: 90,
+  timezone: DEFAULT_TIMEZONE,
+  logLevel: 'info',
+}
+
+/** Thrown for a bad environment variable; the message always names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function num(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  int = true,
+): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return def
+  const n = Number(raw)
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max) {
+    throw new ConfigError(
+      name,
+      `expected ${int ? 'an integer' : 'a number'} in [${min}, ${max}], got "${raw}"`,
+    )
+  }
+  return n
+}
+
+function str(env: NodeJS.ProcessEnv, name: string, def: string): string {
+  const raw = env[name]
+  return raw === undefined || raw === '' ? def : raw
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
+export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
+  const codec = str(env, 'LOA_MEDIA_CODEC', DEFAULT_CONFIG.mediaCodec)
+  if (codec !== 'opus' && codec !== 'mp3')
+    throw new ConfigError('LOA_MEDIA_CODEC', `expected opus or mp3, got "${codec}"`)
+  const timezone = str(env, 'LOA_TIMEZONE', DEFAULT_CONFIG.timezone)
+  if (!IANAZone.isValidZone(timezone))
+    throw new ConfigError('LOA_TIMEZONE', `unknown time zone "${timezone}"`)
+  const logLevel = str(env, 'LOA_LOG_LEVEL', DEFAULT_CONFIG.logLevel)
+  if (!LOG_LEVELS.has(logLevel)) throw new ConfigError('LOA_LOG_LEVEL', `unknown level "${logLevel}"`)
+  const topicRoot = str(env, 'LOA_TOPIC_ROOT', DEFAULT_CONFIG.topicRoot)
+  if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(topicRoot)) {
+    throw new ConfigError('LOA_TOPIC_ROOT', `invalid topic root "${topicRoot}"`)
+  }
+  const mqttUrl = env.LOA_MQTT_URL ? env.LOA_MQTT_URL : null
+  if (mqttUrl !== null) {
+    try {
+      const u = new URL(mqttUrl)
+      if (!['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:'].includes(u.protocol)) throw new Error('protocol')
+    } catch {
+      throw new ConfigError('LOA_MQTT_URL', `not an mqtt:// URL: "${mqttUrl}"`)
+    }
+  }
+  return {
+    dataDir: path.resolve(str(env, 'LOA_DATA_DIR', './data')),
+    httpHost: str(env, 'LOA_HTTP_HOST', DEFAULT_CONFIG.httpHost),
+    httpPort: num(env, 'LOA_HTTP_PORT', DEFAULT_CONFIG.httpPort, 0, 65535),
+    mqttHost: str(env, 'LOA_MQTT_HOST', DEFAULT_CONFIG.mqttHost),
+    mqttPort: num(env, 'LOA_MQTT_PORT', DEFAULT_CONFIG.mqttPort, 0, 65535),
+    mqttUrl,
+    topicRoot,
+    mediaCodec: codec,
+    mediaBitrateKbps: num(env, 'LOA_MEDIA_BITRATE_KBPS', DEFAULT_CONFIG.mediaBitrateKbps, 6, 320),
+    loudnessLufs: num(env, 'LOA_LOUDNESS_LUFS', DEFAULT_CONFIG.loudnessLufs, -70, -5, false),
+    maxUploadMb: num(env, 'LOA_MAX_UPLOAD_MB', DEFAULT_CONFIG.maxUploadMb, 0.001, 10_000, false),
+    heartbeatTimeoutS: num(
+      env,
+      'LOA_HEARTBEAT_TIMEOUT_S',
+      DEFAULT_CONFIG.heartbeatTimeoutS,
+      1,
+      86_400,
+      false,
+    ),
+    timezone,
+    logLevel,
+  }
+}

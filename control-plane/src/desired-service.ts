@@ -1,0 +1,170 @@
+import { encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
+import type { Logger } from 'pino'
+import { contentHash, type DesiredInputs, desiredStateCompiler } from './desired-state.js'
+import type { DesiredStateRecord } from './domain.js'
+import type { Metrics } from './metrics.js'
+import type { MqttLink } from './mqtt-link.js'
+import type { Repositories } from './repositories.js'
+
+export interface DesiredServiceOptions {
+  repos: Repositories
+  mqtt: MqttLink
+  topics: TopicTree
+  metrics: Metrics
+  log: Logger
+  timezone: string
+  /** Coalesces bursts of changes into one recomputation. */
+  debounceMs?: number
+  /** Throttle for re-publishing everything after a (re)connect. */
+  republishPerSecond?: number
+  /** Minimum gap between two "you are behind" re-publishes to one device. */
+  perDeviceRepublishMs?: number
+}
+
+/**
+ * Owns the desired state of every device: recomputes it after changes (debounced, batched, in memory), versions it
+ * by content hash, publishes it, and re-publishes from the database whenever a device or the broker may have lost it.
+ */
+export class DesiredService {
+  private dirtyAll = false
+  private readonly dirty = new Set<string>()
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> = Promise.resolve()
+  private readonly lastRepublish = new Map<string, number>()
+  private republishAllRun = 0
+  private closed = false
+  private readonly debounceMs: number
+  private readonly perSecond: number
+  private readonly perDeviceMs: number
+
+  constructor(private readonly o: DesiredServiceOptions) {
+    this.debounceMs = o.debounceMs ?? 50
+    this.perSecond = o.republishPerSecond ?? 300
+    this.perDeviceMs = o.perDeviceRepublishMs ?? 2000
+  }
+
+  /** Marks clusters (or, with no argument, every cluster) for recomputation. */
+  invalidate(clusterIds?: string[]): void {
+    if (this.closed) return
+    if (clusterIds === undefined) this.dirtyAll = true
+    else for (const id of clusterIds) this.dirty.add(id)
+    if (!this.timer) this.timer = setTimeout(() => this.kick(), this.debounceMs)
+  }
+
+  /** Resolves when every change made so far is computed, stored and published. */
+  async settle(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.kick()
+    }
+    await this.running
+  }
+
+  private kick(): void {
+    this.timer = null
+    const all = this.dirtyAll
+    const ids = [...this.dirty]
+    this.dirtyAll = false
+    this.dirty.clear()
+    this.running = this.running
+      .then(() => this.recompute(all ? undefined : ids))
+      .catch((err) => this.o.log.error({ err }, 'desired-state recomputation failed'))
+  }
+
+  private async recompute(ids?: string[]): Promise<void> {
+    const { repos } = this.o
+    const [units, schedules, bulletins, playlists, media, fallbacks, clusters, heads] = await Promise.all([
+      repos.units.list(),
+      repos.schedules.list({ enabledOnly: true }),
+      repos.content.listBulletins(),
+      repos.content.listPlaylists(),
+      repos.media.list(),
+      repos.fallbacks.list(),
+      repos.clusters.listInputs(),
+      repos.desired.heads(),
+    ])
+    const inputs: DesiredInputs = {
+      units,
+      schedules,
+      bulletins,
+      playlists,
+      media,
+      fallbacks,
+      timezone: this.o.timezone,
+    }
+    const compile = desiredStateCompiler(inputs)
+    const wanted = ids ? new Set(ids) : null
+    const changed: DesiredStateRecord[] = []
+    const generatedAt = new Date().toISOString()
+    for (const c of clusters) {
+      if (wanted && !wanted.has(c.id)) continue
+      const content = compile(c)
+      const hash = contentHash(content)
+      const head = heads.get(c.id)
+      if (head && head.hash === hash) continue
+      const version = (head?.version ?? 0) + 1
+      changed.push({ clusterId: c.id, version, hash, body: { ...content, version, generatedAt } })
+    }
+    if (changed.length === 0) return
+    await repos.desired.save(changed)
+    this.o.log.info({ count: changed.length }, 'desired states changed')
+    for (const r of changed) await this.publishRecord(r)
+  }
+
+  private async publishRecord(r: DesiredStateRecord): Promise<void> {
+    const msg = encodeMessage('desired', 'control-plane', r.body)
+    try {
+      // Retained only as an optimisation: correctness comes from re-publishing out of the database.
+      await this.o.mqtt.publish(
+        this.o.topics.device(r.clusterId, 'desired'),
+        serializeMessage('desired', msg),
+        {
+          retain: true,
+        },
+      )
+      this.o.metrics.desiredPublished.inc()
+    } catch (err) {
+      this.o.log.warn({ clusterId: r.clusterId, err: (err as Error).message }, 'desired-state publish failed')
+    }
+  }
+
+  /** Publishes a device's current desired state again (device came online, or reported it is behind). */
+  async republish(clusterId: string, opts: { debounce?: boolean } = {}): Promise<void> {
+    if (this.closed) return
+    if (opts.debounce) {
+      const last = this.lastRepublish.get(clusterId) ?? 0
+      if (Date.now() - last < this.perDeviceMs) return
+    }
+    this.lastRepublish.set(clusterId, Date.now())
+    await this.running
+    const r = await this.o.repos.desired.get(clusterId)
+    if (r) await this.publishRecord(r)
+  }
+
+  /** Re-publishes every device's desired state, throttled, e.g. after the broker restarted. */
+  async republishAll(): Promise<void> {
+    const run = ++this.republishAllRun
+    await this.running
+    const heads = await this.o.repos.desired.heads()
+    const batch = Math.max(1, Math.round(this.perSecond / 10))
+    let n = 0
+    for (const id of heads.keys()) {
+      // A newer reconnect supersedes this run; closing stops it.
+      if (this.closed || run !== this.republishAllRun || !this.o.mqtt.connected) return
+      const r = await this.o.repos.desired.get(id)
+      if (r) await this.publishRecord(r)
+      if (++n % batch === 0) await new Promise((res) => setTimeout(res, 100))
+    }
+    this.o.log.info({ count: n }, 'desired states re-published')
+  }
+
+  /** The current version of a device, for "behind" checks. */
+  async currentVersion(clusterId: string): Promise<number | null> {
+    return (await this.o.repos.desired.get(clusterId))?.version ?? null
+  }
+
+  async close(): Promise<void> {
+    await this.settle()
+    this.closed = true
+  }
+}

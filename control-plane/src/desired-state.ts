@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto'
+import type { BulletinLevel, DesiredStateBody, FallbackProgramme, MediaRef, ScheduleEntry } from '@loa/shared'
+import type { Bulletin, ClusterInput, Fallback, Media, Playlist, Schedule, Unit } from './domain.js'
+
+/** Everything a desired state depends on, loaded once per recomputation batch. */
+export interface DesiredInputs {
+  units: Unit[]
+  schedules: Schedule[]
+  bulletins: Bulletin[]
+  playlists: Playlist[]
+  media: Media[]
+  fallbacks: Fallback[]
+  timezone: string
+}
+
+/** The desired state minus `version` and `generatedAt`: what the content hash covers. */
+export type DesiredContent = Omit<DesiredStateBody, 'version' | 'generatedAt'>
+
+const LEVEL_RANK: Record<BulletinLevel, number> = { normal: 0, priority: 1, emergency: 2 }
+const DEFAULT_VOLUME = 80
+
+/**
+ * Computes desired states for many clusters from one in-memory snapshot: schedules are indexed by target
+ * (unit, cluster, tag) and each unit's ancestor chain is resolved once, so 10,000 clusters cost one pass.
+ */
+export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterInput) => DesiredContent {
+  const unitById = new Map(inputs.units.map((u) => [u.id, u]))
+  const bulletinById = new Map(inputs.bulletins.map((b) => [b.id, b]))
+  const playlistById = new Map(inputs.playlists.map((p) => [p.id, p]))
+  const mediaBySha = new Map(inputs.media.map((m) => [m.sha256, m]))
+  const fallbackByUnit = new Map(inputs.fallbacks.map((f) => [f.unitId, f]))
+
+  const chains = new Map<string, string[]>()
+  const chainOf = (unitId: string): string[] => {
+    let chain = chains.get(unitId)
+    if (chain) return chain
+    chain = []
+    const seen = new Set<string>()
+    for (
+      let u = unitById.get(unitId);
+      u && !seen.has(u.id);
+      u = u.parentId ? unitById.get(u.parentId) : undefined
+    ) {
+      seen.add(u.id)
+      chain.unshift(u.id)
+    }
+    chains.set(unitId, chain)
+    return chain
+  }
+
+  // Each schedule compiled once into an entry (or dropped if its content is gone).
+  const entries = new Map<string, ScheduleEntry>()
+  const byUnit = new Map<string, string[]>()
+  const byCluster = new Map<string, string[]>()
+  const byTag = new Map<string, string[]>()
+  const push = (index: Map<string, string[]>, key: string, id: string) => {
+    const list = index.get(key)
+    if (list) list.push(id)
+    else index.set(key, [id])
+  }
+  for (const s of inputs.schedules) {
+    if (!s.enabled) continue
+    const bulletins = s.bulletinId
+      ? [bulletinById.get(s.bulletinId)]
+      : (playlistById.get(s.playlistId ?? '')?.bulletinIds ?? []).map((id) => bulletinById.get(id))
+    if (bulletins.length === 0 || bulletins.some((b) => b === undefined)) continue
+    const bs = bulletins as Bulletin[]
+    const level = bs.reduce<BulletinLevel>(
+      (l, b) => (LEVEL_RANK[b.level] > LEVEL_RANK[l] ? b.level : l),
+      'normal',
+    )
+    const fallbackTitle = s.bulletinId ? bs[0]?.title : playlistById.get(s.playlistId ?? '')?.title
+    const entry: ScheduleEntry = {
+      id: s.id,
+      title: (s.title || fallbackTitle || s.id).slice(0, 200),
+      level,
+      priority: s.priority,
+      items: bs.map((b) => b.mediaSha256),
+      recurrence: s.recurrence,
+    }
+    if (s.volume !== null) entry.volume = s.volume
+    entries.set(s.id, entry)
+    for (const u of s.targets.units) push(byUnit, u, s.id)
+    for (const c of s.targets.clusters) push(byCluster, c, s.id)
+    for (const t of s.targets.tags) push(byTag, t, s.id)
+  }
+  const order = new Map(inputs.schedules.map((s, i) => [s.id, i]))
+
+  const mediaRef = (sha: string): MediaRef | null => {
+    const m = mediaBySha.get(sha)
+    if (!m) return null
+    return {
+      sha256: m.sha256,
+      size: m.size,
+      url: `/media/${m.sha256}`,
+      mime: m.mime,
+      durationMs: m.durationMs,
+    }
+  }
+
+  return (cluster) => {
+    const units = chainOf(cluster.unitId)
+    const ids = new Set<string>()
+    for (const u of units) for (const id of byUnit.get(u) ?? []) ids.add(id)
+    for (const id of byCluster.get(cluster.id) ?? []) ids.add(id)
+    for (const t of cluster.tags) for (const id of byTag.get(t) ?? []) ids.add(id)
+    const schedule = [...ids]
+      .sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
+      .map((id) => entries.get(id))
+      .filter((e): e is ScheduleEntry => e !== undefined)
+
+    let fallback: FallbackProgramme | null = null
+    for (let i = units.length - 1; i >= 0; i--) {
+      const f = fallbackByUnit.get(units[i] as string)
+      if (!f) continue
+      const items = f.bulletinIds
+        .map((id) => bulletinById.get(id)?.mediaSha256)
+        .filter((s): s is string => !!s)
+      if (items.length === 0) break
+      fallback = { items, windows: f.windows }
+      if (f.volume !== null) fallback.volume = f.volume
+      break
+    }
+
+    const shas = new Set<string>()
+    for (const e of schedule) for (const s of e.items) shas.add(s)
+    for (const s of fallback?.items ?? []) shas.add(s)
+    const media = [...shas]
+      .sort()
+      .map(mediaRef)
+      .filter((m): m is MediaRef => m !== null)
+
+    return {
+      deviceId: cluster.id,
+      timezone: inputs.timezone,
+      units,
+      volume: cluster.volume ?? DEFAULT_VOLUME,
+      media,
+      schedule,
+      fallback,
+    }
+  }
+}
+
+/** JSON with object keys sorted, so equal content always hashes the same whatever the insertion order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort()
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+export function contentHash(content: DesiredContent): string {
+  return createHash('sha256').update(canonicalJson(content)).digest('hex')
+}

@@ -1,0 +1,187 @@
+import type {
+  BulletinLevel,
+  CommandAckBody,
+  DailyWindow,
+  DesiredStateBody,
+  DeviceEventBody,
+  NowPlaying,
+  PlayReportBody,
+  Recurrence,
+  ReportedStateBody,
+  TelemetryBody,
+} from '@loa/shared'
+
+/** Domain records as the API returns them (camelCase, nulls rather than missing fields). */
+
+export interface Unit {
+  id: string
+  parentId: string | null
+  name: string
+  /** province, commune, ward, village … — free text, the tree has no fixed levels. */
+  kind: string
+  code: string | null
+  createdAt: string
+}
+
+export interface Station {
+  id: string
+  name: string
+  unitId: string
+  createdAt: string
+}
+
+export interface Zone {
+  id: string
+  name: string
+}
+
+export interface ClusterInput {
+  id: string
+  name: string
+  unitId: string
+  stationId: string | null
+  zones: Zone[]
+  tags: string[]
+  lat: number | null
+  lon: number | null
+  volume: number | null
+}
+
+export interface Cluster extends ClusterInput {
+  createdAt: string
+  updatedAt: string
+  online: boolean
+  lastSeenAt: string | null
+  agentVersion: string | null
+  /** The control plane's current desired-state version for the device. */
+  desiredVersion: number | null
+  /** Reported by the device: the version fully applied / the newest received. */
+  appliedVersion: number | null
+  receivedVersion: number | null
+  nowPlaying: NowPlaying | null
+  relayOn: boolean | null
+  diskFreeBytes: number | null
+  cacheBytes: number | null
+  mediaReady: number | null
+  mediaTotal: number | null
+}
+
+export interface Loudness {
+  inputI: number
+  inputTp: number
+  inputLra: number
+  targetI: number
+}
+
+export interface Media {
+  sha256: string
+  size: number
+  durationMs: number
+  mime: string
+  codec: string
+  bitrateKbps: number
+  loudness: Loudness
+  originalName: string
+  createdAt: string
+}
+
+export interface Bulletin {
+  id: string
+  title: string
+  level: BulletinLevel
+  mediaSha256: string
+  createdAt: string
+}
+
+export interface Playlist {
+  id: string
+  title: string
+  bulletinIds: string[]
+  createdAt: string
+}
+
+export interface Targets {
+  units: string[]
+  clusters: string[]
+  tags: string[]
+}
+
+export interface Schedule {
+  id: string
+  title: string
+  bulletinId: string | null
+  playlistId: string | null
+  recurrence: Recurrence
+  targets: Targets
+  priority: number
+  volume: number | null
+  enabled: boolean
+  createdAt: string
+}
+
+export interface Fallback {
+  unitId: string
+  bulletinIds: string[]
+  windows: DailyWindow[]
+  volume: number | null
+  updatedAt: string
+}
+
+export interface Play extends Omit<PlayReportBody, 'reason'> {
+  id: string
+  clusterId: string
+  reason: string | null
+  receivedAt: string
+}
+
+export interface EventRecord {
+  id: string
+  clusterId: string | null
+  at: string
+  kind: string
+  severity: DeviceEventBody['severity']
+  message: string
+  data: Record<string, unknown> | null
+  /** `device` for events the device sent, `control-plane` for what the control plane noticed about it. */
+  source: 'device' | 'control-plane'
+  receivedAt: string
+}
+
+export interface TelemetryRecord {
+  id: string
+  clusterId: string
+  at: string
+  body: TelemetryBody
+  receivedAt: string
+}
+
+export interface CommandRecord {
+  id: string
+  clusterId: string
+  kind: string
+  deadline: string
+  createdAt: string
+}
+
+export interface AckRecord {
+  clusterId: string
+  stage: CommandAckBody['stage']
+  at: string
+  reason: string | null
+}
+
+export interface DesiredStateRecord {
+  clusterId: string
+  version: number
+  hash: string
+  body: DesiredStateBody
+}
+
+/** One upward message ready to be stored; `id` is the envelope id. */
+export type IngestRecord =
+  | { channel: 'play'; id: string; clusterId: string; receivedAt: string; body: PlayReportBody }
+  | { channel: 'event'; id: string; clusterId: string; receivedAt: string; body: DeviceEventBody }
+  | { channel: 'telemetry'; id: string; clusterId: string; receivedAt: string; body: TelemetryBody }
+  | { channel: 'ack'; id: string; clusterId: string; receivedAt: string; body: CommandAckBody }
+  | { channel: 'reported'; id: string; clusterId: string; receivedAt: string; body: ReportedStateBody }
+  | { channel: 'cp-event'; id: string; clusterId: string; receivedAt: string; body: DeviceEventBody }

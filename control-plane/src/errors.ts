@@ -1,0 +1,60 @@
+/**
+ * Every HTTP error has a stable code (as Fastify's own errors do) so clients and tests match on the code, and a
+ * message that names the offending field.
+ */
+export const LoaErrorCodes = {
+  LOA_NOT_FOUND: 404,
+  LOA_CONFLICT: 409,
+  LOA_VALIDATION: 400,
+  LOA_SCHEDULE_INVALID: 400,
+  LOA_UNIT_INVALID: 400,
+  LOA_MEDIA_NOT_AUDIO: 422,
+  LOA_MEDIA_TOO_LARGE: 413,
+  LOA_MEDIA_MISSING_FILE: 400,
+  LOA_MEDIA_TRANSCODE_FAILED: 500,
+  LOA_RANGE_NOT_SATISFIABLE: 416,
+  LOA_UNAVAILABLE: 503,
+  LOA_INTERNAL: 500,
+} as const
+export type LoaErrorCode = keyof typeof LoaErrorCodes
+
+export class LoaError extends Error {
+  readonly code: LoaErrorCode
+  readonly statusCode: number
+  constructor(code: LoaErrorCode, message: string) {
+    super(message)
+    this.name = 'LoaError'
+    this.code = code
+    this.statusCode = LoaErrorCodes[code]
+  }
+}
+
+export const notFound = (what: string, id: string): LoaError =>
+  new LoaError('LOA_NOT_FOUND', `${what} "${id}" not found`)
+
+export const invalid = (field: string, problem: string, code: LoaErrorCode = 'LOA_VALIDATION'): LoaError =>
+  new LoaError(code, `${field}: ${problem}`)
+
+/** The JSON shape of every error response. */
+export interface ErrorBody {
+  statusCode: number
+  code: string
+  error: string
+  message: string
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message }
+}

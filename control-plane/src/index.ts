@@ -1,0 +1,123 @@
+import path from 'node:path'
+import { topicTree } from '@loa/shared'
+import pino, { type Logger } from 'pino'
+import { buildApp } from './app.js'
+import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
+import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
+import type { App } from './context.js'
+import { DesiredService } from './desired-service.js'
+import { Ingest } from './ingest.js'
+import { createMetrics } from './metrics.js'
+import { MqttLink } from './mqtt-link.js'
+import { openSqliteRepositories } from './sqlite.js'
+
+export { ConfigError, type ControlPlaneConfig, loadConfigFromEnv } from './config.js'
+export type * from './domain.js'
+export { LoaError, type LoaErrorCode, LoaErrorCodes } from './errors.js'
+export type * from './repositories.js'
+
+export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
+  dataDir: string
+  logger?: Logger
+  /** Seam for the security issue: authentication and ACL hooks on the embedded broker. */
+  brokerHooks?: BrokerAuthHooks
+  /** Debounce of desired-state recomputation (ms); tests may shorten it. */
+  desiredDebounceMs?: number
+  /** Ingest flush interval (ms). */
+  ingestFlushMs?: number
+}
+
+export interface ControlPlane {
+  app: App
+  httpUrl: string
+  mqttUrl: string
+  close(): Promise<void>
+}
+
+const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
+
+export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { logger: givenLogger, brokerHooks, desiredDebounceMs, ingestFlushMs, ...rest } = options
+  const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
+  const log = givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
+  const topics = topicTree(config.topicRoot)
+
+  const repos = openSqliteRepositories(path.join(config.dataDir, 'loa.db'))
+  let broker: EmbeddedBroker | null = null
+  let mqtt: MqttLink | null = null
+  let app: App | null = null
+  try {
+    if (config.mqttUrl === null) {
+      broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, hooks: brokerHooks })
+    }
+    const mqttUrl = config.mqttUrl ?? (broker as EmbeddedBroker).url
+    const metrics = createMetrics(repos)
+    mqtt = new MqttLink(mqttUrl, Ingest.subscriptions(topics), log.child({ component: 'mqtt' }))
+    const desired = new DesiredService({
+      repos,
+      mqtt,
+      topics,
+      metrics,
+      log: log.child({ component: 'desired' }),
+      timezone: config.timezone,
+      debounceMs: desiredDebounceMs,
+    })
+    const ingest = new Ingest({
+      repos,
+      mqtt,
+      topics,
+      metrics,
+      desired,
+      log: log.child({ component: 'ingest' }),
+      heartbeatTimeoutS: config.heartbeatTimeoutS,
+      flushMs: ingestFlushMs,
+    })
+    await ingest.start()
+    // Never rely on the broker remembering: every (re)connect re-publishes every device's state from the database.
+    mqtt.on('connect', () => void desired.republishAll())
+
+    app = await buildApp({ config, repos, desired, ingest, mqtt, metrics, topics }, log)
+    await app.listen({ host: config.httpHost, port: config.httpPort })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : config.httpPort
+    const httpUrl = `http://${urlHost(config.httpHost)}:${port}`
+
+    try {
+      await mqtt.waitConnected(10_000)
+    } catch (err) {
+      // An external broker may come later; the client keeps retrying and republishes on connect.
+      log.warn({ err: (err as Error).message, mqttUrl }, 'mqtt broker not reachable yet')
+    }
+    // Config (e.g. time zone) may have changed since the last run.
+    desired.invalidate()
+    await desired.settle()
+
+    log.info({ httpUrl, mqttUrl }, 'control plane ready')
+    const theApp = app
+    const theMqtt = mqtt
+    let closing: Promise<void> | null = null
+    return {
+      app: theApp,
+      httpUrl,
+      mqttUrl,
+      close() {
+        closing ??= (async () => {
+          await theApp.close()
+          await ingest.close()
+          await desired.close()
+          await theMqtt.close()
+          await broker?.close()
+          await repos.close()
+          log.info('control plane closed')
+        })()
+        return closing
+      },
+    }
+  } catch (err) {
+    await app?.close().catch(() => {})
+    await mqtt?.close().catch(() => {})
+    await broker?.close().catch(() => {})
+    await repos.close()
+    throw err
+  }
+}

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto'
+import {
+  DEVICE_UP_CHANNELS,
+  type DeviceUpChannel,
+  decodeMessage,
+  encodeMessage,
+  ProtocolError,
+  serializeMessage,
+  type TopicTree,
+} from '@loa/shared'
+import type { Logger } from 'pino'
+import type { DesiredService } from './desired-service.js'
+import type { IngestRecord } from './domain.js'
+import type { Metrics } from './metrics.js'
+import type { MqttLink } from './mqtt-link.js'
+import type { Repositories } from './repositories.js'
+
+export interface IngestOptions {
+  repos: Repositories
+  mqtt: MqttLink
+  topics: TopicTree
+  metrics: Metrics
+  desired: DesiredService
+  log: Logger
+  heartbeatTimeoutS: number
+  flushMs?: number
+  maxBatch?: number
+}
+
+type Queued =
+  | { kind: 'record'; record: IngestRecord }
+  | { kind: 'presence'; clusterId: string; online: boolean; at: string }
+
+const RECEIPT_CHUNK = 1000
+
+/**
+ * Upward traffic: decode and check each message, queue it, and store the queue in one transaction every ~100 ms or
+ * 500 messages. Receipts go out only after the commit, so a device drops an outbox entry only once it is durable.
+ * Storage is idempotent by envelope id: a re-sent message is stored once but receipted again.
+ */
+export class Ingest {
+  private queue: Queued[] = []
+  private timer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+  private heartbeat: NodeJS.Timeout | null = null
+  private known = new Set<string>()
+  private readonly flushMs: number
+  private readonly maxBatch: number
+
+  constructor(private readonly o: IngestOptions) {
+    this.flushMs = o.flushMs ?? 100
+    this.maxBatch = o.maxBatch ?? 500
+  }
+
+  static subscriptions(topics: TopicTree): string[] {
+    return DEVICE_UP_CHANNELS.map((c) => topics.allDevices(c))
+  }
+
+  async start(): Promise<void> {
+    this.known = new Set((await this.o.repos.clusters.listInputs()).map((c) => c.id))
+    this.o.mqtt.on('message', (topic, payload) => this.onMessage(topic, payload))
+    const every = Math.min(10_000, Math.max(200, this.o.heartbeatTimeoutS * 250))
+    this.heartbeat = setInterval(() => void this.checkHeartbeats(), every)
+    this.heartbeat.unref()
+  }
+
+  /** Called when a cluster is registered, so its messages are no longer "unknown device". */
+  addKnown(clusterId: string): void {
+    this.known.add(clusterId)
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      this.handle(topic, payload)
+    } catch (err) {
+      // Never let one message take the process down.
+      this.o.log.error({ err, topic }, 'ingest: unexpected error')
+    }
+  }
+
+  private handle(topic: string, payload: Buffer): void {
+    const parsed = this.o.topics.parse(topic)
+    if (parsed?.kind !== 'device') return
+    const channel = parsed.channel as DeviceUpChannel
+    if (!(DEVICE_UP_CHANNELS as readonly string[]).includes(channel)) return
+    const deviceId = parsed.deviceId
+    const known = this.known.has(deviceId)
+    const receivedAt = new Date().toISOString()
+    let msg: ReturnType<typeof decodeMessage<DeviceUpChannel>>
+    try {
+      msg = decodeMessage(channel, payload)
+      if (msg.from !== deviceId) {
+        throw new ProtocolError('LOA_MSG_SENDER', [`from "${msg.from}" on the topic of "${deviceId}"`])
+      }
+    } catch (err) {
+      const code = err instanceof ProtocolError ? err.code : 'LOA_MSG_INVALID'
+      this.o.metrics.rejected.inc({ code, channel })
+      this.o.log.warn(
+        { code, deviceId, channel, err: (err as Error).message.slice(0, 500) },
+        'rejected message',
+      )
+      if (known) {
+        this.enqueue({
+          kind: 'record',
+          record: {
+            channel: 'cp-event',
+            id: randomUUID(),
+            clusterId: deviceId,
+            receivedAt,
+            body: {
+              at: receivedAt,
+              kind: 'message-rejected',
+              severity: 'warning',
+              message: `${code} on ${channel}: ${(err as Error).message}`.slice(0, 2000),
+              data: { code, channel },
+            },
+          },
+        })
+      }
+      return
+    }
+    if (!known) {
+      this.o.metrics.unknownDevice.inc({ channel })
+      this.o.log.info({ deviceId, channel }, 'message from unknown device ignored')
+      return
+    }
+    this.o.metrics.messages.inc({ channel })
+    if (msg.type === 'presence') {
+      this.enqueue({ kind: 'presence', clusterId: deviceId, online: msg.body.online, at: receivedAt })
+      return
+    }
+    const base = { id: msg.id, clusterId: deviceId, receivedAt }
+    // The codec has checked the body against this channel's schema; the cast only re-joins channel and body types.
+    this.enqueue({ kind: 'record', record: { ...base, channel, body: msg.body } as IngestRecord })
+  }
+
+  private enqueue(q: Queued): void {
+    this.queue.push(q)
+    if (this.queue.length >= this.maxBatch) this.flushSoon(0)
+    else this.flushSoon(this.flushMs)
+  }
+
+  private flushSoon(ms: number): void {
+    if (this.timer && ms > 0) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.flush()
+    }, ms)
+  }
+
+  /** Stores everything queued so far (and sends its receipts). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing
+      .then(() => this.flushOnce())
+      .catch((err) => {
+        this.o.log.error({ err }, 'ingest flush failed')
+      })
+    return this.flushing
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.queue.length === 0) return
+    const batch = this.queue
+    this.queue = []
+    // Presence changes are applied in arrival order with the records around them, so a last will that follows a
+    // heartbeat leaves the device offline.
+    const records: IngestRecord[] = []
+    const presence: { clusterId: string; online: boolean; at: string }[] = []
+    for (const q of batch) {
+      if (q.kind === 'record') records.push(q.record)
+      else presence.push(q)
+    }
+    await this.o.repos.ingest.writeBatch(records)
+    for (const p of presence) await this.o.repos.clusters.setOnline(p.clusterId, p.online, p.at)
+    this.o.metrics.ingestBatches.inc()
+
+    const receipts = new Map<string, string[]>()
+    const behind: string[] = []
+    for (const r of records) {
+      if (r.channel === 'cp-event') continue
+      const ids = receipts.get(r.clusterId)
+      if (ids) ids.push(r.id)
+      else receipts.set(r.clusterId, [r.id])
+      if (r.channel === 'reported') behind.push(r.clusterId)
+    }
+    for (const [clusterId, ids] of receipts) {
+      for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
+        await this.sendReceipt(clusterId, [...new Set(ids.slice(i, i + RECEIPT_CHUNK))])
+      }
+    }
+    for (const p of presence) if (p.online) void this.o.desired.republish(p.clusterId, { debounce: false })
+    for (const r of records) {
+      if (r.channel !== 'reported') continue
+      const current = await this.o.desired.currentVersion(r.clusterId)
+      const { receivedVersion, desiredVersion } = r.body
+      if (current !== null && ((receivedVersion ?? 0) < current || (desiredVersion ?? 0) < current)) {
+        // Only "received" behind means the device missed it; "applied" behind may just be downloading, so both
+        // are debounced per device.
+        void this.o.desired.republish(r.clusterId, { debounce: true })
+      }
+    }
+  }
+
+  private async sendReceipt(clusterId: string, ids: string[]): Promise<void> {
+    const msg = encodeMessage('receipt', 'control-plane', { ids })
+    try {
+      await this.o.mqtt.publish(this.o.topics.device(clusterId, 'receipt'), serializeMessage('receipt', msg))
+    } catch (err) {
+      // The device re-sends un-receipted entries and we receipt them again then.
+      this.o.log.warn({ clusterId, err: (err as Error).message }, 'receipt publish failed')
+    }
+  }
+
+  private async checkHeartbeats(): Promise<void> {
+    try {
+      const before = new Date(Date.now() - this.o.heartbeatTimeoutS * 1000).toISOString()
+      const gone = await this.o.repos.clusters.markStaleOffline(before)
+      if (gone.length > 0)
+        this.o.log.info({ count: gone.length, clusterIds: gone.slice(0, 20) }, 'heartbeat timeout')
+    } catch (err) {
+      this.o.log.error({ err }, 'heartbeat check failed')
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    await this.flush()
+  }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import pino from 'pino'
+import { ConfigError, loadConfigFromEnv } from './config.js'
+import { createControlPlane } from './index.js'
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfigFromEnv>
+  try {
+    config = loadConfigFromEnv()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`loa-control-plane: invalid configuration: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
+  const cp = await createControlPlane({ ...config, logger })
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    cp.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err) => {
+  process.stderr.write(`loa-control-plane: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Registry } from 'prom-client'
+import type { Repositories } from './repositories.js'
+
+export interface Metrics {
+  registry: Registry
+  messages: Counter<'channel'>
+  rejected: Counter<'code' | 'channel'>
+  unknownDevice: Counter<'channel'>
+  desiredPublished: Counter
+  ingestBatches: Counter
+}
+
+/**
+ * Prometheus metrics. Fleet and play gauges are read from the database at scrape time, so they are right after a
+ * restart; counters count what this process saw.
+ */
+export function createMetrics(repos: Repositories): Metrics {
+  const registry = new Registry()
+  new Gauge({
+    name: 'loa_devices_total',
+    help: 'Registered loudspeaker clusters',
+    registers: [registry],
+    async collect() {
+      this.set((await repos.clusters.counts()).total)
+    },
+  })
+  new Gauge({
+    name: 'loa_devices_online',
+    help: 'Clusters currently online',
+    registers: [registry],
+    async collect() {
+      this.set((await repos.clusters.counts()).online)
+    },
+  })
+  new Gauge({
+    name: 'loa_plays_total',
+    help: 'Proof-of-play records stored',
+    registers: [registry],
+    async collect() {
+      this.set(await repos.ingest.countPlays())
+    },
+  })
+  return {
+    registry,
+    messages: new Counter({
+      name: 'loa_mqtt_messages_total',
+      help: 'Upward MQTT messages accepted, by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'loa_mqtt_rejected_total',
+      help: 'Upward MQTT messages rejected, by error code',
+      labelNames: ['code', 'channel'],
+      registers: [registry],
+    }),
+    unknownDevice: new Counter({
+      name: 'loa_mqtt_unknown_device_total',
+      help: 'Upward MQTT messages from devices that are not registered',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    desiredPublished: new Counter({
+      name: 'loa_desired_published_total',
+      help: 'Desired states published to devices',
+      registers: [registry],
+    }),
+    ingestBatches: new Counter({
+      name: 'loa_ingest_batches_total',
+      help: 'Ingest transactions committed',
+      registers: [registry],
+    }),
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Numbered migrations, applied in order and recorded in `schema_migrations`. Never edit a released one: add the next.
+ * JSON columns hold small value objects (zones, tags, recurrence); anything queried on has its own column.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'core broadcast loop',
+    sql: `
+CREATE TABLE units (
+  id TEXT PRIMARY KEY,
+  parent_id TEXT REFERENCES units(id) ON DELETE RESTRICT,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  code TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX units_parent ON units(parent_id);
+
+CREATE TABLE stations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  unit_id TEXT NOT NULL REFERENCES units(id) ON DELETE RESTRICT,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE clusters (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  unit_id TEXT NOT NULL REFERENCES units(id) ON DELETE RESTRICT,
+  station_id TEXT REFERENCES stations(id) ON DELETE SET NULL,
+  zones TEXT NOT NULL DEFAULT '[]',
+  tags TEXT NOT NULL DEFAULT '[]',
+  lat REAL,
+  lon REAL,
+  volume INTEGER,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  online INTEGER NOT NULL DEFAULT 0,
+  last_seen_at TEXT,
+  agent_version TEXT,
+  applied_version INTEGER,
+  received_version INTEGER,
+  reported TEXT,
+  latest_telemetry TEXT
+);
+CREATE INDEX clusters_unit ON clusters(unit_id);
+
+CREATE TABLE media (
+  sha256 TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  mime TEXT NOT NULL,
+  codec TEXT NOT NULL,
+  bitrate_kbps INTEGER NOT NULL,
+  loudness TEXT NOT NULL,
+  original_name TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+-- The sha256 of each uploaded source, so re-uploading the same file skips transcoding.
+CREATE TABLE media_sources (
+  source_sha256 TEXT PRIMARY KEY,
+  media_sha256 TEXT NOT NULL REFERENCES media(sha256) ON DELETE CASCADE
+);
+
+CREATE TABLE bulletins (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  level TEXT NOT NULL,
+  media_sha256 TEXT NOT NULL REFERENCES media(sha256) ON DELETE RESTRICT,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE playlists (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE playlist_items (
+  playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  bulletin_id TEXT NOT NULL REFERENCES bulletins(id) ON DELETE RESTRICT,
+  PRIMARY KEY (playlist_id, position)
+);
+
+CREATE TABLE schedules (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  bulletin_id TEXT REFERENCES bulletins(id) ON DELETE RESTRICT,
+  playlist_id TEXT REFERENCES playlists(id) ON DELETE RESTRICT,
+  recurrence TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  volume INTEGER,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE fallbacks (
+  unit_id TEXT PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
+  bulletin_ids TEXT NOT NULL,
+  windows TEXT NOT NULL,
+  volume INTEGER,
+  updated_at TEXT NOT NULL
+);
+
+-- Upward records use the envelope id as primary key: a re-sent message is stored once.
+CREATE TABLE plays (
+  id TEXT PRIMARY KEY,
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  schedule_id TEXT,
+  title TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  level TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  fallback INTEGER NOT NULL,
+  occurrence TEXT,
+  status TEXT NOT NULL,
+  reason TEXT,
+  relay_on_at TEXT,
+  started_at TEXT,
+  ended_at TEXT,
+  relay_off_at TEXT,
+  duration_ms INTEGER NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX plays_cluster ON plays(cluster_id, received_at);
+CREATE INDEX plays_schedule ON plays(schedule_id);
+
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  cluster_id TEXT REFERENCES clusters(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  data TEXT,
+  source TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX events_cluster ON events(cluster_id, received_at);
+
+CREATE TABLE telemetry (
+  id TEXT PRIMARY KEY,
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX telemetry_cluster ON telemetry(cluster_id, at);
+
+CREATE TABLE commands (
+  id TEXT PRIMARY KEY,
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE command_acks (
+  id TEXT PRIMARY KEY,
+  command_id TEXT NOT NULL,
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  stage TEXT NOT NULL,
+  at TEXT NOT NULL,
+  reason TEXT,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX command_acks_command ON command_acks(command_id);
+
+-- The current desired state of each device; the version only moves when the content hash changes.
+CREATE TABLE desired_states (
+  cluster_id TEXT PRIMARY KEY REFERENCES clusters(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`,
+  },
+]

@@ -1,0 +1,128 @@
+import type {
+  AckRecord,
+  Bulletin,
+  Cluster,
+  ClusterInput,
+  CommandRecord,
+  DesiredStateRecord,
+  EventRecord,
+  Fallback,
+  IngestRecord,
+  Media,
+  Play,
+  Playlist,
+  Schedule,
+  Station,
+  TelemetryRecord,
+  Unit,
+} from './domain.js'
+
+/**
+ * Storage behind async interfaces: call sites never see SQLite, so a PostgreSQL implementation can be dropped in
+ * (the national deployment needs one) without touching routes or services.
+ */
+
+export interface UnitRepository {
+  create(unit: Omit<Unit, 'createdAt'>): Promise<Unit>
+  get(id: string): Promise<Unit | null>
+  list(): Promise<Unit[]>
+  /** The unit and all its descendants. */
+  subtreeIds(id: string): Promise<string[]>
+}
+
+export interface StationRepository {
+  create(station: Omit<Station, 'createdAt'>): Promise<Station>
+  list(): Promise<Station[]>
+  get(id: string): Promise<Station | null>
+}
+
+export interface ClusterFilter {
+  unitIds?: string[]
+  tag?: string
+}
+
+export interface ClusterRepository {
+  create(input: ClusterInput): Promise<Cluster>
+  update(id: string, patch: Partial<Omit<ClusterInput, 'id'>>): Promise<Cluster | null>
+  get(id: string): Promise<Cluster | null>
+  list(filter?: ClusterFilter): Promise<Cluster[]>
+  /** All ids, for batch recomputation. */
+  listInputs(): Promise<ClusterInput[]>
+  exists(ids: string[]): Promise<Set<string>>
+  setOnline(id: string, online: boolean, at: string): Promise<boolean>
+  /** Marks online devices not heard since `before` offline and returns their ids. */
+  markStaleOffline(before: string): Promise<string[]>
+  counts(): Promise<{ total: number; online: number }>
+}
+
+export interface MediaRepository {
+  insert(media: Media, sourceSha256: string): Promise<{ media: Media; existed: boolean }>
+  get(sha256: string): Promise<Media | null>
+  getBySource(sourceSha256: string): Promise<Media | null>
+  list(): Promise<Media[]>
+}
+
+export interface ContentRepository {
+  createBulletin(b: Omit<Bulletin, 'createdAt'>): Promise<Bulletin>
+  getBulletin(id: string): Promise<Bulletin | null>
+  listBulletins(): Promise<Bulletin[]>
+  createPlaylist(p: Omit<Playlist, 'createdAt'>): Promise<Playlist>
+  getPlaylist(id: string): Promise<Playlist | null>
+  listPlaylists(): Promise<Playlist[]>
+}
+
+export interface ScheduleRepository {
+  create(s: Omit<Schedule, 'createdAt'>): Promise<Schedule>
+  get(id: string): Promise<Schedule | null>
+  list(opts?: { enabledOnly?: boolean }): Promise<Schedule[]>
+  delete(id: string): Promise<boolean>
+}
+
+export interface FallbackRepository {
+  put(f: Omit<Fallback, 'updatedAt'>): Promise<Fallback>
+  get(unitId: string): Promise<Fallback | null>
+  delete(unitId: string): Promise<boolean>
+  list(): Promise<Fallback[]>
+}
+
+export interface PlayQuery {
+  clusterIds?: string[]
+  unitIds?: string[]
+  scheduleId?: string
+  since?: string
+  limit: number
+}
+
+export interface IngestRepository {
+  /** Stores a batch in one transaction; duplicates (same envelope id) are ignored. */
+  writeBatch(records: IngestRecord[]): Promise<void>
+  listPlays(q: PlayQuery): Promise<Play[]>
+  countPlays(): Promise<number>
+  listEvents(q: { clusterId?: string; kind?: string; limit: number }): Promise<EventRecord[]>
+  listTelemetry(clusterId: string, limit: number): Promise<TelemetryRecord[]>
+  createCommand(c: Omit<CommandRecord, 'createdAt'>): Promise<CommandRecord>
+  getCommand(id: string): Promise<CommandRecord | null>
+  listAcks(commandId: string): Promise<AckRecord[]>
+}
+
+export interface DesiredStateRepository {
+  get(clusterId: string): Promise<DesiredStateRecord | null>
+  /** Current version and hash of every device (cheap: no bodies). */
+  heads(): Promise<Map<string, { version: number; hash: string }>>
+  save(records: DesiredStateRecord[]): Promise<void>
+}
+
+export interface Repositories {
+  units: UnitRepository
+  stations: StationRepository
+  clusters: ClusterRepository
+  media: MediaRepository
+  content: ContentRepository
+  schedules: ScheduleRepository
+  fallbacks: FallbackRepository
+  ingest: IngestRepository
+  desired: DesiredStateRepository
+  /** Liveness probe for /healthz. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto'
+import { Type } from '@fastify/type-provider-typebox'
+import { CommandKind, EntityId, encodeMessage, Percent, serializeMessage } from '@loa/shared'
+import type { App, Services } from './context.js'
+import type { ClusterInput } from './domain.js'
+import { invalid, LoaError, notFound } from './errors.js'
+
+const Zone = Type.Object(
+  { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+)
+const Tag = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$' })
+const ClusterFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  unitId: EntityId,
+  stationId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  zones: Type.Optional(Type.Array(Zone, { maxItems: 16 })),
+  tags: Type.Optional(Type.Array(Tag, { maxItems: 32, uniqueItems: true })),
+  lat: Type.Optional(Type.Union([Type.Number({ minimum: -90, maximum: 90 }), Type.Null()])),
+  lon: Type.Optional(Type.Union([Type.Number({ minimum: -180, maximum: 180 }), Type.Null()])),
+  volume: Type.Optional(Type.Union([Percent, Type.Null()])),
+}
+const ClusterBody = Type.Object({ id: EntityId, ...ClusterFields }, { additionalProperties: false })
+const ClusterPatch = Type.Partial(Type.Object(ClusterFields), { additionalProperties: false })
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+export function registerClusterRoutes(app: App, s: Services): void {
+  const { clusters, units, stations, desired, ingest } = s.repos
+
+  const checkRefs = async (b: { unitId?: string; stationId?: string | null }) => {
+    if (b.unitId !== undefined && !(await units.get(b.unitId))) {
+      throw invalid('unitId', `unit "${b.unitId}" not found`)
+    }
+    if (b.stationId && !(await stations.get(b.stationId))) {
+      throw invalid('stationId', `station "${b.stationId}" not found`)
+    }
+  }
+
+  app.post('/api/clusters', { schema: { tags: ['clusters'], body: ClusterBody } }, async (req, reply) => {
+    const b = req.body
+    await checkRefs(b)
+    if (await clusters.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: cluster "${b.id}" already exists`)
+    const input: ClusterInput = {
+      id: b.id,
+      name: b.name,
+      unitId: b.unitId,
+      stationId: b.stationId ?? null,
+      zones: b.zones ?? [],
+      tags: b.tags ?? [],
+      lat: b.lat ?? null,
+      lon: b.lon ?? null,
+      volume: b.volume ?? null,
+    }
+    const cluster = await clusters.create(input)
+    s.ingest.addKnown(cluster.id)
+    s.desired.invalidate([cluster.id])
+    return reply.status(201).send(cluster)
+  })
+
+  app.get(
+    '/api/clusters',
+    {
+      schema: {
+        tags: ['clusters'],
+        querystring: Type.Object({ unitId: Type.Optional(Type.String()), tag: Type.Optional(Type.String()) }),
+      },
+    },
+    async (req) => {
+      const unitIds = req.query.unitId !== undefined ? await units.subtreeIds(req.query.unitId) : undefined
+      return { clusters: await clusters.list({ unitIds, tag: req.query.tag }) }
+    },
+  )
+
+  app.get('/api/clusters/:id', { schema: { tags: ['clusters'], params: IdParams } }, async (req) => {
+    const c = await clusters.get(req.params.id)
+    if (!c) throw notFound('cluster', req.params.id)
+    return c
+  })
+
+  app.patch(
+    '/api/clusters/:id',
+    { schema: { tags: ['clusters'], params: IdParams, body: ClusterPatch } },
+    async (req) => {
+      await checkRefs(req.body)
+      const c = await clusters.update(req.params.id, req.body)
+      if (!c) throw notFound('cluster', req.params.id)
+      s.desired.invalidate([c.id])
+      return c
+    },
+  )
+
+  app.get(
+    '/api/clusters/:id/desired-state',
+    { schema: { tags: ['clusters'], params: IdParams } },
+    async (req) => {
+      if (!(await clusters.get(req.params.id))) throw notFound('cluster', req.params.id)
+      await s.desired.settle()
+      const d = await desired.get(req.params.id)
+      if (!d) throw notFound('desired state of cluster', req.params.id)
+      return d.body
+    },
+  )
+
+  app.get(
+    '/api/clusters/:id/telemetry',
+    {
+      schema: {
+        tags: ['clusters'],
+        params: IdParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }),
+      },
+    },
+    async (req) => {
+      const c = await clusters.get(req.params.id)
+      if (!c) throw notFound('cluster', req.params.id)
+      const history = await ingest.listTelemetry(c.id, req.query.limit ?? 100)
+      return { clusterId: c.id, latest: history[0]?.body ?? null, telemetry: history }
+    },
+  )
+
+  app.post(
+    '/api/clusters/:id/commands',
+    {
+      schema: {
+        tags: ['commands'],
+        params: IdParams,
+        body: Type.Object(
+          { kind: CommandKind, deadlineS: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      const c = await clusters.get(req.params.id)
+      if (!c) throw notFound('cluster', req.params.id)
+      if (!s.mqtt.connected) throw new LoaError('LOA_UNAVAILABLE', 'broker: not connected, command not sent')
+      const commandId = randomUUID()
+      const deadline = new Date(Date.now() + (req.body.deadlineS ?? 60) * 1000).toISOString()
+      await ingest.createCommand({ id: commandId, clusterId: c.id, kind: req.body.kind, deadline })
+      const msg = encodeMessage('cmd', 'control-plane', { commandId, kind: req.body.kind, deadline })
+      await s.mqtt.publish(s.topics.device(c.id, 'cmd'), serializeMessage('cmd', msg))
+      return reply.status(202).send({ commandId, deadline })
+    },
+  )
+
+  app.get(
+    '/api/commands/:commandId',
+    { schema: { tags: ['commands'], params: Type.Object({ commandId: Type.String({ maxLength: 64 }) }) } },
+    async (req) => {
+      const cmd = await ingest.getCommand(req.params.commandId)
+      if (!cmd) throw notFound('command', req.params.commandId)
+      return {
+        commandId: cmd.id,
+        clusterId: cmd.clusterId,
+        kind: cmd.kind,
+        deadline: cmd.deadline,
+        acks: await ingest.listAcks(cmd.id),
+      }
+    },
+  )
+}

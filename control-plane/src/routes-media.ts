@@ -1,0 +1,179 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Type } from '@fastify/type-provider-typebox'
+import { Sha256Hex } from '@loa/shared'
+import type { App, Services } from './context.js'
+import type { Media } from './domain.js'
+import { errorBody, LoaError, notFound } from './errors.js'
+import { normaliseAndTranscode, probeAudio, sanitiseFileName, sha256File } from './media-pipeline.js'
+
+export function mediaDir(s: Services): string {
+  return path.join(s.config.dataDir, 'media')
+}
+function tmpDir(s: Services): string {
+  return path.join(s.config.dataDir, 'tmp')
+}
+
+const mediaView = (m: Media, deduplicated: boolean) => ({ ...m, deduplicated })
+
+export function registerMediaRoutes(app: App, s: Services): void {
+  app.post(
+    '/api/media',
+    {
+      schema: {
+        tags: ['media'],
+        consumes: ['multipart/form-data'],
+        description: 'multipart upload, field "file"',
+      },
+    },
+    async (req, reply) => {
+      if (!req.isMultipart())
+        throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: expected multipart/form-data')
+      const part = await req.file()
+      if (part?.fieldname !== 'file') throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: missing')
+      const originalName = sanitiseFileName(part.filename)
+      await fs.mkdir(tmpDir(s), { recursive: true })
+      await fs.mkdir(mediaDir(s), { recursive: true })
+      // Temp names are ours, never derived from the upload.
+      const source = path.join(tmpDir(s), `${randomUUID()}.src`)
+      const output = path.join(tmpDir(s), `${randomUUID()}.out`)
+      try {
+        const hash = createHash('sha256')
+        const tap = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            hash.update(chunk)
+            cb(null, chunk)
+          },
+        })
+        let tooLarge = false
+        try {
+          await pipeline(part.file, tap, createWriteStream(source))
+        } catch (err) {
+          if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') tooLarge = true
+          else throw err
+        }
+        if (tooLarge || part.file.truncated) {
+          throw new LoaError('LOA_MEDIA_TOO_LARGE', `file: larger than ${s.config.maxUploadMb} MB`)
+        }
+        const sourceSha = hash.digest('hex')
+        const known = await s.repos.media.getBySource(sourceSha)
+        if (known) return reply.status(201).send(mediaView(known, true))
+
+        await probeAudio(source)
+        const t = await normaliseAndTranscode(source, output, {
+          codec: s.config.mediaCodec,
+          bitrateKbps: s.config.mediaBitrateKbps,
+          targetI: s.config.loudnessLufs,
+        })
+        const out = await probeAudio(output)
+        const sha256 = await sha256File(output)
+        const size = (await fs.stat(output)).size
+        const final = path.join(mediaDir(s), sha256)
+        await fs.rename(output, final)
+        const { media, existed } = await s.repos.media.insert(
+          {
+            sha256,
+            size,
+            durationMs: out.durationMs,
+            mime: t.mime,
+            codec: t.codec,
+            bitrateKbps: s.config.mediaBitrateKbps,
+            loudness: t.loudness,
+            originalName,
+            createdAt: new Date().toISOString(),
+          },
+          sourceSha,
+        )
+        return reply.status(201).send(mediaView(media, existed))
+      } finally {
+        await fs.rm(source, { force: true })
+        await fs.rm(output, { force: true })
+      }
+    },
+  )
+
+  app.get('/api/media', { schema: { tags: ['media'] } }, async () => ({ media: await s.repos.media.list() }))
+
+  app.get(
+    '/media/:sha256',
+    { schema: { tags: ['media'], params: Type.Object({ sha256: Sha256Hex }) } },
+    async (req, reply) => {
+      const sha = req.params.sha256
+      const media = await s.repos.media.get(sha)
+      if (!media) throw notFound('media', sha)
+      // The file name is the validated hex digest: no user input reaches the path.
+      const file = path.join(mediaDir(s), sha)
+      let size: number
+      try {
+        size = (await fs.stat(file)).size
+      } catch {
+        throw notFound('media file', sha)
+      }
+      const etag = `"${sha}"`
+      reply.header('ETag', etag)
+      reply.header('Accept-Ranges', 'bytes')
+      reply.header('Cache-Control', 'public, max-age=31536000, immutable')
+      reply.type(media.mime)
+      if (req.headers['if-none-match'] === etag) return reply.status(304).send()
+      const range = req.headers.range
+      if (
+        range !== undefined &&
+        (req.headers['if-range'] === undefined || req.headers['if-range'] === etag)
+      ) {
+        const r = parseRange(range, size)
+        if (r === 'unsatisfiable') {
+          reply.header('Content-Range', `bytes */${size}`)
+          return reply
+            .status(416)
+            .type('application/json')
+            .send(
+              errorBody(
+                416,
+                'LOA_RANGE_NOT_SATISFIABLE',
+                `range: "${range.slice(0, 100)}" outside 0-${size - 1}`,
+              ),
+            )
+        }
+        if (r !== null) {
+          reply.header('Content-Range', `bytes ${r.start}-${r.end}/${size}`)
+          reply.header('Content-Length', r.end - r.start + 1)
+          return reply.status(206).send(createReadStream(file, { start: r.start, end: r.end }))
+        }
+      }
+      reply.header('Content-Length', size)
+      return reply.send(createReadStream(file))
+    },
+  )
+}
+
+/**
+ * One `bytes=` range (RFC 9110). Multiple ranges are answered with the whole file (allowed by the RFC); a syntactically
+ * valid range that lies outside the file, or a malformed one, is unsatisfiable.
+ */
+export function parseRange(
+  header: string,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m) return header.startsWith('bytes=') && header.includes(',') ? null : 'unsatisfiable'
+  const [, a, b] = m as unknown as [string, string, string]
+  if (a === '' && b === '') return 'unsatisfiable'
+  let start: number
+  let end: number
+  if (a === '') {
+    const suffix = Number(b)
+    if (suffix === 0) return 'unsatisfiable'
+    start = Math.max(0, size - suffix)
+    end = size - 1
+  } else {
+    start = Number(a)
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1)
+    if (b !== '' && Number(b) < start) return 'unsatisfiable'
+  }
+  if (start >= size || size === 0) return 'unsatisfiable'
+  return { start, end }
+}

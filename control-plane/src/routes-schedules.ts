@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto'
+import { Type } from '@fastify/type-provider-typebox'
+import {
+  defaultPriority,
+  EntityId,
+  IntervalRecurrence,
+  OnceRecurrence,
+  Percent,
+  Priority,
+  Recurrence,
+  recurrenceProblems,
+  WeeklyRecurrence,
+} from '@loa/shared'
+import { Value } from '@sinclair/typebox/value'
+import type { App, Services } from './context.js'
+import type { Targets } from './domain.js'
+import { LoaError, notFound } from './errors.js'
+
+const ScheduleBody = Type.Object(
+  {
+    id: Type.Optional(EntityId),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    bulletinId: Type.Optional(EntityId),
+    playlistId: Type.Optional(EntityId),
+    recurrence: Recurrence,
+    targets: Type.Object(
+      {
+        units: Type.Optional(Type.Array(EntityId, { maxItems: 1000 })),
+        clusters: Type.Optional(Type.Array(EntityId, { maxItems: 10_000 })),
+        tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
+      },
+      { additionalProperties: false },
+    ),
+    priority: Type.Optional(Priority),
+    volume: Type.Optional(Percent),
+  },
+  { additionalProperties: false },
+)
+
+const BRANCHES = { once: OnceRecurrence, weekly: WeeklyRecurrence, interval: IntervalRecurrence } as const
+
+const bad = (message: string) => new LoaError('LOA_SCHEDULE_INVALID', message)
+
+/**
+ * A union schema makes the validator report every branch's complaint; pick the branch the client meant (by `kind`)
+ * so the message names the one field that is wrong, e.g. `recurrence.times[0]`.
+ */
+function recurrenceMessage(body: unknown): string | null {
+  const r = (body as { recurrence?: unknown } | null)?.recurrence
+  if (typeof r !== 'object' || r === null) return 'recurrence: required object'
+  const kind = (r as { kind?: unknown }).kind
+  const schema = BRANCHES[kind as keyof typeof BRANCHES]
+  if (!schema) return `recurrence.kind: must be one of ${Object.keys(BRANCHES).join(', ')}`
+  const first = Value.Errors(schema, r).First()
+  if (!first) return null
+  const field = first.path
+    .split('/')
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+  return `recurrence${field}: ${first.message}`
+}
+
+export function registerScheduleRoutes(app: App, s: Services): void {
+  const { schedules, content, units, clusters } = s.repos
+
+  app.post(
+    '/api/schedules',
+    { schema: { tags: ['schedules'], body: ScheduleBody }, attachValidation: true },
+    async (req, reply) => {
+      if (req.validationError) {
+        const fields = (req.validationError.validation ?? []).map(
+          (v: { instancePath: string }) => v.instancePath,
+        )
+        const aboutRecurrence = fields.some((f: string) => f.startsWith('/recurrence'))
+        throw bad((aboutRecurrence && recurrenceMessage(req.body)) || req.validationError.message)
+      }
+      const b = req.body
+      const problems = recurrenceProblems(b.recurrence)
+      if (problems[0]) throw bad(problems[0])
+      if ((b.bulletinId === undefined) === (b.playlistId === undefined)) {
+        throw bad('bulletinId: give exactly one of bulletinId or playlistId')
+      }
+      let level: 'normal' | 'priority' | 'emergency' = 'normal'
+      let title = b.title ?? ''
+      if (b.bulletinId !== undefined) {
+        const bulletin = await content.getBulletin(b.bulletinId)
+        if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
+        level = bulletin.level
+        title ||= bulletin.title
+      } else {
+        const playlist = await content.getPlaylist(b.playlistId as string)
+        if (!playlist) throw bad(`playlistId: playlist "${b.playlistId}" not found`)
+        const levels = await Promise.all(
+          playlist.bulletinIds.map(async (id) => (await content.getBulletin(id))?.level),
+        )
+        level = levels.includes('emergency')
+          ? 'emergency'
+          : levels.includes('priority')
+            ? 'priority'
+            : 'normal'
+        title ||= playlist.title
+      }
+      const targets: Targets = {
+        units: [...new Set(b.targets.units ?? [])],
+        clusters: [...new Set(b.targets.clusters ?? [])],
+        tags: [...new Set(b.targets.tags ?? [])],
+      }
+      if (targets.units.length + targets.clusters.length + targets.tags.length === 0) {
+        throw bad('targets: at least one unit, cluster or tag is required')
+      }
+      for (const [i, id] of targets.units.entries()) {
+        if (!(await units.get(id))) throw bad(`targets.units[${i}]: unit "${id}" not found`)
+      }
+      const found = await clusters.exists(targets.clusters)
+      const missing = targets.clusters.findIndex((id) => !found.has(id))
+      if (missing >= 0)
+        throw bad(`targets.clusters[${missing}]: cluster "${targets.clusters[missing]}" not found`)
+      const id = b.id ?? `s-${randomUUID()}`
+      if (await schedules.get(id)) throw new LoaError('LOA_CONFLICT', `id: schedule "${id}" already exists`)
+      const schedule = await schedules.create({
+        id,
+        title: title.slice(0, 200),
+        bulletinId: b.bulletinId ?? null,
+        playlistId: b.playlistId ?? null,
+        recurrence: b.recurrence,
+        targets,
+        priority: b.priority ?? defaultPriority(level),
+        volume: b.volume ?? null,
+        enabled: true,
+      })
+      s.desired.invalidate()
+      return reply.status(201).send({ ...schedule, level })
+    },
+  )
+
+  app.get('/api/schedules', { schema: { tags: ['schedules'] } }, async () => ({
+    schedules: await schedules.list(),
+  }))
+
+  app.get(
+    '/api/schedules/:id',
+    { schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    async (req) => {
+      const sc = await schedules.get(req.params.id)
+      if (!sc) throw notFound('schedule', req.params.id)
+      return sc
+    },
+  )
+
+  app.delete(
+    '/api/schedules/:id',
+    { schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    async (req, reply) => {
+      if (!(await schedules.delete(req.params.id))) throw notFound('schedule', req.params.id)
+      s.desired.invalidate()
+      return reply.status(204).send()
+    },
+  )
+}

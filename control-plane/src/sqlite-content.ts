@@ -1,0 +1,249 @@
+import type { Db } from './db.js'
+import type { Bulletin, Fallback, Media, Playlist, Schedule } from './domain.js'
+import type {
+  ContentRepository,
+  FallbackRepository,
+  MediaRepository,
+  ScheduleRepository,
+} from './repositories.js'
+
+interface MediaRow {
+  sha256: string
+  size: number
+  duration_ms: number
+  mime: string
+  codec: string
+  bitrate_kbps: number
+  loudness: string
+  original_name: string
+  created_at: string
+}
+const toMedia = (r: MediaRow): Media => ({
+  sha256: r.sha256,
+  size: r.size,
+  durationMs: r.duration_ms,
+  mime: r.mime,
+  codec: r.codec,
+  bitrateKbps: r.bitrate_kbps,
+  loudness: JSON.parse(r.loudness),
+  originalName: r.original_name,
+  createdAt: r.created_at,
+})
+
+export function sqliteMedia(db: Db): MediaRepository {
+  const byId = db.prepare('SELECT * FROM media WHERE sha256 = ?')
+  const bySource = db.prepare(
+    'SELECT m.* FROM media_sources s JOIN media m ON m.sha256 = s.media_sha256 WHERE s.source_sha256 = ?',
+  )
+  const insertMedia = db.prepare(`INSERT OR IGNORE INTO media
+    (sha256, size, duration_ms, mime, codec, bitrate_kbps, loudness, original_name, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  const insertSource = db.prepare(
+    'INSERT OR IGNORE INTO media_sources (source_sha256, media_sha256) VALUES (?, ?)',
+  )
+  const insert = db.transaction((m: Media, source: string) => {
+    const res = insertMedia.run(
+      m.sha256,
+      m.size,
+      m.durationMs,
+      m.mime,
+      m.codec,
+      m.bitrateKbps,
+      JSON.stringify(m.loudness),
+      m.originalName,
+      m.createdAt,
+    )
+    insertSource.run(source, m.sha256)
+    return res.changes === 0
+  })
+  return {
+    async insert(media, source) {
+      const existed = insert(media, source)
+      return { media: toMedia(byId.get(media.sha256) as MediaRow), existed }
+    },
+    async get(sha) {
+      const r = byId.get(sha) as MediaRow | undefined
+      return r ? toMedia(r) : null
+    },
+    async getBySource(source) {
+      const r = bySource.get(source) as MediaRow | undefined
+      return r ? toMedia(r) : null
+    },
+    async list() {
+      return (db.prepare('SELECT * FROM media ORDER BY created_at, sha256').all() as MediaRow[]).map(toMedia)
+    },
+  }
+}
+
+interface BulletinRow {
+  id: string
+  title: string
+  level: Bulletin['level']
+  media_sha256: string
+  created_at: string
+}
+const toBulletin = (r: BulletinRow): Bulletin => ({
+  id: r.id,
+  title: r.title,
+  level: r.level,
+  mediaSha256: r.media_sha256,
+  createdAt: r.created_at,
+})
+
+export function sqliteContent(db: Db): ContentRepository {
+  const itemsOf = db.prepare('SELECT bulletin_id FROM playlist_items WHERE playlist_id = ? ORDER BY position')
+  const playlist = (r: { id: string; title: string; created_at: string }): Playlist => ({
+    id: r.id,
+    title: r.title,
+    createdAt: r.created_at,
+    bulletinIds: (itemsOf.all(r.id) as { bulletin_id: string }[]).map((i) => i.bulletin_id),
+  })
+  const createPlaylist = db.transaction((p: Omit<Playlist, 'createdAt'>, createdAt: string) => {
+    db.prepare('INSERT INTO playlists (id, title, created_at) VALUES (?, ?, ?)').run(p.id, p.title, createdAt)
+    const item = db.prepare(
+      'INSERT INTO playlist_items (playlist_id, position, bulletin_id) VALUES (?, ?, ?)',
+    )
+    p.bulletinIds.forEach((b, i) => {
+      item.run(p.id, i, b)
+    })
+  })
+  return {
+    async createBulletin(b) {
+      const createdAt = new Date().toISOString()
+      db.prepare(
+        'INSERT INTO bulletins (id, title, level, media_sha256, created_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(b.id, b.title, b.level, b.mediaSha256, createdAt)
+      return { ...b, createdAt }
+    },
+    async getBulletin(id) {
+      const r = db.prepare('SELECT * FROM bulletins WHERE id = ?').get(id) as BulletinRow | undefined
+      return r ? toBulletin(r) : null
+    },
+    async listBulletins() {
+      return (db.prepare('SELECT * FROM bulletins ORDER BY created_at, id').all() as BulletinRow[]).map(
+        toBulletin,
+      )
+    },
+    async createPlaylist(p) {
+      const createdAt = new Date().toISOString()
+      createPlaylist(p, createdAt)
+      return { ...p, createdAt }
+    },
+    async getPlaylist(id) {
+      const r = db.prepare('SELECT * FROM playlists WHERE id = ?').get(id) as
+        | { id: string; title: string; created_at: string }
+        | undefined
+      return r ? playlist(r) : null
+    },
+    async listPlaylists() {
+      const rows = db.prepare('SELECT * FROM playlists ORDER BY created_at, id').all() as {
+        id: string
+        title: string
+        created_at: string
+      }[]
+      return rows.map(playlist)
+    },
+  }
+}
+
+interface ScheduleRow {
+  id: string
+  title: string
+  bulletin_id: string | null
+  playlist_id: string | null
+  recurrence: string
+  targets: string
+  priority: number
+  volume: number | null
+  enabled: number
+  created_at: string
+}
+const toSchedule = (r: ScheduleRow): Schedule => ({
+  id: r.id,
+  title: r.title,
+  bulletinId: r.bulletin_id,
+  playlistId: r.playlist_id,
+  recurrence: JSON.parse(r.recurrence),
+  targets: JSON.parse(r.targets),
+  priority: r.priority,
+  volume: r.volume,
+  enabled: r.enabled === 1,
+  createdAt: r.created_at,
+})
+
+export function sqliteSchedules(db: Db): ScheduleRepository {
+  return {
+    async create(s) {
+      const createdAt = new Date().toISOString()
+      db.prepare(`INSERT INTO schedules
+        (id, title, bulletin_id, playlist_id, recurrence, targets, priority, volume, enabled, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        s.id,
+        s.title,
+        s.bulletinId,
+        s.playlistId,
+        JSON.stringify(s.recurrence),
+        JSON.stringify(s.targets),
+        s.priority,
+        s.volume,
+        s.enabled ? 1 : 0,
+        createdAt,
+      )
+      return { ...s, createdAt }
+    },
+    async get(id) {
+      const r = db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow | undefined
+      return r ? toSchedule(r) : null
+    },
+    async list(opts = {}) {
+      const sql = `SELECT * FROM schedules ${opts.enabledOnly ? 'WHERE enabled = 1' : ''} ORDER BY created_at, id`
+      return (db.prepare(sql).all() as ScheduleRow[]).map(toSchedule)
+    },
+    async delete(id) {
+      return db.prepare('DELETE FROM schedules WHERE id = ?').run(id).changes > 0
+    },
+  }
+}
+
+interface FallbackRow {
+  unit_id: string
+  bulletin_ids: string
+  windows: string
+  volume: number | null
+  updated_at: string
+}
+const toFallback = (r: FallbackRow): Fallback => ({
+  unitId: r.unit_id,
+  bulletinIds: JSON.parse(r.bulletin_ids),
+  windows: JSON.parse(r.windows),
+  volume: r.volume,
+  updatedAt: r.updated_at,
+})
+
+export function sqliteFallbacks(db: Db): FallbackRepository {
+  return {
+    async put(f) {
+      const updatedAt = new Date().toISOString()
+      db.prepare(`INSERT INTO fallbacks (unit_id, bulletin_ids, windows, volume, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(unit_id) DO UPDATE SET bulletin_ids = excluded.bulletin_ids, windows = excluded.windows,
+        volume = excluded.volume, updated_at = excluded.updated_at`).run(
+        f.unitId,
+        JSON.stringify(f.bulletinIds),
+        JSON.stringify(f.windows),
+        f.volume,
+        updatedAt,
+      )
+      return { ...f, updatedAt }
+    },
+    async get(unitId) {
+      const r = db.prepare('SELECT * FROM fallbacks WHERE unit_id = ?').get(unitId) as FallbackRow | undefined
+      return r ? toFallback(r) : null
+    },
+    async delete(unitId) {
+      return db.prepare('DELETE FROM fallbacks WHERE unit_id = ?').run(unitId).changes > 0
+    },
+    async list() {
+      return (db.prepare('SELECT * FROM fallbacks').all() as FallbackRow[]).map(toFallback)
+    },
+  }
+}

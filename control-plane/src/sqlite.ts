@@ -1,0 +1,27 @@
+import { openDatabase } from './db.js'
+import type { Repositories } from './repositories.js'
+import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
+import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
+import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+
+/** The SQLite implementation of every repository, over one database file. */
+export function openSqliteRepositories(file: string): Repositories {
+  const db = openDatabase(file)
+  return {
+    units: sqliteUnits(db),
+    stations: sqliteStations(db),
+    clusters: sqliteClusters(db),
+    media: sqliteMedia(db),
+    content: sqliteContent(db),
+    schedules: sqliteSchedules(db),
+    fallbacks: sqliteFallbacks(db),
+    ingest: sqliteIngest(db),
+    desired: sqliteDesired(db),
+    async ping() {
+      db.prepare('SELECT 1').get()
+    },
+    async close() {
+      if (db.open) db.close()
+    },
+  }
+}
