@@ -30,7 +30,6 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
-    disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -41,7 +41,8 @@ export function registerMediaRoutes(app: App, s: Services): void {
       // Temp names are ours, never derived from the upload.
       const source = path.join(tmpDir(s), `${randomUUID()}.src`)
       const output = path.join(tmpDir(s), `${randomUUID()}.out`)
-      try {
+      // Temp files are removed before the reply is sent, whatever happened.
+      const result = await (async () => {
         const hash = createHash('sha256')
         const tap = new Transform({
           transform(chunk: Buffer, _enc, cb) {
@@ -61,7 +62,7 @@ export function registerMediaRoutes(app: App, s: Services): void {
         }
         const sourceSha = hash.digest('hex')
         const known = await s.repos.media.getBySource(sourceSha)
-        if (known) return reply.status(201).send(mediaView(known, true))
+        if (known) return mediaView(known, true)
 
         await probeAudio(source)
         const t = await normaliseAndTranscode(source, output, {
@@ -88,11 +89,12 @@ export function registerMediaRoutes(app: App, s: Services): void {
           },
           sourceSha,
         )
-        return reply.status(201).send(mediaView(media, existed))
-      } finally {
+        return mediaView(media, existed)
+      })().finally(async () => {
         await fs.rm(source, { force: true })
         await fs.rm(output, { force: true })
-      }
+      })
+      return reply.status(201).send(result)
     },
   )
 

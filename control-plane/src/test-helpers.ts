@@ -1,0 +1,160 @@
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import mqtt, { type MqttClient } from 'mqtt'
+import pino from 'pino'
+import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from './index.js'
+
+/** Helpers shared by this package's tests: real control plane, real broker, real ffmpeg. */
+
+export interface TestPlane {
+  cp: ControlPlane
+  dir: string
+  api<T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>
+  close(): Promise<void>
+}
+
+export async function startTestPlane(opts: Partial<ControlPlaneOptions> = {}): Promise<TestPlane> {
+  const dir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cp-'))
+  const cp = await createControlPlane({
+    httpHost: '127.0.0.1',
+    httpPort: 0,
+    mqttHost: '127.0.0.1',
+    mqttPort: 0,
+    logger: pino({ level: process.env.LOA_TEST_LOG ?? 'silent' }),
+    desiredDebounceMs: 5,
+    ingestFlushMs: 20,
+    ...opts,
+    dataDir: dir,
+  })
+  return {
+    cp,
+    dir,
+    async api(method, url, body) {
+      const res = await cp.app.inject({
+        method: method as 'GET',
+        url,
+        ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}),
+      })
+      const text = res.body
+      let parsed: unknown = text
+      try {
+        parsed = text ? JSON.parse(text) : null
+      } catch {
+        // Not JSON (e.g. /metrics): hand back the text.
+      }
+      return { status: res.statusCode, body: parsed as never }
+    },
+    async close() {
+      await cp.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A real audio file made by ffmpeg's sine generator. */
+export function makeAudio(dir: string, name: string, opts: { seconds?: number; freq?: number } = {}): string {
+  const file = path.join(dir, name)
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${opts.freq ?? 440}:duration=${opts.seconds ?? 2}`,
+      file,
+    ],
+    { encoding: 'utf8' },
+  )
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`)
+  return file
+}
+
+export function multipartBody(
+  field: string,
+  filename: string,
+  content: Buffer,
+  contentType = 'application/octet-stream',
+): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----loa${Math.random().toString(16).slice(2)}`
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\n` +
+      `Content-Type: ${contentType}\r\n\r\n`,
+    'utf8',
+  )
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8')
+  return {
+    payload: Buffer.concat([head, content, tail]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  }
+}
+
+export async function uploadMedia(
+  t: TestPlane,
+  content: Buffer,
+  filename = 'bulletin.wav',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { payload, headers } = multipartBody('file', filename, content, 'audio/wav')
+  const res = await t.cp.app.inject({ method: 'POST', url: '/api/media', payload, headers })
+  return { status: res.statusCode, body: JSON.parse(res.body) }
+}
+
+export async function connectClient(
+  url: string,
+  clientId: string,
+  opts: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
+  const client = mqtt.connect(url, { clientId, protocolVersion: 4, reconnectPeriod: 200, ...opts })
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', reject)
+  })
+  return client
+}
+
+/** Polls until `fn` returns a truthy value (generous bound; never used to assert on speed). */
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v as NonNullable<T>
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+/** Creates a small tree: province > commune-a (> village-a1), commune-b; one cluster per leaf-ish unit. */
+export async function seedTree(t: TestPlane): Promise<void> {
+  const units = [
+    { id: 'prov', name: 'Tỉnh', kind: 'province', parentId: null },
+    { id: 'xa-a', name: 'Xã A', kind: 'commune', parentId: 'prov' },
+    { id: 'thon-a1', name: 'Thôn A1', kind: 'village', parentId: 'xa-a' },
+    { id: 'xa-b', name: 'Xã B', kind: 'commune', parentId: 'prov' },
+  ]
+  for (const u of units) {
+    const r = await t.api('POST', '/api/units', u)
+    if (r.status !== 201) throw new Error(`seed unit ${u.id}: ${JSON.stringify(r.body)}`)
+  }
+  const clusters = [
+    { id: 'c-a', name: 'Cụm A', unitId: 'xa-a', tags: ['market'] },
+    { id: 'c-a1', name: 'Cụm A1', unitId: 'thon-a1', tags: [] },
+    { id: 'c-b', name: 'Cụm B', unitId: 'xa-b', tags: ['market', 'coast'] },
+  ]
+  for (const c of clusters) {
+    const r = await t.api('POST', '/api/clusters', c)
+    if (r.status !== 201) throw new Error(`seed cluster ${c.id}: ${JSON.stringify(r.body)}`)
+  }
+}
