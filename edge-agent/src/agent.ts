@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
+import type { Logger } from 'pino'
+import { parseOutput } from './audio-output.js'
+import { Commands } from './commands.js'
+import type { AgentConfig } from './config.js'
+import { type Db, openDb } from './db.js'
+import { DesiredStore } from './desired-store.js'
+import { AgentError, describeError } from './errors.js'
+import { MediaCache } from './media-cache.js'
+import { MqttLink } from './mqtt-link.js'
+import { Outbox, type OutboxOptions } from './outbox.js'
+import { Player } from './player.js'
+import { Reconciler } from './reconciler.js'
+import { createRelay, type Relay } from './relay.js'
+import { Scheduler } from './scheduler.js'
+import { Telemetry } from './telemetry.js'
+
+export const AGENT_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string
+    }
+    return pkg.version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+})()
+
+/** Knobs tests turn; production uses the defaults. */
+export interface AgentTuning {
+  outbox?: OutboxOptions
+  retryBaseMs?: number
+  lateToleranceMs?: number
+  graceMs?: number
+  flushIntervalMs?: number
+}
+
+const MB = 1024 * 1024
+/** Rejected messages are reported at most this often per minute, so a flood cannot fill the outbox. */
+const MAX_REJECT_EVENTS_PER_MIN = 60
+
+/** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
+export class Agent {
+  readonly db: Db
+  readonly outbox: Outbox
+  readonly cache: MediaCache
+  readonly store: DesiredStore
+  readonly relay: Relay
+  readonly reconciler: Reconciler
+  readonly scheduler: Scheduler
+  readonly commands: Commands
+  readonly link: MqttLink
+  readonly telemetry: Telemetry
+  readonly tree: TopicTree
+  private rejects = { windowStart: 0, count: 0 }
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly log: Logger,
+    tuning: AgentTuning = {},
+  ) {
+    this.tree = topicTree(config.topicRoot)
+    this.db = openDb(join(config.dataDir, 'agent.db'))
+    this.outbox = new Outbox(this.db, tuning.outbox)
+    this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
+    this.store = new DesiredStore(this.db)
+    this.relay = createRelay(config.relay.driver, this.db)
+    this.reconciler = new Reconciler({
+      db: this.db,
+      store: this.store,
+      cache: this.cache,
+      outbox: this.outbox,
+      log: log.child({ c: 'reconciler' }),
+      controlPlaneUrl: config.controlPlaneUrl,
+      agentVersion: AGENT_VERSION,
+      dataDir: config.dataDir,
+      cacheBudgetBytes: Math.round(config.cacheBudgetMb * MB),
+      minFreeBytes: Math.round(config.minFreeMb * MB),
+      retryBaseMs: tuning.retryBaseMs,
+    })
+    this.scheduler = new Scheduler({
+      db: this.db,
+      outbox: this.outbox,
+      cache: this.cache,
+      player: new Player(parseOutput(config.output)),
+      relay: this.relay,
+      log: log.child({ c: 'scheduler' }),
+      desired: () => this.store.received()?.body ?? null,
+      defaultTimezone: config.timezone,
+      prerollMs: config.prerollMs,
+      postrollMs: config.postrollMs,
+      lateToleranceMs: tuning.lateToleranceMs,
+      graceMs: tuning.graceMs,
+      onCorrupt: () => this.reconciler.kick(),
+    })
+    this.commands = new Commands(this.db, this.outbox, log.child({ c: 'commands' }), {
+      resync: () => this.resync(),
+    })
+    this.link = new MqttLink({
+      url: config.mqtt.url,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      deviceId: config.deviceId,
+      tree: this.tree,
+      outbox: this.outbox,
+      log: log.child({ c: 'mqtt' }),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onConnect: () => void this.reconciler.enqueueReportedState().catch(() => {}),
+      flushIntervalMs: tuning.flushIntervalMs,
+    })
+    this.telemetry = new Telemetry({
+      outbox: this.outbox,
+      dataDir: config.dataDir,
+      relay: this.relay,
+      scheduler: this.scheduler,
+      agentVersion: AGENT_VERSION,
+      intervalS: config.telemetryIntervalS,
+    })
+  }
+
+  async start(): Promise<void> {
+    this.outbox.event('agent-started', 'info', `agent ${AGENT_VERSION} started`, {
+      agentVersion: AGENT_VERSION,
+      pid: process.pid,
+    })
+    this.link.setUnits(this.store.received()?.body.units ?? [])
+    // Playing from a verified cache matters more than connecting fast: verify first, fetch what is bad.
+    await this.cache.verifyAll()
+    this.scheduler.start()
+    this.reconciler.kick()
+    this.link.start()
+    this.telemetry.start()
+    this.log.info({ deviceId: this.config.deviceId, version: AGENT_VERSION }, 'agent started')
+  }
+
+  async stop(): Promise<void> {
+    this.telemetry.stop()
+    this.reconciler.stop()
+    await this.scheduler.stop()
+    this.link.flush()
+    await this.link.stop()
+    await this.reconciler.idle().catch(() => {})
+    this.db.close()
+    this.log.info('agent stopped')
+  }
+
+  async resync(): Promise<void> {
+    await this.cache.verifyAll()
+    this.reconciler.kick()
+    await this.reconciler.idle()
+    await this.reconciler.enqueueReportedState()
+  }
+
+  private reject(topic: string, code: string, details: string[]): void {
+    this.log.warn({ topic, code, details }, 'message rejected')
+    const now = Date.now()
+    if (now - this.rejects.windowStart > 60_000) this.rejects = { windowStart: now, count: 0 }
+    if (++this.rejects.count > MAX_REJECT_EVENTS_PER_MIN) return
+    this.outbox.event('message-rejected', 'warning', `message on ${topic} rejected: ${code}`, {
+      topic,
+      code,
+      details: details.slice(0, 5).map((d) => d.slice(0, 300)),
+    })
+  }
+
+  /** Every incoming message: topic check, decodeMessage, then dispatch. Never throws. */
+  onMessage(topic: string, payload: Buffer): void {
+    const parsed = this.tree.parse(topic)
+    const mine =
+      parsed &&
+      ((parsed.kind === 'device' && parsed.deviceId === this.config.deviceId) || parsed.kind === 'unit')
+    if (!parsed || !mine || !['desired', 'cmd', 'receipt'].includes(parsed.channel)) {
+      this.reject(topic, 'LOA_MSG_TOPIC', ['not a down channel of this device'])
+      return
+    }
+    // A zero-length payload is how a retained message is cleared: nothing to do.
+    if (payload.length === 0) return
+    try {
+      if (parsed.channel === 'desired') {
+        const msg = decodeMessage('desired', payload)
+        if (msg.body.deviceId !== this.config.deviceId) {
+          throw new AgentError('LOA_DESIRED_WRONG_DEVICE', [`deviceId ${msg.body.deviceId}`])
+        }
+        if (this.reconciler.accept(msg.body) === 'stored') {
+          this.link.setUnits(msg.body.units)
+          this.scheduler.desiredChanged()
+        }
+      } else if (parsed.channel === 'cmd') {
+        const msg = decodeMessage('cmd', payload)
+        void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))
+      } else {
+        const msg = decodeMessage('receipt', payload)
+        const n = this.outbox.receipt(msg.body.ids)
+        this.log.debug({ ids: msg.body.ids.length, removed: n }, 'receipt')
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError || err instanceof AgentError) {
+        this.reject(topic, err.code, err.details)
+        return
+      }
+      const { code, details } = describeError(err)
+      this.reject(topic, code, details)
+    }
+  }
+}

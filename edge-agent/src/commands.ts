@@ -1,0 +1,59 @@
+import type { AckStage, CommandBody } from '@loa/shared'
+import type { Logger } from 'pino'
+import type { Db } from './db.js'
+import type { Outbox } from './outbox.js'
+
+const SEEN_KEEP_MS = 30 * 86_400_000
+
+/**
+ * Runs commands from the device and unit command topics. Each command id runs at most once (table
+ * `seen_commands`), even when it reaches the device through several units or is delivered again.
+ */
+export class Commands {
+  constructor(
+    private readonly db: Db,
+    private readonly outbox: Outbox,
+    private readonly log: Logger,
+    private readonly actions: { resync: () => Promise<void> },
+  ) {}
+
+  private ack(commandId: string, stage: AckStage, reason?: string): void {
+    const body = { commandId, stage, at: new Date().toISOString(), ...(reason ? { reason } : {}) }
+    this.outbox.enqueue('ack', body)
+  }
+
+  async handle(cmd: CommandBody, topic: string): Promise<void> {
+    const now = new Date()
+    const seen = this.db.prepare('SELECT 1 FROM seen_commands WHERE command_id = ?').get(cmd.commandId)
+    if (seen) {
+      this.db.transaction(() => {
+        this.ack(cmd.commandId, 'rejected', 'duplicate')
+        this.outbox.event('command-rejected', 'info', `command ${cmd.commandId} already seen`, {
+          commandId: cmd.commandId,
+          kind: cmd.kind,
+          reason: 'duplicate',
+          topic,
+        })
+      })()
+      return
+    }
+    const expired = Date.parse(cmd.deadline) < now.getTime()
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO seen_commands (command_id, at) VALUES (?, ?)')
+        .run(cmd.commandId, now.toISOString())
+      this.db
+        .prepare('DELETE FROM seen_commands WHERE at < ?')
+        .run(new Date(now.getTime() - SEEN_KEEP_MS).toISOString())
+      this.ack(cmd.commandId, expired ? 'expired' : 'received')
+    })()
+    if (expired) return
+    this.log.info({ commandId: cmd.commandId, kind: cmd.kind }, 'command')
+    try {
+      if (cmd.kind === 'resync') await this.actions.resync()
+      this.ack(cmd.commandId, 'done')
+    } catch (err) {
+      this.ack(cmd.commandId, 'failed', (err as Error).message.slice(0, 1000))
+    }
+  }
+}

@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs'
+import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, ID_PATTERN, isValidTimeZone } from '@loa/shared'
+import { type TSchema, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { AgentError } from './errors.js'
+
+export interface AgentConfig {
+  deviceId: string
+  mqtt: { url: string; username?: string; password?: string }
+  controlPlaneUrl: string
+  topicRoot: string
+  dataDir: string
+  output: string
+  relay: { driver: 'simulated' }
+  prerollMs: number
+  postrollMs: number
+  cacheBudgetMb: number
+  minFreeMb: number
+  telemetryIntervalS: number
+  timezone: string
+  logLevel: string
+}
+
+type Kind = 'string' | 'number'
+interface Field {
+  path: string
+  env: string
+  kind: Kind
+  schema: TSchema
+  /** Shown after the field name when the value fails its schema. */
+  rule: string
+  default?: unknown
+  required?: boolean
+  check?: (v: never) => boolean
+}
+
+const Ms = Type.Integer({ minimum: 0, maximum: 60_000 })
+const FIELDS: Field[] = [
+  {
+    path: 'deviceId',
+    env: 'LOA_DEVICE_ID',
+    kind: 'string',
+    schema: Type.String({ pattern: ID_PATTERN }),
+    rule: `must match ${ID_PATTERN}`,
+    required: true,
+  },
+  {
+    path: 'mqtt.url',
+    env: 'LOA_MQTT_URL',
+    kind: 'string',
+    schema: Type.String({ pattern: '^mqtts?://[^\\s]+$' }),
+    rule: 'must be a mqtt:// or mqtts:// URL',
+    default: 'mqtt://127.0.0.1:1883',
+  },
+  {
+    path: 'mqtt.username',
+    env: 'LOA_MQTT_USERNAME',
+    kind: 'string',
+    schema: Type.String({ maxLength: 256 }),
+    rule: 'must be a string',
+  },
+  {
+    path: 'mqtt.password',
+    env: 'LOA_MQTT_PASSWORD',
+    kind: 'string',
+    schema: Type.String({ maxLength: 1024 }),
+    rule: 'must be a string',
+  },
+  {
+    path: 'controlPlaneUrl',
+    env: 'LOA_CONTROL_PLANE_URL',
+    kind: 'string',
+    schema: Type.String({ pattern: '^https?://[^\\s]+$' }),
+    rule: 'must be an http:// or https:// URL',
+    default: 'http://127.0.0.1:8080',
+  },
+  {
+    path: 'topicRoot',
+    env: 'LOA_TOPIC_ROOT',
+    kind: 'string',
+    schema: Type.String({ pattern: '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$' }),
+    rule: 'must be letters, digits, "_" and "-" separated by "/"',
+    default: DEFAULT_TOPIC_ROOT,
+  },
+  {
+    path: 'dataDir',
+    env: 'LOA_DATA_DIR',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a directory path',
+    default: '/var/lib/loa',
+  },
+  {
+    path: 'output',
+    env: 'LOA_OUTPUT',
+    kind: 'string',
+    schema: Type.String({ pattern: '^(null|alsa:\\S+|file:.+)$' }),
+    rule: 'must be alsa:<device>, file:<dir> or null',
+    default: 'null',
+  },
+  {
+    path: 'relay.driver',
+    env: 'LOA_RELAY_DRIVER',
+    kind: 'string',
+    schema: Type.Literal('simulated'),
+    rule: 'must be "simulated"',
+    default: 'simulated',
+  },
+  {
+    path: 'prerollMs',
+    env: 'LOA_PREROLL_MS',
+    kind: 'number',
+    schema: Ms,
+    rule: 'must be an integer 0–60000',
+    default: 500,
+  },
+  {
+    path: 'postrollMs',
+    env: 'LOA_POSTROLL_MS',
+    kind: 'number',
+    schema: Ms,
+    rule: 'must be an integer 0–60000',
+    default: 1000,
+  },
+  {
+    path: 'cacheBudgetMb',
+    env: 'LOA_CACHE_BUDGET_MB',
+    kind: 'number',
+    schema: Type.Number({ minimum: 1 }),
+    rule: 'must be a number ≥ 1',
+    default: 2048,
+  },
+  {
+    path: 'minFreeMb',
+    env: 'LOA_MIN_FREE_MB',
+    kind: 'number',
+    schema: Type.Number({ minimum: 0 }),
+    rule: 'must be a number ≥ 0',
+    default: 100,
+  },
+  {
+    path: 'telemetryIntervalS',
+    env: 'LOA_TELEMETRY_INTERVAL_S',
+    kind: 'number',
+    schema: Type.Number({ minimum: 1, maximum: 86_400 }),
+    rule: 'must be a number 1–86400',
+    default: 30,
+  },
+  {
+    path: 'timezone',
+    env: 'LOA_TIMEZONE',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be an IANA time zone',
+    default: DEFAULT_TIMEZONE,
+    check: (v: string) => isValidTimeZone(v),
+  },
+  {
+    path: 'logLevel',
+    env: 'LOA_LOG_LEVEL',
+    kind: 'string',
+    schema: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    ),
+    rule: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    default: 'info',
+  },
+]
+
+function getPath(obj: unknown, path: string): unknown {
+  let cur = obj
+  for (const key of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined
+    cur = (cur as Record<string, unknown>)[key]
+  }
+  return cur
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let cur = obj
+  for (const key of keys.slice(0, -1)) {
+    cur[key] ??= {}
+    cur = cur[key] as Record<string, unknown>
+  }
+  cur[keys[keys.length - 1] as string] = value
+}
+
+function fail(path: string, source: string, rule: string): never {
+  throw new AgentError('LOA_CONFIG_INVALID', [`${path} (from ${source}): ${rule}`])
+}
+
+/**
+ * Loads the config: file (`--config` or LOA_CONFIG), then env overrides, then defaults. Every field is checked
+ * against its TypeBox schema; the first bad one throws naming the field and where its value came from.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
+  const at = argv.indexOf('--config')
+  const file = at >= 0 ? argv[at + 1] : env.LOA_CONFIG
+  let fromFile: unknown = {}
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8'))
+    } catch (err) {
+      fail('config', file, `cannot read JSON: ${(err as Error).message}`)
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+      fail('config', file, 'must be a JSON object')
+    }
+  }
+  const out: Record<string, unknown> = {}
+  for (const f of FIELDS) {
+    let value: unknown
+    let source: string
+    const raw = env[f.env]
+    if (raw !== undefined && raw !== '') {
+      source = f.env
+      value = f.kind === 'number' ? (raw.trim() === '' ? Number.NaN : Number(raw)) : raw
+    } else if (getPath(fromFile, f.path) !== undefined) {
+      source = file as string
+      value = getPath(fromFile, f.path)
+    } else if (f.default !== undefined) {
+      source = 'default'
+      value = f.default
+    } else {
+      if (f.required) fail(f.path, `${f.env} or the config file`, 'is required')
+      continue
+    }
+    if (!Value.Check(f.schema, value) || (f.check && !f.check(value as never))) fail(f.path, source, f.rule)
+    setPath(out, f.path, value)
+  }
+  return out as unknown as AgentConfig
+}

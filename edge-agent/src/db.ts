@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+
+export type Db = Database.Database
+
+/**
+ * Schema migrations, applied in order; PRAGMA user_version records how many ran. Never edit a shipped one:
+ * devices in the field upgrade from any earlier version.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- slot 'received' = newest desired state accepted, 'applied' = newest with all media ready.
+  CREATE TABLE desired (slot TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL);
+  CREATE TABLE media (
+    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,
+    state TEXT NOT NULL,            -- ready | missing | downloading | failed | corrupt
+    error TEXT, last_used TEXT, verified_at TEXT
+  );
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
+    body TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX outbox_channel ON outbox (channel, seq);
+  CREATE TABLE plays (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL UNIQUE,
+    schedule_id TEXT, title TEXT NOT NULL, sha256 TEXT NOT NULL, level TEXT NOT NULL, priority INTEGER NOT NULL,
+    fallback INTEGER NOT NULL, occurrence TEXT, status TEXT NOT NULL, reason TEXT,
+    relay_on_at TEXT, started_at TEXT, ended_at TEXT, relay_off_at TEXT, duration_ms INTEGER NOT NULL
+  );
+  CREATE TABLE relay_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "on" INTEGER NOT NULL);
+  CREATE TABLE seen_commands (command_id TEXT PRIMARY KEY, at TEXT NOT NULL);
+  `,
+]
+
+/** Opens (creating if needed) the agent database: WAL so readers never block the agent, FULL for power cuts. */
+export function openDb(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true })
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('busy_timeout = 5000')
+  db.pragma('foreign_keys = ON')
+  const current = db.pragma('user_version', { simple: true }) as number
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i] as string)
+      db.pragma(`user_version = ${i + 1}`)
+    })()
+  }
+  return db
+}
+
+export function kvGet(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined
+  return row?.value
+}
+
+export function kvSet(db: Db, key: string, value: string): void {
+  db.prepare(
+    'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(key, value)
+}

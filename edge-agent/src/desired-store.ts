@@ -1,0 +1,55 @@
+import type { DesiredStateBody } from '@loa/shared'
+import type { Db } from './db.js'
+
+export interface StoredDesired {
+  version: number
+  body: DesiredStateBody
+  at: string
+}
+
+/** The newest desired state received and the newest applied (all media ready), in table `desired`. */
+export class DesiredStore {
+  private cache = new Map<string, StoredDesired | null>()
+
+  constructor(private readonly db: Db) {}
+
+  private load(slot: 'received' | 'applied'): StoredDesired | null {
+    if (this.cache.has(slot)) return this.cache.get(slot) ?? null
+    const row = this.db.prepare('SELECT version, body, at FROM desired WHERE slot = ?').get(slot) as
+      | { version: number; body: string; at: string }
+      | undefined
+    const v = row
+      ? { version: row.version, body: JSON.parse(row.body) as DesiredStateBody, at: row.at }
+      : null
+    this.cache.set(slot, v)
+    return v
+  }
+
+  received(): StoredDesired | null {
+    return this.load('received')
+  }
+
+  applied(): StoredDesired | null {
+    return this.load('applied')
+  }
+
+  private save(slot: 'received' | 'applied', body: DesiredStateBody): void {
+    const at = new Date().toISOString()
+    this.db
+      .prepare(
+        `INSERT INTO desired (slot, version, body, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (slot) DO UPDATE SET version = excluded.version, body = excluded.body, at = excluded.at`,
+      )
+      .run(slot, body.version, JSON.stringify(body), at)
+    this.cache.set(slot, { version: body.version, body, at })
+  }
+
+  /** Call inside a transaction with the event that reports it. */
+  saveReceived(body: DesiredStateBody): void {
+    this.save('received', body)
+  }
+
+  saveApplied(body: DesiredStateBody): void {
+    this.save('applied', body)
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Every agent error has a stable code so logs, events and tests can match on it (protocol errors keep the
+ * LOA_MSG_* codes from @loa/shared).
+ */
+export const AgentErrorCodes = {
+  LOA_CONFIG_INVALID: 'invalid configuration',
+  LOA_DESIRED_WRONG_DEVICE: 'desired state is addressed to another device',
+  LOA_DOWNLOAD_HTTP: 'media server answered with an error status',
+  LOA_DOWNLOAD_NETWORK: 'media download failed on the network',
+  LOA_DOWNLOAD_SIZE: 'downloaded media has the wrong size',
+  LOA_DOWNLOAD_HASH: 'downloaded media has the wrong sha256',
+  LOA_MEDIA_NOT_READY: 'media is not in the cache',
+  LOA_MEDIA_CORRUPT: 'cached media failed verification',
+  LOA_PLAYER_FAILED: 'ffmpeg failed to play the item',
+  LOA_TOPIC_UNKNOWN: 'message arrived on a topic the agent does not handle',
+} as const
+export type AgentErrorCode = keyof typeof AgentErrorCodes
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode
+  readonly details: string[]
+  constructor(code: AgentErrorCode, details: string[] = []) {
+    const head = AgentErrorCodes[code]
+    super(details.length > 0 ? `${head}: ${details.join('; ')}` : head)
+    this.name = 'AgentError'
+    this.code = code
+    this.details = details
+  }
+}
+
+/** Code and details of any thrown value, for events. */
+export function describeError(err: unknown): { code: string; details: string[] } {
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string') {
+    const details = 'details' in err && Array.isArray(err.details) ? (err.details as string[]) : [err.message]
+    return { code: err.code, details }
+  }
+  return { code: 'LOA_INTERNAL', details: [err instanceof Error ? err.message : String(err)] }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import pino from 'pino'
+import { Agent } from './agent.js'
+import { loadConfig } from './config.js'
+import { AgentError } from './errors.js'
+
+/** Entry point: `node dist/main.js [--config agent.json]`. Exit 2 on bad config, 0 on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig(process.argv.slice(2), process.env)
+  } catch (err) {
+    if (err instanceof AgentError && err.code === 'LOA_CONFIG_INVALID') {
+      process.stderr.write(`config error: ${err.details.join('; ')}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const log = pino({ level: config.logLevel, base: { deviceId: config.deviceId } })
+  const agent = new Agent(config, log)
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    const force = setTimeout(() => process.exit(1), 10_000)
+    agent
+      .stop()
+      .then(() => {
+        clearTimeout(force)
+        process.exit(0)
+      })
+      .catch((err) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      })
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  await agent.start()
+}
+
+main().catch((err) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? err.stack : String(err)}\n`)
+  process.exit(1)
+})

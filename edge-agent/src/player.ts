@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process'
+import type { AudioOutput } from './audio-output.js'
+
+export interface PlayResult {
+  startedAt: Date
+  endedAt: Date
+  /** 'ok' when ffmpeg exited 0, 'interrupted' when aborted, 'failed' otherwise. */
+  outcome: 'ok' | 'interrupted' | 'failed'
+  error?: string
+}
+
+/**
+ * Plays one file through ffmpeg in real time (`-re`), so the promise settles when the audio has been fully
+ * written to the output. ffmpeg is spawned directly: fluent-ffmpeg is deprecated and read-only upstream since
+ * May 2025, and we only need one command line.
+ */
+export class Player {
+  constructor(
+    private readonly output: AudioOutput,
+    private readonly ffmpegPath = 'ffmpeg',
+  ) {}
+
+  play(file: string, volume: number, label: string, signal?: AbortSignal): Promise<PlayResult> {
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-re',
+      '-i',
+      file,
+      '-vn',
+      '-af',
+      `volume=${volume.toFixed(2)}`,
+      ...this.output.args(label),
+    ]
+    const startedAt = new Date()
+    return new Promise((resolve) => {
+      if (signal?.aborted) {
+        resolve({ startedAt, endedAt: new Date(), outcome: 'interrupted' })
+        return
+      }
+      const child = spawn(this.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      let aborted = false
+      child.stderr.on('data', (d: Buffer) => {
+        if (stderr.length < 4000) stderr += d.toString('utf8')
+      })
+      const onAbort = () => {
+        aborted = true
+        child.kill('SIGTERM')
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const finish = (r: PlayResult) => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve(r)
+      }
+      child.on('error', (err) =>
+        finish({ startedAt, endedAt: new Date(), outcome: 'failed', error: err.message }),
+      )
+      child.on('close', (code, sig) => {
+        const endedAt = new Date()
+        if (aborted) finish({ startedAt, endedAt, outcome: 'interrupted' })
+        else if (code === 0) finish({ startedAt, endedAt, outcome: 'ok' })
+        else {
+          const tail = stderr.trim().split('\n').slice(-3).join(' | ')
+          finish({
+            startedAt,
+            endedAt,
+            outcome: 'failed',
+            error: `ffmpeg exited ${code ?? sig}: ${tail}`.slice(0, 900),
+          })
+        }
+      })
+    })
+  }
+}

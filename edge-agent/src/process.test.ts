@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type DesiredStateBody, encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import Database from 'better-sqlite3'
+import mqtt from 'mqtt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type MediaServer, startBroker, startMediaServer, tmp, tone, waitFor } from './test-helpers.js'
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+const DEVICE = 'pi-e2e-1'
+const tree = topicTree('loa')
+
+interface Up {
+  topic: string
+  msg: { id: string; type: string; body: Record<string, unknown> }
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => child.once('exit', (code) => r(code)))
+}
+
+describe('agent as a child process', () => {
+  let broker: Awaited<ReturnType<typeof startBroker>>
+  let media: MediaServer
+  const dir = tmp()
+  beforeAll(async () => {
+    broker = await startBroker()
+    media = await startMediaServer()
+  })
+  afterAll(async () => {
+    await media.close()
+    await broker.close()
+  })
+
+  it('exits 2 naming the field and its env source on a bad config', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, LOA_DEVICE_ID: DEVICE, LOA_MQTT_URL: 'http://nope', LOA_DATA_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr?.on('data', (d) => {
+      stderr += d
+    })
+    expect(await exitOf(child)).toBe(2)
+    expect(stderr).toContain('config error: mqtt.url (from LOA_MQTT_URL): must be a mqtt:// or mqtts:// URL')
+  })
+
+  it('receives a desired state, downloads, plays on time, reports over MQTT; SIGTERM leaves the relay off', async () => {
+    const audio = tone(dir, 1.5)
+    media.files.set(`/media/${audio.sha256}`, audio.data)
+    const dataDir = join(dir, 'data')
+    const cfg = join(dir, 'agent.json')
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        deviceId: DEVICE,
+        mqtt: { url: broker.url },
+        controlPlaneUrl: media.url,
+        dataDir,
+        output: `file:${join(dir, 'out')}`,
+        prerollMs: 300,
+        postrollMs: 400,
+        telemetryIntervalS: 2,
+        logLevel: 'info',
+      }),
+    )
+    const ups: Up[] = []
+    const cp = await mqtt.connectAsync(broker.url, { clientId: 'test-cp' })
+    cp.on('message', (topic, payload) => {
+      ups.push({ topic, msg: JSON.parse(payload.toString()) })
+    })
+    await cp.subscribeAsync(`${tree.base}/device/${DEVICE}/+`, { qos: 1 })
+
+    const child = spawn(process.execPath, [MAIN, '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout?.on('data', (d) => {
+      out += d
+    })
+    child.stderr?.on('data', (d) => {
+      out += d
+    })
+    try {
+      await waitFor(
+        () => ups.find((u) => u.topic.endsWith('/presence') && u.msg.body.online === true),
+        20_000,
+        'presence',
+      )
+      const at = new Date(Date.now() + 6000)
+      at.setMilliseconds(0)
+      const body: DesiredStateBody = {
+        deviceId: DEVICE,
+        version: 1,
+        generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        timezone: 'Asia/Ho_Chi_Minh',
+        units: ['commune-1'],
+        volume: 80,
+        media: [
+          {
+            sha256: audio.sha256,
+            size: audio.data.length,
+            url: `/media/${audio.sha256}`,
+            mime: 'audio/ogg',
+            durationMs: 1500,
+          },
+        ],
+        schedule: [
+          {
+            id: 'morning-news',
+            title: 'Morning news',
+            level: 'normal',
+            priority: 50,
+            items: [audio.sha256],
+            recurrence: { kind: 'once', at: at.toISOString().replace('.000Z', 'Z') },
+          },
+        ],
+        fallback: null,
+      }
+      await cp.publishAsync(
+        tree.device(DEVICE, 'desired'),
+        serializeMessage('desired', encodeMessage('desired', 'control-plane', body)),
+        { qos: 1, retain: true },
+      )
+      const applied = await waitFor(
+        () => ups.find((u) => u.topic.endsWith('/reported') && u.msg.body.desiredVersion === 1),
+        15_000,
+        'reported state v1',
+      )
+      expect(applied.msg.body.media).toEqual([
+        expect.objectContaining({ sha256: audio.sha256, state: 'ready' }),
+      ])
+      const play = await waitFor(() => ups.find((u) => u.topic.endsWith('/play')), 20_000, 'play report')
+      const p = play.msg.body
+      expect(p).toMatchObject({ scheduleId: 'morning-news', status: 'played', fallback: false })
+      expect(Date.parse(p.occurrence as string)).toBe(at.getTime())
+      expect(Math.abs(Date.parse(p.startedAt as string) - at.getTime())).toBeLessThan(1000)
+      expect(Date.parse(p.relayOnAt as string)).toBeLessThanOrEqual(Date.parse(p.startedAt as string))
+      expect(Date.parse(p.relayOffAt as string)).toBeGreaterThanOrEqual(Date.parse(p.endedAt as string) + 350)
+
+      // Receipts empty the outbox.
+      const db = new Database(join(dataDir, 'agent.db'), { readonly: true })
+      const ids = ups.filter((u) => !u.topic.endsWith('/presence')).map((u) => u.msg.id)
+      await cp.publishAsync(
+        tree.device(DEVICE, 'receipt'),
+        serializeMessage('receipt', encodeMessage('receipt', 'control-plane', { ids })),
+        { qos: 1 },
+      )
+      await waitFor(
+        () => {
+          const left = db.prepare('SELECT id FROM outbox').all() as { id: string }[]
+          return left.every((r) => !ids.includes(r.id))
+        },
+        10_000,
+        'receipted entries to leave the outbox',
+      )
+      expect(db.prepare("SELECT count(*) AS n FROM plays WHERE status = 'played'").get()).toEqual({ n: 1 })
+
+      child.kill('SIGTERM')
+      expect(await exitOf(child)).toBe(0)
+      const last = db.prepare('SELECT "on" FROM relay_log ORDER BY seq DESC LIMIT 1').get() as { on: number }
+      expect(last.on).toBe(0)
+      db.close()
+    } catch (err) {
+      console.error(out.slice(-5000))
+      throw err
+    } finally {
+      child.kill('SIGKILL')
+      await cp.endAsync()
+    }
+  })
+})

@@ -1,0 +1,345 @@
+import { statfs } from 'node:fs/promises'
+import {
+  type DesiredStateBody,
+  inWindow,
+  isValidTimeZone,
+  nextOccurrence,
+  type ReportedStateBody,
+  recurrenceProblems,
+  windowProblems,
+} from '@loa/shared'
+import type { Logger } from 'pino'
+import type { Db } from './db.js'
+import type { DesiredStore } from './desired-store.js'
+import { downloadMedia } from './downloader.js'
+import { describeError } from './errors.js'
+import type { MediaCache } from './media-cache.js'
+import type { Outbox } from './outbox.js'
+
+export interface ReconcilerOptions {
+  db: Db
+  store: DesiredStore
+  cache: MediaCache
+  outbox: Outbox
+  log: Logger
+  controlPlaneUrl: string
+  agentVersion: string
+  dataDir: string
+  cacheBudgetBytes: number
+  minFreeBytes: number
+  /** First retry delay after a failed download; doubles up to retryMaxMs, with jitter. */
+  retryBaseMs?: number
+  retryMaxMs?: number
+}
+
+export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
+  const s = await statfs(dir)
+  return { total: s.blocks * s.bsize, free: s.bavail * s.bsize }
+}
+
+/** Every sha256 a desired state needs: scheduled items, fallback items and the media list itself. */
+export function referencedMedia(body: DesiredStateBody | undefined | null): Set<string> {
+  const out = new Set<string>()
+  if (!body) return out
+  for (const m of body.media) out.add(m.sha256)
+  return out
+}
+
+/**
+ * Drops schedule entries and fallback windows that fail the checks a schema cannot make, and entries whose items
+ * are not in the media list. Returns the cleaned body and one problem per dropped part.
+ */
+export function sanitizeDesired(body: DesiredStateBody): {
+  body: DesiredStateBody
+  problems: { id: string; problems: string[] }[]
+} {
+  const known = new Set(body.media.map((m) => m.sha256))
+  const problems: { id: string; problems: string[] }[] = []
+  const schedule = body.schedule.filter((e, i) => {
+    const p = recurrenceProblems(e.recurrence, `schedule[${i}].recurrence`)
+    for (const sha of e.items) if (!known.has(sha)) p.push(`schedule[${i}].items: ${sha} is not in media`)
+    if (p.length > 0) problems.push({ id: e.id, problems: p })
+    return p.length === 0
+  })
+  let fallback = body.fallback
+  if (fallback) {
+    const windows = fallback.windows.filter((w, i) => {
+      const p = windowProblems(w, `fallback.windows[${i}]`)
+      if (p.length > 0) problems.push({ id: 'fallback', problems: p })
+      return p.length === 0
+    })
+    const missing = fallback.items.filter((sha) => !known.has(sha))
+    if (missing.length > 0) {
+      problems.push({
+        id: 'fallback',
+        problems: missing.map((sha) => `fallback.items: ${sha} is not in media`),
+      })
+      fallback = null
+    } else fallback = { ...fallback, windows }
+  }
+  return { body: { ...body, schedule, fallback }, problems }
+}
+
+/**
+ * Brings the media cache to what the newest desired state needs: evicts, downloads (soonest needed first),
+ * retries with backoff, and marks the state applied when every file is ready.
+ */
+export class Reconciler {
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private retryTimer: NodeJS.Timeout | null = null
+  private readonly failures = new Map<string, { count: number; nextAt: number }>()
+  private readonly abort = new AbortController()
+  private readonly retryBaseMs: number
+  private readonly retryMaxMs: number
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.retryBaseMs = o.retryBaseMs ?? 5_000
+    this.retryMaxMs = o.retryMaxMs ?? 600_000
+  }
+
+  /**
+   * Accepts a decoded desired state for this device: ignores one not newer than held, drops invalid entries
+   * (reported `schedule-invalid`), stores it atomically with its `desired-received` event, then reconciles.
+   */
+  accept(raw: DesiredStateBody): 'stored' | 'ignored' {
+    const held = this.o.store.received()
+    if (held && raw.version <= held.version) {
+      this.o.log.debug(
+        { version: raw.version, held: held.version },
+        'desired state not newer than held: ignored',
+      )
+      return 'ignored'
+    }
+    const { body, problems } = sanitizeDesired(raw)
+    if (!isValidTimeZone(body.timezone))
+      problems.push({ id: 'timezone', problems: [`timezone: ${body.timezone}`] })
+    this.o.db.transaction(() => {
+      this.o.store.saveReceived(body)
+      for (const p of problems) {
+        this.o.outbox.event(
+          'schedule-invalid',
+          'warning',
+          `schedule ${p.id} ignored: ${p.problems.join('; ')}`,
+          {
+            version: body.version,
+            scheduleId: p.id,
+            problems: p.problems,
+          },
+        )
+      }
+      this.o.outbox.event('desired-received', 'info', `desired state v${body.version} received`, {
+        version: body.version,
+        schedules: body.schedule.length,
+        media: body.media.length,
+      })
+      for (const m of body.media) this.o.cache.ensure(m.sha256, m.size)
+    })()
+    this.o.log.info({ version: body.version, dropped: problems.length }, 'desired state stored')
+    this.kick()
+    return 'stored'
+  }
+
+  /** Runs a reconcile pass now, or right after the current one. */
+  kick(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = (async () => {
+      do {
+        this.again = false
+        try {
+          await this.pass()
+        } catch (err) {
+          this.o.log.error({ err }, 'reconcile pass failed')
+        }
+      } while (this.again && !this.stopped)
+      this.running = null
+    })()
+  }
+
+  /** Resolves when no pass is running (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.abort.abort()
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+  }
+
+  private soonestNeed(body: DesiredStateBody, now: Date): Map<string, number> {
+    const need = new Map<string, number>()
+    const set = (sha: string, t: number) =>
+      need.set(sha, Math.min(need.get(sha) ?? Number.POSITIVE_INFINITY, t))
+    for (const e of body.schedule) {
+      let t = Number.POSITIVE_INFINITY
+      try {
+        t = nextOccurrence(e.recurrence, body.timezone, now)?.getTime() ?? t
+      } catch {
+        // Bad time zone: order does not matter then.
+      }
+      for (const sha of e.items) set(sha, t)
+    }
+    if (body.fallback) {
+      let t = now.getTime() + 86_400_000
+      try {
+        if (inWindow(body.fallback.windows, now, body.timezone)) t = now.getTime()
+      } catch {}
+      for (const sha of body.fallback.items) set(sha, t)
+    }
+    return need
+  }
+
+  private async pass(): Promise<void> {
+    const desired = this.o.store.received()
+    if (!desired) return
+    const { body } = desired
+    const { cache, outbox, log } = this.o
+    const referenced = referencedMedia(body)
+    const now = new Date()
+    const missing = body.media.filter((m) => !cache.isReady(m.sha256))
+    for (const m of missing) cache.ensure(m.sha256, m.size)
+
+    // Disk: make room by evicting unreferenced media, least recently used first.
+    const { free } = await diskSpace(this.o.dataDir)
+    const need = missing.reduce((n, m) => n + m.size, 0)
+    const cacheBytes = cache.cacheBytes()
+    const fits = (freed: number, needBytes: number) =>
+      cacheBytes - freed + needBytes <= this.o.cacheBudgetBytes &&
+      free + freed - needBytes >= this.o.minFreeBytes
+    const freed = cache.evict(referenced, (f) => fits(f, need)).reduce((n, e) => n + e.size, 0)
+    const soonest = this.soonestNeed(body, now)
+    missing.sort(
+      (a, b) =>
+        (soonest.get(a.sha256) ?? Number.POSITIVE_INFINITY) -
+        (soonest.get(b.sha256) ?? Number.POSITIVE_INFINITY),
+    )
+    let todo = missing
+    if (!fits(freed, need)) {
+      // Download what fits, soonest needed first.
+      const after = cache.cacheBytes()
+      const freeNow = (await diskSpace(this.o.dataDir)).free
+      let used = 0
+      todo = missing.filter((m) => {
+        const ok =
+          after + used + m.size <= this.o.cacheBudgetBytes && freeNow - used - m.size >= this.o.minFreeBytes
+        if (ok) used += m.size
+        return ok
+      })
+      outbox.event('disk-low', 'warning', `not enough room for ${missing.length - todo.length} media files`, {
+        neededBytes: need,
+        freeBytes: freeNow,
+        cacheBytes: after,
+        cacheBudgetBytes: this.o.cacheBudgetBytes,
+        minFreeBytes: this.o.minFreeBytes,
+        deferred: missing.filter((m) => !todo.includes(m)).map((m) => m.sha256),
+      })
+    }
+
+    for (const m of todo) {
+      if (this.stopped) return
+      const f = this.failures.get(m.sha256)
+      if (f && f.nextAt > Date.now()) continue
+      const url = new URL(
+        m.url,
+        this.o.controlPlaneUrl.endsWith('/') ? this.o.controlPlaneUrl : `${this.o.controlPlaneUrl}/`,
+      )
+      cache.setState(m.sha256, 'downloading')
+      try {
+        const r = await downloadMedia({
+          url: url.toString(),
+          sha256: m.sha256,
+          size: m.size,
+          partPath: cache.partPath(m.sha256),
+          finalPath: cache.path(m.sha256),
+          signal: this.abort.signal,
+        })
+        cache.markReady(m.sha256, m.size)
+        this.failures.delete(m.sha256)
+        log.info({ sha256: m.sha256, size: m.size, resumedFrom: r.resumedFrom }, 'media ready')
+      } catch (err) {
+        if (this.stopped) return
+        const { code, details } = describeError(err)
+        const count = (f?.count ?? 0) + 1
+        const delay =
+          Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (count - 1)) * (0.75 + Math.random() * 0.5)
+        this.failures.set(m.sha256, { count, nextAt: Date.now() + delay })
+        this.o.db.transaction(() => {
+          cache.setState(m.sha256, 'failed', `${code}: ${details.join('; ')}`)
+          const kind = code === 'LOA_DOWNLOAD_HASH' ? 'hash-mismatch' : 'download-failed'
+          outbox.event(kind, 'warning', `download of ${m.sha256} failed: ${details.join('; ')}`, {
+            sha256: m.sha256,
+            url: url.toString(),
+            code,
+            details,
+            attempt: count,
+            retryInMs: Math.round(delay),
+          })
+        })()
+        log.warn({ sha256: m.sha256, code, details, retryInMs: Math.round(delay) }, 'download failed')
+      }
+    }
+    this.scheduleRetry()
+    await this.maybeApplied()
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    if (this.failures.size === 0 || this.stopped) return
+    const next = Math.min(...[...this.failures.values()].map((f) => f.nextAt))
+    this.retryTimer = setTimeout(() => this.kick(), Math.max(50, next - Date.now()))
+    this.retryTimer.unref()
+  }
+
+  private async maybeApplied(): Promise<void> {
+    const desired = this.o.store.received()
+    if (!desired) return
+    const allReady = desired.body.media.every((m) => this.o.cache.isReady(m.sha256))
+    const applied = this.o.store.applied()
+    if (!allReady || applied?.version === desired.version) return
+    const state = await this.reportedState()
+    this.o.db.transaction(() => {
+      this.o.store.saveApplied(desired.body)
+      this.o.cache.forgetUnreferenced(referencedMedia(desired.body))
+      this.o.outbox.event('desired-applied', 'info', `desired state v${desired.version} applied`, {
+        version: desired.version,
+      })
+      this.o.outbox.enqueue('reported', {
+        ...state,
+        desiredVersion: desired.version,
+        appliedAt: new Date().toISOString(),
+      })
+    })()
+    this.o.log.info({ version: desired.version }, 'desired state applied')
+  }
+
+  async reportedState(): Promise<ReportedStateBody> {
+    const applied = this.o.store.applied()
+    const received = this.o.store.received()
+    let diskFree = 0
+    try {
+      diskFree = (await diskSpace(this.o.dataDir)).free
+    } catch {}
+    return {
+      desiredVersion: applied?.version ?? null,
+      receivedVersion: received?.version ?? null,
+      appliedAt: applied?.at ?? null,
+      agentVersion: this.o.agentVersion,
+      media: this.o.cache.inventory().slice(0, 10_000),
+      cacheBytes: this.o.cache.cacheBytes(),
+      cacheBudgetBytes: this.o.cacheBudgetBytes,
+      diskFreeBytes: diskFree,
+    }
+  }
+
+  async enqueueReportedState(): Promise<void> {
+    const state = await this.reportedState()
+    this.o.outbox.enqueue('reported', state)
+  }
+}

@@ -1,0 +1,41 @@
+import type { Db } from './db.js'
+
+/**
+ * The amplifier relay. Drivers keep the state themselves (libgpiod v1 `gpioget` would turn the output into an
+ * input), so `isOn()` never touches the hardware. A GPIO driver implements the same two methods.
+ */
+export interface Relay {
+  set(on: boolean): Promise<void>
+  isOn(): boolean
+}
+
+/** Records every transition in `relay_log` so tests and the e2e suite can check timing. */
+export class LoggedRelay implements Relay {
+  private on = false
+
+  constructor(
+    private readonly db: Db,
+    private readonly driver: (on: boolean) => Promise<void> = async () => {},
+  ) {}
+
+  async set(on: boolean): Promise<void> {
+    if (on === this.on) return
+    await this.driver(on)
+    this.on = on
+    this.db
+      .prepare('INSERT INTO relay_log (at, "on") VALUES (?, ?)')
+      .run(new Date().toISOString(), on ? 1 : 0)
+  }
+
+  isOn(): boolean {
+    return this.on
+  }
+}
+
+/** The only driver for now: no hardware, just the log. */
+export function createRelay(driver: 'simulated', db: Db): Relay {
+  switch (driver) {
+    case 'simulated':
+      return new LoggedRelay(db)
+  }
+}

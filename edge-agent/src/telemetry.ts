@@ -1,0 +1,57 @@
+import { cpus, freemem, loadavg, totalmem } from 'node:os'
+import type { TelemetryBody } from '@loa/shared'
+import type { Outbox } from './outbox.js'
+import { diskSpace } from './reconciler.js'
+import type { Relay } from './relay.js'
+import type { Scheduler } from './scheduler.js'
+
+/** The heartbeat: a sample every `intervalS`, through the outbox (at most ~2000 are kept while offline). */
+export class Telemetry {
+  private timer: NodeJS.Timeout | null = null
+  private readonly startedAt = Date.now()
+
+  constructor(
+    private readonly o: {
+      outbox: Outbox
+      dataDir: string
+      relay: Relay
+      scheduler: Scheduler
+      agentVersion: string
+      intervalS: number
+    },
+  ) {}
+
+  async sample(): Promise<TelemetryBody> {
+    let disk = { total: 0, free: 0 }
+    try {
+      disk = await diskSpace(this.o.dataDir)
+    } catch {}
+    return {
+      at: new Date().toISOString(),
+      uptimeS: (Date.now() - this.startedAt) / 1000,
+      agentVersion: this.o.agentVersion,
+      cpuLoad1: loadavg()[0] ?? 0,
+      cpuCount: Math.max(1, cpus().length),
+      memTotalBytes: totalmem(),
+      memFreeBytes: freemem(),
+      diskTotalBytes: disk.total,
+      diskFreeBytes: disk.free,
+      relayOn: this.o.relay.isOn(),
+      nowPlaying: this.o.scheduler.nowPlaying,
+      outboxPending: this.o.outbox.pendingCount(),
+    }
+  }
+
+  start(): void {
+    const send = () =>
+      this.sample()
+        .then((s) => this.o.outbox.enqueue('telemetry', s))
+        .catch(() => {})
+    void send()
+    this.timer = setInterval(() => void send(), this.o.intervalS * 1000)
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+  }
+}

@@ -1,0 +1,137 @@
+// Shared fixtures for the tests: a real broker, a real HTTP server, real audio. Not used by the agent itself.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Aedes } from 'aedes'
+import pino from 'pino'
+
+export const silentLog = pino({ level: 'silent' })
+
+export function tmp(prefix = 'loa-agent-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex')
+}
+
+/** A real Opus tone of `seconds`, made by ffmpeg. */
+export function tone(
+  dir: string,
+  seconds: number,
+  freq = 440,
+): { path: string; data: Buffer; sha256: string } {
+  const path = join(dir, `tone-${freq}-${seconds}.opus`)
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${freq}:duration=${seconds}`,
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '24k',
+    path,
+  ])
+  const data = readFileSync(path)
+  return { path, data, sha256: sha256(data) }
+}
+
+export async function startBroker(): Promise<{ url: string; broker: Aedes; close: () => Promise<void> }> {
+  const broker = await Aedes.createBroker()
+  const server = createNetServer(broker.handle)
+  const sockets = new Set<import('node:net').Socket>()
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    broker,
+    close: () =>
+      new Promise<void>((resolve) => {
+        broker.close(() => server.close(() => resolve()))
+        for (const s of sockets) s.destroy()
+      }),
+  }
+}
+
+export interface MediaServer {
+  url: string
+  files: Map<string, Buffer>
+  /** Per path: number of requests seen, and the Range headers. */
+  requests: { path: string; range: string | undefined }[]
+  ignoreRange: boolean
+  /** Paths that answer 404 this many more times. */
+  failures: Map<string, number>
+  close(): Promise<void>
+}
+
+/** Serves `files` by URL path, honouring `Range: bytes=N-` with 206 (unless ignoreRange). */
+export async function startMediaServer(): Promise<MediaServer> {
+  const ms = {
+    files: new Map(),
+    requests: [],
+    ignoreRange: false,
+    failures: new Map(),
+  } as unknown as MediaServer
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    ms.requests.push({ path, range: req.headers.range })
+    const left = ms.failures.get(path) ?? 0
+    if (left > 0) ms.failures.set(path, left - 1)
+    const data = ms.files.get(path)
+    if (!data || left > 0) {
+      res.writeHead(404).end()
+      return
+    }
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+    if (m && !ms.ignoreRange) {
+      const start = Number(m[1])
+      if (start >= data.length) {
+        res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end()
+        return
+      }
+      res.writeHead(206, {
+        'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
+        'content-length': data.length - start,
+      })
+      res.end(data.subarray(start))
+      return
+    }
+    res.writeHead(200, { 'content-length': data.length }).end(data)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  ms.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  ms.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  return ms
+}
+
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
