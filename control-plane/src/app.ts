@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
 import type { App, Services } from './context.js'
-import { errorBody, LoaError } from './errors.js'
+import { errorBody, LoaError, validationMessage } from './errors.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
 import { registerMediaRoutes } from './routes-media.js'
@@ -39,7 +39,15 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
       return reply.status(mapped.statusCode).send(errorBody(mapped.statusCode, mapped.code, mapped.message))
     }
     if (err.validation) {
-      return reply.status(400).send(errorBody(400, 'LOA_VALIDATION', err.message))
+      return reply
+        .status(400)
+        .send(
+          errorBody(
+            400,
+            'LOA_VALIDATION',
+            validationMessage(err.validation, err.message, err.validationContext),
+          ),
+        )
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
     if (status >= 500) request.log.error({ err }, 'request failed')

@@ -58,3 +58,34 @@ const STATUS_TEXT: Record<number, string> = {
 export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
   return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message }
 }
+
+interface AjvLikeError {
+  instancePath?: string
+  keyword?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+/** `/targets/units/0` → `targets.units[0]`. */
+export function fieldName(pointer: string): string {
+  return pointer
+    .split('/')
+    .filter(Boolean)
+    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('')
+}
+
+/** Turns a schema validation failure into `field: problem`, naming the field even for missing or extra ones. */
+export function validationMessage(
+  errors: AjvLikeError[] | undefined,
+  fallback: string,
+  context = '',
+): string {
+  const e = errors?.find((x) => x.keyword !== 'anyOf' && x.keyword !== 'oneOf') ?? errors?.[0]
+  if (!e) return fallback
+  let field = fieldName(e.instancePath ?? '')
+  const extra = e.params?.additionalProperty ?? e.params?.missingProperty
+  if (typeof extra === 'string') field = field ? `${field}.${extra}` : extra
+  const where = field || context || 'body'
+  return `${where}: ${e.message ?? 'is invalid'}`
+}

@@ -14,7 +14,7 @@ import {
 import { Value } from '@sinclair/typebox/value'
 import type { App, Services } from './context.js'
 import type { Targets } from './domain.js'
-import { LoaError, notFound } from './errors.js'
+import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
 
 const ScheduleBody = Type.Object(
   {
@@ -53,12 +53,8 @@ function recurrenceMessage(body: unknown): string | null {
   if (!schema) return `recurrence.kind: must be one of ${Object.keys(BRANCHES).join(', ')}`
   const first = Value.Errors(schema, r).First()
   if (!first) return null
-  const field = first.path
-    .split('/')
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join('')
-  return `recurrence${field}: ${first.message}`
+  const field = fieldName(first.path)
+  return `recurrence${field && !field.startsWith('[') ? '.' : ''}${field}: ${first.message}`
 }
 
 export function registerScheduleRoutes(app: App, s: Services): void {
@@ -73,7 +69,10 @@ export function registerScheduleRoutes(app: App, s: Services): void {
           (v: { instancePath: string }) => v.instancePath,
         )
         const aboutRecurrence = fields.some((f: string) => f.startsWith('/recurrence'))
-        throw bad((aboutRecurrence && recurrenceMessage(req.body)) || req.validationError.message)
+        throw bad(
+          (aboutRecurrence && recurrenceMessage(req.body)) ||
+            validationMessage(req.validationError.validation, req.validationError.message),
+        )
       }
       const b = req.body
       const problems = recurrenceProblems(b.recurrence)

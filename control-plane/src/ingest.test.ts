@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type BodyFor,
+  type DeviceUpChannel,
+  decodeMessage,
+  encodeMessage,
+  serializeMessage,
+} from '@loa/shared'
+import type { MqttClient } from 'mqtt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectClient, seedTree, startTestPlane, type TestPlane, waitFor } from './test-helpers.js'
+
+let t: TestPlane
+let device: MqttClient
+const receipts: string[][] = []
+const commands: BodyFor<'cmd'>[] = []
+const sha = 'b'.repeat(64)
+
+const playBody: BodyFor<'play'> = {
+  scheduleId: 's-1',
+  title: 'Tin sáng',
+  sha256: sha,
+  level: 'normal',
+  priority: 50,
+  fallback: false,
+  occurrence: '2026-11-27T23:00:00.000Z',
+  status: 'played',
+  relayOnAt: '2026-11-27T23:00:00.000Z',
+  startedAt: '2026-11-27T23:00:01.000Z',
+  endedAt: '2026-11-27T23:01:01.000Z',
+  relayOffAt: '2026-11-27T23:01:02.000Z',
+  durationMs: 60_000,
+}
+const telemetryBody = (at: string): BodyFor<'telemetry'> => ({
+  at,
+  uptimeS: 100,
+  agentVersion: '0.1.0',
+  cpuLoad1: 0.2,
+  cpuCount: 4,
+  memTotalBytes: 4e9,
+  memFreeBytes: 2e9,
+  diskTotalBytes: 32e9,
+  diskFreeBytes: 20e9,
+  relayOn: true,
+  nowPlaying: { scheduleId: 's-1', title: 'Tin sáng', sha256: sha, startedAt: at, fallback: false },
+  outboxPending: 0,
+})
+
+async function send<C extends DeviceUpChannel>(
+  channel: C,
+  body: BodyFor<C>,
+  opts: { id?: string; from?: string; client?: MqttClient } = {},
+) {
+  const from = opts.from ?? 'c-a'
+  const msg = encodeMessage(channel, from, body, { id: opts.id })
+  await (opts.client ?? device).publishAsync(`loa/v1/device/c-a/${channel}`, serializeMessage(channel, msg), {
+    qos: 1,
+  })
+  return msg.id
+}
+const receiptedIds = () => new Set(receipts.flat())
+const metric = async (re: RegExp, plane: TestPlane = t) =>
+  Number(re.exec((await plane.api<string>('GET', '/metrics')).body)?.[1] ?? Number.NaN)
+
+beforeAll(async () => {
+  t = await startTestPlane({ heartbeatTimeoutS: 1 })
+  await seedTree(t)
+  device = await connectClient(t.cp.mqttUrl, 'c-a')
+  device.on('message', (topic, payload) => {
+    if (topic.endsWith('/receipt')) receipts.push(decodeMessage('receipt', payload).body.ids)
+    if (topic.endsWith('/cmd')) commands.push(decodeMessage('cmd', payload).body)
+  })
+  await device.subscribeAsync(['loa/v1/device/c-a/receipt', 'loa/v1/device/c-a/cmd'], { qos: 1 })
+})
+afterAll(async () => {
+  await device?.endAsync()
+  await t?.close()
+})
+
+describe('ingest over MQTT', () => {
+  it('stores a play once when it is sent twice, and receipts every copy', async () => {
+    const id = randomUUID()
+    await send('play', playBody, { id })
+    await send('play', playBody, { id })
+    const eventId = await send('event', {
+      at: '2026-11-27T23:02:00.000Z',
+      kind: 'relay-fault',
+      severity: 'error',
+      message: 'relay did not switch',
+    })
+    await waitFor(() => receiptedIds().has(id) && receiptedIds().has(eventId), 'receipts')
+    const plays = await t.api<{ plays: Record<string, unknown>[] }>('GET', '/api/plays?clusterId=c-a')
+    expect(plays.body.plays).toHaveLength(1)
+    expect(plays.body.plays[0]).toMatchObject({ ...playBody, id, clusterId: 'c-a', reason: null })
+    expect(await metric(/^loa_plays_total (\d+)$/m)).toBe(1)
+
+    // Re-sent after the receipt (the agent restarted before deleting its outbox): receipted again, stored once.
+    const before = receipts.length
+    await send('play', playBody, { id })
+    await waitFor(() => receipts.slice(before).some((r) => r.includes(id)), 'second receipt')
+    expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?clusterId=c-a')).body.plays).toHaveLength(1)
+    expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?unitId=prov')).body.plays).toHaveLength(1)
+    expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?unitId=xa-b')).body.plays).toHaveLength(0)
+    expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?scheduleId=other')).body.plays).toHaveLength(
+      0,
+    )
+
+    const events = await t.api<{ events: Record<string, unknown>[] }>(
+      'GET',
+      '/api/events?clusterId=c-a&kind=relay-fault',
+    )
+    expect(events.body.events).toEqual([
+      expect.objectContaining({ id: eventId, severity: 'error', source: 'device' }),
+    ])
+  })
+
+  it('keeps latest telemetry and its history, and reported versions', async () => {
+    const at1 = new Date(Date.now() - 1000).toISOString()
+    const at2 = new Date().toISOString()
+    const t2 = await send('telemetry', telemetryBody(at2))
+    const t1 = await send('telemetry', telemetryBody(at1)) // late, older heartbeat must not win
+    const rep = await send('reported', {
+      desiredVersion: 1,
+      receivedVersion: 1,
+      appliedAt: at2,
+      agentVersion: '0.1.0',
+      media: [{ sha256: sha, size: 10, state: 'ready' }],
+      cacheBytes: 10,
+      cacheBudgetBytes: 1000,
+      diskFreeBytes: 20e9,
+    })
+    await waitFor(() => [t1, t2, rep].every((id) => receiptedIds().has(id)), 'receipts')
+    const c = await t.api<Record<string, unknown>>('GET', '/api/clusters/c-a')
+    expect(c.body).toMatchObject({
+      appliedVersion: 1,
+      receivedVersion: 1,
+      agentVersion: '0.1.0',
+      relayOn: true,
+    })
+    expect((c.body.nowPlaying as { startedAt: string }).startedAt).toBe(at2)
+    const tel = await t.api<{ telemetry: { id: string }[] }>('GET', '/api/clusters/c-a/telemetry?limit=10')
+    expect(tel.body.telemetry.map((x) => x.id)).toEqual([t2, t1])
+  })
+
+  it('sends commands and records their acknowledgements', async () => {
+    const r = await t.api<{ commandId: string }>('POST', '/api/clusters/c-a/commands', {
+      kind: 'ping',
+      deadlineS: 30,
+    })
+    expect(r.status).toBe(202)
+    const cmd = await waitFor(() => commands.find((c) => c.commandId === r.body.commandId), 'command')
+    expect(cmd.kind).toBe('ping')
+    const ackId = await send('ack', { commandId: cmd.commandId, stage: 'done', at: new Date().toISOString() })
+    await waitFor(() => receiptedIds().has(ackId), 'ack receipt')
+    const acks = await t.api<{ acks: Record<string, unknown>[] }>('GET', `/api/commands/${r.body.commandId}`)
+    expect(acks.body.acks).toEqual([
+      expect.objectContaining({ clusterId: 'c-a', stage: 'done', reason: null }),
+    ])
+    expect((await t.api('GET', '/api/commands/nope-nope-nope')).status).toBe(404)
+    expect((await t.api('POST', '/api/clusters/c-a/commands', { kind: 'self-destruct' })).status).toBe(400)
+  })
+
+  it('survives malformed, oversized, wrong-version, wrong-type and spoofed payloads, and counts them', async () => {
+    const topic = 'loa/v1/device/c-a/event'
+    const good = encodeMessage('event', 'c-a', {
+      at: new Date().toISOString(),
+      kind: 'x',
+      severity: 'info',
+      message: 'm',
+    })
+    await device.publishAsync(topic, Buffer.from('{not json'), { qos: 1 })
+    await device.publishAsync(topic, Buffer.alloc(40 * 1024, 0x20), { qos: 1 })
+    await device.publishAsync(topic, JSON.stringify({ ...good, v: 9 }), { qos: 1 })
+    await device.publishAsync(topic, JSON.stringify({ ...good, type: 'play' }), { qos: 1 })
+    await device.publishAsync(topic, JSON.stringify({ ...good, from: 'c-b' }), { qos: 1 })
+    await device.publishAsync(
+      'loa/v1/device/ghost-device/event',
+      serializeMessage('event', { ...good, from: 'ghost-device' }),
+      { qos: 1 },
+    )
+    // A valid message after them proves the pipeline is still alive.
+    const okId = await send('event', good.body)
+    await waitFor(() => receiptedIds().has(okId), 'receipt after bad messages')
+    for (const code of [
+      'LOA_MSG_NOT_JSON',
+      'LOA_MSG_TOO_LARGE',
+      'LOA_MSG_VERSION',
+      'LOA_MSG_TYPE',
+      'LOA_MSG_SENDER',
+    ]) {
+      expect(
+        await metric(new RegExp(`^loa_mqtt_rejected_total\\{code="${code}",channel="event"\\} (\\d+)$`, 'm')),
+      ).toBe(1)
+    }
+    expect(await metric(/^loa_mqtt_unknown_device_total\{channel="event"\} (\d+)$/m)).toBe(1)
+    const ev = await t.api<{ events: { source: string }[] }>(
+      'GET',
+      '/api/events?clusterId=c-a&kind=message-rejected',
+    )
+    expect(ev.body.events).toHaveLength(5)
+    expect(ev.body.events.every((e) => e.source === 'control-plane')).toBe(true)
+    expect((await t.api('GET', '/healthz')).status).toBe(200)
+  })
+
+  it('marks a device offline when nothing is heard within the heartbeat timeout', async () => {
+    const other = await connectClient(t.cp.mqttUrl, 'c-b')
+    const msg = encodeMessage('telemetry', 'c-b', telemetryBody(new Date().toISOString()))
+    await other.publishAsync('loa/v1/device/c-b/telemetry', serializeMessage('telemetry', msg), { qos: 1 })
+    await waitFor(
+      async () => (await t.api<{ online: boolean }>('GET', '/api/clusters/c-b')).body.online,
+      'online',
+    )
+    await waitFor(
+      async () => !(await t.api<{ online: boolean }>('GET', '/api/clusters/c-b')).body.online,
+      'offline',
+    )
+    await other.endAsync()
+  })
+
+  it('marks a device offline on its last will', async () => {
+    // Own plane with a long heartbeat timeout, so only the will can take the device offline.
+    const p = await startTestPlane({ heartbeatTimeoutS: 3600 })
+    try {
+      await seedTree(p)
+      const will = encodeMessage('presence', 'c-a1', { online: false })
+      const c = await connectClient(p.cp.mqttUrl, 'c-a1', {
+        will: {
+          topic: 'loa/v1/device/c-a1/presence',
+          payload: serializeMessage('presence', will),
+          qos: 1,
+          retain: true,
+        },
+      })
+      const hello = encodeMessage('presence', 'c-a1', { online: true })
+      await c.publishAsync('loa/v1/device/c-a1/presence', serializeMessage('presence', hello), {
+        qos: 1,
+        retain: true,
+      })
+      const online = async () => (await p.api<{ online: boolean }>('GET', '/api/clusters/c-a1')).body.online
+      await waitFor(online, 'online')
+      expect(await metric(/^loa_devices_online (\d+)$/m, p)).toBe(1)
+      c.stream.destroy() // abrupt loss: the broker sends the will
+      await waitFor(async () => !(await online()), 'offline')
+      expect(await metric(/^loa_devices_online (\d+)$/m, p)).toBe(0)
+      c.end(true)
+    } finally {
+      await p.close()
+    }
+  })
+})
