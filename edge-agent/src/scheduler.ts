@@ -330,7 +330,7 @@ export class Scheduler {
     // The audio starts at the scheduled instant, and never before the pre-roll has passed.
     const audioAt = Math.max(Date.parse(q.at), relayOnAt + this.o.prerollMs)
     this.o.log.info({ key: q.key, items: q.items.length }, 'occurrence starting')
-    for (const [i, sha] of q.items.entries()) {
+    for (const sha of q.items) {
       if (this.stopped) {
         reports.push({
           ...this.reportBase(q, sha),
@@ -342,7 +342,7 @@ export class Scheduler {
         })
         continue
       }
-      await this.playItem(q, sha, q.volume, relayOnAt, reports, i === 0 ? audioAt : 0)
+      await this.playItem(q, sha, q.volume, relayOnAt, reports, audioAt)
     }
   }
 

@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './config.js'
+import { tmp } from './test-helpers.js'
+
+describe('loadConfig', () => {
+  it('applies defaults, then the file, then env overrides', () => {
+    const file = join(tmp(), 'agent.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ deviceId: 'pi-1', prerollMs: 800, mqtt: { url: 'mqtt://broker:1883' } }),
+    )
+    const c = loadConfig(['--config', file], {
+      LOA_PREROLL_MS: '250',
+      LOA_OUTPUT: 'alsa:plughw:CARD=Headphones,DEV=0',
+    })
+    expect(c).toMatchObject({
+      deviceId: 'pi-1',
+      mqtt: { url: 'mqtt://broker:1883' },
+      prerollMs: 250,
+      postrollMs: 1000,
+      output: 'alsa:plughw:CARD=Headphones,DEV=0',
+      topicRoot: 'loa',
+      timezone: 'Asia/Ho_Chi_Minh',
+      cacheBudgetMb: 2048,
+      relay: { driver: 'simulated' },
+    })
+  })
+
+  it('names the field and the env variable it came from', () => {
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_MQTT_URL: 'http://x' })).toThrow(
+      'mqtt.url (from LOA_MQTT_URL): must be a mqtt:// or mqtts:// URL',
+    )
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_PREROLL_MS: 'soon' })).toThrow(
+      'prerollMs (from LOA_PREROLL_MS)',
+    )
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_TIMEZONE: 'Mars/Base' })).toThrow(
+      'timezone (from LOA_TIMEZONE): must be an IANA time zone',
+    )
+  })
+
+  it('names the config file as the source, and requires deviceId', () => {
+    const file = join(tmp(), 'agent.json')
+    writeFileSync(file, JSON.stringify({ deviceId: 'bad/id' }))
+    expect(() => loadConfig([], { LOA_CONFIG: file })).toThrow(`deviceId (from ${file})`)
+    expect(() => loadConfig([], {})).toThrow('deviceId (from LOA_DEVICE_ID or the config file): is required')
+    writeFileSync(file, JSON.stringify({ deviceId: 'pi-1', output: 'speaker' }))
+    expect(() => loadConfig(['--config', file], {})).toThrow(`output (from ${file})`)
+  })
+})
