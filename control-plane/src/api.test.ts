@@ -80,6 +80,16 @@ describe('units and clusters', () => {
     expect(badVol.status).toBe(400)
     expect(badVol.body).toMatchObject({ statusCode: 400, code: 'LOA_VALIDATION', error: 'Bad Request' })
     expect(badVol.body.message).toMatch(/volume/)
+    const extra = await t.api<{ message: string }>('POST', '/api/clusters', {
+      id: 'c-y',
+      name: 'y',
+      unitId: 'prov',
+      colour: 1,
+    })
+    expect(extra.status).toBe(400)
+    expect(extra.body.message).toMatch(/colour/)
+    const noName = await t.api<{ message: string }>('POST', '/api/clusters', { id: 'c-y', unitId: 'prov' })
+    expect(noName.body.message).toMatch(/^name:/)
     const missing = await t.api<{ code: string }>('GET', '/api/clusters/nope')
     expect(missing.status).toBe(404)
     expect(missing.body.code).toBe('LOA_NOT_FOUND')

@@ -248,4 +248,37 @@ describe('desired state over MQTT', () => {
     await device.endAsync()
     await sub.endAsync()
   })
+
+  it('re-publishes when the device reports it is behind', async () => {
+    const sub = await connectClient(t.cp.mqttUrl, 'test-sub-c-b')
+    const versions: number[] = []
+    sub.on('message', (_topic, payload) => versions.push(decodeMessage('desired', payload).body.version))
+    await sub.subscribeAsync('loa/v1/device/c-b/desired', { qos: 1 })
+    const current = (await desired('c-b')).version
+    await waitFor(() => versions.length >= 1, 'retained copy')
+    const before = versions.length
+    const device = await connectClient(t.cp.mqttUrl, 'c-b')
+    const reported = encodeMessage('reported', 'c-b', {
+      desiredVersion: null,
+      receivedVersion: current - 1,
+      appliedAt: null,
+      agentVersion: '0.1.0',
+      media: [],
+      cacheBytes: 0,
+      cacheBudgetBytes: 0,
+      diskFreeBytes: 0,
+    })
+    await device.publishAsync('loa/v1/device/c-b/reported', serializeMessage('reported', reported), {
+      qos: 1,
+    })
+    await waitFor(() => versions.length > before, 're-published after a behind report')
+    expect(versions.at(-1)).toBe(current)
+    const c = await t.api<{ receivedVersion: number; appliedVersion: number | null }>(
+      'GET',
+      '/api/clusters/c-b',
+    )
+    expect(c.body).toMatchObject({ receivedVersion: current - 1, appliedVersion: null })
+    await device.endAsync()
+    await sub.endAsync()
+  })
 })
