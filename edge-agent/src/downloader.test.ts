@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DesiredStateBody } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDb } from './db.js'
 import { DesiredStore } from './desired-store.js'
@@ -8,27 +7,18 @@ import { downloadMedia } from './downloader.js'
 import { MediaCache } from './media-cache.js'
 import { Outbox } from './outbox.js'
 import { Reconciler } from './reconciler.js'
-import { type MediaServer, sha256, silentLog, startMediaServer, tmp, waitFor } from './test-helpers.js'
+import {
+  desired,
+  type MediaServer,
+  sha256,
+  silentLog,
+  startMediaServer,
+  tmp,
+  waitFor,
+} from './test-helpers.js'
 
 const blob = (n: number, seed: number) =>
   Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251))
-
-export function desired(
-  version: number,
-  media: { sha256: string; size: number; url: string }[],
-): DesiredStateBody {
-  return {
-    deviceId: 'pi-d',
-    version,
-    generatedAt: '2026-01-01T00:00:00Z',
-    timezone: 'Asia/Ho_Chi_Minh',
-    units: [],
-    volume: 100,
-    schedule: [],
-    fallback: null,
-    media: media.map((m) => ({ ...m, mime: 'audio/ogg', durationMs: 1000 })),
-  }
-}
 
 describe('downloadMedia against a real HTTP server', () => {
   let srv: MediaServer

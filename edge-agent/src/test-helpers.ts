@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { DesiredStateBody } from '@loa/shared'
 import { Aedes } from 'aedes'
 import pino from 'pino'
 
@@ -133,5 +134,23 @@ export async function waitFor<T>(
     if (v) return v
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** A minimal desired state for device `pi-d` holding `media`. */
+export function desired(
+  version: number,
+  media: { sha256: string; size: number; url: string }[],
+): DesiredStateBody {
+  return {
+    deviceId: 'pi-d',
+    version,
+    generatedAt: '2026-01-01T00:00:00Z',
+    timezone: 'Asia/Ho_Chi_Minh',
+    units: [],
+    volume: 100,
+    schedule: [],
+    fallback: null,
+    media: media.map((m) => ({ ...m, mime: 'audio/ogg', durationMs: 1000 })),
   }
 }
