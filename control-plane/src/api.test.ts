@@ -130,7 +130,7 @@ describe('system routes', () => {
     expect(total).toBe(listed.body.clusters.length)
     expect(r.body).toMatch(/^loa_devices_online 0$/m)
     expect(r.body).toMatch(/^loa_plays_total 0$/m)
-    expect(r.body).toMatch(/loa_mqtt_rejected_total/)
+    expect(r.body).toMatch(/loa_messages_rejected_total/)
   })
 
   it('serves an OpenAPI document with every route and its schema', async () => {

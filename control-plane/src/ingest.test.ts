@@ -189,7 +189,9 @@ describe('ingest over MQTT', () => {
       'LOA_MSG_SENDER',
     ]) {
       expect(
-        await metric(new RegExp(`^loa_mqtt_rejected_total\\{code="${code}",channel="event"\\} (\\d+)$`, 'm')),
+        await metric(
+          new RegExp(`^loa_messages_rejected_total\\{code="${code}",channel="event"\\} (\\d+)$`, 'm'),
+        ),
       ).toBe(1)
     }
     expect(await metric(/^loa_mqtt_unknown_device_total\{channel="event"\} (\d+)$/m)).toBe(1)

@@ -49,7 +49,7 @@ export function createMetrics(repos: Repositories): Metrics {
       registers: [registry],
     }),
     rejected: new Counter({
-      name: 'loa_mqtt_rejected_total',
+      name: 'loa_messages_rejected_total',
       help: 'Upward MQTT messages rejected, by error code',
       labelNames: ['code', 'channel'],
       registers: [registry],
