@@ -296,6 +296,8 @@ export class Scheduler {
       }
       const fb = this.fallbackItem(now)
       if (fb) {
+        // The fallback may hold the relay on for hours: report what has finished now rather than at relay off.
+        this.writeReports(reports, finished, relayOnAt, null)
         await this.playItem(
           null,
           fb,
@@ -318,12 +320,30 @@ export class Scheduler {
     await this.o.relay.set(false)
     const relayOffAt = Date.now()
     this.o.log.info('relay off')
+    this.writeReports(reports, finished, relayOnAt, relayOffAt)
+  }
+
+  /** Play log + outbox + pending queue in one transaction; empties `reports` and `finished`. */
+  private writeReports(
+    reports: Report[],
+    finished: string[],
+    relayOnAt: number,
+    relayOffAt: number | null,
+  ): void {
+    if (reports.length === 0 && finished.length === 0) return
     this.o.db.transaction(() => {
-      for (const r of reports)
-        recordPlay(this.o.db, this.o.outbox, { ...r, relayOnAt: iso(relayOnAt), relayOffAt: iso(relayOffAt) })
+      for (const r of reports) {
+        recordPlay(this.o.db, this.o.outbox, {
+          ...r,
+          relayOnAt: iso(relayOnAt),
+          relayOffAt: relayOffAt === null ? null : iso(relayOffAt),
+        })
+      }
       for (const k of finished) this.pending.delete(k)
       this.persist()
     })()
+    reports.length = 0
+    finished.length = 0
   }
 
   private async playOccurrence(q: QueuedOccurrence, relayOnAt: number, reports: Report[]): Promise<void> {
