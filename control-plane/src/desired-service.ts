@@ -6,6 +6,8 @@ import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
 
+const PUBLISH_WINDOW = 200
+
 export interface DesiredServiceOptions {
   repos: Repositories
   mqtt: MqttLink
@@ -108,7 +110,10 @@ export class DesiredService {
     if (changed.length === 0) return
     await repos.desired.save(changed)
     this.o.log.info({ count: changed.length }, 'desired states changed')
-    for (const r of changed) await this.publishRecord(r)
+    // A window of QoS 1 publishes in flight: one at a time, 10,000 acknowledgements would take seconds.
+    for (let i = 0; i < changed.length; i += PUBLISH_WINDOW) {
+      await Promise.all(changed.slice(i, i + PUBLISH_WINDOW).map((r) => this.publishRecord(r)))
+    }
   }
 
   private async publishRecord(r: DesiredStateRecord): Promise<void> {
