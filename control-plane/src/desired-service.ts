@@ -31,7 +31,10 @@ export class DesiredService {
   private dirtyAll = false
   private readonly dirty = new Set<string>()
   private timer: NodeJS.Timeout | null = null
+  /** Computation and storage of new versions; what API writes wait for. */
   private running: Promise<void> = Promise.resolve()
+  /** Publishing of stored versions, which may take longer and never blocks an API call. */
+  private publishing: Promise<void> = Promise.resolve()
   private readonly lastRepublish = new Map<string, number>()
   private republishAllRun = 0
   private closed = false
@@ -53,7 +56,16 @@ export class DesiredService {
     if (!this.timer) this.timer = setTimeout(() => this.kick(), this.debounceMs)
   }
 
-  /** Resolves when every change made so far is computed, stored and published. */
+  /**
+   * For API writes: marks and waits until the new versions are stored, so the response (and any read after it)
+   * already shows the new desiredVersion. Concurrent writes still share one recomputation.
+   */
+  async changed(clusterIds?: string[]): Promise<void> {
+    this.invalidate(clusterIds)
+    await this.settle()
+  }
+
+  /** Resolves when every change made so far is computed and stored (publishing may still be under way). */
   async settle(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer)
@@ -82,7 +94,7 @@ export class DesiredService {
       repos.content.listPlaylists(),
       repos.media.list(),
       repos.fallbacks.list(),
-      repos.clusters.listInputs(),
+      repos.clusters.listInputs(ids),
       repos.desired.heads(),
     ])
     const inputs: DesiredInputs = {
@@ -95,11 +107,9 @@ export class DesiredService {
       timezone: this.o.timezone,
     }
     const compile = desiredStateCompiler(inputs)
-    const wanted = ids ? new Set(ids) : null
     const changed: DesiredStateRecord[] = []
     const generatedAt = new Date().toISOString()
     for (const c of clusters) {
-      if (wanted && !wanted.has(c.id)) continue
       const content = compile(c)
       const hash = contentHash(content)
       const head = heads.get(c.id)
@@ -110,10 +120,12 @@ export class DesiredService {
     if (changed.length === 0) return
     await repos.desired.save(changed)
     this.o.log.info({ count: changed.length }, 'desired states changed')
-    // A window of QoS 1 publishes in flight: one at a time, 10,000 acknowledgements would take seconds.
-    for (let i = 0; i < changed.length; i += PUBLISH_WINDOW) {
-      await Promise.all(changed.slice(i, i + PUBLISH_WINDOW).map((r) => this.publishRecord(r)))
-    }
+    this.publishing = this.publishing.then(async () => {
+      // A window of QoS 1 publishes in flight: one at a time, 10,000 acknowledgements would take seconds.
+      for (let i = 0; i < changed.length; i += PUBLISH_WINDOW) {
+        await Promise.all(changed.slice(i, i + PUBLISH_WINDOW).map((r) => this.publishRecord(r)))
+      }
+    })
   }
 
   private async publishRecord(r: DesiredStateRecord): Promise<void> {
@@ -170,6 +182,7 @@ export class DesiredService {
 
   async close(): Promise<void> {
     await this.settle()
+    await this.publishing
     this.closed = true
   }
 }

@@ -201,13 +201,19 @@ describe('desired state targeting', () => {
       (await schedule({ bulletinId: 'b-normal', recurrence: weekly, targets: { units: ['xa-a'] } })).status,
     ).toBe(201)
     expect((await desired('c-b')).version).toBe(v0)
-    expect((await t.api('PATCH', '/api/clusters/c-b', { volume: 70 })).status).toBe(200)
+    const patched = await t.api<{ desiredVersion: number }>('PATCH', '/api/clusters/c-b', { volume: 70 })
+    expect(patched.status).toBe(200)
+    // The write's response already shows the new version: clients can wait on appliedVersion === desiredVersion.
+    expect(patched.body.desiredVersion).toBe(v0 + 1)
     const d = await desired('c-b')
     expect(d.version).toBe(v0 + 1)
     expect(d.volume).toBe(70)
     const list = await t.api<{ clusters: { id: string; desiredVersion: number }[] }>('GET', '/api/clusters')
     expect(list.body.clusters.find((c) => c.id === 'c-b')?.desiredVersion).toBe(v0 + 1)
     expect((await t.api('DELETE', '/api/schedules/s-tag')).status).toBe(204)
+    expect((await t.api<{ desiredVersion: number }>('GET', '/api/clusters/c-b')).body.desiredVersion).toBe(
+      v0 + 2,
+    )
     const after = await desired('c-b')
     expect(after.version).toBe(v0 + 2)
     expect(after.schedule).toEqual([])

@@ -46,8 +46,8 @@ export interface ClusterRepository {
   update(id: string, patch: Partial<Omit<ClusterInput, 'id'>>): Promise<Cluster | null>
   get(id: string): Promise<Cluster | null>
   list(filter?: ClusterFilter): Promise<Cluster[]>
-  /** All ids, for batch recomputation. */
-  listInputs(): Promise<ClusterInput[]>
+  /** Configuration of all clusters (or of `ids`), for batch recomputation. */
+  listInputs(ids?: string[]): Promise<ClusterInput[]>
   exists(ids: string[]): Promise<Set<string>>
   setOnline(id: string, online: boolean, at: string): Promise<boolean>
   /** Marks online devices not heard since `before` offline and returns their ids. */

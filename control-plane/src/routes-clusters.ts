@@ -53,8 +53,8 @@ export function registerClusterRoutes(app: App, s: Services): void {
     }
     const cluster = await clusters.create(input)
     s.ingest.addKnown(cluster.id)
-    s.desired.invalidate([cluster.id])
-    return reply.status(201).send(cluster)
+    await s.desired.changed([cluster.id])
+    return reply.status(201).send((await clusters.get(cluster.id)) ?? cluster)
   })
 
   app.get(
@@ -84,8 +84,8 @@ export function registerClusterRoutes(app: App, s: Services): void {
       await checkRefs(req.body)
       const c = await clusters.update(req.params.id, req.body)
       if (!c) throw notFound('cluster', req.params.id)
-      s.desired.invalidate([c.id])
-      return c
+      await s.desired.changed([c.id])
+      return (await clusters.get(c.id)) ?? c
     },
   )
 

@@ -128,7 +128,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
         volume: b.volume ?? null,
         enabled: true,
       })
-      s.desired.invalidate()
+      await s.desired.changed()
       return reply.status(201).send({ ...schedule, level })
     },
   )
@@ -152,7 +152,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
     { schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
     async (req, reply) => {
       if (!(await schedules.delete(req.params.id))) throw notFound('schedule', req.params.id)
-      s.desired.invalidate()
+      await s.desired.changed()
       return reply.status(204).send()
     },
   )

@@ -66,7 +66,7 @@ export function registerUnitRoutes(app: App, s: Services): void {
         windows: b.windows,
         volume: b.volume ?? null,
       })
-      s.desired.invalidate()
+      await s.desired.changed()
       return f
     },
   )
@@ -82,7 +82,7 @@ export function registerUnitRoutes(app: App, s: Services): void {
     { schema: { tags: ['units'], params: IdParams } },
     async (req, reply) => {
       if (!(await fallbacks.delete(req.params.id))) throw notFound('fallback of unit', req.params.id)
-      s.desired.invalidate()
+      await s.desired.changed()
       return reply.status(204).send()
     },
   )

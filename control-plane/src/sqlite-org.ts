@@ -191,8 +191,13 @@ export function sqliteClusters(db: Db): ClusterRepository {
       const sql = `${SELECT_CLUSTER} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id`
       return (db.prepare(sql).all(...params) as ClusterRow[]).map(toCluster)
     },
-    async listInputs() {
-      return (db.prepare('SELECT * FROM clusters ORDER BY id').all() as ClusterRow[]).map(toInput)
+    async listInputs(ids) {
+      if (ids === undefined)
+        return (db.prepare('SELECT * FROM clusters ORDER BY id').all() as ClusterRow[]).map(toInput)
+      const rows = db
+        .prepare('SELECT * FROM clusters WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
+        .all(JSON.stringify(ids)) as ClusterRow[]
+      return rows.map(toInput)
     },
     async exists(ids) {
       if (ids.length === 0) return new Set()
