@@ -26,9 +26,20 @@ describe('agent over a real in-process broker', () => {
     })
     await cp.subscribeAsync(`${tree.base}/device/${DEVICE}/+`, { qos: 1 })
     const config: AgentConfig = {
-      deviceId: DEVICE, mqtt: { url: broker.url }, controlPlaneUrl: 'http://127.0.0.1:9', topicRoot: 'loa',
-      dataDir: tmp(), output: 'null', relay: { driver: 'simulated' }, prerollMs: 100, postrollMs: 100,
-      cacheBudgetMb: 10, minFreeMb: 0, telemetryIntervalS: 3600, timezone: 'Asia/Ho_Chi_Minh', logLevel: 'silent',
+      deviceId: DEVICE,
+      mqtt: { url: broker.url },
+      controlPlaneUrl: 'http://127.0.0.1:9',
+      topicRoot: 'loa',
+      dataDir: tmp(),
+      output: 'null',
+      relay: { driver: 'simulated' },
+      prerollMs: 100,
+      postrollMs: 100,
+      cacheBudgetMb: 10,
+      minFreeMb: 0,
+      telemetryIntervalS: 3600,
+      timezone: 'Asia/Ho_Chi_Minh',
+      logLevel: 'silent',
     }
     agent = new Agent(config, silentLog, { flushIntervalMs: 200 })
     await agent.start()
@@ -47,15 +58,23 @@ describe('agent over a real in-process broker', () => {
     await cp.publishAsync(desiredTopic, Buffer.alloc(5 * 1024 * 1024, 32), { qos: 1 })
     await cp.publishAsync(desiredTopic, JSON.stringify({ ...good, v: 9 }), { qos: 1 })
     await cp.publishAsync(desiredTopic, JSON.stringify({ ...good, type: 'command' }), { qos: 1 })
-    await cp.publishAsync(desiredTopic, JSON.stringify({ ...good, body: { ...good.body, version: 'x' } }), { qos: 1 })
-    await cp.publishAsync(desiredTopic, JSON.stringify({ ...good, body: { ...good.body, deviceId: 'pi-other' } }), { qos: 1 })
+    await cp.publishAsync(desiredTopic, JSON.stringify({ ...good, body: { ...good.body, version: 'x' } }), {
+      qos: 1,
+    })
+    await cp.publishAsync(
+      desiredTopic,
+      JSON.stringify({ ...good, body: { ...good.body, deviceId: 'pi-other' } }),
+      { qos: 1 },
+    )
     await cp.publishAsync(tree.device(DEVICE, 'cmd'), '{"v":1', { qos: 1 })
     const rejected = await waitFor(
       () => (upsOf('event').filter((e) => e.kind === 'message-rejected').length >= 7 ? upsOf('event') : null),
       15_000,
       'seven message-rejected events',
     )
-    const codes = rejected.filter((e) => e.kind === 'message-rejected').map((e) => (e.data as { code: string }).code)
+    const codes = rejected
+      .filter((e) => e.kind === 'message-rejected')
+      .map((e) => (e.data as { code: string }).code)
     expect(codes).toEqual([
       'LOA_MSG_NOT_JSON',
       'LOA_MSG_TOO_LARGE',
@@ -76,10 +95,15 @@ describe('agent over a real in-process broker', () => {
       serializeMessage(
         'cmd',
         encodeMessage('cmd', 'cp', {
-          commandId: id, kind, deadline: new Date(Date.now() + deadlineMs).toISOString(),
+          commandId: id,
+          kind,
+          deadline: new Date(Date.now() + deadlineMs).toISOString(),
         }),
       )
-    const acks = (id: string) => upsOf('ack').filter((a) => a.commandId === id).map((a) => a.stage)
+    const acks = (id: string) =>
+      upsOf('ack')
+        .filter((a) => a.commandId === id)
+        .map((a) => a.stage)
     await cp.publishAsync(tree.device(DEVICE, 'cmd'), cmd('cmd-ping-0001', 'ping', 60_000), { qos: 1 })
     await waitFor(() => acks('cmd-ping-0001').length >= 2, 10_000, 'ping acks')
     expect(acks('cmd-ping-0001')).toEqual(['received', 'done'])
@@ -92,7 +116,10 @@ describe('agent over a real in-process broker', () => {
     // A desired state naming units subscribes to their command topics.
     await cp.publishAsync(
       tree.device(DEVICE, 'desired'),
-      serializeMessage('desired', encodeMessage('desired', 'cp', { ...desired(2, []), units: ['province-1', 'commune-7'] })),
+      serializeMessage(
+        'desired',
+        encodeMessage('desired', 'cp', { ...desired(2, []), units: ['province-1', 'commune-7'] }),
+      ),
       { qos: 1 },
     )
     await waitFor(() => upsOf('reported').some((r) => r.desiredVersion === 2), 10_000, 'applied v2')

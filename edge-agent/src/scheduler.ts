@@ -1,15 +1,8 @@
-import {
-  Bands,
-  type DesiredStateBody,
-  inWindow,
-  type NowPlaying,
-  occurrencesBetween,
-  type PlayReportBody,
-  type PlayStatus,
-} from '@loa/shared'
+import { type DesiredStateBody, inWindow, type NowPlaying, occurrencesBetween } from '@loa/shared'
 import type { Logger } from 'pino'
 import { Arbiter, type QueuedOccurrence } from './arbiter.js'
 import { type Db, kvGet, kvSet } from './db.js'
+import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
 import type { MediaCache } from './media-cache.js'
 import type { Outbox } from './outbox.js'
 import { recordPlay } from './play-log.js'
@@ -37,24 +30,8 @@ export interface SchedulerOptions {
   onCorrupt?: () => void
 }
 
-type Report = Omit<PlayReportBody, 'relayOnAt' | 'relayOffAt'>
-
 const MAX_LOOKBACK_MS = 7 * 86_400_000
-const iso = (t: number | Date) => new Date(t).toISOString()
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve()
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
-
+const CURSOR_PERSIST_MS = 60_000
 /**
  * Evaluates the schedule locally (in the desired state's time zone), so the cluster keeps its programme for days
  * without the control plane. A persisted cursor marks how far occurrences have been taken; occurrences taken but
@@ -68,24 +45,32 @@ export class Scheduler {
   private stopped = false
   private readonly stopAbort = new AbortController()
   private itemAbort: AbortController | null = null
-  private current: { priority: number; fallback: boolean; np: NowPlaying } | null = null
   private loop: Promise<void> | null = null
   private ticker: NodeJS.Timeout | null = null
   private wake: (() => void) | null = null
   private fallbackIndex = 0
+  private persistedAt = 0
   private readonly badFallback = new Set<string>()
   private readonly late: number
   private readonly grace: number
   private readonly tickMs: number
 
+  private readonly items: ItemPlayer
+
   constructor(private readonly o: SchedulerOptions) {
+    this.items = new ItemPlayer({
+      cache: o.cache,
+      outbox: o.outbox,
+      player: o.player,
+      onCorrupt: o.onCorrupt,
+    })
     this.late = o.lateToleranceMs ?? 60_000
     this.grace = o.graceMs ?? 600_000
     this.tickMs = o.tickMs ?? 200
   }
 
   get nowPlaying(): NowPlaying | null {
-    return this.current?.np ?? null
+    return this.items.current?.np ?? null
   }
 
   start(): void {
@@ -116,33 +101,46 @@ export class Scheduler {
     this.wake?.()
     await this.loop
     await this.o.relay.set(false)
+    this.o.db.transaction(() => this.persist())()
   }
 
   /** A new desired state: wake up, and forget fallback failures of the old one. */
   desiredChanged(): void {
     this.badFallback.clear()
+    this.takeRecent()
     this.wake?.()
   }
 
-  private tz(d: DesiredStateBody | null): string {
-    return d?.timezone ?? this.o.defaultTimezone
-  }
-
-  private persist(): void {
-    kvSet(this.o.db, 'scheduler.cursor', iso(this.cursor))
-    kvSet(this.o.db, 'scheduler.pending', JSON.stringify([...this.pending.values()]))
-  }
-
-  /** Takes occurrences in [cursor, horizon) into the queue; those already too late are reported missed. */
-  private collect(horizon: number): void {
-    if (horizon <= this.cursor) return
+  /**
+   * A state arriving a little late (or adding an entry) may hold occurrences the cursor has already passed: take
+   * those less than `lateToleranceMs` old that were neither queued nor reported.
+   */
+  private takeRecent(): void {
     const d = this.o.desired()
-    const now = Date.now()
+    if (!d) return
+    const from = new Date(Date.now() - this.late)
+    const to = new Date(this.cursor)
+    const reported = this.o.db.prepare('SELECT 1 FROM plays WHERE schedule_id = ? AND occurrence = ? LIMIT 1')
+    const found = this.occurrences(d, from, to).filter(
+      (q) => !this.pending.has(q.key) && reported.get(q.scheduleId, q.at) === undefined,
+    )
+    if (found.length === 0) return
+    this.o.db.transaction(() => {
+      for (const q of found) {
+        this.pending.set(q.key, q)
+        this.arbiter.push(q)
+      }
+      this.persist()
+    })()
+    this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
+  }
+
+  private occurrences(d: DesiredStateBody | null, from: Date, to: Date): QueuedOccurrence[] {
     const found: QueuedOccurrence[] = []
     for (const e of d?.schedule ?? []) {
       let ats: Date[] = []
       try {
-        ats = occurrencesBetween(e.recurrence, this.tz(d), new Date(this.cursor), new Date(horizon))
+        ats = occurrencesBetween(e.recurrence, this.tz(d), from, to)
       } catch (err) {
         this.o.log.warn({ err, scheduleId: e.id }, 'cannot evaluate schedule')
       }
@@ -159,6 +157,29 @@ export class Scheduler {
         })
       }
     }
+    return found
+  }
+
+  private tz(d: DesiredStateBody | null): string {
+    return d?.timezone ?? this.o.defaultTimezone
+  }
+
+  private persist(): void {
+    this.persistedAt = Date.now()
+    kvSet(this.o.db, 'scheduler.cursor', iso(this.cursor))
+    kvSet(this.o.db, 'scheduler.pending', JSON.stringify([...this.pending.values()]))
+  }
+
+  /** Takes occurrences in [cursor, horizon) into the queue; those already too late are reported missed. */
+  private collect(horizon: number): void {
+    if (horizon <= this.cursor) return
+    const d = this.o.desired()
+    const now = Date.now()
+    const found = this.occurrences(d, new Date(this.cursor), new Date(horizon))
+    this.cursor = horizon
+    // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
+    // re-scans from the older cursor and finds nothing new in between.
+    if (found.length === 0 && Date.now() - this.persistedAt < CURSOR_PERSIST_MS) return
     this.o.db.transaction(() => {
       for (const q of found) {
         if (Date.parse(q.at) < now - this.late) this.skip(q, 'missed')
@@ -167,7 +188,6 @@ export class Scheduler {
           this.arbiter.push(q)
         }
       }
-      this.cursor = horizon
       this.persist()
     })()
     if (found.length > 0) this.o.log.info({ count: found.length }, 'occurrences queued')
@@ -177,7 +197,7 @@ export class Scheduler {
   private skip(q: QueuedOccurrence, reason: string): void {
     for (const sha of q.items) {
       recordPlay(this.o.db, this.o.outbox, {
-        ...this.reportBase(q, sha),
+        ...reportBase(q, sha),
         status: 'skipped',
         reason,
         relayOnAt: null,
@@ -192,39 +212,10 @@ export class Scheduler {
     this.o.log.warn({ key: q.key, reason }, 'occurrence skipped')
   }
 
-  private reportBase(
-    q: QueuedOccurrence | null,
-    sha: string,
-  ): Pick<
-    PlayReportBody,
-    'scheduleId' | 'title' | 'sha256' | 'level' | 'priority' | 'fallback' | 'occurrence'
-  > {
-    if (!q) {
-      return {
-        scheduleId: null,
-        title: 'fallback',
-        sha256: sha,
-        level: 'normal',
-        priority: Bands.fallback,
-        fallback: true,
-        occurrence: null,
-      }
-    }
-    return {
-      scheduleId: q.scheduleId,
-      title: q.title,
-      sha256: sha,
-      level: q.level,
-      priority: q.priority,
-      fallback: false,
-      occurrence: q.at,
-    }
-  }
-
   private tick(): void {
     const now = Date.now()
     this.collect(now + this.o.prerollMs)
-    const c = this.current
+    const c = this.items.current
     if (c && this.arbiter.wouldPreempt(c.priority, c.fallback, now, this.o.prerollMs)) this.itemAbort?.abort()
     if (this.arbiter.peekDue(now, this.o.prerollMs)) this.wake?.()
   }
@@ -353,7 +344,7 @@ export class Scheduler {
     for (const sha of q.items) {
       if (this.stopped) {
         reports.push({
-          ...this.reportBase(q, sha),
+          ...reportBase(q, sha),
           status: 'skipped',
           reason: 'shutdown',
           startedAt: null,
@@ -366,7 +357,7 @@ export class Scheduler {
     }
   }
 
-  /** Verifies and plays one item; one bad item is reported and never stops the rest. */
+  /** Plays one item within the session; the item can be interrupted by preemption or shutdown. */
   private async playItem(
     q: QueuedOccurrence | null,
     sha: string,
@@ -375,90 +366,23 @@ export class Scheduler {
     reports: Report[],
     notBefore = 0,
   ): Promise<void> {
-    const base = this.reportBase(q, sha)
-    const fail = (status: PlayStatus, reason: string) => {
-      reports.push({ ...base, status, reason, startedAt: null, endedAt: null, durationMs: 0 })
-      this.o.outbox.event(
-        'item-skipped',
-        'warning',
-        `item ${sha} of ${q?.scheduleId ?? 'fallback'} not played: ${reason}`,
-        {
-          scheduleId: q?.scheduleId ?? null,
-          occurrence: q?.at ?? null,
-          sha256: sha,
-          status,
-          reason,
-        },
-      )
-    }
-    if (!this.o.cache.isReady(sha))
-      return fail('skipped', `media not ready (${this.o.cache.get(sha)?.state ?? 'unknown'})`)
-    const v = await this.o.cache.verify(sha)
-    if (!v.ok) {
-      this.o.cache.markCorrupt(sha, v.reason)
-      this.o.onCorrupt?.()
-      return fail('failed', `corrupt: ${v.reason}`)
-    }
     const itemAbort = new AbortController()
     this.itemAbort = itemAbort
     const onStop = () => itemAbort.abort()
     this.stopAbort.signal.addEventListener('abort', onStop, { once: true })
     try {
-      const start = Math.max(notBefore, relayOnAt + this.o.prerollMs)
-      await sleep(start - Date.now(), itemAbort.signal)
-      if (itemAbort.signal.aborted) {
-        reports.push({
-          ...base,
-          status: q ? 'skipped' : 'interrupted',
-          reason: this.stopped ? 'shutdown' : 'preempted',
-          startedAt: null,
-          endedAt: null,
-          durationMs: 0,
-        })
-        return
-      }
-      const np: NowPlaying = {
-        scheduleId: base.scheduleId,
-        title: base.title,
-        sha256: sha,
-        startedAt: iso(Date.now()),
-        fallback: base.fallback,
-      }
-      this.current = { priority: base.priority, fallback: base.fallback, np }
-      const label = `${np.startedAt.replace(/[:.]/g, '-')}-${q?.scheduleId ?? 'fallback'}-${sha.slice(0, 12)}`
-      const r = await this.o.player.play(this.o.cache.path(sha), volume / 100, label, itemAbort.signal)
-      this.current = null
-      this.o.cache.touch(sha)
-      const times = {
-        startedAt: iso(r.startedAt),
-        endedAt: iso(r.endedAt),
-        durationMs: r.endedAt.getTime() - r.startedAt.getTime(),
-      }
-      if (r.outcome === 'ok') reports.push({ ...base, status: 'played', ...times })
-      else if (r.outcome === 'interrupted')
-        reports.push({
-          ...base,
-          status: 'interrupted',
-          reason: this.stopped ? 'shutdown' : 'preempted',
-          ...times,
-        })
-      else {
-        reports.push({ ...base, status: 'failed', reason: r.error ?? 'ffmpeg failed', ...times })
-        this.o.outbox.event('player-error', 'error', r.error ?? 'ffmpeg failed', {
-          sha256: sha,
-          scheduleId: base.scheduleId,
-        })
-        this.o.outbox.event('item-skipped', 'warning', `item ${sha} failed to play`, {
-          sha256: sha,
-          scheduleId: base.scheduleId,
-          occurrence: base.occurrence,
-          status: 'failed',
-          reason: r.error,
-        })
-        if (!q) this.badFallback.add(sha)
-      }
+      const { report, undecodable } = await this.items.play({
+        q,
+        sha,
+        volume,
+        notBefore: Math.max(notBefore, relayOnAt + this.o.prerollMs),
+        signal: itemAbort.signal,
+        stopping: () => this.stopped,
+      })
+      reports.push(report)
+      // A fallback file ffmpeg cannot decode would otherwise be retried in a tight loop.
+      if (undecodable && !q) this.badFallback.add(sha)
     } finally {
-      this.current = null
       this.itemAbort = null
       this.stopAbort.signal.removeEventListener('abort', onStop)
     }
