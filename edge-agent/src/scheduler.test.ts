@@ -29,7 +29,7 @@ interface PlayRow {
   relay_off_at: string
 }
 
-function setup(dataDir = tmp()) {
+function setup(dataDir = tmp(), graceMs = 600_000) {
   const db = openDb(join(dataDir, 'agent.db'))
   const outbox = new Outbox(db)
   const cache = new MediaCache(db, join(dataDir, 'media'), outbox)
@@ -48,6 +48,7 @@ function setup(dataDir = tmp()) {
     prerollMs: PRE,
     postrollMs: POST,
     lateToleranceMs: 60_000,
+    graceMs,
     tickMs: 100,
   })
   const plays = () => db.prepare('SELECT * FROM plays ORDER BY seq').all() as PlayRow[]
@@ -100,7 +101,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     const s = setup()
     const t = tone(s.dataDir, 1)
     const sha = cacheFile(s.cache, t.path, t.data)
-    const at = new Date(Date.now() + 2500)
+    const at = new Date(Math.ceil((Date.now() + 2500) / 1000) * 1000)
     at.setMilliseconds(0)
     s.store.saveReceived(state([entry('news', at, [sha])], [sha]))
     s.sched.start()
@@ -134,7 +135,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     const corruptSha = sha256(other.data)
     copyFileSync(good.path, s.cache.path(corruptSha))
     s.cache.markReady(corruptSha, good.data.length)
-    const at = new Date(Date.now() + 1500)
+    const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000)
     s.store.saveReceived(
       state([entry('mix', at, [junkSha, corruptSha, goodSha])], [junkSha, corruptSha, goodSha]),
     )
@@ -198,7 +199,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     const news = tone(s.dataDir, 1, 500)
     const newsSha = cacheFile(s.cache, news.path, news.data)
     const all = [1, 2, 3, 4, 5, 6, 7]
-    const at = new Date(Date.now() + 2500)
+    const at = new Date(Math.ceil((Date.now() + 2500) / 1000) * 1000)
     s.store.saveReceived(
       state([entry('news', at, [newsSha])], [fillSha, newsSha], {
         items: [fillSha],
@@ -216,6 +217,27 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     expect(fb).toMatchObject({ status: 'interrupted', sha256: fillSha, occurrence: null })
     expect(played).toMatchObject({ status: 'played' })
     expect(Math.abs(Date.parse(played?.started_at as string) - at.getTime())).toBeLessThan(1000)
+    await close(s, s.db)
+  })
+
+  it('several due at once: highest priority first, the rest queued; one past the grace period is skipped', async () => {
+    const s = setup(tmp(), 1500)
+    const t = tone(s.dataDir, 1)
+    const sha = cacheFile(s.cache, t.path, t.data)
+    const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000)
+    s.store.saveReceived(
+      state([entry('low', at, [sha], 40), entry('mid', at, [sha], 50), entry('high', at, [sha], 100)], [sha]),
+    )
+    s.sched.start()
+    const rows = await waitFor(() => (s.plays().length >= 3 ? s.plays() : null), 20_000, 'three reports')
+    const by = (id: string) => rows.find((r) => r.schedule_id === id)
+    expect(by('low')).toMatchObject({ status: 'skipped', reason: 'grace-expired' })
+    expect(by('high')?.status).toBe('played')
+    expect(by('mid')?.status).toBe('played')
+    expect(Date.parse(by('mid')?.started_at as string)).toBeGreaterThanOrEqual(
+      Date.parse(by('high')?.ended_at as string),
+    )
+    expect(Math.abs(Date.parse(by('high')?.started_at as string) - at.getTime())).toBeLessThan(1000)
     await close(s, s.db)
   })
 })
