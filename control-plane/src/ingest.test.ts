@@ -216,6 +216,13 @@ describe('ingest over MQTT', () => {
       async () => !(await t.api<{ online: boolean }>('GET', '/api/clusters/c-b')).body.online,
       'offline',
     )
+    const ev = await waitFor(
+      async () =>
+        (await t.api<{ events: unknown[] }>('GET', '/api/events?clusterId=c-b&kind=heartbeat-timeout')).body
+          .events[0],
+      'heartbeat-timeout event',
+    )
+    expect(ev).toMatchObject({ source: 'control-plane', severity: 'warning' })
     await other.endAsync()
   })
 

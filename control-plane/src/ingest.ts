@@ -44,6 +44,7 @@ export class Ingest {
   private flushing: Promise<void> = Promise.resolve()
   private heartbeat: NodeJS.Timeout | null = null
   private known = new Set<string>()
+  private closed = false
   private readonly flushMs: number
   private readonly maxBatch: number
 
@@ -70,6 +71,8 @@ export class Ingest {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    // After close nothing more can be stored; un-receipted messages are re-sent by the devices.
+    if (this.closed) return
     try {
       this.handle(topic, payload)
     } catch (err) {
@@ -216,14 +219,33 @@ export class Ingest {
     try {
       const before = new Date(Date.now() - this.o.heartbeatTimeoutS * 1000).toISOString()
       const gone = await this.o.repos.clusters.markStaleOffline(before)
-      if (gone.length > 0)
-        this.o.log.info({ count: gone.length, clusterIds: gone.slice(0, 20) }, 'heartbeat timeout')
+      if (gone.length === 0) return
+      this.o.log.info({ count: gone.length, clusterIds: gone.slice(0, 20) }, 'heartbeat timeout')
+      const at = new Date().toISOString()
+      for (const clusterId of gone) {
+        this.enqueue({
+          kind: 'record',
+          record: {
+            channel: 'cp-event',
+            id: randomUUID(),
+            clusterId,
+            receivedAt: at,
+            body: {
+              at,
+              kind: 'heartbeat-timeout',
+              severity: 'warning',
+              message: `nothing heard for ${this.o.heartbeatTimeoutS} s: marked offline`,
+            },
+          },
+        })
+      }
     } catch (err) {
       this.o.log.error({ err }, 'heartbeat check failed')
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true
     if (this.heartbeat) clearInterval(this.heartbeat)
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
