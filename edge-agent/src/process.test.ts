@@ -156,14 +156,127 @@ describe('agent as a child process', () => {
       )
       expect(db.prepare("SELECT count(*) AS n FROM plays WHERE status = 'played'").get()).toEqual({ n: 1 })
 
+      // SIGTERM in the middle of a play: the item is reported interrupted, the relay ends off, exit 0.
+      const long = tone(dir, 4, 550)
+      media.files.set(`/media/${long.sha256}`, long.data)
+      const at2 = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000)
+      const v2: DesiredStateBody = {
+        ...body,
+        version: 2,
+        media: [
+          ...body.media,
+          {
+            ...body.media[0],
+            sha256: long.sha256,
+            size: long.data.length,
+            url: `/media/${long.sha256}`,
+          } as DesiredStateBody['media'][0],
+        ],
+        schedule: [
+          {
+            ...body.schedule[0],
+            id: 'long',
+            items: [long.sha256],
+            recurrence: { kind: 'once', at: at2.toISOString().replace('.000Z', 'Z') },
+          } as DesiredStateBody['schedule'][0],
+        ],
+      }
+      await cp.publishAsync(
+        tree.device(DEVICE, 'desired'),
+        serializeMessage('desired', encodeMessage('desired', 'control-plane', v2)),
+        { qos: 1, retain: true },
+      )
+      await waitFor(() => Date.now() > at2.getTime() + 800, 10_000, 'playback under way')
+      const onNow = db.prepare('SELECT "on" FROM relay_log ORDER BY seq DESC LIMIT 1').get() as { on: number }
+      expect(onNow.on).toBe(1)
       child.kill('SIGTERM')
       expect(await exitOf(child)).toBe(0)
       const last = db.prepare('SELECT "on" FROM relay_log ORDER BY seq DESC LIMIT 1').get() as { on: number }
       expect(last.on).toBe(0)
+      expect(db.prepare("SELECT status, reason FROM plays WHERE schedule_id = 'long'").all()).toEqual([
+        { status: 'interrupted', reason: 'shutdown' },
+      ])
       db.close()
     } catch (err) {
       console.error(out.slice(-5000))
       throw err
+    } finally {
+      child.kill('SIGKILL')
+      await cp.endAsync()
+    }
+  })
+
+  it('kill -9 loses nothing: an unreceipted play report is re-sent with the same id after a restart', async () => {
+    const audio = tone(dir, 1, 700)
+    media.files.set(`/k/${audio.sha256}`, audio.data)
+    const env = {
+      ...process.env,
+      LOA_DEVICE_ID: 'pi-e2e-2',
+      LOA_MQTT_URL: broker.url,
+      LOA_CONTROL_PLANE_URL: media.url,
+      LOA_DATA_DIR: join(dir, 'data-kill'),
+      LOA_OUTPUT: 'null',
+      LOA_PREROLL_MS: '200',
+      LOA_POSTROLL_MS: '200',
+      LOA_LOG_LEVEL: 'warn',
+    }
+    const ups: Up[] = []
+    const cp = await mqtt.connectAsync(broker.url, { clientId: 'test-cp-kill' })
+    cp.on('message', (topic, payload) => {
+      if (!topic.endsWith('/desired')) ups.push({ topic, msg: JSON.parse(payload.toString()) })
+    })
+    await cp.subscribeAsync(`${tree.base}/device/pi-e2e-2/+`, { qos: 1 })
+    const spawnAgent = () => spawn(process.execPath, [MAIN], { env, stdio: 'ignore' })
+    let child = spawnAgent()
+    try {
+      const at = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000)
+      const body: DesiredStateBody = {
+        deviceId: 'pi-e2e-2',
+        version: 1,
+        generatedAt: '2026-01-01T00:00:00Z',
+        timezone: 'Asia/Ho_Chi_Minh',
+        units: [],
+        volume: 100,
+        media: [
+          {
+            sha256: audio.sha256,
+            size: audio.data.length,
+            url: `/k/${audio.sha256}`,
+            mime: 'audio/ogg',
+            durationMs: 1000,
+          },
+        ],
+        schedule: [
+          {
+            id: 'kill',
+            title: 'k',
+            level: 'normal',
+            priority: 50,
+            items: [audio.sha256],
+            recurrence: { kind: 'once', at: at.toISOString().replace('.000Z', 'Z') },
+          },
+        ],
+        fallback: null,
+      }
+      await cp.publishAsync(
+        tree.device('pi-e2e-2', 'desired'),
+        serializeMessage('desired', encodeMessage('desired', 'cp', body)),
+        { qos: 1, retain: true },
+      )
+      const first = await waitFor(() => ups.find((u) => u.topic.endsWith('/play')), 20_000, 'play report')
+      child.kill('SIGKILL')
+      await exitOf(child)
+      child = spawnAgent()
+      await waitFor(
+        () => ups.filter((u) => u.msg.id === first.msg.id).length >= 2,
+        20_000,
+        'same report re-sent',
+      )
+      const plays = ups.filter((u) => u.topic.endsWith('/play'))
+      expect(new Set(plays.map((u) => u.msg.id)).size).toBe(1) // re-sent, never duplicated under a new id
+      expect(plays[0]?.msg.body.status).toBe('played')
+      child.kill('SIGTERM')
+      expect(await exitOf(child)).toBe(0)
     } finally {
       child.kill('SIGKILL')
       await cp.endAsync()
