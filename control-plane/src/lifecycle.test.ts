@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { decodeMessage } from '@loa/shared'
+import { decodeMessage, encodeMessage, serializeMessage } from '@loa/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startEmbeddedBroker } from './broker.js'
 import { ConfigError, loadConfigFromEnv } from './config.js'
@@ -52,6 +52,11 @@ describe('external broker restart', () => {
       await seedTree(t)
       // The in-memory broker loses every retained message on restart.
       await broker.close()
+      const down = await waitFor(async () => {
+        const r = await t.api<{ broker: string }>('GET', '/healthz')
+        return r.status === 503 ? r.body : null
+      }, 'health to report the broker down')
+      expect(down).toMatchObject({ status: 'degraded', db: 'ok', broker: 'disconnected' })
       broker = await startEmbeddedBroker({ host: '127.0.0.1', port })
       const got = new Set<string>()
       const sub = await connectClient(broker.url, 'watcher')
@@ -70,6 +75,55 @@ describe('external broker restart', () => {
     } finally {
       await t.close()
       await broker.close()
+    }
+  })
+})
+
+describe('restart', () => {
+  it('keeps versions and metrics from the database across a restart', async () => {
+    const dataDir = path.join(tmp, 'restart')
+    let t = await startTestPlane({ dataDir })
+    await seedTree(t)
+    const before = await t.api<{ clusters: { id: string; desiredVersion: number }[] }>('GET', '/api/clusters')
+    const device = await connectClient(t.cp.mqttUrl, 'c-b')
+    const receipts: string[] = []
+    device.on('message', (_topic, payload) => receipts.push(...decodeMessage('receipt', payload).body.ids))
+    await device.subscribeAsync('loa/v1/device/c-b/receipt', { qos: 1 })
+    const play = encodeMessage('play', 'c-b', {
+      scheduleId: null,
+      title: 'fill',
+      sha256: 'c'.repeat(64),
+      level: 'normal',
+      priority: 10,
+      fallback: true,
+      occurrence: null,
+      status: 'played',
+      relayOnAt: null,
+      startedAt: null,
+      endedAt: null,
+      relayOffAt: null,
+      durationMs: 1000,
+    })
+    await device.publishAsync('loa/v1/device/c-b/play', serializeMessage('play', play), { qos: 1 })
+    await waitFor(() => receipts.includes(play.id), 'receipt')
+    await device.endAsync()
+    await t.cp.close()
+
+    t = await startTestPlane({ dataDir })
+    try {
+      const metrics = (await t.api<string>('GET', '/metrics')).body
+      expect(metrics).toMatch(/^loa_devices_total 3$/m)
+      expect(metrics).toMatch(/^loa_plays_total 1$/m)
+      const after = await t.api<{ clusters: { id: string; desiredVersion: number }[] }>(
+        'GET',
+        '/api/clusters',
+      )
+      // Same content, same version: a restart must not make every device re-apply.
+      expect(after.body.clusters.map((c) => [c.id, c.desiredVersion])).toEqual(
+        before.body.clusters.map((c) => [c.id, c.desiredVersion]),
+      )
+    } finally {
+      await t.close()
     }
   })
 })
