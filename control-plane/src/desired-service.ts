@@ -19,7 +19,7 @@ export interface DesiredServiceOptions {
   debounceMs?: number
   /** Throttle for re-publishing everything after a (re)connect. */
   republishPerSecond?: number
-  /** Minimum gap between two "you are behind" re-publishes to one device. */
+  /** Minimum gap between two "you missed it" re-publishes to one device. */
   perDeviceRepublishMs?: number
 }
 
@@ -146,11 +146,11 @@ export class DesiredService {
   }
 
   /** Publishes a device's current desired state again (device came online, or reported it is behind). */
-  async republish(clusterId: string, opts: { debounce?: boolean } = {}): Promise<void> {
+  async republish(clusterId: string, opts: { minGapMs?: number } = {}): Promise<void> {
     if (this.closed) return
-    if (opts.debounce) {
+    if (opts.minGapMs !== undefined) {
       const last = this.lastRepublish.get(clusterId) ?? 0
-      if (Date.now() - last < this.perDeviceMs) return
+      if (Date.now() - last < opts.minGapMs) return
     }
     this.lastRepublish.set(clusterId, Date.now())
     await this.running
@@ -173,6 +173,11 @@ export class DesiredService {
       if (++n % batch === 0) await new Promise((res) => setTimeout(res, 100))
     }
     this.o.log.info({ count: n }, 'desired states re-published')
+  }
+
+  /** Debounce for a device that reports it has not received the current version. */
+  get missedGapMs(): number {
+    return this.perDeviceMs
   }
 
   /** The current version of a device, for "behind" checks. */

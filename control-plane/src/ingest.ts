@@ -32,6 +32,7 @@ type Queued =
   | { kind: 'presence'; clusterId: string; online: boolean; at: string }
 
 const RECEIPT_CHUNK = 1000
+const APPLIED_BEHIND_GAP_MS = 30_000
 
 /**
  * Upward traffic: decode and check each message, queue it, and store the queue in one transaction every ~100 ms or
@@ -192,15 +193,18 @@ export class Ingest {
         await this.sendReceipt(clusterId, [...new Set(ids.slice(i, i + RECEIPT_CHUNK))])
       }
     }
-    for (const p of presence) if (p.online) void this.o.desired.republish(p.clusterId, { debounce: false })
+    for (const p of presence) if (p.online) void this.o.desired.republish(p.clusterId)
     for (const r of records) {
       if (r.channel !== 'reported') continue
       const current = await this.o.desired.currentVersion(r.clusterId)
       const { receivedVersion, desiredVersion } = r.body
-      if (current !== null && ((receivedVersion ?? 0) < current || (desiredVersion ?? 0) < current)) {
-        // Only "received" behind means the device missed it; "applied" behind may just be downloading, so both
-        // are debounced per device.
-        void this.o.desired.republish(r.clusterId, { debounce: true })
+      if (current === null) continue
+      if ((receivedVersion ?? 0) < current) {
+        // The device missed the current version.
+        void this.o.desired.republish(r.clusterId, { minGapMs: this.o.desired.missedGapMs })
+      } else if ((desiredVersion ?? 0) < current) {
+        // Received but not applied yet: usually still downloading, so only a slow reminder.
+        void this.o.desired.republish(r.clusterId, { minGapMs: APPLIED_BEHIND_GAP_MS })
       }
     }
   }
