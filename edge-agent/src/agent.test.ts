@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, topicTree } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
@@ -127,6 +127,21 @@ describe('agent over a real in-process broker', () => {
     await cp.publishAsync(tree.unitCommands('commune-7'), cmd('cmd-resync-01', 'resync', 60_000), { qos: 1 })
     await waitFor(() => acks('cmd-resync-01').includes('done'), 10_000, 'resync done')
     expect(acks('cmd-resync-01')).toEqual(['received', 'done'])
+  })
+
+  it('everything the agent sends passes the shared codec (the control plane decodes strictly)', async () => {
+    await waitFor(() => upsOf('telemetry').length > 0, 10_000, 'telemetry')
+    const channels = new Set<string>()
+    for (const u of ups) {
+      const channel = u.topic.split('/').pop() as DeviceUpChannel
+      channels.add(channel)
+      expect(
+        () => decodeMessage(channel, JSON.stringify(u.msg)),
+        `${channel}: ${JSON.stringify(u.msg)}`,
+      ).not.toThrow()
+    }
+    expect([...channels].sort()).toEqual(['ack', 'event', 'presence', 'reported', 'telemetry'])
+    expect(upsOf('telemetry')[0]).toMatchObject({ agentVersion: '0.1.0', relayOn: false, nowPlaying: null })
   })
 
   it('keeps telemetry and events in the outbox until receipted', async () => {

@@ -78,6 +78,7 @@ export class Agent {
       dataDir: config.dataDir,
       cacheBudgetBytes: Math.round(config.cacheBudgetMb * MB),
       minFreeBytes: Math.round(config.minFreeMb * MB),
+      defaultTimezone: config.timezone,
       retryBaseMs: tuning.retryBaseMs,
     })
     this.scheduler = new Scheduler({

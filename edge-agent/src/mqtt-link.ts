@@ -21,9 +21,13 @@ export interface LinkOptions {
 const BACKOFF_MIN_MS = 1_000
 const BACKOFF_MAX_MS = 60_000
 
-/** Exponential backoff with jitter (50–100 % of the step) so a commune's clusters do not reconnect in lockstep. */
+/**
+ * Exponential backoff (×1.5 per attempt, 1 s → 60 s) with jitter (50–100 % of the step) so a commune's clusters
+ * do not reconnect in lockstep. ×1.5 rather than ×2 so that a device finds a broker back from a short restart
+ * within seconds, not a minute.
+ */
 export function backoffMs(attempt: number): number {
-  const step = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt)
+  const step = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 1.5 ** attempt)
   return Math.round(step * (0.5 + Math.random() * 0.5))
 }
 

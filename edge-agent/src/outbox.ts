@@ -21,6 +21,8 @@ export interface OutboxOptions {
   maxInFlight?: number
 }
 
+const STUCK_ATTEMPTS = 5
+
 interface Row {
   seq: number
   id: string
@@ -101,8 +103,12 @@ export class Outbox {
     const staleBefore = new Date(now.getTime() - this.resendAfterMs).toISOString()
     const inFlight = (
       this.db
-        .prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL AND sent_at > ?')
-        .get(staleBefore) as { n: number }
+        // Entries sent many times without a receipt stop counting, so one the control plane never receipts
+        // cannot stall everything behind it (they are still re-sent).
+        .prepare(
+          'SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL AND sent_at > ? AND attempts < ?',
+        )
+        .get(staleBefore, STUCK_ATTEMPTS) as { n: number }
     ).n
     const room = this.maxInFlight - inFlight
     if (room <= 0) return []

@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type DesiredStateBody, encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import {
+  type DesiredStateBody,
+  type DeviceUpChannel,
+  decodeMessage,
+  encodeMessage,
+  serializeMessage,
+  topicTree,
+} from '@loa/shared'
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -138,6 +145,10 @@ describe('agent as a child process', () => {
       expect(Date.parse(p.relayOnAt as string)).toBeLessThanOrEqual(Date.parse(p.startedAt as string))
       expect(Date.parse(p.relayOffAt as string)).toBeGreaterThanOrEqual(Date.parse(p.endedAt as string) + 350)
 
+      for (const u of ups) {
+        const channel = u.topic.split('/').pop() as DeviceUpChannel
+        expect(() => decodeMessage(channel, JSON.stringify(u.msg))).not.toThrow()
+      }
       // Receipts empty the outbox.
       const db = new Database(join(dataDir, 'agent.db'), { readonly: true })
       const ids = ups.filter((u) => !u.topic.endsWith('/presence')).map((u) => u.msg.id)

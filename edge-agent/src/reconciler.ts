@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises'
 import {
+  DEFAULT_TIMEZONE,
   type DesiredStateBody,
   inWindow,
   isValidTimeZone,
@@ -27,6 +28,8 @@ export interface ReconcilerOptions {
   dataDir: string
   cacheBudgetBytes: number
   minFreeBytes: number
+  /** Used when a desired state names a time zone this system does not know. */
+  defaultTimezone?: string
   /** First retry delay after a failed download; doubles up to retryMaxMs, with jitter. */
   retryBaseMs?: number
   retryMaxMs?: number
@@ -113,8 +116,14 @@ export class Reconciler {
       return 'ignored'
     }
     const { body, problems } = sanitizeDesired(raw)
-    if (!isValidTimeZone(body.timezone))
-      problems.push({ id: 'timezone', problems: [`timezone: ${body.timezone}`] })
+    if (!isValidTimeZone(body.timezone)) {
+      const fallbackTz = this.o.defaultTimezone ?? DEFAULT_TIMEZONE
+      problems.push({
+        id: 'timezone',
+        problems: [`timezone: unknown zone ${body.timezone}, using ${fallbackTz}`],
+      })
+      body.timezone = fallbackTz
+    }
     this.o.db.transaction(() => {
       this.o.store.saveReceived(body)
       for (const p of problems) {
@@ -237,7 +246,11 @@ export class Reconciler {
         cacheBytes: after,
         cacheBudgetBytes: this.o.cacheBudgetBytes,
         minFreeBytes: this.o.minFreeBytes,
-        deferred: missing.filter((m) => !todo.includes(m)).map((m) => m.sha256),
+        // Capped so the event stays within its channel's size limit.
+        deferred: missing
+          .filter((m) => !todo.includes(m))
+          .slice(0, 100)
+          .map((m) => m.sha256),
       })
     }
 
