@@ -12,7 +12,7 @@ import { seedProvince } from './harness/province.js'
 import { secondsFromNow } from './harness/schedule.js'
 import { waitFor } from './harness/wait.js'
 
-describe('bad input gets a clear error and loses nothing', () => {
+describe('bad input gets a clear error and loses nothing', { timeout: 180_000 }, () => {
   let dir: string
   let cp: ControlPlaneHandle
   let proxy: MediaProxy
@@ -26,7 +26,10 @@ describe('bad input gets a clear error and loses nothing', () => {
     proxy = await startMediaProxy(cp.httpUrl)
     agent = await startAgent(dir, 'c-ab-1', { mqttUrl: cp.mqttUrl, controlPlaneUrl: proxy.url })
     rogue = await mqtt.connectAsync(cp.mqttUrl, { clientId: 'rogue-test-client', reconnectPeriod: 0 })
-    await waitFor('c-ab-1 online', async () => (await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')).online)
+    await waitFor(
+      'c-ab-1 online',
+      async () => (await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')).online,
+    )
   })
 
   afterAll(async () => {
@@ -38,7 +41,8 @@ describe('bad input gets a clear error and loses nothing', () => {
   })
 
   async function events(kind: string): Promise<DeviceEvent[]> {
-    return (await cp.api<{ events: DeviceEvent[] }>('GET', `/api/events?clusterId=c-ab-1&kind=${kind}`)).events
+    return (await cp.api<{ events: DeviceEvent[] }>('GET', `/api/events?clusterId=c-ab-1&kind=${kind}`))
+      .events
   }
 
   it('the agent rejects malformed, oversized and unknown-version messages, reports them, and keeps working', async () => {
@@ -47,10 +51,21 @@ describe('bad input gets a clear error and loses nothing', () => {
     await rogue.publishAsync(topic, Buffer.alloc(5 * 1024 * 1024, 0x61), { qos: 1 })
     await rogue.publishAsync(
       topic,
-      JSON.stringify({ v: 99, type: 'desired-state', id: 'abcdefgh12', from: 'x', sentAt: new Date().toISOString(), body: {} }),
+      JSON.stringify({
+        v: 99,
+        type: 'desired-state',
+        id: 'abcdefgh12',
+        from: 'x',
+        sentAt: new Date().toISOString(),
+        body: {},
+      }),
       { qos: 1 },
     )
-    await rogue.publishAsync('loa/v1/device/c-ab-1/cmd', JSON.stringify({ v: 1, type: 'command', body: null }), { qos: 1 })
+    await rogue.publishAsync(
+      'loa/v1/device/c-ab-1/cmd',
+      JSON.stringify({ v: 1, type: 'command', body: null }),
+      { qos: 1 },
+    )
     const rejected = await waitFor(
       'four message-rejected events at the control plane',
       async () => {
@@ -65,7 +80,9 @@ describe('bad input gets a clear error and loses nothing', () => {
     }
     expect(agent.process.child.exitCode).toBeNull()
     // Still working: a ping is answered.
-    const { commandId } = await cp.api<{ commandId: string }>('POST', '/api/clusters/c-ab-1/commands', { kind: 'ping' })
+    const { commandId } = await cp.api<{ commandId: string }>('POST', '/api/clusters/c-ab-1/commands', {
+      kind: 'ping',
+    })
     await waitFor('the ping to be done', async () => {
       const { acks } = await cp.api<{ acks: { stage: string }[] }>('GET', `/api/commands/${commandId}`)
       return acks.some((a) => a.stage === 'done')
@@ -74,11 +91,16 @@ describe('bad input gets a clear error and loses nothing', () => {
 
   it('the control plane rejects malformed upward messages without crashing and counts them', async () => {
     await rogue.publishAsync('loa/v1/device/c-ab-1/play', 'garbage', { qos: 1 })
-    await rogue.publishAsync('loa/v1/device/c-ab-1/telemetry', JSON.stringify({ v: 1, type: 'telemetry' }), { qos: 1 })
+    await rogue.publishAsync('loa/v1/device/c-ab-1/telemetry', JSON.stringify({ v: 1, type: 'telemetry' }), {
+      qos: 1,
+    })
     await rogue.publishAsync('loa/v1/device/c-ab-1/event', Buffer.alloc(200_000, 0x7b), { qos: 1 })
     await waitFor('rejections counted in /metrics', async () => {
       const m = await (await cp.apiRaw('GET', '/metrics')).text()
-      const total = [...m.matchAll(/^loa_messages_rejected_total\{[^}]*\} (\d+)$/gm)].reduce((s, x) => s + Number(x[1]), 0)
+      const total = [...m.matchAll(/^loa_messages_rejected_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (s, x) => s + Number(x[1]),
+        0,
+      )
       return total >= 3
     })
     const health = await cp.apiRaw('GET', '/healthz')
@@ -129,7 +151,8 @@ describe('bad input gets a clear error and loses nothing', () => {
     expect(hostile.sha256).toMatch(/^[a-f0-9]{64}$/)
     const { media } = await cp.api<{ media: { sha256: string; originalName: string }[] }>('GET', '/api/media')
     const stored = media.find((m) => m.sha256 === hostile.sha256)
-    expect(stored?.originalName).not.toMatch(/[/\\\u0000]/)
+    expect(stored?.originalName).toBeDefined()
+    for (const bad of ['/', '\\', '\u0000']) expect(stored?.originalName).not.toContain(bad)
 
     const traversal = await fetch(`${cp.httpUrl}/media/..%2F..%2Fcontrol-plane.log`)
     expect(traversal.status).toBeGreaterThanOrEqual(400)
@@ -143,10 +166,21 @@ describe('bad input gets a clear error and loses nothing', () => {
     for (const recurrence of [
       { kind: 'weekly', daysOfWeek: [1], times: ['25:00'], startDate: '2026-01-01' },
       { kind: 'weekly', daysOfWeek: [1], times: ['06:00'], startDate: '2026-02-30' },
-      { kind: 'interval', daysOfWeek: [1], everyMinutes: 5, from: '10:00', until: '09:00', startDate: '2026-01-01' },
+      {
+        kind: 'interval',
+        daysOfWeek: [1],
+        everyMinutes: 5,
+        from: '10:00',
+        until: '09:00',
+        startDate: '2026-01-01',
+      },
       { kind: 'weekly', daysOfWeek: [8], times: ['06:00'], startDate: '2026-01-01' },
     ]) {
-      const res = await cp.apiRaw('POST', '/api/schedules', { bulletinId: b.id, recurrence, targets: { units: ['xa-an-binh'] } })
+      const res = await cp.apiRaw('POST', '/api/schedules', {
+        bulletinId: b.id,
+        recurrence,
+        targets: { units: ['xa-an-binh'] },
+      })
       expect(res.status, JSON.stringify(recurrence)).toBe(400)
       expect(((await res.json()) as { message: string }).message).toMatch(/recurrence/)
     }

@@ -11,7 +11,7 @@ import { waitFor } from './harness/wait.js'
 
 // Upload → schedule for one commune → every cluster of that commune (including a village below it), and none
 // outside it, downloads, verifies and plays within 1 s of the scheduled time, relay on before and off after.
-describe('core broadcast loop, end to end', () => {
+describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
   let dir: string
   let cp: ControlPlaneHandle
   const agents: AgentHandle[] = []

@@ -12,7 +12,7 @@ import { seedProvince } from './harness/province.js'
 import { secondsFromNow } from './harness/schedule.js'
 import { sleep, waitFor } from './harness/wait.js'
 
-describe('crash safety (kill -9)', () => {
+describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
   let dir: string
   let cp: ControlPlaneHandle
   let proxy: MediaProxy
@@ -57,7 +57,11 @@ describe('crash safety (kill -9)', () => {
     })
     const mediaDir = join(agent.dataDir, 'media')
     const part = join(mediaDir, `${b.sha256}.part`)
-    await waitFor('a partial download on disk', () => existsSync(part) && statSync(part).size > 12_000, 30_000)
+    await waitFor(
+      'a partial download on disk',
+      () => existsSync(part) && statSync(part).size > 12_000,
+      30_000,
+    )
     await agent.kill9()
     const partSize = statSync(part).size
     expect(existsSync(join(mediaDir, b.sha256))).toBe(false)
@@ -68,7 +72,7 @@ describe('crash safety (kill -9)', () => {
     await waitFor(
       'the download to complete after restart',
       async () => {
-        const c = (await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1'))
+        const c = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')
         return c.appliedVersion !== null && c.appliedVersion === c.desiredVersion
       },
       30_000,
@@ -89,7 +93,7 @@ describe('crash safety (kill -9)', () => {
         const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${schedule.id}`)
         return plays.length > 0 ? plays : undefined
       },
-      60_000,
+      90_000,
     )
     expect(plays).toHaveLength(1)
     expect(plays[0]?.status).toBe('played')
@@ -118,10 +122,15 @@ describe('crash safety (kill -9)', () => {
     })
 
     await cp.stop() // no receipts can come back: the first play stays in the outbox
-    await waitFor('the first play in the agent log', () => agent.query('SELECT 1 FROM plays').length >= 1, 30_000)
+    await waitFor(
+      'the first play in the agent log',
+      () => agent.query('SELECT 1 FROM plays').length >= 1,
+      30_000,
+    )
     await waitFor(
       'the second item to be playing',
-      () => agent.query<{ on: number }>('SELECT "on" FROM relay_log ORDER BY rowid DESC LIMIT 1')[0]?.on === 1 &&
+      () =>
+        agent.query<{ on: number }>('SELECT "on" FROM relay_log ORDER BY rowid DESC LIMIT 1')[0]?.on === 1 &&
         Date.now() > t2.getTime() + 1000,
       30_000,
     )

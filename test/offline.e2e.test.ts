@@ -23,7 +23,7 @@ async function converged(cp: ControlPlaneHandle, ids: string[]): Promise<boolean
   })
 }
 
-describe('offline first', () => {
+describe('offline first', { timeout: 180_000 }, () => {
   let dir: string
   let cp: ControlPlaneHandle
   const agents: AgentHandle[] = []
@@ -39,11 +39,13 @@ describe('offline first', () => {
     const wav = join(dir, 'tone.wav')
     await makeTone(wav, 1)
     const media = await cp.upload(wav)
-    bulletinId = (await cp.api<{ id: string }>('POST', '/api/bulletins', {
-      title: 'Thông báo',
-      level: 'normal',
-      mediaSha256: media.sha256,
-    })).id
+    bulletinId = (
+      await cp.api<{ id: string }>('POST', '/api/bulletins', {
+        title: 'Thông báo',
+        level: 'normal',
+        mediaSha256: media.sha256,
+      })
+    ).id
   })
 
   afterAll(async () => {
@@ -65,14 +67,9 @@ describe('offline first', () => {
     await waitFor(
       'three plays on each cluster while offline',
       () =>
-        agents.every(
-          (a) => a.query('SELECT 1 FROM plays WHERE scheduleId = ? OR schedule_id = ?', schedule.id, schedule.id).length >= 3,
-        ),
+        agents.every((a) => a.query('SELECT 1 FROM plays WHERE schedule_id = ?', schedule.id).length >= 3),
       40_000,
-    ).catch(async () => {
-      // Column naming differs between implementations; fall back to counting every play.
-      await waitFor('three plays on each cluster while offline', () => agents.every((a) => a.query('SELECT 1 FROM plays').length >= 3), 40_000)
-    })
+    )
     expect(Date.now()).toBeGreaterThan(instants[2]?.getTime() ?? 0)
 
     await cp.restart()
@@ -82,7 +79,8 @@ describe('offline first', () => {
         const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${schedule.id}`)
         return plays.length >= 6 ? plays : undefined
       },
-      30_000,
+      // Agents reconnect with exponential backoff (up to 60 s with jitter) so a commune does not stampede.
+      90_000,
     )
     // Let any re-sends arrive: they must be de-duplicated, not counted again.
     await sleep(3_000)
@@ -91,7 +89,7 @@ describe('offline first', () => {
     for (const id of ['c-ab-1', 'c-hp-1']) {
       const mine = after.filter((p) => p.clusterId === id)
       expect(mine.map((p) => p.occurrence).sort()).toEqual(instants.map((i) => i.toISOString()))
-      expect(mine.every((p) => p.status === 'played')).toBe(true)
+      expect(mine.map((p) => `${p.status}:${p.reason ?? ''}`)).toEqual(instants.map(() => 'played:'))
     }
   })
 
@@ -112,7 +110,11 @@ describe('offline first', () => {
     })
     await cp.restart()
     await away.start()
-    await waitFor('every cluster to converge on the current desired state', () => converged(cp, ['c-ab-1', 'c-hp-1']), 30_000)
+    await waitFor(
+      'every cluster to converge on the current desired state',
+      () => converged(cp, ['c-ab-1', 'c-hp-1']),
+      30_000,
+    )
     const now = await clusters(cp)
     expect(now.get('c-hp-1')?.appliedVersion).toBeGreaterThan(before)
   })

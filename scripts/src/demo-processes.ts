@@ -26,7 +26,10 @@ export async function pickPort(preferred: number): Promise<number> {
 
 /** Runs a Node entry point as its own process, its logs going to a file (they are JSON lines). */
 export function spawnLogged(entry: string, env: Record<string, string>, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const log = createWriteStream(logFile, { flags: 'a' })
   child.stdout?.pipe(log)
   child.stderr?.pipe(log)

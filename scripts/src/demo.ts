@@ -45,10 +45,30 @@ async function api<T>(base: string, method: string, path: string, body?: unknown
 }
 
 async function seed(base: string): Promise<void> {
-  await api(base, 'POST', '/api/units', { id: 'tinh-demo', name: 'Tỉnh Demo', kind: 'province', parentId: null })
-  await api(base, 'POST', '/api/units', { id: 'xa-an-binh', name: 'Xã An Bình', kind: 'commune', parentId: 'tinh-demo' })
-  await api(base, 'POST', '/api/units', { id: 'thon-dong', name: 'Thôn Đông', kind: 'village', parentId: 'xa-an-binh' })
-  await api(base, 'POST', '/api/units', { id: 'xa-hoa-phu', name: 'Xã Hòa Phú', kind: 'commune', parentId: 'tinh-demo' })
+  await api(base, 'POST', '/api/units', {
+    id: 'tinh-demo',
+    name: 'Tỉnh Demo',
+    kind: 'province',
+    parentId: null,
+  })
+  await api(base, 'POST', '/api/units', {
+    id: 'xa-an-binh',
+    name: 'Xã An Bình',
+    kind: 'commune',
+    parentId: 'tinh-demo',
+  })
+  await api(base, 'POST', '/api/units', {
+    id: 'thon-dong',
+    name: 'Thôn Đông',
+    kind: 'village',
+    parentId: 'xa-an-binh',
+  })
+  await api(base, 'POST', '/api/units', {
+    id: 'xa-hoa-phu',
+    name: 'Xã Hòa Phú',
+    kind: 'commune',
+    parentId: 'tinh-demo',
+  })
   for (const c of CLUSTERS) {
     await api(base, 'POST', '/api/clusters', {
       id: c.id,
@@ -121,7 +141,9 @@ async function followPlays(base: string): Promise<void> {
         if (seen.has(p.id)) continue
         seen.add(p.id)
         const late =
-          p.startedAt && p.occurrence ? ` (lệch/offset ${Date.parse(p.startedAt) - Date.parse(p.occurrence)} ms)` : ''
+          p.startedAt && p.occurrence
+            ? ` (lệch/offset ${Date.parse(p.startedAt) - Date.parse(p.occurrence)} ms)`
+            : ''
         console.log(
           `  ▶ ${clock(p.startedAt)}  ${p.clusterId.padEnd(18)} ${p.status.padEnd(8)} ${p.title} — ${(p.durationMs / 1000).toFixed(1)} s${late}`,
         )

@@ -1,9 +1,6 @@
 import { createServer, type Server } from 'node:http'
 
-export type ProxyMode =
-  | { kind: 'pass' }
-  | { kind: 'slow'; bytesPerSecond: number }
-  | { kind: 'corrupt' }
+export type ProxyMode = { kind: 'pass' } | { kind: 'slow'; bytesPerSecond: number } | { kind: 'corrupt' }
 
 export interface MediaProxy {
   readonly url: string

@@ -5,7 +5,10 @@ export interface ManagedProcess {
   readonly child: ChildProcess
   readonly logPath: string
   /** Resolves with the first log line (parsed JSON) matching `test`. */
-  waitForLog(test: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+  waitForLog(
+    test: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>
   /** Every JSON line logged so far. */
   lines(): Record<string, unknown>[]
   stop(signal?: NodeJS.Signals): Promise<number | null>
@@ -14,15 +17,22 @@ export interface ManagedProcess {
 }
 
 /** Spawns a Node entry point as a real process, capturing its pino JSON logs to a file and in memory. */
-export function startNode(entry: string, args: string[], env: Record<string, string>, logPath: string): ManagedProcess {
+export function startNode(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  logPath: string,
+): ManagedProcess {
   const child = spawn(process.execPath, [entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const log: WriteStream = createWriteStream(logPath, { flags: 'a' })
   const parsed: Record<string, unknown>[] = []
-  const waiters: { test: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
-    []
+  const waiters: {
+    test: (l: Record<string, unknown>) => boolean
+    resolve: (l: Record<string, unknown>) => void
+  }[] = []
   let buffer = ''
   const onData = (chunk: Buffer) => {
     log.write(chunk)
@@ -66,7 +76,11 @@ export function startNode(entry: string, args: string[], env: Record<string, str
       if (found) return Promise.resolve(found)
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
-          reject(new Error(`process ${entry} did not log the expected line within ${timeoutMs} ms (see ${logPath})`))
+          reject(
+            new Error(
+              `process ${entry} did not log the expected line within ${timeoutMs} ms (see ${logPath})`,
+            ),
+          )
         }, timeoutMs)
         waiters.push({
           test,
@@ -77,7 +91,11 @@ export function startNode(entry: string, args: string[], env: Record<string, str
         })
         void exited.then((code) => {
           clearTimeout(timer)
-          reject(new Error(`process ${entry} exited with ${code} before logging the expected line (see ${logPath})`))
+          reject(
+            new Error(
+              `process ${entry} exited with ${code} before logging the expected line (see ${logPath})`,
+            ),
+          )
         })
       })
     },

@@ -11,7 +11,10 @@ export function localTime(at: Date, timeZone = 'Asia/Ho_Chi_Minh'): { time: stri
     second: '2-digit',
   }).formatToParts(at)
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00'
-  return { time: `${get('hour')}:${get('minute')}:${get('second')}`, date: `${get('year')}-${get('month')}-${get('day')}` }
+  return {
+    time: `${get('hour')}:${get('minute')}:${get('second')}`,
+    date: `${get('year')}-${get('month')}-${get('day')}`,
+  }
 }
 
 /** A whole second at least `ms` from now. */
