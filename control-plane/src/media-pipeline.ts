@@ -204,3 +204,19 @@ export function sanitiseFileName(name: string | undefined): string {
   const cleaned = (name ?? '').replace(/[\u0000-\u001f\u007f-\u009f/\\]/g, '').trim()
   return cleaned.slice(0, 200) || 'upload'
 }
+
+/** ffmpeg is CPU-bound: at most this many uploads transcode at once, the rest wait their turn. */
+const MAX_TRANSCODES = 2
+let activeTranscodes = 0
+const waiting: (() => void)[] = []
+
+export async function withTranscodeSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (activeTranscodes >= MAX_TRANSCODES) await new Promise<void>((resolve) => waiting.push(resolve))
+  activeTranscodes++
+  try {
+    return await fn()
+  } finally {
+    activeTranscodes--
+    waiting.shift()?.()
+  }
+}

@@ -73,6 +73,22 @@ describe('media upload', () => {
   })
 })
 
+describe('media codec', () => {
+  it('transcodes to MP3 when configured', async () => {
+    const p = await startTestPlane({ mediaCodec: 'mp3', mediaBitrateKbps: 48 })
+    try {
+      const r = await uploadMedia(p, wav, 'x.wav')
+      expect(r.status).toBe(201)
+      expect(r.body).toMatchObject({ mime: 'audio/mpeg', codec: 'mp3', bitrateKbps: 48 })
+      const bytes = fs.readFileSync(path.join(p.dir, 'media', r.body.sha256 as string))
+      // An MP3 frame sync (or an ID3 header) at the start.
+      expect(bytes[0] === 0xff || bytes.subarray(0, 3).toString('latin1') === 'ID3').toBe(true)
+    } finally {
+      await p.close()
+    }
+  })
+})
+
 describe('media download', () => {
   it('serves the whole file with ETag and immutable caching', async () => {
     const res = await t.cp.app.inject({ method: 'GET', url: `/media/${media.sha256}` })

@@ -26,7 +26,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     this.client = mqtt.connect(url, {
       clientId: CONTROL_PLANE_CLIENT_ID,
       protocolVersion: 4,
-      clean: true,
+      // A persistent session: while this client is briefly away the broker queues devices' QoS 1 messages for it.
+      // Devices still re-send until receipted, so a broker that forgets sessions loses nothing either.
+      clean: false,
       queueQoSZero: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,

@@ -9,7 +9,13 @@ import { Sha256Hex } from '@loa/shared'
 import type { App, Services } from './context.js'
 import type { Media } from './domain.js'
 import { errorBody, LoaError, notFound } from './errors.js'
-import { normaliseAndTranscode, probeAudio, sanitiseFileName, sha256File } from './media-pipeline.js'
+import {
+  normaliseAndTranscode,
+  probeAudio,
+  sanitiseFileName,
+  sha256File,
+  withTranscodeSlot,
+} from './media-pipeline.js'
 
 export function mediaDir(s: Services): string {
   return path.join(s.config.dataDir, 'media')
@@ -64,13 +70,15 @@ export function registerMediaRoutes(app: App, s: Services): void {
         const known = await s.repos.media.getBySource(sourceSha)
         if (known) return mediaView(known, true)
 
-        await probeAudio(source)
-        const t = await normaliseAndTranscode(source, output, {
-          codec: s.config.mediaCodec,
-          bitrateKbps: s.config.mediaBitrateKbps,
-          targetI: s.config.loudnessLufs,
+        const { t, out } = await withTranscodeSlot(async () => {
+          await probeAudio(source)
+          const t = await normaliseAndTranscode(source, output, {
+            codec: s.config.mediaCodec,
+            bitrateKbps: s.config.mediaBitrateKbps,
+            targetI: s.config.loudnessLufs,
+          })
+          return { t, out: await probeAudio(output) }
         })
-        const out = await probeAudio(output)
         const sha256 = await sha256File(output)
         const size = (await fs.stat(output)).size
         const final = path.join(mediaDir(s), sha256)
