@@ -4,6 +4,7 @@ import { CommandKind, EntityId, encodeMessage, Percent, serializeMessage } from 
 import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
+import { ClusterSchema } from './schemas.js'
 
 const Zone = Type.Object(
   { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -36,26 +37,30 @@ export function registerClusterRoutes(app: App, s: Services): void {
     }
   }
 
-  app.post('/api/clusters', { schema: { tags: ['clusters'], body: ClusterBody } }, async (req, reply) => {
-    const b = req.body
-    await checkRefs(b)
-    if (await clusters.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: cluster "${b.id}" already exists`)
-    const input: ClusterInput = {
-      id: b.id,
-      name: b.name,
-      unitId: b.unitId,
-      stationId: b.stationId ?? null,
-      zones: b.zones ?? [],
-      tags: b.tags ?? [],
-      lat: b.lat ?? null,
-      lon: b.lon ?? null,
-      volume: b.volume ?? null,
-    }
-    const cluster = await clusters.create(input)
-    s.ingest.addKnown(cluster.id)
-    await s.desired.changed([cluster.id])
-    return reply.status(201).send((await clusters.get(cluster.id)) ?? cluster)
-  })
+  app.post(
+    '/api/clusters',
+    { schema: { tags: ['clusters'], body: ClusterBody, response: { 201: ClusterSchema } } },
+    async (req, reply) => {
+      const b = req.body
+      await checkRefs(b)
+      if (await clusters.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: cluster "${b.id}" already exists`)
+      const input: ClusterInput = {
+        id: b.id,
+        name: b.name,
+        unitId: b.unitId,
+        stationId: b.stationId ?? null,
+        zones: b.zones ?? [],
+        tags: b.tags ?? [],
+        lat: b.lat ?? null,
+        lon: b.lon ?? null,
+        volume: b.volume ?? null,
+      }
+      const cluster = await clusters.create(input)
+      s.ingest.addKnown(cluster.id)
+      await s.desired.changed([cluster.id])
+      return reply.status(201).send((await clusters.get(cluster.id)) ?? cluster)
+    },
+  )
 
   app.get(
     '/api/clusters',
@@ -63,6 +68,7 @@ export function registerClusterRoutes(app: App, s: Services): void {
       schema: {
         tags: ['clusters'],
         querystring: Type.Object({ unitId: Type.Optional(Type.String()), tag: Type.Optional(Type.String()) }),
+        response: { 200: Type.Object({ clusters: Type.Array(ClusterSchema) }) },
       },
     },
     async (req) => {

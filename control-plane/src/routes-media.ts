@@ -16,6 +16,7 @@ import {
   sha256File,
   withTranscodeSlot,
 } from './media-pipeline.js'
+import { MediaSchema } from './schemas.js'
 
 export function mediaDir(s: Services): string {
   return path.join(s.config.dataDir, 'media')
@@ -106,7 +107,11 @@ export function registerMediaRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/media', { schema: { tags: ['media'] } }, async () => ({ media: await s.repos.media.list() }))
+  app.get(
+    '/api/media',
+    { schema: { tags: ['media'], response: { 200: Type.Object({ media: Type.Array(MediaSchema) }) } } },
+    async () => ({ media: await s.repos.media.list() }),
+  )
 
   app.get(
     '/media/:sha256',

@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { App, Services } from './context.js'
+import { EventSchema, PlaySchema } from './schemas.js'
 
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
 
@@ -18,6 +19,7 @@ export function registerReportRoutes(app: App, s: Services): void {
           since: Type.Optional(Type.String({ format: 'date-time' })),
           limit: Limit,
         }),
+        response: { 200: Type.Object({ plays: Type.Array(PlaySchema) }) },
       },
     },
     async (req) => {
@@ -43,6 +45,7 @@ export function registerReportRoutes(app: App, s: Services): void {
           kind: Type.Optional(Type.String({ maxLength: 64 })),
           limit: Limit,
         }),
+        response: { 200: Type.Object({ events: Type.Array(EventSchema) }) },
       },
     },
     async (req) => ({

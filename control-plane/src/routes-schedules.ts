@@ -15,6 +15,7 @@ import { Value } from '@sinclair/typebox/value'
 import type { App, Services } from './context.js'
 import type { Targets } from './domain.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
+import { ScheduleSchema } from './schemas.js'
 
 const ScheduleBody = Type.Object(
   {
@@ -62,7 +63,10 @@ export function registerScheduleRoutes(app: App, s: Services): void {
 
   app.post(
     '/api/schedules',
-    { schema: { tags: ['schedules'], body: ScheduleBody }, attachValidation: true },
+    {
+      schema: { tags: ['schedules'], body: ScheduleBody, response: { 201: ScheduleSchema } },
+      attachValidation: true,
+    },
     async (req, reply) => {
       if (req.validationError) {
         const fields = (req.validationError.validation ?? []).map(
@@ -133,9 +137,18 @@ export function registerScheduleRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/schedules', { schema: { tags: ['schedules'] } }, async () => ({
-    schedules: await schedules.list(),
-  }))
+  app.get(
+    '/api/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        response: { 200: Type.Object({ schedules: Type.Array(ScheduleSchema) }) },
+      },
+    },
+    async () => ({
+      schedules: await schedules.list(),
+    }),
+  )
 
   app.get(
     '/api/schedules/:id',

@@ -3,6 +3,7 @@ import { Type } from '@fastify/type-provider-typebox'
 import { DailyWindow, EntityId, Percent, windowProblems } from '@loa/shared'
 import type { App, Services } from './context.js'
 import { invalid, LoaError, notFound } from './errors.js'
+import { UnitSchema } from './schemas.js'
 
 const UnitBody = Type.Object(
   {
@@ -28,17 +29,31 @@ const FallbackBody = Type.Object(
 export function registerUnitRoutes(app: App, s: Services): void {
   const { units, stations, fallbacks, content } = s.repos
 
-  app.post('/api/units', { schema: { tags: ['units'], body: UnitBody } }, async (req, reply) => {
-    const b = req.body
-    const parentId = b.parentId ?? null
-    if (parentId !== null && !(await units.get(parentId)))
-      throw invalid('parentId', `unit "${parentId}" not found`)
-    if (await units.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: unit "${b.id}" already exists`)
-    const unit = await units.create({ id: b.id, name: b.name, kind: b.kind, parentId, code: b.code ?? null })
-    return reply.status(201).send(unit)
-  })
+  app.post(
+    '/api/units',
+    { schema: { tags: ['units'], body: UnitBody, response: { 201: UnitSchema } } },
+    async (req, reply) => {
+      const b = req.body
+      const parentId = b.parentId ?? null
+      if (parentId !== null && !(await units.get(parentId)))
+        throw invalid('parentId', `unit "${parentId}" not found`)
+      if (await units.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: unit "${b.id}" already exists`)
+      const unit = await units.create({
+        id: b.id,
+        name: b.name,
+        kind: b.kind,
+        parentId,
+        code: b.code ?? null,
+      })
+      return reply.status(201).send(unit)
+    },
+  )
 
-  app.get('/api/units', { schema: { tags: ['units'] } }, async () => ({ units: await units.list() }))
+  app.get(
+    '/api/units',
+    { schema: { tags: ['units'], response: { 200: Type.Object({ units: Type.Array(UnitSchema) }) } } },
+    async () => ({ units: await units.list() }),
+  )
 
   app.get('/api/units/:id', { schema: { tags: ['units'], params: IdParams } }, async (req) => {
     const unit = await units.get(req.params.id)
