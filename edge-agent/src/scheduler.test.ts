@@ -240,4 +240,35 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     expect(Math.abs(Date.parse(by('high')?.started_at as string) - at.getTime())).toBeLessThan(1000)
     await close(s, s.db)
   })
+
+  it('a weekly entry with two local times a few seconds apart plays both (local Asia/Ho_Chi_Minh wall clock)', async () => {
+    const s = setup()
+    const t = tone(s.dataDir, 1)
+    const sha = cacheFile(s.cache, t.path, t.data)
+    const first = Math.ceil((Date.now() + 2000) / 1000) * 1000
+    // Vietnam is UTC+7 all year: local wall-clock time is UTC + 7 h.
+    const local = (ms: number) => new Date(ms + 7 * 3600_000).toISOString()
+    const day = local(first).slice(0, 10)
+    const isoDay = new Date(`${day}T00:00:00Z`).getUTCDay() || 7
+    const e: ScheduleEntry = {
+      ...entry('weekly', new Date(first), [sha]),
+      recurrence: {
+        kind: 'weekly',
+        daysOfWeek: [isoDay],
+        times: [local(first).slice(11, 19), local(first + 3000).slice(11, 19)],
+        startDate: day,
+        endDate: day,
+      },
+    }
+    s.store.saveReceived(state([e], [sha]))
+    s.sched.start()
+    const rows = await waitFor(() => (s.plays().length >= 2 ? s.plays() : null), 15_000, 'two plays')
+    expect(rows.map((r) => [r.status, Date.parse(r.occurrence as string)])).toEqual([
+      ['played', first],
+      ['played', first + 3000],
+    ])
+    for (const r of rows)
+      expect(Math.abs(Date.parse(r.started_at) - Date.parse(r.occurrence as string))).toBeLessThan(1000)
+    await close(s, s.db)
+  })
 })

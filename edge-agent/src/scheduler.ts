@@ -1,4 +1,10 @@
-import { type DesiredStateBody, inWindow, type NowPlaying, occurrencesBetween } from '@loa/shared'
+import {
+  type DesiredStateBody,
+  inWindow,
+  type NowPlaying,
+  nextOccurrence,
+  occurrencesBetween,
+} from '@loa/shared'
 import type { Logger } from 'pino'
 import { Arbiter, type QueuedOccurrence } from './arbiter.js'
 import { type Db, kvGet, kvSet } from './db.js'
@@ -32,6 +38,7 @@ export interface SchedulerOptions {
 
 const MAX_LOOKBACK_MS = 7 * 86_400_000
 const CURSOR_PERSIST_MS = 60_000
+const NEXT_HORIZON_DAYS = 2
 /**
  * Evaluates the schedule locally (in the desired state's time zone), so the cluster keeps its programme for days
  * without the control plane. A persisted cursor marks how far occurrences have been taken; occurrences taken but
@@ -50,6 +57,9 @@ export class Scheduler {
   private wake: (() => void) | null = null
   private fallbackIndex = 0
   private persistedAt = 0
+  /** Per schedule entry id: the next occurrence at or after the cursor (valid for one desired version). */
+  private readonly nextAt = new Map<string, number>()
+  private nextCacheVersion: number | undefined = undefined
   private readonly badFallback = new Set<string>()
   private readonly late: number
   private readonly grace: number
@@ -135,12 +145,30 @@ export class Scheduler {
     this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
   }
 
-  private occurrences(d: DesiredStateBody | null, from: Date, to: Date): QueuedOccurrence[] {
+  /**
+   * Occurrences of every entry in [from, to). With `useCache`, an entry whose next occurrence is known to be at or
+   * after `to` is not evaluated at all: the scheduler ticks several times a second over up to 2000 entries.
+   */
+  private occurrences(
+    d: DesiredStateBody | null,
+    from: Date,
+    to: Date,
+    useCache = false,
+  ): QueuedOccurrence[] {
     const found: QueuedOccurrence[] = []
+    if (useCache && this.nextCacheVersion !== d?.version) {
+      this.nextAt.clear()
+      this.nextCacheVersion = d?.version
+    }
     for (const e of d?.schedule ?? []) {
+      if (useCache && (this.nextAt.get(e.id) ?? 0) >= to.getTime()) continue
       let ats: Date[] = []
       try {
         ats = occurrencesBetween(e.recurrence, this.tz(d), from, to)
+        if (useCache) {
+          const next = nextOccurrence(e.recurrence, this.tz(d), to, NEXT_HORIZON_DAYS)
+          this.nextAt.set(e.id, next ? next.getTime() : to.getTime() + NEXT_HORIZON_DAYS * 86_400_000)
+        }
       } catch (err) {
         this.o.log.warn({ err, scheduleId: e.id }, 'cannot evaluate schedule')
       }
@@ -175,7 +203,7 @@ export class Scheduler {
     if (horizon <= this.cursor) return
     const d = this.o.desired()
     const now = Date.now()
-    const found = this.occurrences(d, new Date(this.cursor), new Date(horizon))
+    const found = this.occurrences(d, new Date(this.cursor), new Date(horizon), true)
     this.cursor = horizon
     // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
     // re-scans from the older cursor and finds nothing new in between.
