@@ -72,9 +72,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       heartbeatTimeoutS: config.heartbeatTimeoutS,
       flushMs: ingestFlushMs,
     })
-    await ingest.start()
     // Never rely on the broker remembering: every (re)connect re-publishes every device's state from the database.
     mqtt.on('connect', () => void desired.republishAll())
+    await ingest.start()
 
     app = await buildApp({ config, repos, desired, ingest, mqtt, metrics, topics }, log)
     await app.listen({ host: config.httpHost, port: config.httpPort })
