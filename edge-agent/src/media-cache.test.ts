@@ -109,4 +109,20 @@ describe('media cache', () => {
     rec.stop()
     db.close()
   })
+
+  it('adopts a verified file left by a crash before the index update, and sweeps stale part files', async () => {
+    const { cache, store, rec, db } = setup()
+    const [a] = files(1, 3000, 50)
+    if (!a) throw new Error('no file')
+    writeFileSync(cache.path(a.sha256), srv.files.get(a.url) as Buffer) // renamed, never marked ready
+    const stale = `${'0'.repeat(64)}.part`
+    writeFileSync(join(cache.dir, stale), 'old')
+    srv.requests.length = 0
+    rec.accept(desired(1, [a]))
+    await waitFor(() => store.applied()?.version === 1, 10_000, 'applied')
+    expect(srv.requests).toEqual([]) // nothing downloaded again
+    expect(existsSync(join(cache.dir, stale))).toBe(false)
+    rec.stop()
+    db.close()
+  })
 })

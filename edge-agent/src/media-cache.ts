@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs'
+import { createReadStream, existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CachedMedia } from '@loa/shared'
 import type { Db } from './db.js'
@@ -188,6 +188,33 @@ export class MediaCache {
     for (const row of this.all()) {
       if (row.state !== 'ready' && !referenced.has(row.sha256)) {
         this.db.prepare('DELETE FROM media WHERE sha256 = ?').run(row.sha256)
+      }
+    }
+  }
+
+  /**
+   * Adopts a complete file the index does not know as ready (a crash between rename and index update), after
+   * verifying it. Returns whether it is ready now.
+   */
+  async adopt(sha: string, size: number): Promise<boolean> {
+    if (!existsSync(this.path(sha))) return false
+    const v = await this.verify(sha)
+    if (v.ok) this.markReady(sha, size)
+    else unlinkSync(this.path(sha))
+    return v.ok
+  }
+
+  /** Deletes files nothing refers to: stale `.part`s and files the index does not hold as ready. */
+  sweep(referenced: ReadonlySet<string>): void {
+    for (const name of readdirSync(this.dir)) {
+      const m = /^([a-f0-9]{64})(\.part)?$/.exec(name)
+      if (!m?.[1] || referenced.has(m[1])) continue
+      if (m[2] || this.get(m[1])?.state !== 'ready') {
+        try {
+          unlinkSync(join(this.dir, name))
+        } catch {
+          // Gone already.
+        }
       }
     }
   }

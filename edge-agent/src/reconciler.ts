@@ -211,8 +211,13 @@ export class Reconciler {
     const { cache, outbox, log } = this.o
     const referenced = referencedMedia(body)
     const now = new Date()
-    const missing = body.media.filter((m) => !cache.isReady(m.sha256))
-    for (const m of missing) cache.ensure(m.sha256, m.size)
+    cache.sweep(referenced)
+    const missing: typeof body.media = []
+    for (const m of body.media) {
+      if (cache.isReady(m.sha256)) continue
+      cache.ensure(m.sha256, m.size)
+      if (!(await cache.adopt(m.sha256, m.size))) missing.push(m)
+    }
 
     // Disk: make room by evicting unreferenced media, least recently used first.
     const { free } = await diskSpace(this.o.dataDir)
