@@ -46,6 +46,15 @@ export class Commands {
         .prepare('DELETE FROM seen_commands WHERE at < ?')
         .run(new Date(now.getTime() - SEEN_KEEP_MS).toISOString())
       this.ack(cmd.commandId, expired ? 'expired' : 'received')
+      if (expired) {
+        this.outbox.event('command-rejected', 'info', `command ${cmd.commandId} arrived after its deadline`, {
+          commandId: cmd.commandId,
+          kind: cmd.kind,
+          reason: 'expired',
+          deadline: cmd.deadline,
+          topic,
+        })
+      }
     })()
     if (expired) return
     this.log.info({ commandId: cmd.commandId, kind: cmd.kind }, 'command')
