@@ -271,4 +271,31 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
       expect(Math.abs(Date.parse(r.started_at) - Date.parse(r.occurrence as string))).toBeLessThan(1000)
     await close(s, s.db)
   })
+
+  it('holds the relay on when the next play starts within the post-roll', async () => {
+    const s = setup()
+    const t = tone(s.dataDir, 1)
+    const sha = cacheFile(s.cache, t.path, t.data)
+    const a = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000)
+    const b = new Date(a.getTime() + 1500) // A ends about 1.1 s after a: B starts 0.4 s later, inside the post-roll
+    s.store.saveReceived(
+      state(
+        [
+          entry('a', a, [sha]),
+          { ...entry('b', b, [sha]), recurrence: { kind: 'once', at: b.toISOString() } },
+        ],
+        [sha],
+      ),
+    )
+    s.sched.start()
+    const rows = await waitFor(() => (s.plays().length >= 2 ? s.plays() : null), 15_000, 'two plays')
+    expect(rows.map((r) => [r.schedule_id, r.status])).toEqual([
+      ['a', 'played'],
+      ['b', 'played'],
+    ])
+    expect(s.relayLog().map((r) => r.on)).toEqual([1, 0])
+    expect(rows[0]?.relay_off_at).toBe(rows[1]?.relay_off_at)
+    expect(Math.abs(Date.parse(rows[1]?.started_at as string) - b.getTime())).toBeLessThan(1000)
+    await close(s, s.db)
+  })
 })
