@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDb } from './db.js'
@@ -49,6 +49,19 @@ describe('downloadMedia against a real HTTP server', () => {
     expect(srv.requests).toEqual([{ path: '/a', range: 'bytes=70000-' }])
     expect(sha256(readFileSync(j.finalPath))).toBe(j.sha256)
     expect(existsSync(j.partPath)).toBe(false)
+  })
+
+  it('aborts a stalled transfer, keeps the part, and resumes from it', async () => {
+    const dir = tmp()
+    const data = blob(30_000, 6)
+    srv.files.set('/s', data)
+    srv.stallAfter.set('/s', 12_000)
+    const j = { ...job(dir, data, '/s'), idleTimeoutMs: 300 }
+    await expect(downloadMedia(j)).rejects.toMatchObject({ code: 'LOA_DOWNLOAD_NETWORK' })
+    expect(statSync(j.partPath).size).toBe(12_000)
+    const r = await downloadMedia(j)
+    expect(r.resumedFrom).toBe(12_000)
+    expect(sha256(readFileSync(j.finalPath))).toBe(j.sha256)
   })
 
   it('starts over cleanly when the server ignores Range (200)', async () => {

@@ -12,6 +12,8 @@ export interface DownloadJob {
   partPath: string
   finalPath: string
   signal?: AbortSignal
+  /** A transfer that delivers nothing for this long is aborted (the part is kept, the next try resumes). */
+  idleTimeoutMs?: number
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -24,6 +26,11 @@ async function sizeOf(path: string): Promise<number> {
 
 async function hashPrefix(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+}
+
+function reason(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted && signal.reason instanceof Error) return signal.reason.message
+  return (err as Error).message
 }
 
 async function removePart(path: string): Promise<void> {
@@ -41,17 +48,42 @@ export async function downloadMedia(job: DownloadJob): Promise<{ resumedFrom: nu
     await removePart(job.partPath)
     offset = 0
   }
-  let hash = createHash('sha256')
+  const hash = createHash('sha256')
   if (offset > 0) await hashPrefix(job.partPath, hash)
 
+  // 4G links stall rather than fail: a watchdog aborts a transfer that has gone quiet.
+  const idle = new AbortController()
+  const idleMs = job.idleTimeoutMs ?? 60_000
+  let watchdog = setTimeout(() => idle.abort(new Error(`no data for ${idleMs} ms`)), idleMs)
+  const kick = () => {
+    clearTimeout(watchdog)
+    watchdog = setTimeout(() => idle.abort(new Error(`no data for ${idleMs} ms`)), idleMs)
+  }
+  const signal = job.signal ? AbortSignal.any([job.signal, idle.signal]) : idle.signal
+  try {
+    return await transfer(job, offset, hash, signal, kick)
+  } finally {
+    clearTimeout(watchdog)
+  }
+}
+
+async function transfer(
+  job: DownloadJob,
+  startOffset: number,
+  prefixHash: Hash,
+  signal: AbortSignal,
+  kick: () => void,
+): Promise<{ resumedFrom: number }> {
+  let offset = startOffset
+  let hash = prefixHash
   let res: Response
   try {
     const headers: Record<string, string> = {}
     // A complete part still needs one request: we ask for its last byte to confirm it is the same file.
     if (offset > 0) headers.range = `bytes=${offset === job.size ? offset - 1 : offset}-`
-    res = await fetch(job.url, { headers, signal: job.signal ?? null })
+    res = await fetch(job.url, { headers, signal })
   } catch (err) {
-    throw new AgentError('LOA_DOWNLOAD_NETWORK', [job.url, (err as Error).message])
+    throw new AgentError('LOA_DOWNLOAD_NETWORK', [job.url, reason(err, signal)])
   }
   if (offset === job.size && res.status === 206) {
     // The part was already complete: drop the overlap byte, verify below.
@@ -84,6 +116,7 @@ export async function downloadMedia(job: DownloadJob): Promise<{ resumedFrom: nu
       if (res.body) {
         try {
           for await (const chunk of res.body) {
+            kick()
             const buf = Buffer.from(chunk)
             written += buf.length
             if (written > job.size) break
@@ -94,7 +127,7 @@ export async function downloadMedia(job: DownloadJob): Promise<{ resumedFrom: nu
           await fh.sync()
           throw new AgentError('LOA_DOWNLOAD_NETWORK', [
             job.url,
-            `after ${written} bytes: ${(err as Error).message}`,
+            `after ${written} bytes: ${reason(err, signal)}`,
           ])
         }
       }

@@ -76,6 +76,8 @@ export interface MediaServer {
   ignoreRange: boolean
   /** Paths that answer 404 this many more times. */
   failures: Map<string, number>
+  /** Paths whose next response sends this many bytes and then goes silent (connection left open). */
+  stallAfter: Map<string, number>
   close(): Promise<void>
 }
 
@@ -85,6 +87,7 @@ export async function startMediaServer(): Promise<MediaServer> {
     files: new Map(),
     requests: [],
     ignoreRange: false,
+    stallAfter: new Map(),
     failures: new Map(),
   } as unknown as MediaServer
   const server: Server = createServer((req, res) => {
@@ -95,6 +98,13 @@ export async function startMediaServer(): Promise<MediaServer> {
     const data = ms.files.get(path)
     if (!data || left > 0) {
       res.writeHead(404).end()
+      return
+    }
+    const stall = ms.stallAfter.get(path)
+    if (stall !== undefined) {
+      ms.stallAfter.delete(path)
+      res.writeHead(200, { 'content-length': data.length })
+      res.write(data.subarray(0, stall))
       return
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
