@@ -55,6 +55,7 @@ export class Agent {
   readonly telemetry: Telemetry
   readonly tree: TopicTree
   private rejects = { windowStart: 0, count: 0 }
+  private startupVerify: Promise<void> = Promise.resolve()
 
   constructor(
     readonly config: AgentConfig,
@@ -127,12 +128,18 @@ export class Agent {
       pid: process.pid,
     })
     this.link.setUnits(this.store.received()?.body.units ?? [])
-    // Playing from a verified cache matters more than connecting fast: verify first, fetch what is bad.
-    await this.cache.verifyAll()
+    // Hashing a 2 GB cache takes a Pi 4 most of a minute: play and connect first (every item is verified again
+    // right before it plays), verify the whole cache in the background, then fetch what was bad.
     this.scheduler.start()
-    this.reconciler.kick()
     this.link.start()
     this.telemetry.start()
+    this.reconciler.kick()
+    this.startupVerify = this.cache
+      .verifyAll()
+      .then((bad) => {
+        if (bad.length > 0) this.reconciler.kick()
+      })
+      .catch((err) => this.log.error({ err }, 'cache verification failed'))
     this.log.info({ deviceId: this.config.deviceId, version: AGENT_VERSION }, 'agent started')
   }
 
@@ -140,6 +147,7 @@ export class Agent {
     this.telemetry.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
+    await this.startupVerify
     this.link.flush()
     await this.link.stop()
     await this.reconciler.idle().catch(() => {})

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
@@ -13,7 +13,15 @@ import {
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type MediaServer, startBroker, startMediaServer, tmp, tone, waitFor } from './test-helpers.js'
+import {
+  type MediaServer,
+  sha256,
+  startBroker,
+  startMediaServer,
+  tmp,
+  tone,
+  waitFor,
+} from './test-helpers.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const DEVICE = 'pi-e2e-1'
@@ -277,7 +285,20 @@ describe('agent as a child process', () => {
       const first = await waitFor(() => ups.find((u) => u.topic.endsWith('/play')), 20_000, 'play report')
       child.kill('SIGKILL')
       await exitOf(child)
+      // Damage the cache while the agent is down: the start-up verification must notice and fetch it again.
+      const cached = join(dir, 'data-kill', 'media', audio.sha256)
+      writeFileSync(cached, Buffer.alloc(audio.data.length, 0))
       child = spawnAgent()
+      await waitFor(
+        () => ups.find((u) => u.topic.endsWith('/event') && u.msg.body.kind === 'media-corrupt'),
+        20_000,
+        'media-corrupt event',
+      )
+      await waitFor(
+        () => existsSync(cached) && sha256(readFileSync(cached)) === audio.sha256,
+        20_000,
+        're-fetch',
+      )
       await waitFor(
         () => ups.filter((u) => u.msg.id === first.msg.id).length >= 2,
         20_000,
