@@ -195,6 +195,9 @@ export class Agent {
         if (this.reconciler.accept(msg.body) === 'stored') {
           this.link.setUnits(msg.body.units)
           this.scheduler.desiredChanged()
+          // Tell the control plane at once that this version arrived, so it does not re-publish it while the
+          // media are still downloading.
+          void this.reconciler.enqueueReportedState().catch(() => {})
         }
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)

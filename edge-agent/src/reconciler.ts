@@ -321,29 +321,33 @@ export class Reconciler {
     const allReady = desired.body.media.every((m) => this.o.cache.isReady(m.sha256))
     const applied = this.o.store.applied()
     if (!allReady || applied?.version === desired.version) return
-    const state = await this.reportedState()
+    const diskFree = await this.diskFree()
     this.o.db.transaction(() => {
       this.o.store.saveApplied(desired.body)
       this.o.cache.forgetUnreferenced(referencedMedia(desired.body))
       this.o.outbox.event('desired-applied', 'info', `desired state v${desired.version} applied`, {
         version: desired.version,
       })
-      this.o.outbox.enqueue('reported', {
-        ...state,
-        desiredVersion: desired.version,
-        appliedAt: new Date().toISOString(),
-      })
+      this.o.outbox.enqueue('reported', this.snapshot(diskFree))
     })()
     this.o.log.info({ version: desired.version }, 'desired state applied')
   }
 
-  async reportedState(): Promise<ReportedStateBody> {
+  private async diskFree(): Promise<number> {
+    try {
+      return (await diskSpace(this.o.dataDir)).free
+    } catch {
+      return 0
+    }
+  }
+
+  /**
+   * The reported state, read synchronously: the snapshot is taken right before it is enqueued, so the newest
+   * pending one (the only one the outbox keeps) is always the newest truth.
+   */
+  private snapshot(diskFree: number): ReportedStateBody {
     const applied = this.o.store.applied()
     const received = this.o.store.received()
-    let diskFree = 0
-    try {
-      diskFree = (await diskSpace(this.o.dataDir)).free
-    } catch {}
     return {
       desiredVersion: applied?.version ?? null,
       receivedVersion: received?.version ?? null,
@@ -356,8 +360,12 @@ export class Reconciler {
     }
   }
 
+  async reportedState(): Promise<ReportedStateBody> {
+    return this.snapshot(await this.diskFree())
+  }
+
   async enqueueReportedState(): Promise<void> {
-    const state = await this.reportedState()
-    this.o.outbox.enqueue('reported', state)
+    const diskFree = await this.diskFree()
+    this.o.outbox.enqueue('reported', this.snapshot(diskFree))
   }
 }
