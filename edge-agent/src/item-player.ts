@@ -66,7 +66,14 @@ export class ItemPlayer {
   current: { priority: number; fallback: boolean; np: NowPlaying } | null = null
 
   constructor(
-    private readonly o: { cache: MediaCache; outbox: Outbox; player: Player; onCorrupt?: () => void },
+    private readonly o: {
+      cache: MediaCache
+      outbox: Outbox
+      player: Player
+      onCorrupt?: () => void
+      /** The manifest's duration of a file, to bound its play. */
+      durationOf?: (sha: string) => number | undefined
+    },
   ) {}
 
   async play(req: ItemRequest): Promise<{ report: Report; undecodable: boolean }> {
@@ -115,7 +122,9 @@ export class ItemPlayer {
     this.current = { priority: base.priority, fallback: base.fallback, np }
     const label = `${startedAt.replace(/[:.]/g, '-')}-${q?.scheduleId ?? 'fallback'}-${sha.slice(0, 12)}`
     try {
-      const r = await this.o.player.play(cache.path(sha), req.volume / 100, label, signal)
+      const duration = this.o.durationOf?.(sha)
+      const maxMs = duration ? duration * 2 + 30_000 : undefined
+      const r = await this.o.player.play(cache.path(sha), req.volume / 100, label, signal, maxMs)
       cache.touch(sha)
       const times = {
         startedAt: iso(r.startedAt),

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import type { AudioOutput } from './audio-output.js'
 
+const DEFAULT_MAX_MS = 4 * 3600_000
+
 export interface PlayResult {
   startedAt: Date
   endedAt: Date
@@ -20,7 +22,17 @@ export class Player {
     private readonly ffmpegPath = 'ffmpeg',
   ) {}
 
-  play(file: string, volume: number, label: string, signal?: AbortSignal): Promise<PlayResult> {
+  /**
+   * `maxMs` bounds a play whose output blocks (a wedged ALSA device would otherwise hold the relay on forever):
+   * past it ffmpeg is killed and the item reported failed.
+   */
+  play(
+    file: string,
+    volume: number,
+    label: string,
+    signal?: AbortSignal,
+    maxMs = DEFAULT_MAX_MS,
+  ): Promise<PlayResult> {
     const args = [
       '-hide_banner',
       '-nostdin',
@@ -46,13 +58,26 @@ export class Player {
       child.stderr.on('data', (d: Buffer) => {
         if (stderr.length < 4000) stderr += d.toString('utf8')
       })
+      let timedOut = false
+      let killTimer: NodeJS.Timeout | null = null
+      // SIGTERM first so ffmpeg closes its output cleanly; SIGKILL if it does not go within 2 s.
+      const stop = () => {
+        child.kill('SIGTERM')
+        killTimer ??= setTimeout(() => child.kill('SIGKILL'), 2000)
+      }
       const onAbort = () => {
         aborted = true
-        child.kill('SIGTERM')
+        stop()
       }
+      const limit = setTimeout(() => {
+        timedOut = true
+        stop()
+      }, maxMs)
       signal?.addEventListener('abort', onAbort, { once: true })
       const finish = (r: PlayResult) => {
         signal?.removeEventListener('abort', onAbort)
+        clearTimeout(limit)
+        if (killTimer) clearTimeout(killTimer)
         resolve(r)
       }
       child.on('error', (err) =>
@@ -61,7 +86,14 @@ export class Player {
       child.on('close', (code, sig) => {
         const endedAt = new Date()
         if (aborted) finish({ startedAt, endedAt, outcome: 'interrupted' })
-        else if (code === 0) finish({ startedAt, endedAt, outcome: 'ok' })
+        else if (timedOut) {
+          finish({
+            startedAt,
+            endedAt,
+            outcome: 'failed',
+            error: `ffmpeg still running after ${maxMs} ms: killed`,
+          })
+        } else if (code === 0) finish({ startedAt, endedAt, outcome: 'ok' })
         else {
           const tail = stderr.trim().split('\n').slice(-3).join(' | ')
           finish({

@@ -73,6 +73,7 @@ export class Scheduler {
       outbox: o.outbox,
       player: o.player,
       onCorrupt: o.onCorrupt,
+      durationOf: (sha) => o.desired()?.media.find((m) => m.sha256 === sha)?.durationMs,
     })
     this.late = o.lateToleranceMs ?? 60_000
     this.grace = o.graceMs ?? 600_000
