@@ -298,4 +298,23 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     expect(Math.abs(Date.parse(rows[1]?.started_at as string) - b.getTime())).toBeLessThan(1000)
     await close(s, s.db)
   })
+
+  it('a desired state arriving a few seconds after its occurrence still plays it, once', async () => {
+    const s = setup()
+    const t = tone(s.dataDir, 1)
+    const sha = cacheFile(s.cache, t.path, t.data)
+    s.sched.start()
+    await new Promise((r) => setTimeout(r, 300))
+    const at = new Date(Math.floor((Date.now() - 3000) / 1000) * 1000)
+    s.store.saveReceived(state([entry('late', at, [sha])], [sha]))
+    s.sched.desiredChanged()
+    const rows = await waitFor(() => (s.plays().length > 0 ? s.plays() : null), 10_000, 'late play')
+    expect(rows.map((r) => [r.schedule_id, r.status])).toEqual([['late', 'played']])
+    // The same state again (e.g. re-published): not played twice.
+    s.store.saveReceived({ ...state([entry('late', at, [sha])], [sha]), version: 2 })
+    s.sched.desiredChanged()
+    await new Promise((r) => setTimeout(r, 800))
+    expect(s.plays()).toHaveLength(1)
+    await close(s, s.db)
+  })
 })
