@@ -1,15 +1,10 @@
-import {
-  type DesiredStateBody,
-  inWindow,
-  type NowPlaying,
-  nextOccurrence,
-  occurrencesBetween,
-} from '@loa/shared'
+import { type DesiredStateBody, inWindow, type NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import { Arbiter, type QueuedOccurrence } from './arbiter.js'
 import { type Db, kvGet, kvSet } from './db.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
 import type { MediaCache } from './media-cache.js'
+import { OccurrenceSource } from './occurrence-source.js'
 import type { Outbox } from './outbox.js'
 import { recordPlay } from './play-log.js'
 import type { Player } from './player.js'
@@ -38,7 +33,6 @@ export interface SchedulerOptions {
 
 const MAX_LOOKBACK_MS = 7 * 86_400_000
 const CURSOR_PERSIST_MS = 60_000
-const NEXT_HORIZON_DAYS = 2
 /**
  * Evaluates the schedule locally (in the desired state's time zone), so the cluster keeps its programme for days
  * without the control plane. A persisted cursor marks how far occurrences have been taken; occurrences taken but
@@ -57,9 +51,7 @@ export class Scheduler {
   private wake: (() => void) | null = null
   private fallbackIndex = 0
   private persistedAt = 0
-  /** Per schedule entry id: the next occurrence at or after the cursor (valid for one desired version). */
-  private readonly nextAt = new Map<string, number>()
-  private nextCacheVersion: number | undefined = undefined
+  private readonly source: OccurrenceSource
   private readonly badFallback = new Set<string>()
   private readonly late: number
   private readonly grace: number
@@ -68,6 +60,7 @@ export class Scheduler {
   private readonly items: ItemPlayer
 
   constructor(private readonly o: SchedulerOptions) {
+    this.source = new OccurrenceSource(o.defaultTimezone, o.log)
     this.items = new ItemPlayer({
       cache: o.cache,
       outbox: o.outbox,
@@ -132,9 +125,9 @@ export class Scheduler {
     const from = new Date(Date.now() - this.late)
     const to = new Date(this.cursor)
     const reported = this.o.db.prepare('SELECT 1 FROM plays WHERE schedule_id = ? AND occurrence = ? LIMIT 1')
-    const found = this.occurrences(d, from, to).filter(
-      (q) => !this.pending.has(q.key) && reported.get(q.scheduleId, q.at) === undefined,
-    )
+    const found = this.source
+      .between(d, from, to)
+      .filter((q) => !this.pending.has(q.key) && reported.get(q.scheduleId, q.at) === undefined)
     if (found.length === 0) return
     this.o.db.transaction(() => {
       for (const q of found) {
@@ -146,51 +139,8 @@ export class Scheduler {
     this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
   }
 
-  /**
-   * Occurrences of every entry in [from, to). With `useCache`, an entry whose next occurrence is known to be at or
-   * after `to` is not evaluated at all: the scheduler ticks several times a second over up to 2000 entries.
-   */
-  private occurrences(
-    d: DesiredStateBody | null,
-    from: Date,
-    to: Date,
-    useCache = false,
-  ): QueuedOccurrence[] {
-    const found: QueuedOccurrence[] = []
-    if (useCache && this.nextCacheVersion !== d?.version) {
-      this.nextAt.clear()
-      this.nextCacheVersion = d?.version
-    }
-    for (const e of d?.schedule ?? []) {
-      if (useCache && (this.nextAt.get(e.id) ?? 0) >= to.getTime()) continue
-      let ats: Date[] = []
-      try {
-        ats = occurrencesBetween(e.recurrence, this.tz(d), from, to)
-        if (useCache) {
-          const next = nextOccurrence(e.recurrence, this.tz(d), to, NEXT_HORIZON_DAYS)
-          this.nextAt.set(e.id, next ? next.getTime() : to.getTime() + NEXT_HORIZON_DAYS * 86_400_000)
-        }
-      } catch (err) {
-        this.o.log.warn({ err, scheduleId: e.id }, 'cannot evaluate schedule')
-      }
-      for (const at of ats) {
-        found.push({
-          key: `${e.id}@${at.toISOString()}`,
-          scheduleId: e.id,
-          title: e.title,
-          level: e.level,
-          priority: e.priority,
-          at: at.toISOString(),
-          items: e.items,
-          volume: e.volume ?? d?.volume ?? 100,
-        })
-      }
-    }
-    return found
-  }
-
   private tz(d: DesiredStateBody | null): string {
-    return d?.timezone ?? this.o.defaultTimezone
+    return this.source.tz(d)
   }
 
   private persist(): void {
@@ -204,7 +154,7 @@ export class Scheduler {
     if (horizon <= this.cursor) return
     const d = this.o.desired()
     const now = Date.now()
-    const found = this.occurrences(d, new Date(this.cursor), new Date(horizon), true)
+    const found = this.source.between(d, new Date(this.cursor), new Date(horizon), true)
     this.cursor = horizon
     // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
     // re-scans from the older cursor and finds nothing new in between.
