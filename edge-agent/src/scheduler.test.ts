@@ -317,4 +317,17 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     expect(s.plays()).toHaveLength(1)
     await close(s, s.db)
   })
+
+  it('an occurrence with no playable media is reported skipped without switching the relay on', async () => {
+    const s = setup()
+    const missing = sha256(Buffer.from('not downloaded yet'))
+    s.cache.ensure(missing, 100)
+    const at = new Date(Math.ceil((Date.now() + 1000) / 1000) * 1000)
+    s.store.saveReceived(state([entry('nothing', at, [missing])], [missing]))
+    s.sched.start()
+    const rows = await waitFor(() => (s.plays().length > 0 ? s.plays() : null), 10_000, 'skip report')
+    expect(rows.map((r) => [r.status, r.reason])).toEqual([['skipped', 'media not ready (missing)']])
+    expect(s.relayLog()).toEqual([])
+    await close(s, s.db)
+  })
 })

@@ -173,12 +173,12 @@ export class Scheduler {
   }
 
   /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside a transaction. */
-  private skip(q: QueuedOccurrence, reason: string): void {
+  private skip(q: QueuedOccurrence, reason: string | ((sha: string) => string)): void {
     for (const sha of q.items) {
       recordPlay(this.o.db, this.o.outbox, {
         ...reportBase(q, sha),
         status: 'skipped',
-        reason,
+        reason: typeof reason === 'string' ? reason : reason(sha),
         relayOnAt: null,
         startedAt: null,
         endedAt: null,
@@ -188,7 +188,31 @@ export class Scheduler {
     }
     this.pending.delete(q.key)
     this.persist()
-    this.o.log.warn({ key: q.key, reason }, 'occurrence skipped')
+    this.o.log.warn(
+      { key: q.key, reason: typeof reason === 'string' ? reason : 'unplayable' },
+      'occurrence skipped',
+    )
+  }
+
+  private skipUnplayable(q: QueuedOccurrence): void {
+    const reason = (sha: string) => `media not ready (${this.o.cache.get(sha)?.state ?? 'unknown'})`
+    this.o.db.transaction(() => {
+      for (const sha of q.items) {
+        this.o.outbox.event(
+          'item-skipped',
+          'warning',
+          `item ${sha} of ${q.scheduleId} not played: ${reason(sha)}`,
+          {
+            scheduleId: q.scheduleId,
+            occurrence: q.at,
+            sha256: sha,
+            status: 'skipped',
+            reason: reason(sha),
+          },
+        )
+      }
+      this.skip(q, reason)
+    })()
   }
 
   private tick(): void {
@@ -230,7 +254,12 @@ export class Scheduler {
       const now = Date.now()
       this.collect(now + this.o.prerollMs)
       try {
-        if (this.arbiter.peekDue(now, this.o.prerollMs) || this.hasFallback(now)) await this.session()
+        const due = this.arbiter.peekDue(now, this.o.prerollMs)
+        if (due && !this.hasFallback(now) && !due.items.some((sha) => this.o.cache.isReady(sha))) {
+          // Nothing of it can play: report it without switching the amplifier on for silence.
+          this.arbiter.popDue(now, this.o.prerollMs)
+          this.skipUnplayable(due)
+        } else if (due || this.hasFallback(now)) await this.session()
         else
           await new Promise<void>((resolve) => {
             this.wake = resolve
