@@ -22,9 +22,13 @@ export class LoggedRelay implements Relay {
     if (on === this.on) return
     await this.driver(on)
     this.on = on
-    this.db
-      .prepare('INSERT INTO relay_log (at, "on") VALUES (?, ?)')
-      .run(new Date().toISOString(), on ? 1 : 0)
+    try {
+      this.db
+        .prepare('INSERT INTO relay_log (at, "on") VALUES (?, ?)')
+        .run(new Date().toISOString(), on ? 1 : 0)
+    } catch {
+      // The log is evidence, the relay is safety: a full disk must not make switching look failed.
+    }
   }
 
   isOn(): boolean {

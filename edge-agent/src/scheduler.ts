@@ -280,6 +280,18 @@ export class Scheduler {
     await this.o.relay.set(true)
     const relayOnAt = Date.now()
     this.o.log.info('relay on')
+    try {
+      await this.sessionBody(relayOnAt, reports, finished)
+    } finally {
+      // Whatever went wrong in between (a full disk, a bug), the amplifier must not stay on.
+      if (!this.stopped) await sleep(this.o.postrollMs, this.stopAbort.signal)
+      await this.o.relay.set(false)
+      this.o.log.info('relay off')
+    }
+    this.writeReports(reports, finished, relayOnAt, Date.now())
+  }
+
+  private async sessionBody(relayOnAt: number, reports: Report[], finished: string[]): Promise<void> {
     while (!this.stopped) {
       const now = Date.now()
       this.collect(now + this.o.prerollMs)
@@ -315,11 +327,6 @@ export class Scheduler {
       }
       break
     }
-    if (!this.stopped) await sleep(this.o.postrollMs, this.stopAbort.signal)
-    await this.o.relay.set(false)
-    const relayOffAt = Date.now()
-    this.o.log.info('relay off')
-    this.writeReports(reports, finished, relayOnAt, relayOffAt)
   }
 
   /** Play log + outbox + pending queue in one transaction; empties `reports` and `finished`. */
