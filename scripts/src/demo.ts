@@ -125,6 +125,7 @@ interface PlayRow {
   startedAt: string | null
   occurrence: string | null
   durationMs: number
+  reason?: string | null
 }
 
 function clock(iso: string | null): string {
@@ -144,8 +145,9 @@ async function followPlays(base: string): Promise<void> {
           p.startedAt && p.occurrence
             ? ` (lệch/offset ${Date.parse(p.startedAt) - Date.parse(p.occurrence)} ms)`
             : ''
+        const why = p.reason ? ` (${p.reason})` : ''
         console.log(
-          `  ▶ ${clock(p.startedAt)}  ${p.clusterId.padEnd(18)} ${p.status.padEnd(8)} ${p.title} — ${(p.durationMs / 1000).toFixed(1)} s${late}`,
+          `  ▶ ${clock(p.startedAt ?? p.occurrence)}  ${p.clusterId.padEnd(18)} ${p.status.padEnd(8)} ${p.title} — ${(p.durationMs / 1000).toFixed(1)} s${late}${why}`,
         )
       }
     } catch {
