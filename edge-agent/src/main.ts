@@ -35,6 +35,14 @@ async function main(): Promise<void> {
         process.exit(1)
       })
   }
+  // A bug must not leave a half-working agent: log it, exit non-zero, let systemd restart us (the outbox and the
+  // scheduler cursor make the restart lossless).
+  const fatal = (err: unknown) => {
+    log.fatal({ err }, 'uncaught error')
+    process.exit(1)
+  }
+  process.on('uncaughtException', fatal)
+  process.on('unhandledRejection', fatal)
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
   await agent.start()
