@@ -8,6 +8,7 @@ import type { ClusterView, Play } from './harness/api-types.js'
 import { makeTone } from './harness/audio.js'
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { type MediaProxy, startMediaProxy } from './harness/media-proxy.js'
+import { processesMentioning } from './harness/process.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow } from './harness/schedule.js'
 import { sleep, waitFor } from './harness/wait.js'
@@ -134,8 +135,15 @@ describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
         Date.now() > t2.getTime() + 1000,
       30_000,
     )
+    expect(processesMentioning(join(agent.dataDir, 'media')).length).toBeGreaterThan(0) // ffmpeg is playing
     await agent.kill9()
     expect(agent.query('SELECT 1 FROM outbox').length).toBeGreaterThan(0)
+    // The player dies with the agent: no orphaned ffmpeg keeps the amplifier's audio going.
+    await waitFor(
+      'ffmpeg to end with its agent',
+      () => processesMentioning(join(agent.dataDir, 'media')).length === 0,
+      5_000,
+    )
 
     await agent.start()
     await cp.restart()

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import type { AudioOutput } from './audio-output.js'
 
 const DEFAULT_MAX_MS = 4 * 3600_000
@@ -9,6 +10,17 @@ export interface PlayResult {
   /** 'ok' when ffmpeg exited 0, 'interrupted' when aborted, 'failed' otherwise. */
   outcome: 'ok' | 'interrupted' | 'failed'
   error?: string
+}
+
+/**
+ * util-linux's setpriv (Essential on Debian and Raspberry Pi OS) asks the kernel to send ffmpeg SIGTERM when the
+ * agent dies, even by SIGKILL: otherwise an orphaned ffmpeg keeps playing (and holds the ALSA card) after a crash.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null
+
+/** The command line that runs ffmpeg so that it cannot outlive the agent. */
+export function ffmpegCommand(ffmpegPath: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'TERM', '--', ffmpegPath, ...args]] : [ffmpegPath, args]
 }
 
 /**
@@ -52,7 +64,8 @@ export class Player {
         resolve({ startedAt, endedAt: new Date(), outcome: 'interrupted' })
         return
       }
-      const child = spawn(this.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      const [command, argv] = ffmpegCommand(this.ffmpegPath, args)
+      const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       let aborted = false
       child.stderr.on('data', (d: Buffer) => {

@@ -260,11 +260,17 @@ export class Scheduler {
           this.arbiter.popDue(now, this.o.prerollMs)
           this.skipUnplayable(due)
         } else if (due || this.hasFallback(now)) await this.session()
-        else
+        else {
+          // Sleep until the next occurrence's relay-on instant (at most one tick), not a whole tick past it:
+          // a coarse tick alone would add up to tickMs of lateness to every start.
+          this.collect(now + this.o.prerollMs + this.tickMs)
+          const soon = this.arbiter.soonest()
+          const untilDue = soon ? Date.parse(soon.at) - this.o.prerollMs - now : this.tickMs
           await new Promise<void>((resolve) => {
             this.wake = resolve
-            setTimeout(resolve, this.tickMs)
+            setTimeout(resolve, Math.max(0, Math.min(this.tickMs, untilDue)))
           })
+        }
       } catch (err) {
         this.o.log.error({ err }, 'scheduler loop error')
         await sleep(1000)

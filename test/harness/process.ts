@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs'
 
 export interface ManagedProcess {
   readonly child: ChildProcess
@@ -113,4 +113,19 @@ export function startNode(
       await exited
     },
   }
+}
+
+/** Pids of running processes whose command line mentions `text` (Linux /proc). */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\u0000', ' ')
+      if (cmdline.includes(text)) pids.push(Number(entry))
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids
 }
