@@ -204,6 +204,20 @@ describe('ingest over MQTT', () => {
     expect((await t.api('GET', '/healthz')).status).toBe(200)
   })
 
+  it('receipts a refused message from its own device, keeping its content in an event, so it is not re-sent forever', async () => {
+    const poison = encodeMessage('play', 'c-a', { ...playBody, durationMs: -5 })
+    await device.publishAsync('loa/v1/device/c-a/play', JSON.stringify(poison), { qos: 1 })
+    await waitFor(() => receiptedIds().has(poison.id), 'receipt of the refused message')
+    const ev = await t.api<{ events: { data: { messageId?: string; excerpt?: string } }[] }>(
+      'GET',
+      '/api/events?clusterId=c-a&kind=message-rejected',
+    )
+    const kept = ev.body.events.find((e) => e.data.messageId === poison.id)
+    expect(kept?.data.excerpt).toContain('"durationMs":-5')
+    const plays = await t.api<{ plays: { id: string }[] }>('GET', '/api/plays?clusterId=c-a')
+    expect(plays.body.plays.some((p) => p.id === poison.id)).toBe(false)
+  })
+
   it('marks a device offline when nothing is heard within the heartbeat timeout', async () => {
     const other = await connectClient(t.cp.mqttUrl, 'c-b')
     const msg = encodeMessage('telemetry', 'c-b', telemetryBody(new Date().toISOString()))

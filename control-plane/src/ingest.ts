@@ -30,6 +30,22 @@ export interface IngestOptions {
 type Queued =
   | { kind: 'record'; record: IngestRecord }
   | { kind: 'presence'; clusterId: string; online: boolean; at: string }
+  /** A rejected message whose content is kept in an event: receipt its id so the device stops re-sending it. */
+  | { kind: 'receipt'; clusterId: string; id: string }
+
+const MESSAGE_ID_RE = /^[A-Za-z0-9_-]{8,64}$/
+
+/** The envelope id of a rejected payload from `deviceId`, when it has a usable one. */
+function rejectedMessageId(payload: Buffer, deviceId: string): string | null {
+  try {
+    const data = JSON.parse(payload.toString('utf8')) as { id?: unknown; from?: unknown }
+    return typeof data.id === 'string' && MESSAGE_ID_RE.test(data.id) && data.from === deviceId
+      ? data.id
+      : null
+  } catch {
+    return null
+  }
+}
 
 const RECEIPT_CHUNK = 1000
 const APPLIED_BEHIND_GAP_MS = 30_000
@@ -103,6 +119,7 @@ export class Ingest {
         { code, deviceId, channel, err: (err as Error).message.slice(0, 500) },
         'rejected message',
       )
+      const rejectedId = known ? rejectedMessageId(payload, deviceId) : null
       if (known) {
         this.enqueue({
           kind: 'record',
@@ -116,10 +133,18 @@ export class Ingest {
               kind: 'message-rejected',
               severity: 'warning',
               message: `${code} on ${channel}: ${(err as Error).message}`.slice(0, 2000),
-              data: { code, channel },
+              // Keep what was refused (bounded) so nothing a device said is silently lost.
+              data: {
+                code,
+                channel,
+                messageId: rejectedId,
+                excerpt: payload.subarray(0, 1000).toString('utf8'),
+              },
             },
           },
         })
+        // A poison message would otherwise come back from the device's outbox forever.
+        if (rejectedId) this.enqueue({ kind: 'receipt', clusterId: deviceId, id: rejectedId })
       }
       return
     }
@@ -171,8 +196,10 @@ export class Ingest {
     // heartbeat leaves the device offline.
     const records: IngestRecord[] = []
     const presence: { clusterId: string; online: boolean; at: string }[] = []
+    const rejected: { clusterId: string; id: string }[] = []
     for (const q of batch) {
       if (q.kind === 'record') records.push(q.record)
+      else if (q.kind === 'receipt') rejected.push(q)
       else presence.push(q)
     }
     await this.o.repos.ingest.writeBatch(records)
@@ -187,6 +214,11 @@ export class Ingest {
       if (ids) ids.push(r.id)
       else receipts.set(r.clusterId, [r.id])
       if (r.channel === 'reported') behind.push(r.clusterId)
+    }
+    for (const r of rejected) {
+      const ids = receipts.get(r.clusterId)
+      if (ids) ids.push(r.id)
+      else receipts.set(r.clusterId, [r.id])
     }
     for (const [clusterId, ids] of receipts) {
       for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
