@@ -43,4 +43,6 @@ if ! command -v make >/dev/null 2>&1 || ! command -v g++ >/dev/null 2>&1; then
   echo "Note: make/g++ not found; if better-sqlite3 has to be compiled, install build-essential python3." >&2
 fi
 
-npm ci --no-audit --no-fund
+# Build native modules (better-sqlite3) locally against Node's headers instead of trying to fetch a prebuilt binary:
+# nothing but npm and Debian packages may be downloaded.
+npm_config_build_from_source=true npm ci --no-audit --no-fund
