@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { TSchema } from '@sinclair/typebox'
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors'
 import { ProtocolError } from './errors.js'
 import { type BodyFor, CHANNEL_MESSAGES, type MessageFor } from './messages/index.js'
 import type { DeviceChannel } from './topics.js'
@@ -45,6 +46,34 @@ export function serializeMessage<C extends DeviceChannel>(channel: C, message: M
 
 const MAX_DETAILS = 5
 
+const depth = (e: ValueError) => e.path.split('/').length
+
+/**
+ * Turns a schema error into field-naming details. A union's own error only says "Expected union value", so descend
+ * into the variant that matched best (deepest first error, then fewest errors) and report that variant's errors.
+ */
+function explain(e: ValueError, out: string[]): void {
+  if (out.length >= MAX_DETAILS) return
+  if (e.type === ValueErrorType.Union && e.errors.length > 0) {
+    let best: ValueError[] | null = null
+    let bestDepth = -1
+    for (const variant of e.errors) {
+      const list = [...variant]
+      if (list.length === 0) continue
+      const d = Math.max(...list.map(depth))
+      if (d > bestDepth || (d === bestDepth && best !== null && list.length < best.length)) {
+        best = list
+        bestDepth = d
+      }
+    }
+    if (best && bestDepth > depth(e)) {
+      for (const x of best) explain(x, out)
+      return
+    }
+  }
+  out.push(`${e.path || '/'}: ${e.message}`)
+}
+
 /**
  * Validates a received payload for a channel and returns the typed message, or throws a ProtocolError whose
  * details name the offending fields. Order of checks: size, JSON, version, type, schema.
@@ -79,7 +108,7 @@ export function decodeMessage<C extends DeviceChannel>(channel: C, payload: Buff
   if (!check.Check(data)) {
     const details: string[] = []
     for (const e of check.Errors(data)) {
-      details.push(`${e.path || '/'}: ${e.message}`)
+      explain(e, details)
       if (details.length >= MAX_DETAILS) break
     }
     throw new ProtocolError('LOA_MSG_INVALID', details)

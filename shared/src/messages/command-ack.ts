@@ -9,6 +9,7 @@ export const AckStage = Type.Union([
   Type.Literal('failed'),
   Type.Literal('rejected'),
   Type.Literal('expired'),
+  Type.Literal('cancelled'),
 ])
 export type AckStage = Static<typeof AckStage>
 

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { IsoUtc, MessageId } from '../common.js'
+import { EntityId, IsoUtc, MessageId } from '../common.js'
 import { envelope } from '../envelope.js'
+import { AlertSpec } from './alert.js'
 
 /**
  * Kinds of command. `ping` answers `done`; `resync` makes the agent report its state again and re-check its cache.
@@ -9,13 +10,33 @@ import { envelope } from '../envelope.js'
 export const CommandKind = Type.Union([Type.Literal('ping'), Type.Literal('resync')])
 export type CommandKind = Static<typeof CommandKind>
 
-export const CommandBody = Type.Object({
+/** After this instant a command must not be carried out; the agent acknowledges `expired`. */
+const Deadline = IsoUtc
+
+export const SimpleCommandBody = Type.Object({
   commandId: MessageId,
   kind: CommandKind,
-  /** After this instant the command must not be carried out; the agent acknowledges `expired`. */
-  deadline: IsoUtc,
+  deadline: Deadline,
   params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 })
+
+/** Raise (or update, by a newer revision) an alert on every device that receives it. */
+export const AlertCommandBody = Type.Object({
+  commandId: MessageId,
+  kind: Type.Literal('alert'),
+  deadline: Deadline,
+  alert: AlertSpec,
+})
+
+/** Withdraw an alert: stop it if playing, never start it. */
+export const AlertCancelCommandBody = Type.Object({
+  commandId: MessageId,
+  kind: Type.Literal('alert-cancel'),
+  deadline: Deadline,
+  alertId: EntityId,
+})
+
+export const CommandBody = Type.Union([SimpleCommandBody, AlertCommandBody, AlertCancelCommandBody])
 export type CommandBody = Static<typeof CommandBody>
 
 export const CommandMessage = envelope('command', CommandBody)

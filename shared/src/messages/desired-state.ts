@@ -2,16 +2,18 @@ import { type Static, Type } from '@sinclair/typebox'
 import { BulletinLevel, EntityId, IsoUtc, Percent, Priority, Sha256Hex } from '../common.js'
 import { envelope } from '../envelope.js'
 import { DailyWindow, Recurrence } from '../recurrence.js'
+import { AlertSpec } from './alert.js'
+import { MediaRef } from './media-ref.js'
 
-/** One audio file the device must hold. `url` is absolute, or relative to the agent's control-plane URL. */
-export const MediaRef = Type.Object({
-  sha256: Sha256Hex,
-  size: Type.Integer({ minimum: 1, maximum: 2 ** 40 }),
-  url: Type.String({ minLength: 1, maxLength: 2048 }),
-  mime: Type.String({ maxLength: 64 }),
-  durationMs: Type.Integer({ minimum: 0 }),
-})
-export type MediaRef = Static<typeof MediaRef>
+export { MediaRef } from './media-ref.js'
+
+/** After a preemption: continue where it stopped, start the item again, or give it up (reported `interrupted`). */
+export const PreemptPolicy = Type.Union([
+  Type.Literal('resume'),
+  Type.Literal('restart'),
+  Type.Literal('drop'),
+])
+export type PreemptPolicy = Static<typeof PreemptPolicy>
 
 /** One schedule the device evaluates by itself, in `timezone`, for as long as it is offline. */
 export const ScheduleEntry = Type.Object({
@@ -23,6 +25,8 @@ export const ScheduleEntry = Type.Object({
   items: Type.Array(Sha256Hex, { minItems: 1, maxItems: 200 }),
   recurrence: Recurrence,
   volume: Type.Optional(Percent),
+  /** What happens to this entry when a higher band interrupts it (default `restart`). */
+  onPreempt: Type.Optional(PreemptPolicy),
 })
 export type ScheduleEntry = Static<typeof ScheduleEntry>
 
@@ -46,6 +50,8 @@ export const DesiredStateBody = Type.Object({
   media: Type.Array(MediaRef, { maxItems: 5000 }),
   schedule: Type.Array(ScheduleEntry, { maxItems: 2000 }),
   fallback: Type.Union([FallbackProgramme, Type.Null()]),
+  /** Alerts active for this device now, so that a device that connects late joins them. */
+  alerts: Type.Optional(Type.Array(AlertSpec, { maxItems: 50 })),
 })
 export type DesiredStateBody = Static<typeof DesiredStateBody>
 

@@ -10,6 +10,7 @@ import { ReceiptMessage } from './receipt.js'
 import { ReportedStateMessage } from './reported-state.js'
 import { TelemetryMessage } from './telemetry.js'
 
+export * from './alert.js'
 export * from './command.js'
 export * from './command-ack.js'
 export * from './desired-state.js'

@@ -1,0 +1,27 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { BulletinLevel, EntityId, IsoUtc, Percent, Priority } from '../common.js'
+import { MediaRef } from './media-ref.js'
+
+/**
+ * An emergency (or priority) alert as a device receives it: by a command on a unit or device topic for speed, and
+ * in the desired state while it is active so a device that connects late joins it. Devices de-duplicate by
+ * `alertId`; an update re-uses the id with a newer `revision`.
+ */
+export const AlertSpec = Type.Object({
+  alertId: EntityId,
+  revision: Type.Integer({ minimum: 1 }),
+  title: Type.String({ maxLength: 200 }),
+  level: BulletinLevel,
+  priority: Priority,
+  /** Played in order, `repeat` times; media is listed in full so a device can fetch what it lacks at once. */
+  items: Type.Array(MediaRef, { minItems: 1, maxItems: 20 }),
+  repeat: Type.Integer({ minimum: 1, maximum: 20 }),
+  /** Not before (usually now). */
+  startsAt: IsoUtc,
+  /** An alert past this instant never starts, and stops if it is playing. */
+  expiresAt: IsoUtc,
+  /** False for CAP Test and Exercise: delivered and acknowledged, never sounded. */
+  audible: Type.Boolean(),
+  volume: Type.Optional(Percent),
+})
+export type AlertSpec = Static<typeof AlertSpec>
