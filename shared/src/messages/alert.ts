@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { BulletinLevel, EntityId, IsoUtc, Percent, Priority } from '../common.js'
+import { BulletinLevel, EntityId, IsoUtc, MessageId, Percent, Priority } from '../common.js'
 import { MediaRef } from './media-ref.js'
 
 /**
@@ -10,6 +10,11 @@ import { MediaRef } from './media-ref.js'
 export const AlertSpec = Type.Object({
   alertId: EntityId,
   revision: Type.Integer({ minimum: 1 }),
+  /**
+   * The `commandId` every acknowledgement of this alert carries (received, playing, done, failed, cancelled,
+   * expired), whether the device got it by command or from its desired state.
+   */
+  ackId: MessageId,
   title: Type.String({ maxLength: 200 }),
   level: BulletinLevel,
   priority: Priority,
