@@ -1,6 +1,14 @@
-import type { BulletinLevel } from '@loa/shared'
+import type { BulletinLevel, PreemptPolicy } from '@loa/shared'
 
-/** One occurrence of one schedule entry, waiting to play (persisted across restarts). */
+/** The alert an occurrence plays, when it is one (acks and withdrawal go by these). */
+export interface QueuedAlert {
+  alertId: string
+  revision: number
+  ackId: string
+  expiresAt: string
+}
+
+/** One occurrence of one schedule entry (or one alert), waiting to play (persisted across restarts). */
 export interface QueuedOccurrence {
   key: string
   scheduleId: string
@@ -12,11 +20,24 @@ export interface QueuedOccurrence {
   items: string[]
   /** 0–100. */
   volume: number
+  /** What happens when a higher band interrupts it (default `restart`). */
+  onPreempt?: PreemptPolicy
+  /** Resuming after a preemption: the first item starts this far in. */
+  offsetMs?: number
+  /** Set for alerts: no grace period (they have `expiresAt`), acks under `ackId`. */
+  alert?: QueuedAlert
+}
+
+/** What is playing now, as far as preemption is concerned. */
+export interface Playing {
+  priority: number
+  fallback: boolean
 }
 
 /**
- * Decides what plays next: highest priority band first, then earliest. Equal or lower bands wait their turn.
- * Preemption of a running play by a higher band (a later issue) plugs in through `wouldPreempt`.
+ * Decides what plays next: highest priority band first, then earliest. A higher band preempts a lower one at
+ * once; an equal band never interrupts (it waits its turn); the fallback programme yields to anything scheduled.
+ * An emergency (≥ 200) is therefore interrupted only by a higher emergency.
  */
 export class Arbiter {
   private readonly queue: QueuedOccurrence[] = []
@@ -45,10 +66,23 @@ export class Arbiter {
     return best
   }
 
-  /** Whether a due occurrence should stop what is playing at `currentPriority` (only the fallback, for now). */
-  wouldPreempt(currentPriority: number, currentIsFallback: boolean, now: number, prerollMs: number): boolean {
+  /** The due occurrence that should stop what is playing, if any. */
+  preemptor(current: Playing, now: number, prerollMs: number): QueuedOccurrence | undefined {
     const due = this.peekDue(now, prerollMs)
-    return due !== undefined && currentIsFallback && due.priority > currentPriority
+    if (!due) return undefined
+    return current.fallback || due.priority > current.priority ? due : undefined
+  }
+
+  /** Removes every queued occurrence matching `pred`; returns how many. */
+  remove(pred: (q: QueuedOccurrence) => boolean): number {
+    let n = 0
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (pred(this.queue[i] as QueuedOccurrence)) {
+        this.queue.splice(i, 1)
+        n++
+      }
+    }
+    return n
   }
 
   all(): readonly QueuedOccurrence[] {

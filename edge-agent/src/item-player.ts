@@ -53,9 +53,14 @@ export interface ItemRequest {
   volume: number
   /** Audio must not start before this instant (the occurrence, and the end of the pre-roll). */
   notBefore: number
-  /** Aborted to interrupt (preemption of the fallback, or shutdown). */
+  /** Aborted to interrupt (preemption, withdrawal of an alert, or shutdown). */
   signal: AbortSignal
-  stopping: () => boolean
+  /** Why `signal` was aborted, for the report (`shutdown`, `preempted by …`, `cancelled`, `expired`). */
+  reason: () => string
+  /** Start this far into the file (resuming after a preemption). */
+  offsetMs?: number
+  /** Called when the audio starts. */
+  onStart?: () => void
 }
 
 /**
@@ -103,7 +108,7 @@ export class ItemPlayer {
       this.o.onCorrupt?.()
       return fail('failed', `corrupt: ${v.reason}`)
     }
-    const why = () => (req.stopping() ? 'shutdown' : 'preempted')
+    const why = req.reason
     await sleep(req.notBefore - Date.now(), signal)
     if (signal.aborted) {
       return {
@@ -120,11 +125,19 @@ export class ItemPlayer {
       fallback: base.fallback,
     }
     this.current = { priority: base.priority, fallback: base.fallback, np }
+    req.onStart?.()
     const label = `${startedAt.replace(/[:.]/g, '-')}-${q?.scheduleId ?? 'fallback'}-${sha.slice(0, 12)}`
     try {
       const duration = this.o.durationOf?.(sha)
       const maxMs = duration ? duration * 2 + 30_000 : undefined
-      const r = await this.o.player.play(cache.path(sha), req.volume / 100, label, signal, maxMs)
+      const r = await this.o.player.play(
+        cache.path(sha),
+        req.volume / 100,
+        label,
+        signal,
+        maxMs,
+        req.offsetMs ?? 0,
+      )
       cache.touch(sha)
       const times = {
         startedAt: iso(r.startedAt),

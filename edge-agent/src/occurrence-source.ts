@@ -52,6 +52,7 @@ export class OccurrenceSource {
           at: at.toISOString(),
           items: e.items,
           volume: e.volume ?? d?.volume ?? 100,
+          ...(e.onPreempt ? { onPreempt: e.onPreempt } : {}),
         })
       }
     }

@@ -36,7 +36,7 @@ export class Player {
 
   /**
    * `maxMs` bounds a play whose output blocks (a wedged ALSA device would otherwise hold the relay on forever):
-   * past it ffmpeg is killed and the item reported failed.
+   * past it ffmpeg is killed and the item reported failed. `offsetMs` starts that far into the file.
    */
   play(
     file: string,
@@ -44,12 +44,15 @@ export class Player {
     label: string,
     signal?: AbortSignal,
     maxMs = DEFAULT_MAX_MS,
+    offsetMs = 0,
   ): Promise<PlayResult> {
     const args = [
       '-hide_banner',
       '-nostdin',
       '-loglevel',
       'error',
+      // Resuming after a preemption: seek on the input, so -re paces from there.
+      ...(offsetMs > 0 ? ['-ss', (offsetMs / 1000).toFixed(3)] : []),
       '-re',
       '-i',
       file,

@@ -1,14 +1,23 @@
-import { type DesiredStateBody, inWindow, type NowPlaying } from '@loa/shared'
+import type { DesiredStateBody, NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
-import { Arbiter, type QueuedOccurrence } from './arbiter.js'
-import { type Db, kvGet, kvSet } from './db.js'
+import type { QueuedAlert, QueuedOccurrence } from './arbiter.js'
+import type { Db } from './db.js'
+import { Fallback } from './fallback.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
 import type { MediaCache } from './media-cache.js'
-import { OccurrenceSource } from './occurrence-source.js'
+import { OccurrenceQueue } from './occurrence-queue.js'
 import type { Outbox } from './outbox.js'
 import { recordPlay } from './play-log.js'
 import type { Player } from './player.js'
 import type { Relay } from './relay.js'
+
+/** What the alert manager hears about the alerts it queued. */
+export interface AlertHooks {
+  /** The audio of an alert started (every item; acks de-duplicate). */
+  started(a: QueuedAlert): void
+  /** Every item of the alert has had its turn: `played` of them played. */
+  finished(a: QueuedAlert, played: number, failures: string[]): void
+}
 
 export interface SchedulerOptions {
   db: Db
@@ -29,38 +38,51 @@ export interface SchedulerOptions {
   tickMs?: number
   /** A cached file failed verification: the reconciler should fetch it again. */
   onCorrupt?: () => void
+  alertHooks?: AlertHooks
 }
 
-const MAX_LOOKBACK_MS = 7 * 86_400_000
-const CURSOR_PERSIST_MS = 60_000
+/** The occurrence (or fallback item, q = null) being played, and why it was stopped if it was. */
+interface Current {
+  q: QueuedOccurrence | null
+  priority: number
+  fallback: boolean
+  abort: AbortController
+  /** Set when stopped for preemption or withdrawal (not shutdown). */
+  interrupt: { kind: 'preempt' | 'withdrawn'; reason: string } | null
+}
+
 /**
  * Evaluates the schedule locally (in the desired state's time zone), so the cluster keeps its programme for days
- * without the control plane. A persisted cursor marks how far occurrences have been taken; occurrences taken but
- * not yet reported are persisted too, so a restart reports them (`skipped`, reason `missed`) or plays them if
- * less than `lateToleranceMs` late — never forgets them, never plays them hours late.
+ * without the control plane, and arbitrates between occurrences, alerts and the fallback programme: a higher band
+ * stops the item playing at once (relay held on), and the interrupted entry then follows its `onPreempt`.
  */
 export class Scheduler {
-  private readonly arbiter = new Arbiter()
-  private readonly pending = new Map<string, QueuedOccurrence>()
-  private cursor = 0
+  private readonly queue: OccurrenceQueue
+  private readonly fallback: Fallback
   private stopped = false
   private readonly stopAbort = new AbortController()
-  private itemAbort: AbortController | null = null
+  private current: Current | null = null
+  /** The occurrence being played; `withdrawn` is set when its alert is withdrawn (no further item plays). */
+  private occ: { q: QueuedOccurrence; withdrawn: boolean } | null = null
   private loop: Promise<void> | null = null
   private ticker: NodeJS.Timeout | null = null
   private wake: (() => void) | null = null
-  private fallbackIndex = 0
-  private persistedAt = 0
-  private readonly source: OccurrenceSource
-  private readonly badFallback = new Set<string>()
-  private readonly late: number
   private readonly grace: number
   private readonly tickMs: number
-
   private readonly items: ItemPlayer
+  private parts = 0
 
   constructor(private readonly o: SchedulerOptions) {
-    this.source = new OccurrenceSource(o.defaultTimezone, o.log)
+    this.queue = new OccurrenceQueue({
+      db: o.db,
+      outbox: o.outbox,
+      cache: o.cache,
+      log: o.log,
+      desired: o.desired,
+      defaultTimezone: o.defaultTimezone,
+      late: o.lateToleranceMs ?? 60_000,
+    })
+    this.fallback = new Fallback(o.cache, o.desired, (d) => this.queue.source.tz(d))
     this.items = new ItemPlayer({
       cache: o.cache,
       outbox: o.outbox,
@@ -68,7 +90,6 @@ export class Scheduler {
       onCorrupt: o.onCorrupt,
       durationOf: (sha) => o.desired()?.media.find((m) => m.sha256 === sha)?.durationMs,
     })
-    this.late = o.lateToleranceMs ?? 60_000
     this.grace = o.graceMs ?? 600_000
     this.tickMs = o.tickMs ?? 200
   }
@@ -78,20 +99,7 @@ export class Scheduler {
   }
 
   start(): void {
-    const now = Date.now()
-    const saved = kvGet(this.o.db, 'scheduler.cursor')
-    this.cursor = Math.max(saved ? Date.parse(saved) : now, now - MAX_LOOKBACK_MS)
-    const restored = JSON.parse(kvGet(this.o.db, 'scheduler.pending') ?? '[]') as QueuedOccurrence[]
-    this.o.db.transaction(() => {
-      for (const q of restored) {
-        if (Date.parse(q.at) < now - this.late) this.skip(q, 'missed')
-        else {
-          this.pending.set(q.key, q)
-          this.arbiter.push(q)
-        }
-      }
-      this.persist()
-    })()
+    this.queue.restore()
     this.loop = this.run()
     this.ticker = setInterval(() => this.tick(), this.tickMs)
   }
@@ -101,170 +109,69 @@ export class Scheduler {
     this.stopped = true
     if (this.ticker) clearInterval(this.ticker)
     this.stopAbort.abort()
-    this.itemAbort?.abort()
+    this.current?.abort.abort()
     this.wake?.()
     await this.loop
     await this.o.relay.set(false)
-    this.o.db.transaction(() => this.persist())()
+    this.o.db.transaction(() => this.queue.persist())()
   }
 
   /** A new desired state: wake up, and forget fallback failures of the old one. */
   desiredChanged(): void {
-    this.badFallback.clear()
-    this.takeRecent()
+    this.fallback.reset()
+    this.queue.takeRecent()
     this.wake?.()
   }
 
-  /**
-   * A state arriving a little late (or adding an entry) may hold occurrences the cursor has already passed: take
-   * those less than `lateToleranceMs` old that were neither queued nor reported.
-   */
-  private takeRecent(): void {
-    const d = this.o.desired()
-    if (!d) return
-    const from = new Date(Date.now() - this.late)
-    const to = new Date(this.cursor)
-    const reported = this.o.db.prepare('SELECT 1 FROM plays WHERE schedule_id = ? AND occurrence = ? LIMIT 1')
-    const found = this.source
-      .between(d, from, to)
-      .filter((q) => !this.pending.has(q.key) && reported.get(q.scheduleId, q.at) === undefined)
-    if (found.length === 0) return
-    this.o.db.transaction(() => {
-      for (const q of found) {
-        this.pending.set(q.key, q)
-        this.arbiter.push(q)
-      }
-      this.persist()
-    })()
-    this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
+  /** Queues an alert occurrence (its media ready); it preempts lower bands at the next tick. */
+  enqueueAlert(q: QueuedOccurrence): void {
+    this.queue.add(q)
+    this.tick()
   }
 
-  private tz(d: DesiredStateBody | null): string {
-    return this.source.tz(d)
-  }
-
-  private persist(): void {
-    this.persistedAt = Date.now()
-    kvSet(this.o.db, 'scheduler.cursor', iso(this.cursor))
-    kvSet(this.o.db, 'scheduler.pending', JSON.stringify([...this.pending.values()]))
-  }
-
-  /** Takes occurrences in [cursor, horizon) into the queue; those already too late are reported missed. */
-  private collect(horizon: number): void {
-    if (horizon <= this.cursor) return
-    const d = this.o.desired()
-    const now = Date.now()
-    const found = this.source.between(d, new Date(this.cursor), new Date(horizon), true)
-    this.cursor = horizon
-    // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
-    // re-scans from the older cursor and finds nothing new in between.
-    if (found.length === 0 && Date.now() - this.persistedAt < CURSOR_PERSIST_MS) return
-    this.o.db.transaction(() => {
-      for (const q of found) {
-        if (Date.parse(q.at) < now - this.late) this.skip(q, 'missed')
-        else if (!this.pending.has(q.key)) {
-          this.pending.set(q.key, q)
-          this.arbiter.push(q)
-        }
-      }
-      this.persist()
-    })()
-    if (found.length > 0) this.o.log.info({ count: found.length }, 'occurrences queued')
-  }
-
-  /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside a transaction. */
-  private skip(q: QueuedOccurrence, reason: string | ((sha: string) => string)): void {
-    for (const sha of q.items) {
-      recordPlay(this.o.db, this.o.outbox, {
-        ...reportBase(q, sha),
-        status: 'skipped',
-        reason: typeof reason === 'string' ? reason : reason(sha),
-        relayOnAt: null,
-        startedAt: null,
-        endedAt: null,
-        relayOffAt: null,
-        durationMs: 0,
-      })
+  /** Never plays (more of) an alert: removes it from the queue and stops it if it is playing. */
+  withdrawAlert(alertId: string, reason: string): void {
+    this.queue.removeAlert(alertId)
+    if (this.occ?.q.alert?.alertId === alertId) this.occ.withdrawn = true
+    const c = this.current
+    if (c?.q?.alert?.alertId === alertId) {
+      c.interrupt ??= { kind: 'withdrawn', reason }
+      c.abort.abort()
     }
-    this.pending.delete(q.key)
-    this.persist()
-    this.o.log.warn(
-      { key: q.key, reason: typeof reason === 'string' ? reason : 'unplayable' },
-      'occurrence skipped',
-    )
-  }
-
-  private skipUnplayable(q: QueuedOccurrence): void {
-    const reason = (sha: string) => `media not ready (${this.o.cache.get(sha)?.state ?? 'unknown'})`
-    this.o.db.transaction(() => {
-      for (const sha of q.items) {
-        this.o.outbox.event(
-          'item-skipped',
-          'warning',
-          `item ${sha} of ${q.scheduleId} not played: ${reason(sha)}`,
-          {
-            scheduleId: q.scheduleId,
-            occurrence: q.at,
-            sha256: sha,
-            status: 'skipped',
-            reason: reason(sha),
-          },
-        )
-      }
-      this.skip(q, reason)
-    })()
   }
 
   private tick(): void {
     const now = Date.now()
-    this.collect(now + this.o.prerollMs)
-    const c = this.items.current
-    if (c && this.arbiter.wouldPreempt(c.priority, c.fallback, now, this.o.prerollMs)) this.itemAbort?.abort()
-    if (this.arbiter.peekDue(now, this.o.prerollMs)) this.wake?.()
-  }
-
-  private fallbackItem(now: number): string | null {
-    const d = this.o.desired()
-    const fb = d?.fallback
-    if (!fb || fb.items.length === 0) return null
-    try {
-      if (!inWindow(fb.windows, new Date(now), this.tz(d))) return null
-    } catch {
-      return null
-    }
-    for (let i = 0; i < fb.items.length; i++) {
-      const sha = fb.items[(this.fallbackIndex + i) % fb.items.length] as string
-      if (!this.badFallback.has(sha) && this.o.cache.isReady(sha)) {
-        this.fallbackIndex = (this.fallbackIndex + i + 1) % fb.items.length
-        return sha
+    this.queue.collect(now + this.o.prerollMs)
+    const c = this.current
+    if (c && !c.interrupt) {
+      const p = this.queue.arbiter.preemptor(c, now, this.o.prerollMs)
+      if (p) {
+        c.interrupt = { kind: 'preempt', reason: `preempted by ${p.title} (band ${p.priority})` }
+        c.abort.abort()
       }
     }
-    return null
-  }
-
-  private hasFallback(now: number): boolean {
-    const saved = this.fallbackIndex
-    const has = this.fallbackItem(now) !== null
-    this.fallbackIndex = saved
-    return has
+    if (this.queue.arbiter.peekDue(now, this.o.prerollMs)) this.wake?.()
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       const now = Date.now()
-      this.collect(now + this.o.prerollMs)
+      this.queue.collect(now + this.o.prerollMs)
       try {
-        const due = this.arbiter.peekDue(now, this.o.prerollMs)
-        if (due && !this.hasFallback(now) && !due.items.some((sha) => this.o.cache.isReady(sha))) {
+        const arb = this.queue.arbiter
+        const due = arb.peekDue(now, this.o.prerollMs)
+        if (due && !this.fallback.has(now) && !due.items.some((sha) => this.o.cache.isReady(sha))) {
           // Nothing of it can play: report it without switching the amplifier on for silence.
-          this.arbiter.popDue(now, this.o.prerollMs)
-          this.skipUnplayable(due)
-        } else if (due || this.hasFallback(now)) await this.session()
+          arb.popDue(now, this.o.prerollMs)
+          this.queue.skipUnplayable(due)
+          if (due.alert) this.o.alertHooks?.finished(due.alert, 0, ['media unavailable'])
+        } else if (due || this.fallback.has(now)) await this.session()
         else {
           // Sleep until the next occurrence's relay-on instant (at most one tick), not a whole tick past it:
           // a coarse tick alone would add up to tickMs of lateness to every start.
-          this.collect(now + this.o.prerollMs + this.tickMs)
-          const soon = this.arbiter.soonest()
+          this.queue.collect(now + this.o.prerollMs + this.tickMs)
+          const soon = arb.soonest()
           const untilDue = soon ? Date.parse(soon.at) - this.o.prerollMs - now : this.tickMs
           await new Promise<void>((resolve) => {
             this.wake = resolve
@@ -298,35 +205,37 @@ export class Scheduler {
   }
 
   private async sessionBody(relayOnAt: number, reports: Report[], finished: string[]): Promise<void> {
+    const arb = this.queue.arbiter
     while (!this.stopped) {
       const now = Date.now()
-      this.collect(now + this.o.prerollMs)
-      const q = this.arbiter.popDue(now, this.o.prerollMs)
+      this.queue.collect(now + this.o.prerollMs)
+      const q = arb.popDue(now, this.o.prerollMs)
       if (q) {
-        if (now - Date.parse(q.at) > this.grace) {
-          this.o.db.transaction(() => this.skip(q, 'grace-expired'))()
+        if (!q.alert && now - Date.parse(q.at) > this.grace) {
+          this.o.db.transaction(() => this.queue.skip(q, 'grace-expired'))()
           continue
         }
-        await this.playOccurrence(q, relayOnAt, reports)
+        this.occ = { q, withdrawn: false }
+        try {
+          await this.playOccurrence(q, relayOnAt, reports)
+        } finally {
+          this.occ = null
+        }
         finished.push(q.key)
         continue
       }
-      const fb = this.fallbackItem(now)
+      const fb = this.fallback.next(now)
       if (fb) {
         // The fallback may hold the relay on for hours: report what has finished now rather than at relay off.
         this.writeReports(reports, finished, relayOnAt, null)
-        await this.playItem(
-          null,
-          fb,
-          this.o.desired()?.fallback?.volume ?? this.o.desired()?.volume ?? 100,
-          relayOnAt,
-          reports,
-        )
+        const r = await this.playItem(null, fb, this.fallback.volume(), relayOnAt)
+        reports.push(r.report)
+        if (r.undecodable) this.fallback.markBad(fb)
         continue
       }
       // Hold the relay if the next play starts within the post-roll.
-      this.collect(now + this.o.postrollMs + this.o.prerollMs)
-      const soon = this.arbiter.soonest()
+      this.queue.collect(now + this.o.postrollMs + this.o.prerollMs)
+      const soon = arb.soonest()
       if (soon && Date.parse(soon.at) <= now + this.o.postrollMs) {
         await sleep(Date.parse(soon.at) - this.o.prerollMs - now, this.stopAbort.signal)
         continue
@@ -351,8 +260,8 @@ export class Scheduler {
           relayOffAt: relayOffAt === null ? null : iso(relayOffAt),
         })
       }
-      for (const k of finished) this.pending.delete(k)
-      this.persist()
+      this.queue.finished(finished)
+      this.queue.persist()
     })()
     reports.length = 0
     finished.length = 0
@@ -362,49 +271,129 @@ export class Scheduler {
     // The audio starts at the scheduled instant, and never before the pre-roll has passed.
     const audioAt = Math.max(Date.parse(q.at), relayOnAt + this.o.prerollMs)
     this.o.log.info({ key: q.key, items: q.items.length }, 'occurrence starting')
-    for (const sha of q.items) {
+    let played = 0
+    const failures: string[] = []
+    for (let i = 0; i < q.items.length; i++) {
+      const sha = q.items[i] as string
+      if (this.occ?.withdrawn) return
       if (this.stopped) {
-        reports.push({
-          ...reportBase(q, sha),
-          status: 'skipped',
-          reason: 'shutdown',
-          startedAt: null,
-          endedAt: null,
-          durationMs: 0,
-        })
+        const none = { startedAt: null, endedAt: null, durationMs: 0 }
+        reports.push({ ...reportBase(q, sha), status: 'skipped', reason: 'shutdown', ...none })
         continue
       }
-      await this.playItem(q, sha, q.volume, relayOnAt, reports, audioAt)
+      const offsetMs = i === 0 ? (q.offsetMs ?? 0) : 0
+      // Something higher became due between two items: yield before starting the next one.
+      const p =
+        i > 0
+          ? this.queue.arbiter.preemptor(
+              { priority: q.priority, fallback: false },
+              Date.now(),
+              this.o.prerollMs,
+            )
+          : undefined
+      if (p) {
+        const none = { startedAt: null, endedAt: null, durationMs: 0 }
+        const report: Report = { ...reportBase(q, sha), status: 'skipped', ...none }
+        this.afterPreemption(
+          q,
+          i,
+          0,
+          { report, started: false },
+          `preempted by ${p.title} (band ${p.priority})`,
+          reports,
+        )
+        return
+      }
+      const r = await this.playItem(q, sha, q.volume, relayOnAt, audioAt, offsetMs)
+      const int = r.interrupt
+      if (int?.kind === 'preempt' && !this.stopped) {
+        this.afterPreemption(q, i, offsetMs, r, int.reason, reports)
+        return
+      }
+      if (int?.kind === 'withdrawn') {
+        if (r.started) reports.push(r.report)
+        return
+      }
+      reports.push(r.report)
+      if (r.report.status === 'played') played++
+      else if (r.report.status !== 'interrupted') failures.push(r.report.reason ?? r.report.status)
     }
+    if (q.alert && !this.stopped) this.o.alertHooks?.finished(q.alert, played, failures)
   }
 
-  /** Plays one item within the session; the item can be interrupted by preemption or shutdown. */
+  /**
+   * A higher band stopped item `i` of `q`: report it (if it had started), then follow the entry's `onPreempt`.
+   * The rest is queued again under a new key with the same instant, so the grace period still counts from it.
+   */
+  private afterPreemption(
+    q: QueuedOccurrence,
+    i: number,
+    offsetMs: number,
+    r: { report: Report; started: boolean },
+    reason: string,
+    reports: Report[],
+  ): void {
+    const policy = q.onPreempt ?? 'restart'
+    if (r.started || policy === 'drop') reports.push({ ...r.report, reason })
+    const rest = q.items.slice(i + (policy === 'drop' ? 1 : 0))
+    if (policy === 'drop') {
+      for (const sha of rest) {
+        const none = { startedAt: null, endedAt: null, durationMs: 0 }
+        reports.push({ ...reportBase(q, sha), status: 'skipped', reason, ...none })
+      }
+      this.o.log.info({ key: q.key }, 'preempted: dropped')
+      return
+    }
+    const resumeAt = policy === 'resume' && r.started ? offsetMs + r.report.durationMs : 0
+    const base = q.key.replace(/~p\d+$/, '')
+    const part: QueuedOccurrence = { ...q, key: `${base}~p${++this.parts}`, items: rest }
+    if (resumeAt > 0) part.offsetMs = resumeAt
+    else delete part.offsetMs
+    this.o.db.transaction(() => {
+      this.queue.add(part)
+      this.queue.persist()
+    })()
+    this.o.log.info({ key: q.key, policy, resumeAt }, 'preempted: queued again')
+  }
+
+  /** Plays one item; it can be interrupted by preemption, withdrawal (alerts) or shutdown. */
   private async playItem(
     q: QueuedOccurrence | null,
     sha: string,
     volume: number,
     relayOnAt: number,
-    reports: Report[],
     notBefore = 0,
-  ): Promise<void> {
-    const itemAbort = new AbortController()
-    this.itemAbort = itemAbort
-    const onStop = () => itemAbort.abort()
+    offsetMs = 0,
+  ): Promise<{ report: Report; undecodable: boolean; started: boolean; interrupt: Current['interrupt'] }> {
+    const abort = new AbortController()
+    const c: Current = {
+      q,
+      priority: reportBase(q, sha).priority,
+      fallback: q === null,
+      abort,
+      interrupt: null,
+    }
+    this.current = c
+    const onStop = () => abort.abort()
     this.stopAbort.signal.addEventListener('abort', onStop, { once: true })
+    let started = false
     try {
       const { report, undecodable } = await this.items.play({
         q,
         sha,
         volume,
         notBefore: Math.max(notBefore, relayOnAt + this.o.prerollMs),
-        signal: itemAbort.signal,
-        stopping: () => this.stopped,
+        signal: abort.signal,
+        reason: () => (this.stopped ? 'shutdown' : (c.interrupt?.reason ?? 'preempted')),
+        offsetMs,
+        onStart: () => {
+          started = true
+          if (q?.alert) this.o.alertHooks?.started(q.alert)
+        },
       })
-      reports.push(report)
-      // A fallback file ffmpeg cannot decode would otherwise be retried in a tight loop.
-      if (undecodable && !q) this.badFallback.add(sha)
+      return { report, undecodable, started, interrupt: this.stopped ? null : c.interrupt }
     } finally {
-      this.itemAbort = null
+      this.current = null
       this.stopAbort.signal.removeEventListener('abort', onStop)
     }
   }
