@@ -5,6 +5,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
+import { registerAlertRoutes } from './routes-alerts.js'
+import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
 import { registerMediaRoutes } from './routes-media.js'
@@ -86,6 +88,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerContentRoutes(app, services)
   registerScheduleRoutes(app, services)
   registerReportRoutes(app, services)
+  registerAlertRoutes(app, services, services.alertStream)
+  registerCapRoutes(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app
 }

@@ -7,12 +7,14 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify'
+import type { AlertsService } from './alerts-service.js'
 import type { ControlPlaneConfig } from './config.js'
 import type { DesiredService } from './desired-service.js'
 import type { Ingest } from './ingest.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
+import type { SpeechEngine } from './speech.js'
 
 /** What routes need; built once in createControlPlane. */
 export interface Services {
@@ -23,6 +25,10 @@ export interface Services {
   mqtt: MqttLink
   metrics: Metrics
   topics: TopicTree
+  alerts: AlertsService
+  speech: SpeechEngine
+  /** SSE tuning for tests: throttle between events, linger after an alert ends. */
+  alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
 }
 
 export type App = FastifyInstance<

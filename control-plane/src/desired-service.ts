@@ -1,5 +1,6 @@
 import { encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { alertSpec } from './alert-spec.js'
 import { contentHash, type DesiredInputs, desiredStateCompiler } from './desired-state.js'
 import type { DesiredStateRecord } from './domain.js'
 import type { Metrics } from './metrics.js'
@@ -87,16 +88,18 @@ export class DesiredService {
 
   private async recompute(ids?: string[]): Promise<void> {
     const { repos } = this.o
-    const [units, schedules, bulletins, playlists, media, fallbacks, clusters, heads] = await Promise.all([
-      repos.units.list(),
-      repos.schedules.list({ enabledOnly: true }),
-      repos.content.listBulletins(),
-      repos.content.listPlaylists(),
-      repos.media.list(),
-      repos.fallbacks.list(),
-      repos.clusters.listInputs(ids),
-      repos.desired.heads(),
-    ])
+    const [units, schedules, bulletins, playlists, media, fallbacks, clusters, heads, alerts] =
+      await Promise.all([
+        repos.units.list(),
+        repos.schedules.list({ enabledOnly: true }),
+        repos.content.listBulletins(),
+        repos.content.listPlaylists(),
+        repos.media.list(),
+        repos.fallbacks.list(),
+        repos.clusters.listInputs(ids),
+        repos.desired.heads(),
+        repos.alerts.activeWithTargets(),
+      ])
     const inputs: DesiredInputs = {
       units,
       schedules,
@@ -105,6 +108,8 @@ export class DesiredService {
       media,
       fallbacks,
       timezone: this.o.timezone,
+      alerts: alerts.map((a) => ({ spec: alertSpec(a.alert), clusterIds: a.clusterIds })),
+      now: new Date().toISOString(),
     }
     const compile = desiredStateCompiler(inputs)
     const changed: DesiredStateRecord[] = []

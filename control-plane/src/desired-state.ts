@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto'
-import type { BulletinLevel, DesiredStateBody, FallbackProgramme, MediaRef, ScheduleEntry } from '@loa/shared'
+import type {
+  AlertSpec,
+  BulletinLevel,
+  DesiredStateBody,
+  FallbackProgramme,
+  MediaRef,
+  ScheduleEntry,
+} from '@loa/shared'
 import type { Bulletin, ClusterInput, Fallback, Media, Playlist, Schedule, Unit } from './domain.js'
 
 /** Everything a desired state depends on, loaded once per recomputation batch. */
@@ -11,6 +18,9 @@ export interface DesiredInputs {
   media: Media[]
   fallbacks: Fallback[]
   timezone: string
+  /** Active alerts with the clusters they target; expired ones (at `now`) are left out. */
+  alerts?: { spec: AlertSpec; clusterIds: string[] }[]
+  now?: string
 }
 
 /** The desired state minus `version` and `generatedAt`: what the content hash covers. */
@@ -86,6 +96,20 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
   }
   const order = new Map(inputs.schedules.map((s, i) => [s.id, i]))
 
+  // Alerts by cluster, in band order (highest first), then oldest first: the order a device should play them.
+  const now = inputs.now ?? new Date().toISOString()
+  const alertsByCluster = new Map<string, AlertSpec[]>()
+  const live = (inputs.alerts ?? [])
+    .filter((a) => a.spec.expiresAt > now)
+    .sort((a, b) => b.spec.priority - a.spec.priority || a.spec.startsAt.localeCompare(b.spec.startsAt))
+  for (const a of live) {
+    for (const c of a.clusterIds) {
+      const list = alertsByCluster.get(c)
+      if (list) list.push(a.spec)
+      else alertsByCluster.set(c, [a.spec])
+    }
+  }
+
   const mediaRef = (sha: string): MediaRef | null => {
     const m = mediaBySha.get(sha)
     if (!m) return null
@@ -130,6 +154,7 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
       .map(mediaRef)
       .filter((m): m is MediaRef => m !== null)
 
+    const alerts = alertsByCluster.get(cluster.id)
     return {
       deviceId: cluster.id,
       timezone: inputs.timezone,
@@ -138,6 +163,8 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
       media,
       schedule,
       fallback,
+      // Only present while an alert is active, so states without alerts hash as before.
+      ...(alerts ? { alerts: alerts.slice(0, 50) } : {}),
     }
   }
 }

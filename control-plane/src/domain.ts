@@ -4,6 +4,7 @@ import type {
   DailyWindow,
   DesiredStateBody,
   DeviceEventBody,
+  MediaRef,
   NowPlaying,
   PlayReportBody,
   Recurrence,
@@ -185,3 +186,61 @@ export type IngestRecord =
   | { channel: 'ack'; id: string; clusterId: string; receivedAt: string; body: CommandAckBody }
   | { channel: 'reported'; id: string; clusterId: string; receivedAt: string; body: ReportedStateBody }
   | { channel: 'cp-event'; id: string; clusterId: string; receivedAt: string; body: DeviceEventBody }
+
+export type LatLon = [lat: number, lon: number]
+export interface Circle {
+  lat: number
+  lon: number
+  radiusKm: number
+}
+
+/** What an alert targets; a cluster matches if any part matches (unit subtrees, ids, tags, area by GPS). */
+export interface AlertTargets {
+  units: string[]
+  clusters: string[]
+  tags: string[]
+  /** Closed rings of [lat, lon] and circles, matched against cluster positions. */
+  polygons: LatLon[][]
+  circles: Circle[]
+}
+
+export type AlertState = 'active' | 'cancelled' | 'expired'
+export type AlertStage = 'received' | 'playing' | 'done' | 'failed' | 'cancelled' | 'expired'
+
+export interface Alert {
+  id: string
+  revision: number
+  ackId: string
+  title: string
+  level: BulletinLevel
+  priority: number
+  items: MediaRef[]
+  repeat: number
+  startsAt: string
+  expiresAt: string
+  audible: boolean
+  volume: number | null
+  state: AlertState
+  targets: AlertTargets
+  source: 'api' | 'cap'
+  createdAt: string
+  updatedAt: string
+}
+
+export interface AlertTargetStatus {
+  clusterId: string
+  stage: AlertStage | null
+  at: string | null
+  reason: string | null
+}
+
+export interface AlertCounts {
+  targeted: number
+  received: number
+  playing: number
+  done: number
+  failed: number
+  cancelled: number
+  expired: number
+  pending: number
+}

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { topicTree } from '@loa/shared'
 import pino, { type Logger } from 'pino'
+import { AlertsService } from './alerts-service.js'
 import { buildApp } from './app.js'
 import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
@@ -9,6 +10,7 @@ import { DesiredService } from './desired-service.js'
 import { Ingest } from './ingest.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
+import { EspeakEngine, type SpeechEngine } from './speech.js'
 import { openSqliteRepositories } from './sqlite.js'
 
 export { ConfigError, type ControlPlaneConfig, loadConfigFromEnv } from './config.js'
@@ -25,6 +27,10 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   desiredDebounceMs?: number
   /** Ingest flush interval (ms). */
   ingestFlushMs?: number
+  /** Text-to-speech for CAP alerts without audio (default: espeak-ng, offline). */
+  speech?: SpeechEngine
+  /** How long an alert's SSE stream stays open after the alert is withdrawn or expired (ms). */
+  alertStreamLingerMs?: number
 }
 
 export interface ControlPlane {
@@ -37,7 +43,15 @@ export interface ControlPlane {
 const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
 
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
-  const { logger: givenLogger, brokerHooks, desiredDebounceMs, ingestFlushMs, ...rest } = options
+  const {
+    logger: givenLogger,
+    brokerHooks,
+    desiredDebounceMs,
+    ingestFlushMs,
+    speech,
+    alertStreamLingerMs,
+    ...rest
+  } = options
   const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
   const log = givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
   const topics = topicTree(config.topicRoot)
@@ -74,9 +88,32 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     })
     // Never rely on the broker remembering: every (re)connect re-publishes every device's state from the database.
     mqtt.on('connect', () => void desired.republishAll())
+    const alerts = new AlertsService({
+      repos,
+      mqtt,
+      topics,
+      desired,
+      ingest,
+      log: log.child({ component: 'alerts' }),
+    })
     await ingest.start()
+    await alerts.start()
 
-    app = await buildApp({ config, repos, desired, ingest, mqtt, metrics, topics }, log)
+    app = await buildApp(
+      {
+        config,
+        repos,
+        desired,
+        ingest,
+        mqtt,
+        metrics,
+        topics,
+        alerts,
+        speech: speech ?? new EspeakEngine(),
+        alertStream: { streamLingerMs: alertStreamLingerMs },
+      },
+      log,
+    )
     await app.listen({ host: config.httpHost, port: config.httpPort })
     const address = app.server.address()
     const port = typeof address === 'object' && address ? address.port : config.httpPort
@@ -103,6 +140,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       close() {
         closing ??= (async () => {
           await theApp.close()
+          await alerts.close()
           await ingest.close()
           await desired.close()
           await theMqtt.close()

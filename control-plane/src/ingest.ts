@@ -61,6 +61,7 @@ export class Ingest {
   private flushing: Promise<void> = Promise.resolve()
   private heartbeat: NodeJS.Timeout | null = null
   private known = new Set<string>()
+  private readonly ackListeners = new Set<(commandIds: Set<string>) => void>()
   private closed = false
   private readonly flushMs: number
   private readonly maxBatch: number
@@ -80,6 +81,11 @@ export class Ingest {
     const every = Math.min(10_000, Math.max(200, this.o.heartbeatTimeoutS * 250))
     this.heartbeat = setInterval(() => void this.checkHeartbeats(), every)
     this.heartbeat.unref()
+  }
+
+  /** Called after each stored batch with the command ids it acknowledged (e.g. alerts aggregate their acks). */
+  onAcks(listener: (commandIds: Set<string>) => void): void {
+    this.ackListeners.add(listener)
   }
 
   /** Called when a cluster is registered, so its messages are no longer "unknown device". */
@@ -205,6 +211,16 @@ export class Ingest {
     await this.o.repos.ingest.writeBatch(records)
     for (const p of presence) await this.o.repos.clusters.setOnline(p.clusterId, p.online, p.at)
     this.o.metrics.ingestBatches.inc()
+    const acked = new Set(records.flatMap((r) => (r.channel === 'ack' ? [r.body.commandId] : [])))
+    if (acked.size > 0) {
+      for (const l of this.ackListeners) {
+        try {
+          l(acked)
+        } catch (err) {
+          this.o.log.error({ err }, 'ack listener failed')
+        }
+      }
+    }
 
     const receipts = new Map<string, string[]>()
     const behind: string[] = []

@@ -177,4 +177,53 @@ CREATE TABLE desired_states (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'alerts and CAP ingest',
+    sql: `
+-- One row per alert; a revision re-uses the id with a new ack id (acks of an older revision no longer count).
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  ack_id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  level TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  repeat INTEGER NOT NULL,
+  starts_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  audible INTEGER NOT NULL,
+  volume INTEGER,
+  state TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX alerts_state ON alerts(state, expires_at);
+
+-- The clusters an alert targets and the latest stage each acknowledged (NULL: pending).
+CREATE TABLE alert_targets (
+  alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  stage TEXT,
+  at TEXT,
+  reason TEXT,
+  PRIMARY KEY (alert_id, cluster_id)
+);
+CREATE INDEX alert_targets_cluster ON alert_targets(cluster_id);
+
+-- CAP (sender, identifier) → alert, so Update and Cancel find what they reference.
+CREATE TABLE cap_messages (
+  sender TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  sent TEXT NOT NULL,
+  msg_type TEXT NOT NULL,
+  alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (sender, identifier)
+);
+`,
+  },
 ]

@@ -1,5 +1,9 @@
 import type {
   AckRecord,
+  Alert,
+  AlertCounts,
+  AlertState,
+  AlertTargetStatus,
   Bulletin,
   Cluster,
   ClusterInput,
@@ -112,7 +116,33 @@ export interface DesiredStateRepository {
   save(records: DesiredStateRecord[]): Promise<void>
 }
 
+export interface AlertRepository {
+  /** Stores a new alert and its targeted clusters, folding in any acks that already arrived for its ack id. */
+  create(alert: Alert, clusterIds: string[]): Promise<void>
+  /** A new revision: content, ack id and expiry change, every target goes back to pending. */
+  revise(alert: Alert): Promise<void>
+  setState(id: string, state: AlertState): Promise<void>
+  get(id: string): Promise<Alert | null>
+  /** Newest first is useless in an emergency: ordered by band (highest first), then by creation time. */
+  list(opts?: { state?: AlertState; limit?: number }): Promise<Alert[]>
+  targets(id: string): Promise<AlertTargetStatus[]>
+  targetIds(id: string): Promise<string[]>
+  counts(id: string): Promise<AlertCounts>
+  /** Active alerts with the clusters they target, for the desired-state builder. */
+  activeWithTargets(): Promise<{ alert: Alert; clusterIds: string[] }[]>
+  /** CAP (sender, identifier) → alert. */
+  capGet(sender: string, identifier: string): Promise<{ alertId: string; msgType: string } | null>
+  capPut(r: {
+    sender: string
+    identifier: string
+    sent: string
+    msgType: string
+    alertId: string
+  }): Promise<void>
+}
+
 export interface Repositories {
+  alerts: AlertRepository
   units: UnitRepository
   stations: StationRepository
   clusters: ClusterRepository

@@ -1,5 +1,6 @@
 import { openDatabase } from './db.js'
 import type { Repositories } from './repositories.js'
+import { sqliteAlerts } from './sqlite-alerts.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
@@ -8,6 +9,7 @@ import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
 export function openSqliteRepositories(file: string): Repositories {
   const db = openDatabase(file)
   return {
+    alerts: sqliteAlerts(db),
     units: sqliteUnits(db),
     stations: sqliteStations(db),
     clusters: sqliteClusters(db),

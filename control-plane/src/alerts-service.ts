@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { type CommandBody, encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
+import type { Logger } from 'pino'
+import { AlertDispatcher, type DispatchResult, type Publish } from './alert-dispatch.js'
+import { alertSpec } from './alert-spec.js'
+import { resolveTargets } from './alert-targets.js'
+import type { DesiredService } from './desired-service.js'
+import type { Alert, AlertCounts, AlertTargetStatus } from './domain.js'
+import { LoaError, notFound } from './errors.js'
+import type { Ingest } from './ingest.js'
+import type { MqttLink } from './mqtt-link.js'
+import type { Repositories } from './repositories.js'
+
+export type AlertInput = Omit<Alert, 'id' | 'revision' | 'ackId' | 'state' | 'createdAt' | 'updatedAt'>
+
+export interface AlertsServiceOptions {
+  repos: Repositories
+  mqtt: MqttLink
+  topics: TopicTree
+  desired: DesiredService
+  ingest: Ingest
+  log: Logger
+  maxQueued?: number
+}
+
+export interface AlertView {
+  alert: Alert
+  counts: AlertCounts
+  clusters: AlertTargetStatus[]
+}
+
+export interface RaiseResult {
+  alert: Alert
+  targetCount: number
+  /** False when the alert was already expired: stored for the record, never sent. */
+  sent: boolean
+  publishes: number
+  publishFailures: number
+}
+
+const MAX_TIMER_MS = 60 * 60_000
+const FINAL = new Set(['done', 'failed', 'cancelled', 'expired'])
+
+const newAlertId = () => `a-${randomUUID()}`
+
+/**
+ * Raises, revises and withdraws alerts: publish first (one QoS 1 publish per unit topic, per device otherwise), then
+ * store the targets and recompute the desired states of the targeted clusters so late joiners and devices that
+ * missed the publish converge. Acks are aggregated by the ingest batch (same transaction); this service only tells
+ * watchers (SSE) which alerts changed.
+ */
+export class AlertsService {
+  private readonly dispatcher: AlertDispatcher
+  private readonly changes = new EventEmitter()
+  private readonly alertByAck = new Map<string, string>()
+  private expiryTimer: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor(private readonly o: AlertsServiceOptions) {
+    this.dispatcher = new AlertDispatcher(o.mqtt, o.log, o.maxQueued)
+    // Every SSE stream listens here: no warning for many viewers of one alert.
+    this.changes.setMaxListeners(0)
+  }
+
+  async start(): Promise<void> {
+    for (const a of await this.o.repos.alerts.list({ limit: 1000 })) this.alertByAck.set(a.ackId, a.id)
+    this.o.ingest.onAcks((ids) => {
+      const changed = new Set<string>()
+      for (const id of ids) {
+        const alertId = this.alertByAck.get(id)
+        if (alertId) changed.add(alertId)
+      }
+      for (const id of changed) this.changes.emit(id)
+    })
+    await this.sweepExpired()
+  }
+
+  /** Calls `fn` whenever the alert's counts or state may have changed; returns the unsubscribe function. */
+  watch(alertId: string, fn: () => void): () => void {
+    this.changes.on(alertId, fn)
+    return () => this.changes.off(alertId, fn)
+  }
+
+  async raise(input: AlertInput): Promise<RaiseResult> {
+    const resolved = await resolveTargets(this.o.repos, input.targets)
+    if (resolved.clusterIds.length === 0) {
+      throw new LoaError('LOA_ALERT_INVALID', 'targets: no cluster matches these targets')
+    }
+    const now = new Date().toISOString()
+    const alert: Alert = {
+      ...input,
+      id: newAlertId(),
+      revision: 1,
+      ackId: randomUUID(),
+      state: input.expiresAt > now ? 'active' : 'expired',
+      createdAt: now,
+      updatedAt: now,
+    }
+    let result: DispatchResult = { published: 0, failed: 0 }
+    if (alert.state === 'active') {
+      result = await this.dispatcher.send(alert.priority, this.alertPublishes(alert, resolved))
+    }
+    this.alertByAck.set(alert.ackId, alert.id)
+    await this.o.repos.alerts.create(alert, resolved.clusterIds)
+    if (alert.state === 'active') {
+      await this.o.desired.changed(resolved.clusterIds)
+      this.rearm()
+    }
+    this.o.log.info(
+      { alertId: alert.id, priority: alert.priority, targets: resolved.clusterIds.length, ...result },
+      'alert raised',
+    )
+    return {
+      alert,
+      targetCount: resolved.clusterIds.length,
+      sent: alert.state === 'active',
+      publishes: result.published,
+      publishFailures: result.failed,
+    }
+  }
+
+  /** A new revision (content, expiry, audibility): new ack id, every target pending again, sent again. */
+  async revise(id: string, patch: Partial<AlertInput>): Promise<RaiseResult> {
+    const cur = await this.get(id)
+    if (cur.state !== 'active') {
+      throw new LoaError('LOA_CONFLICT', `alert "${id}" is ${cur.state}: raise a new one instead`)
+    }
+    const now = new Date().toISOString()
+    const next: Alert = {
+      ...cur,
+      ...patch,
+      targets: cur.targets,
+      revision: cur.revision + 1,
+      ackId: randomUUID(),
+      updatedAt: now,
+    }
+    if (next.expiresAt <= now) throw new LoaError('LOA_ALERT_INVALID', 'expiresAt: already past')
+    const resolved = await resolveTargets(this.o.repos, {
+      ...cur.targets,
+      clusters: await this.targetIds(cur),
+    })
+    const result = await this.dispatcher.send(next.priority, this.alertPublishes(next, resolved))
+    this.alertByAck.set(next.ackId, next.id)
+    await this.o.repos.alerts.revise(next)
+    await this.o.desired.changed(resolved.clusterIds)
+    this.rearm()
+    this.changes.emit(id)
+    return {
+      alert: next,
+      targetCount: resolved.clusterIds.length,
+      sent: true,
+      publishes: result.published,
+      publishFailures: result.failed,
+    }
+  }
+
+  async cancel(id: string): Promise<Alert> {
+    const cur = await this.get(id)
+    if (cur.state !== 'active') return cur
+    const ids = await this.o.repos.alerts.targetIds(id)
+    const resolved = await resolveTargets(this.o.repos, { ...cur.targets, clusters: ids })
+    const body: CommandBody = {
+      commandId: randomUUID(),
+      kind: 'alert-cancel',
+      // A cancel must still be carried out by a device that gets it late; an hour is ample.
+      deadline: new Date(Date.now() + MAX_TIMER_MS).toISOString(),
+      alertId: id,
+    }
+    await this.dispatcher.send(cur.priority, this.publishes(body, resolved.unitTopics, resolved.deviceTopics))
+    await this.o.repos.alerts.setState(id, 'cancelled')
+    await this.o.desired.changed(ids)
+    this.changes.emit(id)
+    this.o.log.info({ alertId: id }, 'alert cancelled')
+    return { ...cur, state: 'cancelled' }
+  }
+
+  async get(id: string): Promise<Alert> {
+    const a = await this.o.repos.alerts.get(id)
+    if (!a) throw notFound('alert', id)
+    return a
+  }
+
+  async view(id: string): Promise<AlertView> {
+    const alert = await this.get(id)
+    const [counts, clusters] = await Promise.all([
+      this.o.repos.alerts.counts(id),
+      this.o.repos.alerts.targets(id),
+    ])
+    return { alert, counts, clusters }
+  }
+
+  /** Over: withdrawn or expired, or every targeted cluster has a final stage. */
+  static isOver(v: { alert: Alert; counts: AlertCounts }): boolean {
+    const c = v.counts
+    return v.alert.state !== 'active' || c.done + c.failed + c.cancelled + c.expired === c.targeted
+  }
+
+  static finalStage(stage: string | null): boolean {
+    return stage !== null && FINAL.has(stage)
+  }
+
+  private async targetIds(a: Alert): Promise<string[]> {
+    return [...new Set([...a.targets.clusters, ...(await this.o.repos.alerts.targetIds(a.id))])]
+  }
+
+  private alertPublishes(a: Alert, r: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
+    const body: CommandBody = {
+      commandId: randomUUID(),
+      kind: 'alert',
+      deadline: a.expiresAt,
+      alert: alertSpec(a),
+    }
+    return this.publishes(body, r.unitTopics, r.deviceTopics)
+  }
+
+  private publishes(body: CommandBody, units: string[], devices: string[]): Publish[] {
+    // One message (one envelope id) for every topic: a device that hears it twice executes it once.
+    const payload = serializeMessage('cmd', encodeMessage('cmd', 'control-plane', body))
+    return [
+      ...units.map((u) => ({ topic: this.o.topics.unitCommands(u), payload })),
+      ...devices.map((d) => ({ topic: this.o.topics.device(d, 'cmd'), payload })),
+    ]
+  }
+
+  /** Marks alerts past their expiry as expired and drops them from desired states, then re-arms the timer. */
+  private async sweepExpired(): Promise<void> {
+    if (this.closed) return
+    const now = new Date().toISOString()
+    for (const a of await this.o.repos.alerts.list({ state: 'active' })) {
+      if (a.expiresAt > now) continue
+      await this.o.repos.alerts.setState(a.id, 'expired')
+      this.o.desired.invalidate(await this.o.repos.alerts.targetIds(a.id))
+      this.changes.emit(a.id)
+      this.o.log.info({ alertId: a.id }, 'alert expired')
+    }
+    await this.scheduleExpiry()
+  }
+
+  private rearm(): void {
+    this.scheduleExpiry().catch((err) => this.o.log.error({ err }, 'alert expiry timer failed'))
+  }
+
+  private async scheduleExpiry(): Promise<void> {
+    if (this.closed) return
+    const active = await this.o.repos.alerts.list({ state: 'active' })
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.expiryTimer = null
+    if (active.length === 0) return
+    const next = Math.min(...active.map((a) => Date.parse(a.expiresAt)))
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now()) + 5)
+    this.expiryTimer = setTimeout(() => {
+      this.sweepExpired().catch((err) => this.o.log.error({ err }, 'alert expiry sweep failed'))
+    }, delay)
+    this.expiryTimer.unref()
+  }
+
+  get queued(): number {
+    return this.dispatcher.queued
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.changes.removeAllListeners()
+  }
+}

@@ -1,0 +1,176 @@
+import { Type } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import {
+  AlertBody,
+  AlertPatchBody,
+  alertInputFromBody,
+  resolveBand,
+  resolveExpiry,
+  resolveItems,
+} from './alert-input.js'
+import type { AlertInput, RaiseResult } from './alerts-service.js'
+import type { App, Services } from './context.js'
+import type { Alert } from './domain.js'
+import { LoaError, validationMessage } from './errors.js'
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+/** Schema failures of alert bodies get the alert code, still naming the field. */
+function checkValidation(req: FastifyRequest): void {
+  if (req.validationError) {
+    throw new LoaError(
+      'LOA_ALERT_INVALID',
+      validationMessage(req.validationError.validation, req.validationError.message),
+    )
+  }
+}
+
+export const raiseView = (r: RaiseResult) => ({
+  ...r.alert,
+  targetCount: r.targetCount,
+  sent: r.sent,
+  publishes: r.publishes,
+  publishFailures: r.publishFailures,
+})
+
+export function registerAlertRoutes(
+  app: App,
+  s: Services,
+  opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
+): void {
+  const alerts = s.alerts
+  const throttleMs = opts.streamThrottleMs ?? 100
+  const lingerMs = opts.streamLingerMs ?? 10_000
+
+  app.post(
+    '/api/alerts',
+    { schema: { tags: ['alerts'], body: AlertBody }, attachValidation: true },
+    async (req, reply) => {
+      checkValidation(req)
+      const input = await alertInputFromBody(s.repos, req.body)
+      return reply.status(201).send(raiseView(await alerts.raise(input)))
+    },
+  )
+
+  app.put(
+    '/api/alerts/:id',
+    { schema: { tags: ['alerts'], params: IdParams, body: AlertPatchBody }, attachValidation: true },
+    async (req) => {
+      checkValidation(req)
+      const cur = await alerts.get(req.params.id)
+      const b = req.body
+      const patch: Partial<AlertInput> = {}
+      if (b.title !== undefined) patch.title = b.title
+      const items = await resolveItems(s.repos, b, false)
+      if (items) patch.items = items
+      const band = resolveBand(b, cur)
+      patch.level = band.level
+      patch.priority = band.priority
+      const expiresAt = resolveExpiry(b)
+      if (expiresAt) patch.expiresAt = expiresAt
+      if (b.repeat !== undefined) patch.repeat = b.repeat
+      if (b.audible !== undefined) patch.audible = b.audible
+      if (b.volume !== undefined) patch.volume = b.volume
+      return raiseView(await alerts.revise(req.params.id, patch))
+    },
+  )
+
+  app.post('/api/alerts/:id/cancel', { schema: { tags: ['alerts'], params: IdParams } }, async (req) =>
+    alerts.cancel(req.params.id),
+  )
+
+  app.get(
+    '/api/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        querystring: Type.Object({
+          state: Type.Optional(
+            Type.Union([Type.Literal('active'), Type.Literal('cancelled'), Type.Literal('expired')]),
+          ),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+        }),
+      },
+    },
+    async (req) => {
+      const list = await s.repos.alerts.list({ state: req.query.state, limit: req.query.limit ?? 200 })
+      const withCounts = await Promise.all(
+        list.map(async (a: Alert) => ({ ...a, counts: await s.repos.alerts.counts(a.id) })),
+      )
+      return { alerts: withCounts }
+    },
+  )
+
+  app.get('/api/alerts/:id', { schema: { tags: ['alerts'], params: IdParams } }, async (req) =>
+    alerts.view(req.params.id),
+  )
+
+  /**
+   * Server-Sent Events: `counts` whenever acknowledgements move them (at most one event per throttle interval), then
+   * `end` once the alert is over. A withdrawn or expired alert lingers briefly so the last acks still show.
+   */
+  app.get(
+    '/api/alerts/:id/stream',
+    { schema: { tags: ['alerts'], params: IdParams } },
+    async (req, reply) => {
+      const id = req.params.id
+      await alerts.get(id) // 404 before the stream starts
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      })
+      let closed = false
+      let timer: NodeJS.Timeout | null = null
+      let linger: NodeJS.Timeout | null = null
+      let last = 0
+      let seq = 0
+      const finish = () => {
+        if (closed) return
+        closed = true
+        unwatch()
+        if (timer) clearTimeout(timer)
+        if (linger) clearTimeout(linger)
+        clearInterval(keepAlive)
+        res.end()
+      }
+      const send = async () => {
+        timer = null
+        if (closed) return
+        last = Date.now()
+        try {
+          const v = await alerts.view(id)
+          if (closed) return
+          res.write(
+            `id: ${++seq}\nevent: counts\ndata: ${JSON.stringify({ alertId: id, state: v.alert.state, revision: v.alert.revision, counts: v.counts })}\n\n`,
+          )
+          const c = v.counts
+          if (c.done + c.failed + c.cancelled + c.expired === c.targeted) {
+            res.write(`event: end\ndata: ${JSON.stringify({ alertId: id, reason: 'all-final' })}\n\n`)
+            finish()
+          } else if (v.alert.state !== 'active' && !linger) {
+            linger = setTimeout(() => {
+              res.write(`event: end\ndata: ${JSON.stringify({ alertId: id, reason: v.alert.state })}\n\n`)
+              finish()
+            }, lingerMs)
+          }
+        } catch (err) {
+          req.log.warn({ err, alertId: id }, 'alert stream failed')
+          finish()
+        }
+      }
+      const schedule = () => {
+        if (closed || timer) return
+        timer = setTimeout(() => void send(), Math.max(0, last + throttleMs - Date.now()))
+      }
+      const unwatch = alerts.watch(id, schedule)
+      // A comment line keeps proxies from closing an idle stream.
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+      req.raw.on('close', finish)
+      schedule()
+    },
+  )
+}

@@ -1,0 +1,3 @@
+import type { App, Services } from './context.js'
+
+export function registerCapRoutes(_app: App, _s: Services): void {}
