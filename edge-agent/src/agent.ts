@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { AlertManager } from './alerts.js'
 import { parseOutput } from './audio-output.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
@@ -51,6 +52,7 @@ export class Agent {
   readonly reconciler: Reconciler
   readonly scheduler: Scheduler
   readonly commands: Commands
+  readonly alerts: AlertManager
   readonly link: MqttLink
   readonly telemetry: Telemetry
   readonly tree: TopicTree
@@ -81,6 +83,7 @@ export class Agent {
       minFreeBytes: Math.round(config.minFreeMb * MB),
       defaultTimezone: config.timezone,
       retryBaseMs: tuning.retryBaseMs,
+      extraMedia: () => this.alerts.media(),
     })
     this.scheduler = new Scheduler({
       db: this.db,
@@ -96,9 +99,25 @@ export class Agent {
       lateToleranceMs: tuning.lateToleranceMs,
       graceMs: tuning.graceMs,
       onCorrupt: () => this.reconciler.kick(),
+      alertHooks: {
+        started: (a) => this.alerts.started(a),
+        finished: (a, played, failures) => this.alerts.finished(a, played, failures),
+      },
+    })
+    this.alerts = new AlertManager({
+      db: this.db,
+      outbox: this.outbox,
+      cache: this.cache,
+      log: log.child({ c: 'alerts' }),
+      fetch: (m) => this.reconciler.fetcher.fetch(m),
+      enqueue: (q) => this.scheduler.enqueueAlert(q),
+      withdraw: (id, reason) => this.scheduler.withdrawAlert(id, reason),
+      volume: () => this.store.received()?.body.volume ?? 100,
     })
     this.commands = new Commands(this.db, this.outbox, log.child({ c: 'commands' }), {
       resync: () => this.resync(),
+      alert: (a, topic, deadline) => this.alerts.receive(a, topic, deadline),
+      cancelAlert: (id, topic) => this.alerts.cancel(id, topic),
     })
     this.link = new MqttLink({
       url: config.mqtt.url,
@@ -131,6 +150,9 @@ export class Agent {
     // Hashing a 2 GB cache takes a Pi 4 most of a minute: play and connect first (every item is verified again
     // right before it plays), verify the whole cache in the background, then fetch what was bad.
     this.scheduler.start()
+    // After the scheduler: alerts active before a restart are queued again, then those of the desired state.
+    this.alerts.start()
+    this.alerts.sync(this.store.received()?.body.alerts ?? [])
     this.link.start()
     this.telemetry.start()
     this.reconciler.kick()
@@ -145,6 +167,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.telemetry.stop()
+    this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
     await this.startupVerify
@@ -195,6 +218,7 @@ export class Agent {
         if (this.reconciler.accept(msg.body) === 'stored') {
           this.link.setUnits(msg.body.units)
           this.scheduler.desiredChanged()
+          this.alerts.sync(msg.body.alerts ?? [])
           // Tell the control plane at once that this version arrived, so it does not re-publish it while the
           // media are still downloading.
           void this.reconciler.enqueueReportedState().catch(() => {})

@@ -1,4 +1,4 @@
-import type { AckStage, CommandBody } from '@loa/shared'
+import type { AckStage, AlertSpec, CommandBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { Db } from './db.js'
 import type { Outbox } from './outbox.js'
@@ -14,7 +14,11 @@ export class Commands {
     private readonly db: Db,
     private readonly outbox: Outbox,
     private readonly log: Logger,
-    private readonly actions: { resync: () => Promise<void> },
+    private readonly actions: {
+      resync: () => Promise<void>
+      alert?: (alert: AlertSpec, topic: string, deadline: string) => void
+      cancelAlert?: (alertId: string, topic: string) => void
+    },
   ) {}
 
   private ack(commandId: string, stage: AckStage, reason?: string): void {
@@ -23,6 +27,12 @@ export class Commands {
   }
 
   async handle(cmd: CommandBody, topic: string): Promise<void> {
+    // An alert is de-duplicated by alertId + revision and acknowledged under its ackId (the same alert reaches a
+    // device through several unit topics and its desired state), so it bypasses `seen_commands`.
+    if (cmd.kind === 'alert') {
+      this.actions.alert?.(cmd.alert, topic, cmd.deadline)
+      return
+    }
     const now = new Date()
     const seen = this.db.prepare('SELECT 1 FROM seen_commands WHERE command_id = ?').get(cmd.commandId)
     if (seen) {
@@ -60,6 +70,7 @@ export class Commands {
     this.log.info({ commandId: cmd.commandId, kind: cmd.kind }, 'command')
     try {
       if (cmd.kind === 'resync') await this.actions.resync()
+      else if (cmd.kind === 'alert-cancel') this.actions.cancelAlert?.(cmd.alertId, topic)
       this.ack(cmd.commandId, 'done')
     } catch (err) {
       this.ack(cmd.commandId, 'failed', (err as Error).message.slice(0, 1000))

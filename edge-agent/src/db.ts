@@ -32,6 +32,15 @@ const MIGRATIONS: string[] = [
   CREATE TABLE relay_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "on" INTEGER NOT NULL);
   CREATE TABLE seen_commands (command_id TEXT PRIMARY KEY, at TEXT NOT NULL);
   `,
+  `
+  -- One row per alert id: the newest revision seen and where it stands, so a restart neither replays a finished
+  -- alert nor forgets an active one. A cancel for an unknown id leaves a 'cancelled' row (revision 0).
+  CREATE TABLE alerts (
+    alert_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, ack_id TEXT NOT NULL, spec TEXT NOT NULL,
+    state TEXT NOT NULL,            -- active | done | failed | expired | cancelled
+    reason TEXT, playing_acked INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL
+  );
+  `,
 ]
 
 /** Opens (creating if needed) the agent database: WAL so readers never block the agent, FULL for power cuts. */

@@ -12,6 +12,7 @@ export const AgentErrorCodes = {
   LOA_MEDIA_NOT_READY: 'media is not in the cache',
   LOA_MEDIA_CORRUPT: 'cached media failed verification',
   LOA_PLAYER_FAILED: 'ffmpeg failed to play the item',
+  LOA_ALERT_MEDIA: 'media of an alert could not be fetched',
   LOA_TOPIC_UNKNOWN: 'message arrived on a topic the agent does not handle',
 } as const
 export type AgentErrorCode = keyof typeof AgentErrorCodes

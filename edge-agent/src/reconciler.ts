@@ -12,9 +12,9 @@ import {
 import type { Logger } from 'pino'
 import type { Db } from './db.js'
 import type { DesiredStore } from './desired-store.js'
-import { downloadMedia } from './downloader.js'
 import { describeError } from './errors.js'
 import type { MediaCache } from './media-cache.js'
+import { MediaFetcher } from './media-fetch.js'
 import type { Outbox } from './outbox.js'
 
 export interface ReconcilerOptions {
@@ -33,6 +33,8 @@ export interface ReconcilerOptions {
   /** First retry delay after a failed download; doubles up to retryMaxMs, with jitter. */
   retryBaseMs?: number
   retryMaxMs?: number
+  /** Media that must be kept although the desired state does not list it (active alerts). */
+  extraMedia?: () => Iterable<string>
 }
 
 export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
@@ -96,10 +98,18 @@ export class Reconciler {
   private readonly abort = new AbortController()
   private readonly retryBaseMs: number
   private readonly retryMaxMs: number
+  readonly fetcher: MediaFetcher
 
   constructor(private readonly o: ReconcilerOptions) {
     this.retryBaseMs = o.retryBaseMs ?? 5_000
     this.retryMaxMs = o.retryMaxMs ?? 600_000
+    this.fetcher = new MediaFetcher(o.cache, o.controlPlaneUrl, this.abort.signal)
+  }
+
+  private referenced(body: DesiredStateBody): Set<string> {
+    const out = referencedMedia(body)
+    for (const sha of this.o.extraMedia?.() ?? []) out.add(sha)
+    return out
   }
 
   /**
@@ -209,7 +219,7 @@ export class Reconciler {
     if (!desired) return
     const { body } = desired
     const { cache, outbox, log } = this.o
-    const referenced = referencedMedia(body)
+    const referenced = this.referenced(body)
     const now = new Date()
     cache.sweep(referenced)
     const missing: typeof body.media = []
@@ -263,23 +273,11 @@ export class Reconciler {
       if (this.stopped) return
       const f = this.failures.get(m.sha256)
       if (f && f.nextAt > Date.now()) continue
-      const url = new URL(
-        m.url,
-        this.o.controlPlaneUrl.endsWith('/') ? this.o.controlPlaneUrl : `${this.o.controlPlaneUrl}/`,
-      )
-      cache.setState(m.sha256, 'downloading')
+      const url = this.fetcher.url(m)
       try {
-        const r = await downloadMedia({
-          url: url.toString(),
-          sha256: m.sha256,
-          size: m.size,
-          partPath: cache.partPath(m.sha256),
-          finalPath: cache.path(m.sha256),
-          signal: this.abort.signal,
-        })
-        cache.markReady(m.sha256, m.size)
+        await this.fetcher.fetch(m)
         this.failures.delete(m.sha256)
-        log.info({ sha256: m.sha256, size: m.size, resumedFrom: r.resumedFrom }, 'media ready')
+        log.info({ sha256: m.sha256, size: m.size }, 'media ready')
       } catch (err) {
         if (this.stopped) return
         const { code, details } = describeError(err)
@@ -292,7 +290,7 @@ export class Reconciler {
           const kind = code === 'LOA_DOWNLOAD_HASH' ? 'hash-mismatch' : 'download-failed'
           outbox.event(kind, 'warning', `download of ${m.sha256} failed: ${details.join('; ')}`, {
             sha256: m.sha256,
-            url: url.toString(),
+            url,
             code,
             details,
             attempt: count,
@@ -324,7 +322,7 @@ export class Reconciler {
     const diskFree = await this.diskFree()
     this.o.db.transaction(() => {
       this.o.store.saveApplied(desired.body)
-      this.o.cache.forgetUnreferenced(referencedMedia(desired.body))
+      this.o.cache.forgetUnreferenced(this.referenced(desired.body))
       this.o.outbox.event('desired-applied', 'info', `desired state v${desired.version} applied`, {
         version: desired.version,
       })

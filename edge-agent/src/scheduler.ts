@@ -71,6 +71,7 @@ export class Scheduler {
   private readonly tickMs: number
   private readonly items: ItemPlayer
   private parts = 0
+  private started = false
 
   constructor(private readonly o: SchedulerOptions) {
     this.queue = new OccurrenceQueue({
@@ -99,6 +100,7 @@ export class Scheduler {
   }
 
   start(): void {
+    this.started = true
     this.queue.restore()
     this.loop = this.run()
     this.ticker = setInterval(() => this.tick(), this.tickMs)
@@ -126,7 +128,8 @@ export class Scheduler {
   /** Queues an alert occurrence (its media ready); it preempts lower bands at the next tick. */
   enqueueAlert(q: QueuedOccurrence): void {
     this.queue.add(q)
-    this.tick()
+    // Before start() the cursor is not restored yet: tick() would collect from the epoch.
+    if (this.started && !this.stopped) this.tick()
   }
 
   /** Never plays (more of) an alert: removes it from the queue and stops it if it is playing. */
