@@ -1,3 +1,40 @@
+import { ingestCap } from './cap-ingest.js'
 import type { App, Services } from './context.js'
+import { LoaError } from './errors.js'
 
-export function registerCapRoutes(_app: App, _s: Services): void {}
+/** CAP documents with an inline audio resource can be large; anything beyond this is refused (413). */
+const CAP_BODY_LIMIT = 16 * 1024 * 1024
+const CAP_TYPES = ['application/xml', 'text/xml', 'application/cap+xml']
+
+export function registerCapRoutes(app: App, s: Services): void {
+  // In its own scope so XML is accepted on this route only.
+  app.register(async (scope) => {
+    scope.addContentTypeParser(
+      CAP_TYPES,
+      { parseAs: 'string', bodyLimit: CAP_BODY_LIMIT },
+      (_req, body, done) => done(null, body),
+    )
+    scope.post(
+      '/api/cap',
+      {
+        bodyLimit: CAP_BODY_LIMIT,
+        schema: {
+          tags: ['alerts'],
+          consumes: CAP_TYPES,
+          description: 'OASIS CAP 1.2 alert (Alert, Update, Cancel); see docs/alerts.md',
+        },
+      },
+      async (req, reply) => {
+        // JSON (or anything else the app parses) is not CAP.
+        if (typeof req.body !== 'string') {
+          throw new LoaError(
+            'LOA_UNSUPPORTED_MEDIA_TYPE',
+            `content-type: expected one of ${CAP_TYPES.join(', ')}`,
+          )
+        }
+        const { status, ...body } = await ingestCap(s, req.body)
+        return reply.status(status).send(body)
+      },
+    )
+  })
+}

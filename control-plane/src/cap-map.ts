@@ -1,0 +1,100 @@
+import { Bands, type BulletinLevel } from '@loa/shared'
+import type { CapAlert, CapInfo } from './cap-parse.js'
+import type { AlertTargets, Unit } from './domain.js'
+import { LoaError } from './errors.js'
+
+/**
+ * CAP severity × urgency → Circular 39 level and PA band (docs/alerts.md). Extreme and Severe events sound at once
+ * in the emergency band, more urgent ones higher so they preempt; Minor events are priority bulletins.
+ */
+export function capBand(severity: string, urgency: string): { level: BulletinLevel; priority: number } {
+  const immediate = urgency === 'Immediate'
+  switch (severity) {
+    case 'Extreme':
+      return { level: 'emergency', priority: immediate ? 255 : 240 }
+    case 'Severe':
+      return { level: 'emergency', priority: immediate ? 230 : 220 }
+    case 'Minor':
+      return { level: 'priority', priority: Bands.priority }
+    default:
+      // Moderate, and Unknown: an alert whose severity nobody knows is treated as an emergency, at the band floor.
+      return { level: 'emergency', priority: Bands.emergency }
+  }
+}
+
+/** Test and Exercise are delivered and acknowledged but never sound; System and Draft are not for the public. */
+export function capAudible(status: CapAlert['status']): boolean {
+  if (status === 'System' || status === 'Draft') {
+    throw new LoaError(
+      'LOA_CAP_UNSUPPORTED',
+      `alert/status: ${status} messages are not broadcast (only Actual, Test, Exercise)`,
+    )
+  }
+  return status === 'Actual'
+}
+
+export function capMsgTypeSupported(msgType: CapAlert['msgType']): void {
+  if (msgType === 'Ack' || msgType === 'Error') {
+    throw new LoaError(
+      'LOA_CAP_UNSUPPORTED',
+      `alert/msgType: ${msgType} is not supported (only Alert, Update, Cancel)`,
+    )
+  }
+}
+
+/** The info block to broadcast: the first Vietnamese one, else the first. */
+export function pickInfo(cap: CapAlert): { info: CapInfo; index: number } {
+  const index = Math.max(
+    0,
+    cap.info.findIndex((i) => i.language.toLowerCase().startsWith('vi')),
+  )
+  const info = cap.info[index]
+  if (!info) throw new LoaError('LOA_CAP_INVALID', 'alert/info: required for an Alert or Update')
+  return { info, index }
+}
+
+/**
+ * Areas → targets: polygons and circles against cluster GPS positions; geocodes against administrative unit codes
+ * (falling back to the unit id), each covering the unit's whole subtree. Every area of the info counts.
+ */
+export function capTargets(info: CapInfo, index: number, units: Unit[]): AlertTargets {
+  if (info.areas.length === 0)
+    throw new LoaError('LOA_CAP_INVALID', `alert/info/${index}/area: required element missing`)
+  const byCode = new Map<string, string>()
+  for (const u of units) if (u.code) byCode.set(u.code, u.id)
+  const ids = new Set(units.map((u) => u.id))
+  const t: AlertTargets = { units: [], clusters: [], tags: [], polygons: [], circles: [] }
+  for (const [i, a] of info.areas.entries()) {
+    t.polygons.push(...a.polygons)
+    t.circles.push(...a.circles)
+    for (const g of a.geocodes) {
+      const unit = byCode.get(g.value) ?? (ids.has(g.value) ? g.value : undefined)
+      if (unit && !t.units.includes(unit)) t.units.push(unit)
+    }
+    if (a.polygons.length + a.circles.length + a.geocodes.length === 0) {
+      throw new LoaError(
+        'LOA_CAP_UNSUPPORTED',
+        `alert/info/${index}/area/${i}: needs a polygon, circle or geocode (areaDesc alone cannot be located)`,
+      )
+    }
+  }
+  return t
+}
+
+/** What to say when there is no audio resource. */
+export function capSpeechText(info: CapInfo): string {
+  return [info.headline ?? info.event, info.description, info.instruction].filter(Boolean).join('. ')
+}
+
+export function capTitle(info: CapInfo): string {
+  return (info.headline ?? info.event).slice(0, 200)
+}
+
+const DEFAULT_EXPIRY_MS = 3600_000
+const MAX_EXPIRY_MS = 7 * 24 * 3600_000
+
+/** `expires` if given (capped at 7 days), else one hour. */
+export function capExpiry(info: CapInfo, now = Date.now()): string {
+  if (!info.expires) return new Date(now + DEFAULT_EXPIRY_MS).toISOString()
+  return new Date(Math.min(Date.parse(info.expires), now + MAX_EXPIRY_MS)).toISOString()
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { Services } from './context.js'
+import type { Media } from './domain.js'
+import { normaliseAndTranscode, probeAudio, sha256File, withTranscodeSlot } from './media-pipeline.js'
+
+/**
+ * Puts a local audio file (synthesised speech, a CAP resource) through the same pipeline as an upload: probe,
+ * loudness normalisation, speech-grade Opus, content address. The same source gives back the same media.
+ */
+export async function importAudioFile(s: Services, source: string, originalName: string): Promise<Media> {
+  const sourceSha = await sha256File(source)
+  const known = await s.repos.media.getBySource(sourceSha)
+  if (known) return known
+  const tmp = path.join(s.config.dataDir, 'tmp')
+  const dir = path.join(s.config.dataDir, 'media')
+  await fs.mkdir(tmp, { recursive: true })
+  await fs.mkdir(dir, { recursive: true })
+  const output = path.join(tmp, `${randomUUID()}.out`)
+  try {
+    const { t, out } = await withTranscodeSlot(async () => {
+      await probeAudio(source)
+      const t = await normaliseAndTranscode(source, output, {
+        codec: s.config.mediaCodec,
+        bitrateKbps: s.config.mediaBitrateKbps,
+        targetI: s.config.loudnessLufs,
+      })
+      return { t, out: await probeAudio(output) }
+    })
+    const sha256 = await sha256File(output)
+    const size = (await fs.stat(output)).size
+    await fs.rename(output, path.join(dir, sha256))
+    const { media } = await s.repos.media.insert(
+      {
+        sha256,
+        size,
+        durationMs: out.durationMs,
+        mime: t.mime,
+        codec: t.codec,
+        bitrateKbps: s.config.mediaBitrateKbps,
+        loudness: t.loudness,
+        originalName,
+        createdAt: new Date().toISOString(),
+      },
+      sourceSha,
+    )
+    return media
+  } finally {
+    await fs.rm(output, { force: true })
+  }
+}
