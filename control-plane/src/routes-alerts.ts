@@ -41,6 +41,11 @@ export function registerAlertRoutes(
   const alerts = s.alerts
   const throttleMs = opts.streamThrottleMs ?? 100
   const lingerMs = opts.streamLingerMs ?? 10_000
+  // Open streams are ended before the server closes, or close() would wait for them.
+  const open = new Set<() => void>()
+  app.addHook('preClose', async () => {
+    for (const finish of [...open]) finish()
+  })
 
   app.post(
     '/api/alerts',
@@ -169,6 +174,7 @@ export function registerAlertRoutes(
       const unwatch = alerts.watch(id, schedule)
       // A comment line keeps proxies from closing an idle stream.
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+      open.add(finish)
       req.raw.on('close', finish)
       schedule()
     },
