@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Bands, type DesiredStateBody, type PreemptPolicy, type ScheduleEntry } from '@loa/shared'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { Agent } from './agent.js'
 import { Arbiter } from './arbiter.js'
 import { parseOutput } from './audio-output.js'
 import { openDb } from './db.js'
@@ -36,6 +37,8 @@ interface PlayRow {
   fallback: number
   priority: number
   duration_ms: number
+  started_at: string | null
+  ended_at: string | null
 }
 
 let media: { long: { path: string; sha256: string; size: number }; short: typeof media.long }
@@ -77,7 +80,9 @@ function setup() {
   })
   const plays = () =>
     db
-      .prepare('SELECT schedule_id, status, reason, fallback, priority, duration_ms FROM plays ORDER BY seq')
+      .prepare(
+        'SELECT schedule_id, status, reason, fallback, priority, duration_ms, started_at, ended_at FROM plays ORDER BY seq',
+      )
       .all() as PlayRow[]
   const relayLog = () =>
     (db.prepare('SELECT "on" FROM relay_log ORDER BY seq').all() as { on: number }[]).map((r) => r.on)
@@ -213,6 +218,10 @@ describe('preemption with real ffmpeg (null sink)', () => {
         expect(first?.reason).toBe(`preempted by ${high[0]} (band ${high[1]})`)
         // A 4 s item cut after about 1 s.
         expect(first?.duration_ms).toBeLessThan(3000)
+        // No gap longer than the pre-roll between the cut and the higher band's audio (generous on 2 cores).
+        const next = s.plays().find((p) => p.schedule_id === high[0])
+        const gap = Date.parse(next?.started_at as string) - Date.parse(first?.ended_at as string)
+        expect(gap, `gap ${high[0]} over ${low[0]}`).toBeLessThan(PRE + 500)
         const relay = await s.close()
         expect(relay.slice(0, 2), `relay of ${high[0]} over ${low[0]}`).toEqual([1, 0])
       }
@@ -273,4 +282,68 @@ describe('preemption with real ffmpeg (null sink)', () => {
       expect(await s.close()).toEqual([1, 0])
     }
   }, 60_000)
+})
+
+describe('offline preemption (whole agent, no broker at all)', () => {
+  it('a stored desired state with overlapping normal and priority entries: the priority one preempts on time', async () => {
+    const dataDir = tmp('loa-offline-preempt-')
+    const db = openDb(join(dataDir, 'agent.db'))
+    const outbox = new Outbox(db)
+    const cache = new MediaCache(db, join(dataDir, 'media'), outbox)
+    for (const m of [media.long, media.short]) {
+      copyFileSync(m.path, cache.path(m.sha256))
+      cache.markReady(m.sha256, m.size)
+    }
+    const t0 = soon(2500)
+    const highAt = new Date(t0.getTime() + 1000)
+    new DesiredStore(db).saveReceived({
+      ...state([
+        entry('normal', t0, media.long.sha256, Bands.normal, 'resume'),
+        entry('priority', highAt, media.short.sha256, Bands.priority),
+      ]),
+      deviceId: 'pi-off',
+    })
+    db.close()
+    const agent = new Agent(
+      {
+        deviceId: 'pi-off',
+        mqtt: { url: 'mqtt://127.0.0.1:9' },
+        controlPlaneUrl: 'http://127.0.0.1:9',
+        topicRoot: 'loa',
+        dataDir,
+        output: 'null',
+        relay: { driver: 'simulated' },
+        prerollMs: PRE,
+        postrollMs: POST,
+        cacheBudgetMb: 50,
+        minFreeMb: 0,
+        telemetryIntervalS: 3600,
+        timezone: 'Asia/Ho_Chi_Minh',
+        logLevel: 'silent',
+      },
+      silentLog,
+    )
+    await agent.start()
+    try {
+      const rows = await waitFor(
+        () => {
+          const r = agent.db
+            .prepare('SELECT schedule_id, status, reason, started_at, ended_at FROM plays ORDER BY seq')
+            .all() as { schedule_id: string; status: string; reason: string | null; started_at: string }[]
+          return r.length >= 3 && r
+        },
+        20_000,
+        'three reports',
+      )
+      expect(rows.map((r) => [r.schedule_id, r.status])).toEqual([
+        ['normal', 'interrupted'],
+        ['priority', 'played'],
+        ['normal', 'played'],
+      ])
+      // On time: within a generous second of its instant.
+      expect(Math.abs(Date.parse(rows[1]?.started_at as string) - highAt.getTime())).toBeLessThan(1000)
+    } finally {
+      await agent.stop()
+    }
+  }, 40_000)
 })

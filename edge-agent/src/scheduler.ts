@@ -148,7 +148,8 @@ export class Scheduler {
     this.queue.collect(now + this.o.prerollMs)
     const c = this.current
     if (c && !c.interrupt) {
-      const p = this.queue.arbiter.preemptor(c, now, this.o.prerollMs)
+      // The relay is already on: no pre-roll needed, so the item playing is cut at the preemptor's instant.
+      const p = this.queue.arbiter.preemptor(c, now, 0)
       if (p) {
         c.interrupt = { kind: 'preempt', reason: `preempted by ${p.title} (band ${p.priority})` }
         c.abort.abort()
@@ -288,11 +289,7 @@ export class Scheduler {
       // Something higher became due between two items: yield before starting the next one.
       const p =
         i > 0
-          ? this.queue.arbiter.preemptor(
-              { priority: q.priority, fallback: false },
-              Date.now(),
-              this.o.prerollMs,
-            )
+          ? this.queue.arbiter.preemptor({ priority: q.priority, fallback: false }, Date.now(), 0)
           : undefined
       if (p) {
         const none = { startedAt: null, endedAt: null, durationMs: 0 }
