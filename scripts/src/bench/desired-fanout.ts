@@ -1,5 +1,6 @@
 import type { ControlPlane } from '@loa/control-plane'
 import mqtt from 'mqtt'
+import { inject } from './seed.js'
 import { collector, fmt } from './util.js'
 
 export interface BenchRow {
@@ -10,43 +11,16 @@ export interface BenchRow {
   throughput: string
 }
 
-async function inject(
-  cp: ControlPlane,
-  method: 'POST',
-  url: string,
-  payload: unknown,
-): Promise<{ id?: string }> {
-  const res = await cp.app.inject({ method, url, payload: payload as Record<string, unknown> })
-  if (res.statusCode >= 300) throw new Error(`${url} → ${res.statusCode}: ${res.body}`)
-  return res.json() as { id?: string }
-}
-
 /**
  * A province of `clusters` clusters in communes of 100; one schedule for the whole province changes every
  * cluster's desired state. Measured: API call → every device's desired state delivered by the broker.
  * Baseline: the same number of messages of the same size published raw by one client on the same broker.
  */
-export async function benchDesiredFanOut(cp: ControlPlane, clusters: number): Promise<BenchRow[]> {
-  const communes = Math.ceil(clusters / 100)
-  await inject(cp, 'POST', '/api/units', { id: 'tinh', name: 'Tỉnh', kind: 'province', parentId: null })
-  for (let c = 0; c < communes; c++) {
-    await inject(cp, 'POST', '/api/units', {
-      id: `xa-${c}`,
-      name: `Xã ${c}`,
-      kind: 'commune',
-      parentId: 'tinh',
-    })
-  }
-  const tSeed = performance.now()
-  for (let i = 0; i < clusters; i++) {
-    await inject(cp, 'POST', '/api/clusters', {
-      id: `c-${i}`,
-      name: `Cụm ${i}`,
-      unitId: `xa-${Math.floor(i / 100)}`,
-    })
-  }
-  console.log(`seeded ${clusters} clusters in ${communes} communes in ${fmt(performance.now() - tSeed)}`)
-
+export async function benchDesiredFanOut(
+  cp: ControlPlane,
+  clusters: number,
+  bulletinId: string,
+): Promise<BenchRow[]> {
   // Let the seeding's own desired states drain before measuring.
   const sizes: number[] = []
   const sub = await collector(cp.mqttUrl, 'loa/v1/device/+/desired', (_t, p) => {
@@ -55,25 +29,11 @@ export async function benchDesiredFanOut(cp: ControlPlane, clusters: number): Pr
   })
   await new Promise((r) => setTimeout(r, 3000))
   sizes.length = 0
-
-  // The schedule needs a bulletin, and a bulletin real media: one second of tone, through the real pipeline.
-  const wav = await makeSilence()
-  const form = new FormData()
-  form.append('file', new Blob([wav]), 'silence.wav')
-  const up = await fetch(`${cp.httpUrl}/api/media`, { method: 'POST', body: form })
-  const media = (await up.json()) as { sha256: string }
-  const bulletin = await inject(cp, 'POST', '/api/bulletins', {
-    title: 'Bench',
-    level: 'normal',
-    mediaSha256: media.sha256,
-  })
-  await new Promise((r) => setTimeout(r, 1000))
-  sizes.length = 0
   sub.reset()
 
   const t0 = performance.now()
   await inject(cp, 'POST', '/api/schedules', {
-    bulletinId: bulletin.id,
+    bulletinId,
     recurrence: {
       kind: 'weekly',
       daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
@@ -112,26 +72,4 @@ export async function benchDesiredFanOut(cp: ControlPlane, clusters: number): Pr
       throughput: `${Math.round(clusters / (loaMs / 1000))} devices/s`,
     },
   ]
-}
-
-async function makeSilence(): Promise<Buffer> {
-  const { execFile } = await import('node:child_process')
-  const { promisify } = await import('node:util')
-  const { stdout } = await promisify(execFile)(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=1',
-      '-f',
-      'wav',
-      '-',
-    ],
-    { encoding: 'buffer', maxBuffer: 10 * 1024 * 1024 },
-  )
-  return stdout
 }

@@ -1,50 +1,83 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the control plane at province scale, measured against a baseline run in the same process on
- * the same broker, so the ratios hold on a noisy shared machine. See docs/performance.md.
+ * `npm run bench`: the control plane at province scale. Each figure comes with a baseline measured in the same
+ * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
+ * docs/performance.md.
  *
+ *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency (default: all)
  *   LOA_BENCH_CLUSTERS  clusters in the province (default 10000)
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
+ *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { createControlPlane } from '@loa/control-plane'
+import { type ControlPlane, createControlPlane } from '@loa/control-plane'
 import pino from 'pino'
-import { benchDesiredFanOut } from './desired-fanout.js'
+import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
+import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
+import { findMosquitto, startMosquitto } from './mosquitto.js'
+import { seedBulletin, seedProvince } from './seed.js'
 import { freePort } from './util.js'
 
-async function main(): Promise<void> {
-  const clusters = Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000)
-  const plays = Number(process.env.LOA_BENCH_PLAYS ?? 20_000)
-  const dir = mkdtempSync(join(tmpdir(), 'loa-bench-'))
-  console.log(
-    `Loa bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
-  )
-  const cp = await createControlPlane({
-    dataDir: dir,
+const selected = new Set(
+  (process.env.LOA_BENCH ?? 'desired,ingest,emergency').split(',').map((s) => s.trim()),
+)
+const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
+
+async function startPlane(dataDir: string, mqttUrl: string | null): Promise<ControlPlane> {
+  return await createControlPlane({
+    dataDir,
     httpHost: '127.0.0.1',
     httpPort: 0,
     mqttHost: '127.0.0.1',
     mqttPort: await freePort(),
+    mqttUrl,
     logger: pino({ level: 'warn' }),
   })
+}
+
+async function main(): Promise<void> {
+  const clusters = Math.max(Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000), ...alertSizes)
+  const plays = Number(process.env.LOA_BENCH_PLAYS ?? 20_000)
+  const dir = mkdtempSync(join(tmpdir(), 'loa-bench-'))
+  const dataDir = join(dir, 'control-plane')
+  console.log(
+    `Loa bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  )
+  const rows: BenchRow[] = []
+  let cp = await startPlane(dataDir, null)
   try {
-    const rows = [
-      ...(await benchDesiredFanOut(cp, clusters)),
-      ...(await benchIngest(cp, Math.min(clusters, 1000), plays)),
-    ]
-    console.log('')
-    console.log('| bench | loa | baseline (raw broker, same run) | ratio | throughput |')
-    console.log('|---|---|---|---|---|')
-    for (const r of rows) {
-      console.log(`| ${r.name} | ${r.loa} | ${r.baseline} | ${r.ratio} | ${r.throughput} |`)
+    await seedProvince(cp, clusters)
+    const bulletinId = await seedBulletin(cp)
+    if (selected.has('desired')) rows.push(...(await benchDesiredFanOut(cp, clusters, bulletinId)))
+    if (selected.has('ingest')) rows.push(...(await benchIngest(cp, Math.min(clusters, 1000), plays)))
+    if (selected.has('emergency')) {
+      for (const n of alertSizes) rows.push(await benchEmergency(cp, 'embedded aedes', n, bulletinId))
+      const binary = findMosquitto()
+      if (binary === null) {
+        console.log('mosquitto is not installed (and cannot be, not root): skipping its emergency runs')
+      } else {
+        await cp.close()
+        const mosquitto = await startMosquitto(binary, dir)
+        try {
+          cp = await startPlane(dataDir, mosquitto.url)
+          for (const n of alertSizes) rows.push(await benchEmergency(cp, 'Mosquitto 2', n, bulletinId))
+        } finally {
+          await cp.close()
+          await mosquitto.stop()
+        }
+      }
     }
   } finally {
     await cp.close()
     rmSync(dir, { recursive: true, force: true })
   }
+  console.log('')
+  console.log('| bench | loa | baseline | ratio | throughput |')
+  console.log('|---|---|---|---|---|')
+  for (const r of rows) console.log(`| ${r.name} | ${r.loa} | ${r.baseline} | ${r.ratio} | ${r.throughput} |`)
 }
 
 main().then(
