@@ -215,14 +215,17 @@ export class Agent {
         if (msg.body.deviceId !== this.config.deviceId) {
           throw new AgentError('LOA_DESIRED_WRONG_DEVICE', [`deviceId ${msg.body.deviceId}`])
         }
-        if (this.reconciler.accept(msg.body) === 'stored') {
+        const stored = this.reconciler.accept(msg.body) === 'stored'
+        if (stored) {
           this.link.setUnits(msg.body.units)
           this.scheduler.desiredChanged()
-          this.alerts.sync(msg.body.alerts ?? [])
           // Tell the control plane at once that this version arrived, so it does not re-publish it while the
           // media are still downloading.
           void this.reconciler.enqueueReportedState().catch(() => {})
         }
+        // Even from a state not newer than held: alerts are de-duplicated by id and revision, and joining one
+        // late is better than missing it.
+        this.alerts.sync(msg.body.alerts ?? [])
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))

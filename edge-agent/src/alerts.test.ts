@@ -346,6 +346,45 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     ).toEqual([1, 0])
   }, 40_000)
 
+  it('a higher emergency alert preempts a lower one, which then plays its interrupted item again', async () => {
+    const low = alert({ items: [media.long], title: 'storm' })
+    await sendAlert(low)
+    await waitFor(() => stages(low.ackId).includes('playing'), 20_000, 'low playing')
+    const high = alert({ priority: 230, title: 'dam release' })
+    await sendAlert(high)
+    await waitFor(() => stages(low.ackId).includes('done'), 30_000, 'low done')
+    const rows = await playsN(agent, low.alertId, 2)
+    expect(rows.map((r) => [r.status, r.reason])).toEqual([
+      ['interrupted', 'preempted by dam release (band 230)'],
+      ['played', null],
+    ])
+    expect(rows[1]?.duration_ms).toBeGreaterThanOrEqual(3800)
+    expect(stages(high.ackId)).toEqual(['received', 'playing', 'done'])
+    expect(stages(low.ackId)).toEqual(['received', 'playing', 'done'])
+  }, 40_000)
+
+  it('an alert active when the agent stops plays again after a restart', async () => {
+    const a = alert({ items: [media.long], alertId: uid('restart') })
+    const first = await startAgent('pi-rs')
+    await send(
+      { commandId: uid('cmd'), kind: 'alert', deadline: deadline(), alert: a },
+      tree.device('pi-rs', 'cmd'),
+    )
+    await waitFor(() => stages(a.ackId).includes('playing'), 20_000, 'playing')
+    const dataDir = first.config.dataDir
+    await first.stop()
+    agents.splice(agents.indexOf(first), 1)
+    const again = new Agent({ ...config('pi-rs'), dataDir }, silentLog, { flushIntervalMs: 100 })
+    agents.push(again)
+    await again.start()
+    await waitFor(() => stages(a.ackId).includes('done'), 20_000, 'done after restart')
+    const rows = await playsN(again, a.alertId, 2)
+    expect(rows.map((r) => [r.status, r.reason])).toEqual([
+      ['interrupted', 'shutdown'],
+      ['played', null],
+    ])
+  }, 40_000)
+
   it('a late-joining agent picks the alert up from desired.alerts; a restart does not replay it', async () => {
     const a = alert({ items: [media.short], alertId: uid('late') })
     await publishDesired(state('pi-late', 1, { alerts: [a] }), true)
