@@ -99,6 +99,7 @@ export class Agent {
       lateToleranceMs: tuning.lateToleranceMs,
       graceMs: tuning.graceMs,
       onCorrupt: () => this.reconciler.kick(),
+      durationOf: (sha) => this.alerts.durationOf(sha),
       alertHooks: {
         started: (a) => this.alerts.started(a),
         finished: (a, played, failures) => this.alerts.finished(a, played, failures),

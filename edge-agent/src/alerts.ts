@@ -75,8 +75,20 @@ export class AlertManager implements AlertHooks {
     return out
   }
 
+  durationOf(sha: string): number | undefined {
+    for (const a of this.active.values()) {
+      const m = a.items.find((i) => i.sha256 === sha)
+      if (m) return m.durationMs
+    }
+    return undefined
+  }
+
   /** Picks up the alerts active before a restart, then checks expiry periodically. */
   start(): void {
+    // Finished rows are only needed for de-duplication: after 30 days a replay is long past its expiresAt.
+    this.o.db
+      .prepare("DELETE FROM alerts WHERE state != 'active' AND updated_at < ?")
+      .run(new Date(Date.now() - 30 * 86_400_000).toISOString())
     const rows = this.o.db.prepare("SELECT * FROM alerts WHERE state = 'active'").all() as AlertRow[]
     for (const r of rows) {
       const spec = JSON.parse(r.spec) as AlertSpec

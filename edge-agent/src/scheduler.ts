@@ -39,6 +39,8 @@ export interface SchedulerOptions {
   /** A cached file failed verification: the reconciler should fetch it again. */
   onCorrupt?: () => void
   alertHooks?: AlertHooks
+  /** Duration of media the desired state does not list (alert items), to bound their play. */
+  durationOf?: (sha: string) => number | undefined
 }
 
 /** The occurrence (or fallback item, q = null) being played, and why it was stopped if it was. */
@@ -89,7 +91,8 @@ export class Scheduler {
       outbox: o.outbox,
       player: o.player,
       onCorrupt: o.onCorrupt,
-      durationOf: (sha) => o.desired()?.media.find((m) => m.sha256 === sha)?.durationMs,
+      durationOf: (sha) =>
+        o.desired()?.media.find((m) => m.sha256 === sha)?.durationMs ?? o.durationOf?.(sha),
     })
     this.grace = o.graceMs ?? 600_000
     this.tickMs = o.tickMs ?? 200
