@@ -138,3 +138,45 @@ describe('recurrence semantics', () => {
     expect(recurrenceProblems({ kind: 'once', at: '2026-11-27T01:00:00Z' })).toEqual([])
   })
 })
+
+describe('live relay sources', () => {
+  const start = (sourceUrl: string) =>
+    JSON.stringify(
+      encodeMessage('cmd', 'control-plane', {
+        commandId: 'cmd-12345678',
+        kind: 'live-start',
+        deadline: '2026-11-27T01:00:00Z',
+        live: {
+          liveId: 'vov1',
+          revision: 1,
+          ackId: 'ack-12345678',
+          title: 'VOV1',
+          sourceUrl,
+          priority: 60,
+          startsAt: '2026-11-27T01:00:00Z',
+          endsAt: null,
+        },
+      }),
+    )
+  it('accepts network stream protocols ffmpeg reads', () => {
+    for (const url of [
+      'http://127.0.0.1:8000/vov1',
+      'https://a.example/live.m3u8',
+      'rtsp://cam/s',
+      'srt://1.2.3.4:9000',
+    ]) {
+      expect(decodeMessage('cmd', start(url)).body.kind).toBe('live-start')
+    }
+  })
+  it('refuses local files and ffmpeg pseudo-protocols, naming the field', () => {
+    for (const url of [
+      'file:///etc/shadow',
+      '/var/lib/loa/agent.db',
+      'concat:a|b',
+      'subfile,,start,0,end,0,,:/etc/x',
+    ]) {
+      const err = expectCode(() => decodeMessage('cmd', start(url)), 'LOA_MSG_INVALID')
+      expect(err.message).toMatch(/\/body\/live\/sourceUrl/)
+    }
+  })
+})

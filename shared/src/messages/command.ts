@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { EntityId, IsoUtc, MessageId } from '../common.js'
 import { envelope } from '../envelope.js'
 import { AlertSpec } from './alert.js'
+import { LiveSpec } from './live.js'
 
 /**
  * Kinds of command. `ping` answers `done`; `resync` makes the agent report its state again and re-check its cache.
@@ -36,7 +37,29 @@ export const AlertCancelCommandBody = Type.Object({
   alertId: EntityId,
 })
 
-export const CommandBody = Type.Union([SimpleCommandBody, AlertCommandBody, AlertCancelCommandBody])
+/** Start (or update, by a newer revision) a live relay. */
+export const LiveStartCommandBody = Type.Object({
+  commandId: MessageId,
+  kind: Type.Literal('live-start'),
+  deadline: Deadline,
+  live: LiveSpec,
+})
+
+/** Stop a live relay. */
+export const LiveStopCommandBody = Type.Object({
+  commandId: MessageId,
+  kind: Type.Literal('live-stop'),
+  deadline: Deadline,
+  liveId: EntityId,
+})
+
+export const CommandBody = Type.Union([
+  SimpleCommandBody,
+  AlertCommandBody,
+  AlertCancelCommandBody,
+  LiveStartCommandBody,
+  LiveStopCommandBody,
+])
 export type CommandBody = Static<typeof CommandBody>
 
 export const CommandMessage = envelope('command', CommandBody)

@@ -3,6 +3,7 @@ import { BulletinLevel, EntityId, IsoUtc, Percent, Priority, Sha256Hex } from '.
 import { envelope } from '../envelope.js'
 import { DailyWindow, Recurrence } from '../recurrence.js'
 import { AlertSpec } from './alert.js'
+import { LiveSpec, RelayEntry } from './live.js'
 import { MediaRef } from './media-ref.js'
 
 export { MediaRef } from './media-ref.js'
@@ -52,6 +53,10 @@ export const DesiredStateBody = Type.Object({
   fallback: Type.Union([FallbackProgramme, Type.Null()]),
   /** Alerts active for this device now, so that a device that connects late joins them. */
   alerts: Type.Optional(Type.Array(AlertSpec, { maxItems: 50 })),
+  /** Live relays on now or starting soon, so a device that connects late joins them. */
+  lives: Type.Optional(Type.Array(LiveSpec, { maxItems: 20 })),
+  /** Recurring relays of another station's programme, evaluated like schedule entries. */
+  relays: Type.Optional(Type.Array(RelayEntry, { maxItems: 200 })),
 })
 export type DesiredStateBody = Static<typeof DesiredStateBody>
 
