@@ -15,6 +15,8 @@ import { LoaError } from './errors.js'
 import { ringProblem } from './geo.js'
 import type { Repositories } from './repositories.js'
 
+/** Alerts are for now: at most a week ahead. */
+const MAX_EXPIRY_S = 7 * 24 * 3600
 const Lat = Type.Number({ minimum: -90, maximum: 90 })
 const Lon = Type.Number({ minimum: -180, maximum: 180 })
 
@@ -49,13 +51,9 @@ const content = {
   priority: Type.Optional(Priority),
   repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
-  expiresInS: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
+  expiresInS: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXPIRY_S })),
   audible: Type.Optional(Type.Boolean()),
   volume: Type.Optional(Percent),
-}
-
-function MAX_EXPIRY_S(): number {
-  return 7 * 24 * 3600
 }
 
 export const AlertBody = Type.Object(
@@ -136,7 +134,7 @@ export function resolveExpiry(b: AlertBodyT, now = Date.now()): string | null {
     const t = Date.parse(b.expiresAt)
     if (!Number.isFinite(t)) throw bad('expiresAt: not a date-time')
     if (t <= now) throw bad('expiresAt: already past')
-    if (t > now + MAX_EXPIRY_S() * 1000) throw bad('expiresAt: more than 7 days ahead')
+    if (t > now + MAX_EXPIRY_S * 1000) throw bad('expiresAt: more than 7 days ahead')
     return new Date(t).toISOString()
   }
   if (b.expiresInS !== undefined) return new Date(now + b.expiresInS * 1000).toISOString()

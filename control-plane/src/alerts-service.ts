@@ -9,6 +9,7 @@ import type { DesiredService } from './desired-service.js'
 import type { Alert, AlertCounts, AlertTargetStatus } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import type { Ingest } from './ingest.js'
+import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
 
@@ -20,6 +21,7 @@ export interface AlertsServiceOptions {
   topics: TopicTree
   desired: DesiredService
   ingest: Ingest
+  metrics: Metrics
   log: Logger
   maxQueued?: number
 }
@@ -99,7 +101,7 @@ export class AlertsService {
     }
     let result: DispatchResult = { published: 0, failed: 0 }
     if (alert.state === 'active') {
-      result = await this.dispatcher.send(alert.priority, this.alertPublishes(alert, resolved))
+      result = await this.send('alert', alert.priority, this.alertPublishes(alert, resolved))
     }
     this.alertByAck.set(alert.ackId, alert.id)
     await this.o.repos.alerts.create(alert, resolved.clusterIds)
@@ -140,7 +142,7 @@ export class AlertsService {
       ...cur.targets,
       clusters: await this.targetIds(cur),
     })
-    const result = await this.dispatcher.send(next.priority, this.alertPublishes(next, resolved))
+    const result = await this.send('alert', next.priority, this.alertPublishes(next, resolved))
     this.alertByAck.set(next.ackId, next.id)
     await this.o.repos.alerts.revise(next)
     await this.o.desired.changed(resolved.clusterIds)
@@ -167,7 +169,11 @@ export class AlertsService {
       deadline: new Date(Date.now() + MAX_TIMER_MS).toISOString(),
       alertId: id,
     }
-    await this.dispatcher.send(cur.priority, this.publishes(body, resolved.unitTopics, resolved.deviceTopics))
+    await this.send(
+      'alert-cancel',
+      cur.priority,
+      this.publishes(body, resolved.unitTopics, resolved.deviceTopics),
+    )
     await this.o.repos.alerts.setState(id, 'cancelled')
     await this.o.desired.changed(ids)
     this.changes.emit(id)
@@ -202,6 +208,13 @@ export class AlertsService {
 
   private async targetIds(a: Alert): Promise<string[]> {
     return [...new Set([...a.targets.clusters, ...(await this.o.repos.alerts.targetIds(a.id))])]
+  }
+
+  private async send(kind: string, priority: number, publishes: Publish[]): Promise<DispatchResult> {
+    const r = await this.dispatcher.send(priority, publishes)
+    this.o.metrics.alertPublishes.inc({ kind, result: 'ok' }, r.published)
+    if (r.failed > 0) this.o.metrics.alertPublishes.inc({ kind, result: 'failed' }, r.failed)
+    return r
   }
 
   private alertPublishes(a: Alert, r: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {

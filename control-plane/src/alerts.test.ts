@@ -349,3 +349,12 @@ describe('many alerts at once', () => {
     for (const id of ids) await t.api('POST', `/api/alerts/${id}/cancel`)
   })
 })
+
+describe('metrics', () => {
+  it('count alert publishes and active alerts', async () => {
+    const m = await t.api<string>('GET', '/metrics')
+    expect(m.body).toMatch(/loa_alert_publishes_total\{kind="alert",result="ok"\} [1-9]/)
+    expect(m.body).toMatch(/loa_alert_publishes_total\{kind="alert-cancel",result="ok"\} [1-9]/)
+    expect(m.body).toMatch(/loa_alerts_active \d+/)
+  })
+})

@@ -94,6 +94,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       topics,
       desired,
       ingest,
+      metrics,
       log: log.child({ component: 'alerts' }),
     })
     await ingest.start()

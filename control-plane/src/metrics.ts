@@ -8,6 +8,7 @@ export interface Metrics {
   unknownDevice: Counter<'channel'>
   desiredPublished: Counter
   ingestBatches: Counter
+  alertPublishes: Counter<'kind' | 'result'>
 }
 
 /**
@@ -40,6 +41,14 @@ export function createMetrics(repos: Repositories): Metrics {
       this.set(await repos.ingest.countPlays())
     },
   })
+  new Gauge({
+    name: 'loa_alerts_active',
+    help: 'Alerts currently active',
+    registers: [registry],
+    async collect() {
+      this.set((await repos.alerts.list({ state: 'active' })).length)
+    },
+  })
   return {
     registry,
     messages: new Counter({
@@ -68,6 +77,12 @@ export function createMetrics(repos: Repositories): Metrics {
     ingestBatches: new Counter({
       name: 'loa_ingest_batches_total',
       help: 'Ingest transactions committed',
+      registers: [registry],
+    }),
+    alertPublishes: new Counter({
+      name: 'loa_alert_publishes_total',
+      help: 'Alert commands published (one per unit or device topic), by kind and result',
+      labelNames: ['kind', 'result'],
       registers: [registry],
     }),
   }
