@@ -219,7 +219,8 @@ export class AlertsService {
 
   private alertPublishes(a: Alert, r: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
     const body: CommandBody = {
-      commandId: randomUUID(),
+      // The protocol wants an alert command's id to be its ack id: every stage's ack carries it.
+      commandId: a.ackId,
       kind: 'alert',
       deadline: a.expiresAt,
       alert: alertSpec(a),

@@ -127,6 +127,7 @@ describe('fan-out', () => {
     expect(outside.commands.filter((c) => c.kind === 'alert' && c.alert.alertId === r.body.id)).toEqual([])
     const cmd = inside.commands.find((c) => c.kind === 'alert' && c.alert.alertId === r.body.id)
     expect(cmd).toMatchObject({
+      commandId: r.body.ackId,
       kind: 'alert',
       alert: { ackId: r.body.ackId, repeat: 2, audible: true, items: [{ sha256: sha }] },
     })
