@@ -234,6 +234,10 @@ describe('CAP 1.2 ingest', () => {
   it('refuses other content types, CAP 1.1 and unknown references', async () => {
     const json = await t.api('POST', '/api/cap', { alert: {} })
     expect(json.status).toBe(415)
+    const huge = await postCap(
+      sample('actual.xml').replace('<scope>', `<note>${'x'.repeat(17 * 1024 * 1024)}</note><scope>`),
+    )
+    expect(huge.status).toBe(413)
     const old = await postCap(sample('actual.xml').replace('cap:1.2', 'cap:1.1'))
     expect(old.status).toBe(422)
     expect(old.body.code).toBe('LOA_CAP_UNSUPPORTED')
