@@ -346,6 +346,18 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     ).toEqual([1, 0])
   }, 40_000)
 
+  it('an alert whose media cannot be fetched is acked failed (media unavailable) and never switches the relay', async () => {
+    const missing = { ...media.short, sha256: 'f'.repeat(64), url: 'media/nowhere' }
+    const a = alert({ items: [missing] })
+    const relayBefore = relayLog(agent).length
+    await sendAlert(a)
+    await waitFor(() => stages(a.ackId).includes('failed'), 20_000, 'failed')
+    expect(stages(a.ackId)).toEqual(['received', 'failed'])
+    expect(acks(a.ackId)[1]?.reason).toMatch(/^media unavailable: f{64}: LOA_DOWNLOAD_HTTP/)
+    expect(plays(agent, a.alertId)).toHaveLength(0)
+    expect(relayLog(agent)).toHaveLength(relayBefore)
+  }, 30_000)
+
   it('a higher emergency alert preempts a lower one, which then plays its interrupted item again', async () => {
     const low = alert({ items: [media.long], title: 'storm' })
     await sendAlert(low)
