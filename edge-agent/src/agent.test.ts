@@ -127,6 +127,22 @@ describe('agent over a real in-process broker', () => {
     await cp.publishAsync(tree.unitCommands('commune-7'), cmd('cmd-resync-01', 'resync', 60_000), { qos: 1 })
     await waitFor(() => acks('cmd-resync-01').includes('done'), 10_000, 'resync done')
     expect(acks('cmd-resync-01')).toEqual(['received', 'done'])
+    // A kind the protocol has but this agent does not carry out yet is never acknowledged done.
+    await cp.publishAsync(
+      tree.device(DEVICE, 'cmd'),
+      serializeMessage(
+        'cmd',
+        encodeMessage('cmd', 'cp', {
+          commandId: 'cmd-live-0001',
+          kind: 'live-stop',
+          deadline: new Date(Date.now() + 60_000).toISOString(),
+          liveId: 'live-1',
+        }),
+      ),
+      { qos: 1 },
+    )
+    await waitFor(() => acks('cmd-live-0001').includes('rejected'), 10_000, 'unsupported ack')
+    expect(acks('cmd-live-0001')).toEqual(['received', 'rejected'])
   })
 
   it('everything the agent sends passes the shared codec (the control plane decodes strictly)', async () => {

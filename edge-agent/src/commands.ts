@@ -71,6 +71,24 @@ export class Commands {
     try {
       if (cmd.kind === 'resync') await this.actions.resync()
       else if (cmd.kind === 'alert-cancel') this.actions.cancelAlert?.(cmd.alertId, topic)
+      else if (cmd.kind !== 'ping') {
+        // A kind the protocol knows but this agent does not carry out yet: never acknowledge it as done.
+        this.db.transaction(() => {
+          this.ack(cmd.commandId, 'rejected', `unsupported: ${cmd.kind}`)
+          this.outbox.event(
+            'command-rejected',
+            'warning',
+            `command ${cmd.commandId}: ${cmd.kind} unsupported`,
+            {
+              commandId: cmd.commandId,
+              kind: cmd.kind,
+              reason: 'unsupported',
+              topic,
+            },
+          )
+        })()
+        return
+      }
       this.ack(cmd.commandId, 'done')
     } catch (err) {
       this.ack(cmd.commandId, 'failed', (err as Error).message.slice(0, 1000))
