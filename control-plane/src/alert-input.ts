@@ -14,6 +14,7 @@ import type { AlertTargets, LatLon, Media } from './domain.js'
 import { LoaError } from './errors.js'
 import { ringProblem } from './geo.js'
 import type { Repositories } from './repositories.js'
+import { checkTargetsExist } from './targets-input.js'
 
 /** Alerts are for now: at most a week ahead. */
 const MAX_EXPIRY_S = 7 * 24 * 3600
@@ -184,13 +185,7 @@ export async function alertInputFromBody(
   b: AlertBodyT & { title: string; targets: Parameters<typeof resolveTargetsBody>[0] },
 ): Promise<AlertInput> {
   const targets = resolveTargetsBody(b.targets)
-  for (const [i, id] of targets.units.entries()) {
-    if (!(await repos.units.get(id))) throw bad(`targets.units[${i}]: unit "${id}" not found`)
-  }
-  const found = await repos.clusters.exists(targets.clusters)
-  const missing = targets.clusters.findIndex((id) => !found.has(id))
-  if (missing >= 0)
-    throw bad(`targets.clusters[${missing}]: cluster "${targets.clusters[missing]}" not found`)
+  await checkTargetsExist(repos, targets, bad)
   const items = (await resolveItems(repos, b, true)) as MediaRef[]
   const { level, priority } = resolveBand(b)
   const expiresAt = resolveExpiry(b) ?? new Date(Date.now() + 3600_000).toISOString()

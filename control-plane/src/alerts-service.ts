@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { EventEmitter } from 'node:events'
-import { type CommandBody, encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
+import type { CommandBody, TopicTree } from '@loa/shared'
 import type { Logger } from 'pino'
-import { AlertDispatcher, type DispatchResult, type Publish } from './alert-dispatch.js'
+import { AckWatch, DeadlineTimer } from './ack-watch.js'
+import type { DispatchResult, Publish } from './alert-dispatch.js'
 import { alertSpec } from './alert-spec.js'
 import { resolveTargets } from './alert-targets.js'
+import { CommandFanout } from './command-fanout.js'
 import type { DesiredService } from './desired-service.js'
 import type { Alert, AlertCounts, AlertTargetStatus } from './domain.js'
 import { LoaError, notFound } from './errors.js'
@@ -24,6 +25,8 @@ export interface AlertsServiceOptions {
   metrics: Metrics
   log: Logger
   maxQueued?: number
+  /** The send queue shared with live relays; one is made if not given. */
+  fanout?: CommandFanout
 }
 
 export interface AlertView {
@@ -53,35 +56,32 @@ const newAlertId = () => `a-${randomUUID()}`
  * watchers (SSE) which alerts changed.
  */
 export class AlertsService {
-  private readonly dispatcher: AlertDispatcher
-  private readonly changes = new EventEmitter()
-  private readonly alertByAck = new Map<string, string>()
-  private expiryTimer: NodeJS.Timeout | null = null
-  private closed = false
+  private readonly fanout: CommandFanout
+  private readonly acks: AckWatch
+  private readonly expiry: DeadlineTimer
 
   constructor(private readonly o: AlertsServiceOptions) {
-    this.dispatcher = new AlertDispatcher(o.mqtt, o.log, o.maxQueued)
-    // Every SSE stream listens here: no warning for many viewers of one alert.
-    this.changes.setMaxListeners(0)
+    this.fanout = o.fanout ?? new CommandFanout(o, o.maxQueued)
+    this.acks = new AckWatch(o.ingest)
+    this.expiry = new DeadlineTimer(
+      async () => {
+        const active = await this.o.repos.alerts.list({ state: 'active' })
+        return active.length === 0 ? null : Math.min(...active.map((a) => Date.parse(a.expiresAt)))
+      },
+      () => this.sweepExpired(),
+      o.log,
+      'alert expiry',
+    )
   }
 
   async start(): Promise<void> {
-    for (const a of await this.o.repos.alerts.list({ limit: 1000 })) this.alertByAck.set(a.ackId, a.id)
-    this.o.ingest.onAcks((ids) => {
-      const changed = new Set<string>()
-      for (const id of ids) {
-        const alertId = this.alertByAck.get(id)
-        if (alertId) changed.add(alertId)
-      }
-      for (const id of changed) this.changes.emit(id)
-    })
-    await this.sweepExpired()
+    for (const a of await this.o.repos.alerts.list({ limit: 1000 })) this.acks.track(a.ackId, a.id)
+    await this.expiry.run()
   }
 
   /** Calls `fn` whenever the alert's counts or state may have changed; returns the unsubscribe function. */
   watch(alertId: string, fn: () => void): () => void {
-    this.changes.on(alertId, fn)
-    return () => this.changes.off(alertId, fn)
+    return this.acks.watch(alertId, fn)
   }
 
   async raise(input: AlertInput): Promise<RaiseResult> {
@@ -103,11 +103,11 @@ export class AlertsService {
     if (alert.state === 'active') {
       result = await this.send('alert', alert.priority, this.alertPublishes(alert, resolved))
     }
-    this.alertByAck.set(alert.ackId, alert.id)
+    this.acks.track(alert.ackId, alert.id)
     await this.o.repos.alerts.create(alert, resolved.clusterIds)
     if (alert.state === 'active') {
       await this.o.desired.changed(resolved.clusterIds)
-      this.rearm()
+      this.expiry.rearm()
     }
     this.o.log.info(
       { alertId: alert.id, priority: alert.priority, targets: resolved.clusterIds.length, ...result },
@@ -143,11 +143,11 @@ export class AlertsService {
       clusters: await this.targetIds(cur),
     })
     const result = await this.send('alert', next.priority, this.alertPublishes(next, resolved))
-    this.alertByAck.set(next.ackId, next.id)
+    this.acks.track(next.ackId, next.id)
     await this.o.repos.alerts.revise(next)
     await this.o.desired.changed(resolved.clusterIds)
-    this.rearm()
-    this.changes.emit(id)
+    this.expiry.rearm()
+    this.acks.changed(id)
     return {
       alert: next,
       targetCount: resolved.clusterIds.length,
@@ -169,14 +169,10 @@ export class AlertsService {
       deadline: new Date(Date.now() + MAX_TIMER_MS).toISOString(),
       alertId: id,
     }
-    await this.send(
-      'alert-cancel',
-      cur.priority,
-      this.publishes(body, resolved.unitTopics, resolved.deviceTopics),
-    )
+    await this.send('alert-cancel', cur.priority, this.fanout.publishes(body, resolved))
     await this.o.repos.alerts.setState(id, 'cancelled')
     await this.o.desired.changed(ids)
-    this.changes.emit(id)
+    this.acks.changed(id)
     this.o.log.info({ alertId: id }, 'alert cancelled')
     return { ...cur, state: 'cancelled' }
   }
@@ -210,11 +206,8 @@ export class AlertsService {
     return [...new Set([...a.targets.clusters, ...(await this.o.repos.alerts.targetIds(a.id))])]
   }
 
-  private async send(kind: string, priority: number, publishes: Publish[]): Promise<DispatchResult> {
-    const r = await this.dispatcher.send(priority, publishes)
-    this.o.metrics.alertPublishes.inc({ kind, result: 'ok' }, r.published)
-    if (r.failed > 0) this.o.metrics.alertPublishes.inc({ kind, result: 'failed' }, r.failed)
-    return r
+  private send(kind: string, priority: number, publishes: Publish[]): Promise<DispatchResult> {
+    return this.fanout.send(kind, priority, publishes)
   }
 
   private alertPublishes(a: Alert, r: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
@@ -225,57 +218,27 @@ export class AlertsService {
       deadline: a.expiresAt,
       alert: alertSpec(a),
     }
-    return this.publishes(body, r.unitTopics, r.deviceTopics)
+    return this.fanout.publishes(body, r)
   }
 
-  private publishes(body: CommandBody, units: string[], devices: string[]): Publish[] {
-    // One message (one envelope id) for every topic: a device that hears it twice executes it once.
-    const payload = serializeMessage('cmd', encodeMessage('cmd', 'control-plane', body))
-    return [
-      ...units.map((u) => ({ topic: this.o.topics.unitCommands(u), payload })),
-      ...devices.map((d) => ({ topic: this.o.topics.device(d, 'cmd'), payload })),
-    ]
-  }
-
-  /** Marks alerts past their expiry as expired and drops them from desired states, then re-arms the timer. */
+  /** Marks alerts past their expiry as expired and drops them from desired states. */
   private async sweepExpired(): Promise<void> {
-    if (this.closed) return
     const now = new Date().toISOString()
     for (const a of await this.o.repos.alerts.list({ state: 'active' })) {
       if (a.expiresAt > now) continue
       await this.o.repos.alerts.setState(a.id, 'expired')
       this.o.desired.invalidate(await this.o.repos.alerts.targetIds(a.id))
-      this.changes.emit(a.id)
+      this.acks.changed(a.id)
       this.o.log.info({ alertId: a.id }, 'alert expired')
     }
-    await this.scheduleExpiry()
-  }
-
-  private rearm(): void {
-    this.scheduleExpiry().catch((err) => this.o.log.error({ err }, 'alert expiry timer failed'))
-  }
-
-  private async scheduleExpiry(): Promise<void> {
-    if (this.closed) return
-    const active = await this.o.repos.alerts.list({ state: 'active' })
-    if (this.expiryTimer) clearTimeout(this.expiryTimer)
-    this.expiryTimer = null
-    if (active.length === 0) return
-    const next = Math.min(...active.map((a) => Date.parse(a.expiresAt)))
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now()) + 5)
-    this.expiryTimer = setTimeout(() => {
-      this.sweepExpired().catch((err) => this.o.log.error({ err }, 'alert expiry sweep failed'))
-    }, delay)
-    this.expiryTimer.unref()
   }
 
   get queued(): number {
-    return this.dispatcher.queued
+    return this.fanout.queued
   }
 
   async close(): Promise<void> {
-    this.closed = true
-    if (this.expiryTimer) clearTimeout(this.expiryTimer)
-    this.changes.removeAllListeners()
+    this.expiry.close()
+    this.acks.close()
   }
 }

@@ -226,4 +226,51 @@ CREATE TABLE cap_messages (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'live relays and recurring relays',
+    sql: `
+-- One row per live relay (tiếp sóng); acks carry its ack id.
+CREATE TABLE lives (
+  id TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  ack_id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  source_url TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  starts_at TEXT NOT NULL,
+  ends_at TEXT,
+  volume INTEGER,
+  state TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX lives_state ON lives(state, ends_at);
+
+-- The clusters a live relay targets and the latest stage each acknowledged (NULL: pending).
+CREATE TABLE live_targets (
+  live_id TEXT NOT NULL REFERENCES lives(id) ON DELETE CASCADE,
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  stage TEXT,
+  at TEXT,
+  reason TEXT,
+  PRIMARY KEY (live_id, cluster_id)
+);
+CREATE INDEX live_targets_cluster ON live_targets(cluster_id);
+
+-- Recurring relays, evaluated by the agents like schedule entries.
+CREATE TABLE relays (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  source_url TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  recurrence TEXT NOT NULL,
+  duration_s INTEGER NOT NULL,
+  volume INTEGER,
+  targets TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ]

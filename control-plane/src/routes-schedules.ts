@@ -13,9 +13,9 @@ import {
 } from '@loa/shared'
 import { Value } from '@sinclair/typebox/value'
 import type { App, Services } from './context.js'
-import type { Targets } from './domain.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
 import { ScheduleSchema } from './schemas.js'
+import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
 
 const ScheduleBody = Type.Object(
   {
@@ -24,14 +24,7 @@ const ScheduleBody = Type.Object(
     bulletinId: Type.Optional(EntityId),
     playlistId: Type.Optional(EntityId),
     recurrence: Recurrence,
-    targets: Type.Object(
-      {
-        units: Type.Optional(Type.Array(EntityId, { maxItems: 1000 })),
-        clusters: Type.Optional(Type.Array(EntityId, { maxItems: 10_000 })),
-        tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
-      },
-      { additionalProperties: false },
-    ),
+    targets: TargetsBody,
     priority: Type.Optional(Priority),
     volume: Type.Optional(Percent),
   },
@@ -58,8 +51,17 @@ function recurrenceMessage(body: unknown): string | null {
   return `recurrence${field && !field.startsWith('[') ? '.' : ''}${field}: ${first.message}`
 }
 
+/** A schema failure of a body with a `recurrence`, as `field: problem` naming the one field that is wrong. */
+export function bodyProblem(
+  err: { validation?: { instancePath: string }[]; message: string },
+  body: unknown,
+): string {
+  const aboutRecurrence = (err.validation ?? []).some((v) => v.instancePath.startsWith('/recurrence'))
+  return (aboutRecurrence && recurrenceMessage(body)) || validationMessage(err.validation, err.message)
+}
+
 export function registerScheduleRoutes(app: App, s: Services): void {
-  const { schedules, content, units, clusters } = s.repos
+  const { schedules, content } = s.repos
 
   app.post(
     '/api/schedules',
@@ -68,16 +70,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       attachValidation: true,
     },
     async (req, reply) => {
-      if (req.validationError) {
-        const fields = (req.validationError.validation ?? []).map(
-          (v: { instancePath: string }) => v.instancePath,
-        )
-        const aboutRecurrence = fields.some((f: string) => f.startsWith('/recurrence'))
-        throw bad(
-          (aboutRecurrence && recurrenceMessage(req.body)) ||
-            validationMessage(req.validationError.validation, req.validationError.message),
-        )
-      }
+      if (req.validationError) throw bad(bodyProblem(req.validationError, req.body))
       const b = req.body
       const problems = recurrenceProblems(b.recurrence)
       if (problems[0]) throw bad(problems[0])
@@ -104,21 +97,8 @@ export function registerScheduleRoutes(app: App, s: Services): void {
             : 'normal'
         title ||= playlist.title
       }
-      const targets: Targets = {
-        units: [...new Set(b.targets.units ?? [])],
-        clusters: [...new Set(b.targets.clusters ?? [])],
-        tags: [...new Set(b.targets.tags ?? [])],
-      }
-      if (targets.units.length + targets.clusters.length + targets.tags.length === 0) {
-        throw bad('targets: at least one unit, cluster or tag is required')
-      }
-      for (const [i, id] of targets.units.entries()) {
-        if (!(await units.get(id))) throw bad(`targets.units[${i}]: unit "${id}" not found`)
-      }
-      const found = await clusters.exists(targets.clusters)
-      const missing = targets.clusters.findIndex((id) => !found.has(id))
-      if (missing >= 0)
-        throw bad(`targets.clusters[${missing}]: cluster "${targets.clusters[missing]}" not found`)
+      const targets = plainTargets(b.targets, bad)
+      await checkTargetsExist(s.repos, targets, bad)
       const id = b.id ?? `s-${randomUUID()}`
       if (await schedules.get(id)) throw new LoaError('LOA_CONFLICT', `id: schedule "${id}" already exists`)
       const schedule = await schedules.create({

@@ -1,7 +1,7 @@
 import type { Db } from './db.js'
 import type { AckRecord, CommandRecord, EventRecord, IngestRecord, Play, TelemetryRecord } from './domain.js'
 import type { DesiredStateRepository, IngestRepository, PlayQuery } from './repositories.js'
-import { ALERT_ACK_SQL, isAlertStage } from './sqlite-alerts.js'
+import { isTargetStage, stageAckApplier } from './sqlite-targets.js'
 
 interface PlayRow {
   id: string
@@ -81,8 +81,9 @@ export function sqliteIngest(db: Db): IngestRepository {
   const insAck =
     db.prepare(`INSERT OR IGNORE INTO command_acks (id, command_id, cluster_id, stage, at, reason,
     received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-  // Acks of an alert (commandId = its ack id) also move the alert's per-cluster stage, in the same transaction.
-  const alertAck = db.prepare(ALERT_ACK_SQL)
+  // Acks of an alert or a live relay (commandId = its ack id) also move its per-cluster stage, in the same
+  // transaction.
+  const stageAck = stageAckApplier(db)
   const updReported =
     db.prepare(`UPDATE clusters SET applied_version = ?, received_version = ?, agent_version = ?,
     reported = ? WHERE id = ?`)
@@ -146,9 +147,9 @@ export function sqliteIngest(db: Db): IngestRepository {
           if (
             insAck.run(r.id, b.commandId, r.clusterId, b.stage, b.at, b.reason ?? null, r.receivedAt)
               .changes > 0 &&
-            isAlertStage(b.stage)
+            isTargetStage(b.stage)
           ) {
-            alertAck.run({
+            stageAck({
               stage: b.stage,
               at: b.at,
               reason: b.reason ?? null,

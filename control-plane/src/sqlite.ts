@@ -3,6 +3,7 @@ import type { Repositories } from './repositories.js'
 import { sqliteAlerts } from './sqlite-alerts.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
+import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
 
 /** The SQLite implementation of every repository, over one database file. */
@@ -10,6 +11,8 @@ export function openSqliteRepositories(file: string): Repositories {
   const db = openDatabase(file)
   return {
     alerts: sqliteAlerts(db),
+    lives: sqliteLives(db),
+    relays: sqliteRelays(db),
     units: sqliteUnits(db),
     stations: sqliteStations(db),
     clusters: sqliteClusters(db),

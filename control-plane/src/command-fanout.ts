@@ -1,0 +1,42 @@
+import { type CommandBody, encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
+import type { Logger } from 'pino'
+import { AlertDispatcher, type DispatchResult, type Publish } from './alert-dispatch.js'
+import type { Metrics } from './metrics.js'
+import type { MqttLink } from './mqtt-link.js'
+
+/**
+ * Sends commands that target many clusters (alerts, live relays): one QoS 1 publish per unit topic, one per device
+ * for what a unit topic cannot express. Alerts and live relays share ONE band-ordered queue, so an emergency raised
+ * while a relay is being sent goes out first.
+ */
+export class CommandFanout {
+  private readonly dispatcher: AlertDispatcher
+
+  constructor(
+    private readonly o: { mqtt: MqttLink; topics: TopicTree; metrics: Metrics; log: Logger },
+    maxQueued?: number,
+  ) {
+    this.dispatcher = new AlertDispatcher(o.mqtt, o.log, maxQueued)
+  }
+
+  /** One message (one envelope id) for every topic: a device that hears it twice executes it once. */
+  publishes(body: CommandBody, to: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
+    const payload = serializeMessage('cmd', encodeMessage('cmd', 'control-plane', body))
+    return [
+      ...to.unitTopics.map((u) => ({ topic: this.o.topics.unitCommands(u), payload })),
+      ...to.deviceTopics.map((d) => ({ topic: this.o.topics.device(d, 'cmd'), payload })),
+    ]
+  }
+
+  /** Queues the publishes at the command's band and counts them (`loa_alert_publishes_total{kind,result}`). */
+  async send(kind: string, priority: number, publishes: Publish[]): Promise<DispatchResult> {
+    const r = await this.dispatcher.send(priority, publishes)
+    this.o.metrics.alertPublishes.inc({ kind, result: 'ok' }, r.published)
+    if (r.failed > 0) this.o.metrics.alertPublishes.inc({ kind, result: 'failed' }, r.failed)
+    return r
+  }
+
+  get queued(): number {
+    return this.dispatcher.queued
+  }
+}
