@@ -39,7 +39,9 @@ async function startPlane(dataDir: string, mqttUrl: string | null): Promise<Cont
 }
 
 async function main(): Promise<void> {
-  const clusters = Math.max(Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000), ...alertSizes)
+  const wanted =
+    selected.has('desired') || selected.has('ingest') ? Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000) : 0
+  const clusters = Math.max(wanted, ...(selected.has('emergency') ? alertSizes : [0]))
   const plays = Number(process.env.LOA_BENCH_PLAYS ?? 20_000)
   const dir = mkdtempSync(join(tmpdir(), 'loa-bench-'))
   const dataDir = join(dir, 'control-plane')
