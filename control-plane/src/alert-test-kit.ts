@@ -27,12 +27,17 @@ export async function spyCommands(t: TestPlane): Promise<CmdSpy> {
   return { seen, close: () => client.endAsync() }
 }
 
+/** Per-target ack counts of an alert or a live relay, as views and SSE events carry them. */
+export type { AlertCounts as StageCounts } from './domain.js'
+
 export interface SimDevice {
   id: string
   client: MqttClient
   commands: CommandBody[]
   desired: DesiredStateBody[]
   ack(commandId: string, stage: AckStage, reason?: string): Promise<void>
+  /** Says it is online (retained, as an agent does): the control plane re-publishes its desired state. */
+  online(): Promise<void>
   close(): Promise<void>
 }
 
@@ -67,6 +72,13 @@ export async function simDevice(t: TestPlane, id: string): Promise<SimDevice> {
         ...(reason ? { reason } : {}),
       })
       await client.publishAsync(`loa/v1/device/${id}/ack`, serializeMessage('ack', msg), { qos: 1 })
+    },
+    async online() {
+      const msg = encodeMessage('presence', id, { online: true })
+      await client.publishAsync(`loa/v1/device/${id}/presence`, serializeMessage('presence', msg), {
+        qos: 1,
+        retain: true,
+      })
     },
     close: () => client.endAsync(),
   }

@@ -1,7 +1,15 @@
 import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CmdSpy, readSse, type SimDevice, settle, simDevice, spyCommands } from './alert-test-kit.js'
+import {
+  type CmdSpy,
+  readSse,
+  type SimDevice,
+  type StageCounts,
+  settle,
+  simDevice,
+  spyCommands,
+} from './alert-test-kit.js'
 import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia, waitFor } from './test-helpers.js'
 
 let t: TestPlane
@@ -19,16 +27,7 @@ interface AlertReply {
   code?: string
   message?: string
 }
-interface Counts {
-  targeted: number
-  received: number
-  playing: number
-  done: number
-  failed: number
-  cancelled: number
-  expired: number
-  pending: number
-}
+type Counts = StageCounts
 
 const raise = (body: Record<string, unknown>) => t.api<AlertReply>('POST', '/api/alerts', body)
 const desired = async (id: string) =>
@@ -233,20 +232,7 @@ describe('lifecycle', () => {
     // A device that was away connects now: the (re-)published desired state carries the alert.
     const late = await simDevice(t, 'c-a')
     try {
-      await late.client.publishAsync(
-        'loa/v1/device/c-a/presence',
-        Buffer.from(
-          JSON.stringify({
-            v: 1,
-            type: 'presence',
-            id: crypto.randomUUID(),
-            from: 'c-a',
-            sentAt: new Date().toISOString(),
-            body: { online: true },
-          }),
-        ),
-        { qos: 1, retain: true },
-      )
+      await late.online()
       await waitFor(
         () => late.desired.some((d) => d.alerts?.some((a) => a.alertId === r.body.id)),
         'late joiner desired state',

@@ -9,7 +9,9 @@ import { registerAlertRoutes } from './routes-alerts.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
+import { registerLiveRoutes } from './routes-lives.js'
 import { registerMediaRoutes } from './routes-media.js'
+import { registerRelayRoutes } from './routes-relays.js'
 import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
@@ -90,6 +92,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerReportRoutes(app, services)
   registerAlertRoutes(app, services, services.alertStream)
   registerCapRoutes(app, services)
+  registerLiveRoutes(app, services, services.alertStream)
+  registerRelayRoutes(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app
 }

@@ -11,6 +11,7 @@ import type { AlertsService } from './alerts-service.js'
 import type { ControlPlaneConfig } from './config.js'
 import type { DesiredService } from './desired-service.js'
 import type { Ingest } from './ingest.js'
+import type { LivesService } from './lives-service.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
@@ -26,8 +27,9 @@ export interface Services {
   metrics: Metrics
   topics: TopicTree
   alerts: AlertsService
+  lives: LivesService
   speech: SpeechEngine
-  /** SSE tuning for tests: throttle between events, linger after an alert ends. */
+  /** SSE tuning for tests: throttle between events, linger after an alert (or live relay) ends. */
   alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { alertSpec } from './alert-spec.js'
 import { contentHash, type DesiredInputs, desiredStateCompiler } from './desired-state.js'
 import type { DesiredStateRecord } from './domain.js'
+import { liveSpec } from './live-spec.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
@@ -88,7 +89,7 @@ export class DesiredService {
 
   private async recompute(ids?: string[]): Promise<void> {
     const { repos } = this.o
-    const [units, schedules, bulletins, playlists, media, fallbacks, clusters, heads, alerts] =
+    const [units, schedules, bulletins, playlists, media, fallbacks, clusters, heads, alerts, lives, relays] =
       await Promise.all([
         repos.units.list(),
         repos.schedules.list({ enabledOnly: true }),
@@ -99,6 +100,8 @@ export class DesiredService {
         repos.clusters.listInputs(ids),
         repos.desired.heads(),
         repos.alerts.activeWithTargets(),
+        repos.lives.activeWithTargets(),
+        repos.relays.list(),
       ])
     const inputs: DesiredInputs = {
       units,
@@ -109,6 +112,8 @@ export class DesiredService {
       fallbacks,
       timezone: this.o.timezone,
       alerts: alerts.map((a) => ({ spec: alertSpec(a.alert), clusterIds: a.clusterIds })),
+      lives: lives.map((l) => ({ spec: liveSpec(l.live), clusterIds: l.clusterIds })),
+      relays,
       now: new Date().toISOString(),
     }
     const compile = desiredStateCompiler(inputs)

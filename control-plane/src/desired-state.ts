@@ -4,10 +4,22 @@ import type {
   BulletinLevel,
   DesiredStateBody,
   FallbackProgramme,
+  LiveSpec,
   MediaRef,
+  RelayEntry,
   ScheduleEntry,
 } from '@loa/shared'
-import type { Bulletin, ClusterInput, Fallback, Media, Playlist, Schedule, Unit } from './domain.js'
+import type {
+  Bulletin,
+  ClusterInput,
+  Fallback,
+  Media,
+  Playlist,
+  Relay,
+  Schedule,
+  Targets,
+  Unit,
+} from './domain.js'
 
 /** Everything a desired state depends on, loaded once per recomputation batch. */
 export interface DesiredInputs {
@@ -20,7 +32,46 @@ export interface DesiredInputs {
   timezone: string
   /** Active alerts with the clusters they target; expired ones (at `now`) are left out. */
   alerts?: { spec: AlertSpec; clusterIds: string[] }[]
+  /** Active live relays with the clusters they target; ended ones (at `now`) are left out. */
+  lives?: { spec: LiveSpec; clusterIds: string[] }[]
+  /** Recurring relays, targeted like schedules. */
+  relays?: Relay[]
   now?: string
+}
+
+/** Ids of schedules (or relays) by what they target: unit, cluster id, tag. */
+class TargetIndex {
+  private readonly byUnit = new Map<string, string[]>()
+  private readonly byCluster = new Map<string, string[]>()
+  private readonly byTag = new Map<string, string[]>()
+
+  add(id: string, t: Targets): void {
+    for (const u of t.units) pushTo(this.byUnit, u, id)
+    for (const c of t.clusters) pushTo(this.byCluster, c, id)
+    for (const x of t.tags) pushTo(this.byTag, x, id)
+  }
+
+  /** Everything targeting a cluster through its unit chain, its id or one of its tags. */
+  match(units: string[], cluster: ClusterInput): Set<string> {
+    const ids = new Set<string>()
+    for (const u of units) for (const id of this.byUnit.get(u) ?? []) ids.add(id)
+    for (const id of this.byCluster.get(cluster.id) ?? []) ids.add(id)
+    for (const t of cluster.tags) for (const id of this.byTag.get(t) ?? []) ids.add(id)
+    return ids
+  }
+}
+
+function pushTo<T>(index: Map<string, T[]>, key: string, value: T): void {
+  const list = index.get(key)
+  if (list) list.push(value)
+  else index.set(key, [value])
+}
+
+/** Specs by targeted cluster, keeping the given order. */
+function byTargetCluster<T>(items: { spec: T; clusterIds: string[] }[]): Map<string, T[]> {
+  const index = new Map<string, T[]>()
+  for (const a of items) for (const c of a.clusterIds) pushTo(index, c, a.spec)
+  return index
 }
 
 /** The desired state minus `version` and `generatedAt`: what the content hash covers. */
@@ -60,14 +111,7 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
 
   // Each schedule compiled once into an entry (or dropped if its content is gone).
   const entries = new Map<string, ScheduleEntry>()
-  const byUnit = new Map<string, string[]>()
-  const byCluster = new Map<string, string[]>()
-  const byTag = new Map<string, string[]>()
-  const push = (index: Map<string, string[]>, key: string, id: string) => {
-    const list = index.get(key)
-    if (list) list.push(id)
-    else index.set(key, [id])
-  }
+  const scheduleIndex = new TargetIndex()
   for (const s of inputs.schedules) {
     if (!s.enabled) continue
     const bulletins = s.bulletinId
@@ -90,25 +134,39 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
     }
     if (s.volume !== null) entry.volume = s.volume
     entries.set(s.id, entry)
-    for (const u of s.targets.units) push(byUnit, u, s.id)
-    for (const c of s.targets.clusters) push(byCluster, c, s.id)
-    for (const t of s.targets.tags) push(byTag, t, s.id)
+    scheduleIndex.add(s.id, s.targets)
   }
   const order = new Map(inputs.schedules.map((s, i) => [s.id, i]))
 
   // Alerts by cluster, in band order (highest first), then oldest first: the order a device should play them.
   const now = inputs.now ?? new Date().toISOString()
-  const alertsByCluster = new Map<string, AlertSpec[]>()
-  const live = (inputs.alerts ?? [])
-    .filter((a) => a.spec.expiresAt > now)
-    .sort((a, b) => b.spec.priority - a.spec.priority || a.spec.startsAt.localeCompare(b.spec.startsAt))
-  for (const a of live) {
-    for (const c of a.clusterIds) {
-      const list = alertsByCluster.get(c)
-      if (list) list.push(a.spec)
-      else alertsByCluster.set(c, [a.spec])
+  const alertsByCluster = byTargetCluster(
+    (inputs.alerts ?? [])
+      .filter((a) => a.spec.expiresAt > now)
+      .sort((a, b) => b.spec.priority - a.spec.priority || a.spec.startsAt.localeCompare(b.spec.startsAt)),
+  )
+  // Live relays on now or starting later, same order; one past its end is left out even before the timer runs.
+  const livesByCluster = byTargetCluster(
+    (inputs.lives ?? [])
+      .filter((l) => l.spec.endsAt === null || l.spec.endsAt > now)
+      .sort((a, b) => b.spec.priority - a.spec.priority || a.spec.startsAt.localeCompare(b.spec.startsAt)),
+  )
+  const relayIndex = new TargetIndex()
+  const relayById = new Map<string, RelayEntry>()
+  for (const r of inputs.relays ?? []) {
+    const entry: RelayEntry = {
+      id: r.id,
+      title: r.title.slice(0, 200),
+      sourceUrl: r.sourceUrl,
+      priority: r.priority,
+      recurrence: r.recurrence,
+      durationS: r.durationS,
     }
+    if (r.volume !== null) entry.volume = r.volume
+    relayById.set(r.id, entry)
+    relayIndex.add(r.id, r.targets)
   }
+  const relayOrder = new Map((inputs.relays ?? []).map((r, i) => [r.id, i]))
 
   const mediaRef = (sha: string): MediaRef | null => {
     const m = mediaBySha.get(sha)
@@ -124,11 +182,7 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
 
   return (cluster) => {
     const units = chainOf(cluster.unitId)
-    const ids = new Set<string>()
-    for (const u of units) for (const id of byUnit.get(u) ?? []) ids.add(id)
-    for (const id of byCluster.get(cluster.id) ?? []) ids.add(id)
-    for (const t of cluster.tags) for (const id of byTag.get(t) ?? []) ids.add(id)
-    const schedule = [...ids]
+    const schedule = [...scheduleIndex.match(units, cluster)]
       .sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
       .map((id) => entries.get(id))
       .filter((e): e is ScheduleEntry => e !== undefined)
@@ -155,6 +209,10 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
       .filter((m): m is MediaRef => m !== null)
 
     const alerts = alertsByCluster.get(cluster.id)
+    const lives = livesByCluster.get(cluster.id)
+    const relays = [...relayIndex.match(units, cluster)]
+      .sort((a, b) => (relayOrder.get(a) ?? 0) - (relayOrder.get(b) ?? 0))
+      .map((id) => relayById.get(id) as RelayEntry)
     return {
       deviceId: cluster.id,
       timezone: inputs.timezone,
@@ -165,6 +223,9 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
       fallback,
       // Only present while an alert is active, so states without alerts hash as before.
       ...(alerts ? { alerts: alerts.slice(0, 50) } : {}),
+      // Likewise only when non-empty: states without relays keep their hash and version.
+      ...(lives ? { lives: lives.slice(0, 20) } : {}),
+      ...(relays.length > 0 ? { relays: relays.slice(0, 200) } : {}),
     }
   }
 }

@@ -4,10 +4,12 @@ import pino, { type Logger } from 'pino'
 import { AlertsService } from './alerts-service.js'
 import { buildApp } from './app.js'
 import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
+import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
 import type { App } from './context.js'
 import { DesiredService } from './desired-service.js'
 import { Ingest } from './ingest.js'
+import { LivesService } from './lives-service.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
 import { EspeakEngine, type SpeechEngine } from './speech.js'
@@ -88,6 +90,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     })
     // Never rely on the broker remembering: every (re)connect re-publishes every device's state from the database.
     mqtt.on('connect', () => void desired.republishAll())
+    // Alerts and live relays share one band-ordered send queue: an emergency overtakes a relay being sent.
+    const fanout = new CommandFanout({ mqtt, topics, metrics, log: log.child({ component: 'fanout' }) })
     const alerts = new AlertsService({
       repos,
       mqtt,
@@ -95,10 +99,19 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       desired,
       ingest,
       metrics,
+      fanout,
       log: log.child({ component: 'alerts' }),
+    })
+    const lives = new LivesService({
+      repos,
+      desired,
+      ingest,
+      fanout,
+      log: log.child({ component: 'lives' }),
     })
     await ingest.start()
     await alerts.start()
+    await lives.start()
 
     app = await buildApp(
       {
@@ -110,6 +123,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         metrics,
         topics,
         alerts,
+        lives,
         speech: speech ?? new EspeakEngine(),
         alertStream: { streamLingerMs: alertStreamLingerMs },
       },
@@ -142,6 +156,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         closing ??= (async () => {
           await theApp.close()
           await alerts.close()
+          await lives.close()
           await ingest.close()
           await desired.close()
           await theMqtt.close()

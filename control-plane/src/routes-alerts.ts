@@ -12,6 +12,7 @@ import type { AlertInput, RaiseResult } from './alerts-service.js'
 import type { App, Services } from './context.js'
 import type { Alert } from './domain.js'
 import { LoaError, validationMessage } from './errors.js'
+import { countsStreams } from './sse-counts.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
@@ -41,10 +42,15 @@ export function registerAlertRoutes(
   const alerts = s.alerts
   const throttleMs = opts.streamThrottleMs ?? 100
   const lingerMs = opts.streamLingerMs ?? 10_000
-  // Open streams are ended before the server closes, or close() would wait for them.
-  const open = new Set<() => void>()
-  app.addHook('preClose', async () => {
-    for (const finish of [...open]) finish()
+  const stream = countsStreams(app, {
+    throttleMs,
+    lingerMs,
+    idField: 'alertId',
+    async view(id) {
+      const v = await alerts.view(id)
+      return { state: v.alert.state, revision: v.alert.revision, counts: v.counts }
+    },
+    watch: (id, fn) => alerts.watch(id, fn),
   })
 
   app.post(
@@ -118,65 +124,8 @@ export function registerAlertRoutes(
     '/api/alerts/:id/stream',
     { schema: { tags: ['alerts'], params: IdParams } },
     async (req, reply) => {
-      const id = req.params.id
-      await alerts.get(id) // 404 before the stream starts
-      reply.hijack()
-      const res = reply.raw
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      })
-      let closed = false
-      let timer: NodeJS.Timeout | null = null
-      let linger: NodeJS.Timeout | null = null
-      let last = 0
-      let seq = 0
-      const finish = () => {
-        if (closed) return
-        closed = true
-        unwatch()
-        if (timer) clearTimeout(timer)
-        if (linger) clearTimeout(linger)
-        clearInterval(keepAlive)
-        res.end()
-      }
-      const send = async () => {
-        timer = null
-        if (closed) return
-        last = Date.now()
-        try {
-          const v = await alerts.view(id)
-          if (closed) return
-          res.write(
-            `id: ${++seq}\nevent: counts\ndata: ${JSON.stringify({ alertId: id, state: v.alert.state, revision: v.alert.revision, counts: v.counts })}\n\n`,
-          )
-          const c = v.counts
-          if (c.done + c.failed + c.cancelled + c.expired === c.targeted) {
-            res.write(`event: end\ndata: ${JSON.stringify({ alertId: id, reason: 'all-final' })}\n\n`)
-            finish()
-          } else if (v.alert.state !== 'active' && !linger) {
-            linger = setTimeout(() => {
-              res.write(`event: end\ndata: ${JSON.stringify({ alertId: id, reason: v.alert.state })}\n\n`)
-              finish()
-            }, lingerMs)
-          }
-        } catch (err) {
-          req.log.warn({ err, alertId: id }, 'alert stream failed')
-          finish()
-        }
-      }
-      const schedule = () => {
-        if (closed || timer) return
-        timer = setTimeout(() => void send(), Math.max(0, last + throttleMs - Date.now()))
-      }
-      const unwatch = alerts.watch(id, schedule)
-      // A comment line keeps proxies from closing an idle stream.
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
-      open.add(finish)
-      req.raw.on('close', finish)
-      schedule()
+      await alerts.get(req.params.id) // 404 before the stream starts
+      stream(req.params.id, req, reply)
     },
   )
 }

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto'
+import { Type } from '@fastify/type-provider-typebox'
+import {
+  EntityId,
+  LiveSourceUrl,
+  Percent,
+  Priority,
+  Recurrence,
+  RelayEntry,
+  recurrenceProblems,
+} from '@loa/shared'
+import type { App, Services } from './context.js'
+import { LoaError, notFound } from './errors.js'
+import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
+import { bodyProblem } from './routes-schedules.js'
+import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
+
+const RelayBody = Type.Object(
+  {
+    id: Type.Optional(EntityId),
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    sourceUrl: LiveSourceUrl,
+    recurrence: Recurrence,
+    durationS: RelayEntry.properties.durationS,
+    targets: TargetsBody,
+    priority: Type.Optional(Priority),
+    volume: Type.Optional(Percent),
+  },
+  { additionalProperties: false },
+)
+
+const bad = (message: string) => new LoaError('LOA_RELAY_INVALID', message)
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+/**
+ * Recurring relays (e.g. the national news every day at 06:00 for 30 min): stored like schedules and carried in
+ * the `relays` of every targeted cluster's desired state; the agents evaluate the occurrences themselves.
+ */
+export function registerRelayRoutes(app: App, s: Services): void {
+  const { relays } = s.repos
+
+  app.post(
+    '/api/relays',
+    { schema: { tags: ['relays'], body: RelayBody }, attachValidation: true },
+    async (req, reply) => {
+      if (req.validationError) {
+        throw bad(sourceAwareMessage(req.validationError, (e) => bodyProblem(e, req.body)))
+      }
+      const b = req.body
+      if (sourceUrlProblem(b.sourceUrl)) throw bad(`sourceUrl: ${SOURCE_PROBLEM}`)
+      const problems = recurrenceProblems(b.recurrence)
+      if (problems[0]) throw bad(problems[0])
+      const targets = plainTargets(b.targets, bad)
+      await checkTargetsExist(s.repos, targets, bad)
+      const id = b.id ?? `r-${randomUUID()}`
+      if (await relays.get(id)) throw new LoaError('LOA_CONFLICT', `id: relay "${id}" already exists`)
+      const relay = await relays.create({
+        id,
+        title: b.title,
+        sourceUrl: b.sourceUrl,
+        recurrence: b.recurrence,
+        durationS: b.durationS,
+        targets,
+        priority: relayBand(b.priority, bad),
+        volume: b.volume ?? null,
+      })
+      await s.desired.changed()
+      return reply.status(201).send(relay)
+    },
+  )
+
+  app.get('/api/relays', { schema: { tags: ['relays'] } }, async () => ({ relays: await relays.list() }))
+
+  app.get('/api/relays/:id', { schema: { tags: ['relays'], params: IdParams } }, async (req) => {
+    const r = await relays.get(req.params.id)
+    if (!r) throw notFound('relay', req.params.id)
+    return r
+  })
+
+  app.delete('/api/relays/:id', { schema: { tags: ['relays'], params: IdParams } }, async (req, reply) => {
+    if (!(await relays.delete(req.params.id))) throw notFound('relay', req.params.id)
+    await s.desired.changed()
+    return reply.status(204).send()
+  })
+}
