@@ -26,6 +26,8 @@ export function registerLiveRoutes(
     throttleMs: opts.streamThrottleMs ?? 100,
     lingerMs: opts.streamLingerMs ?? 10_000,
     idField: 'liveId',
+    // A failed relay is retried by the agent: only done, cancelled and expired end the stream early.
+    finalStages: ['done', 'cancelled', 'expired'],
     async view(id) {
       const v = await lives.view(id)
       return { state: v.live.state, revision: v.live.revision, counts: v.counts }

@@ -10,9 +10,11 @@ export interface CountsStreamOptions {
   /** The thing's state (`active` until withdrawn, stopped, expired or ended), revision and counts. */
   view(id: string): Promise<{ state: string; revision: number; counts: AlertCounts }>
   watch(id: string, fn: () => void): () => void
+  /** Stages after which a target will not move again (a live relay's `failed` is retried, so not final). */
+  finalStages?: readonly ('done' | 'failed' | 'cancelled' | 'expired')[]
 }
 
-const allFinal = (c: AlertCounts) => c.done + c.failed + c.cancelled + c.expired === c.targeted
+const ALL_FINAL = ['done', 'failed', 'cancelled', 'expired'] as const
 
 /**
  * Server-Sent Events of acknowledgement counts (alerts, live relays): `counts` at once and whenever acks move them
@@ -20,6 +22,8 @@ const allFinal = (c: AlertCounts) => c.done + c.failed + c.cancelled + c.expired
  * stopped being active so the last acks still show. Open streams are ended before the server closes.
  */
 export function countsStreams(app: App, o: CountsStreamOptions) {
+  const finalStages = o.finalStages ?? ALL_FINAL
+  const allFinal = (c: AlertCounts) => finalStages.reduce((n, st) => n + c[st], 0) === c.targeted
   const open = new Set<() => void>()
   app.addHook('preClose', async () => {
     for (const finish of [...open]) finish()
