@@ -9,6 +9,8 @@ import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
+import { LiveManager } from './live.js'
+import type { LiveTimeouts } from './live-player.js'
 import { MediaCache } from './media-cache.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
@@ -36,6 +38,7 @@ export interface AgentTuning {
   lateToleranceMs?: number
   graceMs?: number
   flushIntervalMs?: number
+  live?: { retryBaseMs?: number; retryMaxMs?: number; timeouts?: Partial<LiveTimeouts> }
 }
 
 const MB = 1024 * 1024
@@ -53,6 +56,7 @@ export class Agent {
   readonly scheduler: Scheduler
   readonly commands: Commands
   readonly alerts: AlertManager
+  readonly lives: LiveManager
   readonly link: MqttLink
   readonly telemetry: Telemetry
   readonly tree: TopicTree
@@ -85,11 +89,12 @@ export class Agent {
       retryBaseMs: tuning.retryBaseMs,
       extraMedia: () => this.alerts.media(),
     })
+    const output = parseOutput(config.output)
     this.scheduler = new Scheduler({
       db: this.db,
       outbox: this.outbox,
       cache: this.cache,
-      player: new Player(parseOutput(config.output)),
+      player: new Player(output),
       relay: this.relay,
       log: log.child({ c: 'scheduler' }),
       desired: () => this.store.received()?.body ?? null,
@@ -104,6 +109,10 @@ export class Agent {
         started: (a) => this.alerts.started(a),
         finished: (a, played, failures) => this.alerts.finished(a, played, failures),
       },
+      liveHooks: {
+        play: (q, ctl) => this.lives.play(q, ctl),
+        nowPlaying: () => this.lives.nowPlaying(),
+      },
     })
     this.alerts = new AlertManager({
       db: this.db,
@@ -115,10 +124,24 @@ export class Agent {
       withdraw: (id, reason) => this.scheduler.withdrawAlert(id, reason),
       volume: () => this.store.received()?.body.volume ?? 100,
     })
+    this.lives = new LiveManager({
+      db: this.db,
+      outbox: this.outbox,
+      log: log.child({ c: 'live' }),
+      output,
+      enqueue: (q) => this.scheduler.enqueueAlert(q),
+      withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
+      desired: () => this.store.received()?.body ?? null,
+      defaultTimezone: config.timezone,
+      volume: () => this.store.received()?.body.volume ?? 100,
+      ...tuning.live,
+    })
     this.commands = new Commands(this.db, this.outbox, log.child({ c: 'commands' }), {
       resync: () => this.resync(),
       alert: (a, topic, deadline) => this.alerts.receive(a, topic, deadline),
       cancelAlert: (id, topic) => this.alerts.cancel(id, topic),
+      live: (l, topic, deadline) => this.lives.receive(l, topic, deadline),
+      stopLive: (id, topic) => this.lives.stopLive(id, topic),
     })
     this.link = new MqttLink({
       url: config.mqtt.url,
@@ -154,6 +177,8 @@ export class Agent {
     // After the scheduler: alerts active before a restart are queued again, then those of the desired state.
     this.alerts.start()
     this.alerts.sync(this.store.received()?.body.alerts ?? [])
+    this.lives.start()
+    this.lives.sync(this.store.received()?.body.lives ?? [])
     this.link.start()
     this.telemetry.start()
     this.reconciler.kick()
@@ -171,6 +196,8 @@ export class Agent {
     this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
+    // After the scheduler, so a relay playing is reported interrupted by shutdown, not dropped.
+    this.lives.stop()
     await this.startupVerify
     this.link.flush()
     await this.link.stop()
@@ -227,6 +254,7 @@ export class Agent {
         // Even from a state not newer than held: alerts are de-duplicated by id and revision, and joining one
         // late is better than missing it.
         this.alerts.sync(msg.body.alerts ?? [])
+        this.lives.sync(msg.body.lives ?? [])
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))

@@ -8,6 +8,12 @@ export interface QueuedAlert {
   expiresAt: string
 }
 
+/** The live relay an occurrence plays, when it is one: audio comes from its open connection, not from files. */
+export interface QueuedLive {
+  /** The live id, or `relay:<entry id>@<instant>` for an occurrence of a recurring relay. */
+  liveId: string
+}
+
 /** One occurrence of one schedule entry (or one alert), waiting to play (persisted across restarts). */
 export interface QueuedOccurrence {
   key: string
@@ -26,6 +32,8 @@ export interface QueuedOccurrence {
   offsetMs?: number
   /** Set for alerts: no grace period (they have `expiresAt`), acks under `ackId`. */
   alert?: QueuedAlert
+  /** Set for live relays (items empty): played by the live manager's hook, persisted by it. */
+  live?: QueuedLive
 }
 
 /** What is playing now, as far as preemption is concerned. */

@@ -1,4 +1,4 @@
-import type { AckStage, AlertSpec, CommandBody } from '@loa/shared'
+import type { AckStage, AlertSpec, CommandBody, LiveSpec } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { Db } from './db.js'
 import type { Outbox } from './outbox.js'
@@ -18,6 +18,8 @@ export class Commands {
       resync: () => Promise<void>
       alert?: (alert: AlertSpec, topic: string, deadline: string) => void
       cancelAlert?: (alertId: string, topic: string) => void
+      live?: (live: LiveSpec, topic: string, deadline: string) => void
+      stopLive?: (liveId: string, topic: string) => void
     },
   ) {}
 
@@ -27,10 +29,14 @@ export class Commands {
   }
 
   async handle(cmd: CommandBody, topic: string): Promise<void> {
-    // An alert is de-duplicated by alertId + revision and acknowledged under its ackId (the same alert reaches a
-    // device through several unit topics and its desired state), so it bypasses `seen_commands`.
-    if (cmd.kind === 'alert') {
-      this.actions.alert?.(cmd.alert, topic, cmd.deadline)
+    // An alert (or a live) is de-duplicated by id + revision and acknowledged under its ackId (the same one
+    // reaches a device through several unit topics and its desired state), so it bypasses `seen_commands`.
+    if (cmd.kind === 'alert' && this.actions.alert) {
+      this.actions.alert(cmd.alert, topic, cmd.deadline)
+      return
+    }
+    if (cmd.kind === 'live-start' && this.actions.live) {
+      this.actions.live(cmd.live, topic, cmd.deadline)
       return
     }
     const now = new Date()
@@ -70,7 +76,9 @@ export class Commands {
     this.log.info({ commandId: cmd.commandId, kind: cmd.kind }, 'command')
     try {
       if (cmd.kind === 'resync') await this.actions.resync()
-      else if (cmd.kind === 'alert-cancel') this.actions.cancelAlert?.(cmd.alertId, topic)
+      else if (cmd.kind === 'alert-cancel' && this.actions.cancelAlert) {
+        this.actions.cancelAlert(cmd.alertId, topic)
+      } else if (cmd.kind === 'live-stop' && this.actions.stopLive) this.actions.stopLive(cmd.liveId, topic)
       else if (cmd.kind !== 'ping') {
         // A kind the protocol knows but this agent does not carry out yet: never acknowledge it as done.
         this.db.transaction(() => {

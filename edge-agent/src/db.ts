@@ -41,6 +41,15 @@ const MIGRATIONS: string[] = [
     reason TEXT, playing_acked INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL
   );
   `,
+  `
+  -- One row per live relay id: the newest revision seen and where it stands, so a restart rejoins a relay still on
+  -- and never restarts one that ended or was stopped. A stop for an unknown id leaves a 'cancelled' row (revision 0).
+  CREATE TABLE lives (
+    live_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, ack_id TEXT NOT NULL, spec TEXT NOT NULL,
+    state TEXT NOT NULL,            -- active | done | expired | cancelled
+    reason TEXT, updated_at TEXT NOT NULL
+  );
+  `,
 ]
 
 /** Opens (creating if needed) the agent database: WAL so readers never block the agent, FULL for power cuts. */

@@ -13,6 +13,9 @@ export const AgentErrorCodes = {
   LOA_MEDIA_CORRUPT: 'cached media failed verification',
   LOA_PLAYER_FAILED: 'ffmpeg failed to play the item',
   LOA_ALERT_MEDIA: 'media of an alert could not be fetched',
+  LOA_LIVE_CONNECT: 'a live source could not be opened',
+  LOA_LIVE_DROPPED: 'a live source stopped sending audio',
+  LOA_LIVE_OUTPUT: 'the audio output of a live relay failed',
   LOA_TOPIC_UNKNOWN: 'message arrived on a topic the agent does not handle',
 } as const
 export type AgentErrorCode = keyof typeof AgentErrorCodes

@@ -55,7 +55,7 @@ export class OccurrenceQueue {
 
   /** Queues an occurrence (an alert is queued but not persisted here). Call inside a transaction, then persist. */
   add(q: QueuedOccurrence): void {
-    if (!q.alert) this.pending.set(q.key, q)
+    if (!q.alert && !q.live) this.pending.set(q.key, q)
     this.arbiter.push(q)
   }
 
@@ -67,6 +67,11 @@ export class OccurrenceQueue {
   /** Removes the queued parts of an alert (cancelled, expired or replaced); returns how many there were. */
   removeAlert(alertId: string): number {
     return this.arbiter.remove((q) => q.alert?.alertId === alertId)
+  }
+
+  /** Removes the queued turn of a live relay (dropped, stopped, ended or replaced). */
+  removeLive(liveId: string): number {
+    return this.arbiter.remove((q) => q.live?.liveId === liveId)
   }
 
   /**

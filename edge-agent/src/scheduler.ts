@@ -4,6 +4,7 @@ import type { QueuedAlert, QueuedOccurrence } from './arbiter.js'
 import type { Db } from './db.js'
 import { Fallback } from './fallback.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
+import type { LiveHooks } from './live.js'
 import type { MediaCache } from './media-cache.js'
 import { OccurrenceQueue } from './occurrence-queue.js'
 import type { Outbox } from './outbox.js'
@@ -39,6 +40,8 @@ export interface SchedulerOptions {
   /** A cached file failed verification: the reconciler should fetch it again. */
   onCorrupt?: () => void
   alertHooks?: AlertHooks
+  /** Plays the turns of live relays (occurrences with `live`). */
+  liveHooks?: LiveHooks
   /** Duration of media the desired state does not list (alert items), to bound their play. */
   durationOf?: (sha: string) => number | undefined
 }
@@ -99,7 +102,7 @@ export class Scheduler {
   }
 
   get nowPlaying(): NowPlaying | null {
-    return this.items.current?.np ?? null
+    return this.items.current?.np ?? this.o.liveHooks?.nowPlaying() ?? null
   }
 
   start(): void {
@@ -139,8 +142,18 @@ export class Scheduler {
   withdrawAlert(alertId: string, reason: string): void {
     this.queue.removeAlert(alertId)
     if (this.occ?.q.alert?.alertId === alertId) this.occ.withdrawn = true
+    this.interruptIf((q) => q.alert?.alertId === alertId, reason)
+  }
+
+  /** Never plays (more of) a live relay: removes its turn from the queue and stops it if it is playing. */
+  withdrawLive(liveId: string, reason: string): void {
+    this.queue.removeLive(liveId)
+    this.interruptIf((q) => q.live?.liveId === liveId, reason)
+  }
+
+  private interruptIf(match: (q: QueuedOccurrence) => boolean, reason: string): void {
     const c = this.current
-    if (c?.q?.alert?.alertId === alertId) {
+    if (c?.q && match(c.q)) {
       c.interrupt ??= { kind: 'withdrawn', reason }
       c.abort.abort()
     }
@@ -168,7 +181,12 @@ export class Scheduler {
       try {
         const arb = this.queue.arbiter
         const due = arb.peekDue(now, this.o.prerollMs)
-        if (due && !this.fallback.has(now) && !due.items.some((sha) => this.o.cache.isReady(sha))) {
+        if (
+          due &&
+          !due.live &&
+          !this.fallback.has(now) &&
+          !due.items.some((sha) => this.o.cache.isReady(sha))
+        ) {
           // Nothing of it can play: report it without switching the amplifier on for silence.
           arb.popDue(now, this.o.prerollMs)
           this.queue.skipUnplayable(due)
@@ -218,7 +236,7 @@ export class Scheduler {
       this.queue.collect(now + this.o.prerollMs)
       const q = arb.popDue(now, this.o.prerollMs)
       if (q) {
-        if (!q.alert && now - Date.parse(q.at) > this.grace) {
+        if (!q.alert && !q.live && now - Date.parse(q.at) > this.grace) {
           this.o.db.transaction(() => this.queue.skip(q, 'grace-expired'))()
           continue
         }
@@ -275,6 +293,7 @@ export class Scheduler {
   }
 
   private async playOccurrence(q: QueuedOccurrence, relayOnAt: number, reports: Report[]): Promise<void> {
+    if (q.live) return this.playLive(q, relayOnAt, reports)
     // The audio starts at the scheduled instant, and never before the pre-roll has passed.
     const audioAt = Math.max(Date.parse(q.at), relayOnAt + this.o.prerollMs)
     this.o.log.info({ key: q.key, items: q.items.length }, 'occurrence starting')
@@ -359,6 +378,39 @@ export class Scheduler {
     this.o.log.info({ key: q.key, policy, resumeAt }, 'preempted: queued again')
   }
 
+  /** A live relay's turn: the live manager plays its connection until it ends, drops or is interrupted. */
+  private async playLive(q: QueuedOccurrence, relayOnAt: number, reports: Report[]): Promise<void> {
+    const hooks = this.o.liveHooks
+    if (!hooks) return
+    const report = await this.asCurrent(q, q.priority, (c) =>
+      hooks.play(q, {
+        notBefore: Math.max(Date.parse(q.at), relayOnAt + this.o.prerollMs),
+        signal: c.abort.signal,
+        interrupt: () => (this.stopped ? { kind: 'shutdown', reason: 'shutdown' } : c.interrupt),
+      }),
+    )
+    if (report) reports.push(report)
+  }
+
+  /** Runs one play as `current`, so preemption, withdrawal and shutdown can stop it. */
+  private async asCurrent<T>(
+    q: QueuedOccurrence | null,
+    priority: number,
+    play: (c: Current) => Promise<T>,
+  ): Promise<T> {
+    const abort = new AbortController()
+    const c: Current = { q, priority, fallback: q === null, abort, interrupt: null }
+    this.current = c
+    const onStop = () => abort.abort()
+    this.stopAbort.signal.addEventListener('abort', onStop, { once: true })
+    try {
+      return await play(c)
+    } finally {
+      this.current = null
+      this.stopAbort.signal.removeEventListener('abort', onStop)
+    }
+  }
+
   /** Plays one item; it can be interrupted by preemption, withdrawal (alerts) or shutdown. */
   private async playItem(
     q: QueuedOccurrence | null,
@@ -368,25 +420,14 @@ export class Scheduler {
     notBefore = 0,
     offsetMs = 0,
   ): Promise<{ report: Report; undecodable: boolean; started: boolean; interrupt: Current['interrupt'] }> {
-    const abort = new AbortController()
-    const c: Current = {
-      q,
-      priority: reportBase(q, sha).priority,
-      fallback: q === null,
-      abort,
-      interrupt: null,
-    }
-    this.current = c
-    const onStop = () => abort.abort()
-    this.stopAbort.signal.addEventListener('abort', onStop, { once: true })
     let started = false
-    try {
+    return this.asCurrent(q, reportBase(q, sha).priority, async (c) => {
       const { report, undecodable } = await this.items.play({
         q,
         sha,
         volume,
         notBefore: Math.max(notBefore, relayOnAt + this.o.prerollMs),
-        signal: abort.signal,
+        signal: c.abort.signal,
         reason: () => (this.stopped ? 'shutdown' : (c.interrupt?.reason ?? 'preempted')),
         offsetMs,
         onStart: () => {
@@ -395,9 +436,6 @@ export class Scheduler {
         },
       })
       return { report, undecodable, started, interrupt: this.stopped ? null : c.interrupt }
-    } finally {
-      this.current = null
-      this.stopAbort.signal.removeEventListener('abort', onStop)
-    }
+    })
   }
 }
