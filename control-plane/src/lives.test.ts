@@ -231,6 +231,29 @@ describe('live relay acknowledgements', () => {
       await ca.close()
     }
   })
+  it('a failed relay is being retried: its stream does not end until a final stage', async () => {
+    const r = await start({ targets: { clusters: ['c-b'] } })
+    const b = devices[1] as SimDevice
+    const stream = await readSse(`${t.cp.httpUrl}/api/lives/${r.body.id}/stream`)
+    try {
+      await b.ack(r.body.ackId, 'failed', 'source unreachable')
+      await waitFor(
+        () => stream.events.some((e) => e.event === 'counts' && (e.data.counts as Counts).failed === 1),
+        'failed counts',
+      )
+      await settle()
+      expect(stream.events.some((e) => e.event === 'end')).toBe(false)
+      await b.ack(r.body.ackId, 'done')
+      await stream.done
+      expect(stream.events.at(-1)).toMatchObject({
+        event: 'end',
+        data: { liveId: r.body.id, reason: 'all-final' },
+      })
+    } finally {
+      stream.abort()
+      await t.api('POST', `/api/lives/${r.body.id}/stop`)
+    }
+  })
 })
 
 describe('late joiners, stop and end', () => {
