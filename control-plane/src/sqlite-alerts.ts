@@ -1,7 +1,7 @@
 import type { Db } from './db.js'
-import type { Alert } from './domain.js'
+import type { Alert, AlertState } from './domain.js'
 import type { AlertRepository } from './repositories.js'
-import { ALERT_TARGETS, stageTargets } from './sqlite-targets.js'
+import { ALERT_TARGETS, targetedRecords } from './sqlite-targets.js'
 
 interface AlertRow {
   id: string
@@ -51,7 +51,12 @@ export function sqliteAlerts(db: Db): AlertRepository {
     db.prepare(`UPDATE alerts SET revision = @revision, ack_id = @ackId, title = @title, level = @level,
     priority = @priority, items = @items, repeat = @repeat, starts_at = @startsAt, expires_at = @expiresAt,
     audible = @audible, volume = @volume, state = @state, updated_at = @updatedAt WHERE id = @id`)
-  const targets = stageTargets(db, ALERT_TARGETS)
+  const records = targetedRecords<AlertRow, Alert, AlertState>(db, {
+    stages: ALERT_TARGETS,
+    order: 'ORDER BY priority DESC, created_at, id',
+    map: toAlert,
+  })
+  const targets = records.stages
   const params = (a: Alert) => ({
     ...a,
     items: JSON.stringify(a.items),
@@ -68,7 +73,6 @@ export function sqliteAlerts(db: Db): AlertRepository {
     targets.reset(a.id)
     targets.catchUp(a.ackId)
   })
-  const ORDER = 'ORDER BY priority DESC, created_at, id'
   return {
     async create(alert, clusterIds) {
       create(alert, clusterIds)
@@ -76,47 +80,14 @@ export function sqliteAlerts(db: Db): AlertRepository {
     async revise(alert) {
       revise(alert)
     },
-    async setState(id, state) {
-      db.prepare('UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?').run(
-        state,
-        new Date().toISOString(),
-        id,
-      )
-    },
-    async get(id) {
-      const r = db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined
-      return r ? toAlert(r) : null
-    },
-    async list(opts = {}) {
-      const rows = (
-        opts.state
-          ? db
-              .prepare(`SELECT * FROM alerts WHERE state = ? ${ORDER} LIMIT ?`)
-              .all(opts.state, opts.limit ?? 1000)
-          : db.prepare(`SELECT * FROM alerts ${ORDER} LIMIT ?`).all(opts.limit ?? 1000)
-      ) as AlertRow[]
-      return rows.map(toAlert)
-    },
-    async targets(id) {
-      return targets.targets(id)
-    },
-    async targetIds(id) {
-      return targets.targetIds(id)
-    },
-    async counts(id) {
-      return targets.counts(id)
-    },
+    setState: records.setState,
+    get: records.get,
+    list: records.list,
+    targets: records.targets,
+    targetIds: records.targetIds,
+    counts: records.counts,
     async activeWithTargets() {
-      const alerts = (
-        db.prepare(`SELECT * FROM alerts WHERE state = 'active' ${ORDER}`).all() as AlertRow[]
-      ).map(toAlert)
-      const byAlert = new Map<string, string[]>(alerts.map((a) => [a.id, []]))
-      const rows = db
-        .prepare(`SELECT t.alert_id, t.cluster_id FROM alert_targets t JOIN alerts a ON a.id = t.alert_id
-          WHERE a.state = 'active'`)
-        .all() as { alert_id: string; cluster_id: string }[]
-      for (const r of rows) byAlert.get(r.alert_id)?.push(r.cluster_id)
-      return alerts.map((alert) => ({ alert, clusterIds: byAlert.get(alert.id) ?? [] }))
+      return (await records.active()).map(({ record, clusterIds }) => ({ alert: record, clusterIds }))
     },
     async capGet(sender, identifier) {
       const r = db

@@ -1,7 +1,7 @@
 import type { Db } from './db.js'
-import type { Live, Relay } from './domain.js'
+import type { Live, LiveState, Relay } from './domain.js'
 import type { LiveRepository, RelayRepository } from './repositories.js'
-import { LIVE_TARGETS, stageTargets } from './sqlite-targets.js'
+import { LIVE_TARGETS, targetedRecords } from './sqlite-targets.js'
 
 interface LiveRow {
   id: string
@@ -39,58 +39,29 @@ export function sqliteLives(db: Db): LiveRepository {
     db.prepare(`INSERT INTO lives (id, revision, ack_id, title, source_url, priority, starts_at, ends_at,
     volume, state, targets, created_at, updated_at) VALUES (@id, @revision, @ackId, @title, @sourceUrl, @priority,
     @startsAt, @endsAt, @volume, @state, @targets, @createdAt, @updatedAt)`)
-  const targets = stageTargets(db, LIVE_TARGETS)
+  const records = targetedRecords<LiveRow, Live, LiveState>(db, {
+    stages: LIVE_TARGETS,
+    order: 'ORDER BY priority DESC, starts_at, id',
+    map: toLive,
+  })
+  const targets = records.stages
   const create = db.transaction((l: Live, clusterIds: string[]) => {
     ins.run({ ...l, targets: JSON.stringify(l.targets) })
     targets.insert(l.id, clusterIds)
     targets.catchUp(l.ackId)
   })
-  const ORDER = 'ORDER BY priority DESC, starts_at, id'
   return {
     async create(live, clusterIds) {
       create(live, clusterIds)
     },
-    async setState(id, state) {
-      db.prepare('UPDATE lives SET state = ?, updated_at = ? WHERE id = ?').run(
-        state,
-        new Date().toISOString(),
-        id,
-      )
-    },
-    async get(id) {
-      const r = db.prepare('SELECT * FROM lives WHERE id = ?').get(id) as LiveRow | undefined
-      return r ? toLive(r) : null
-    },
-    async list(opts = {}) {
-      const rows = (
-        opts.state
-          ? db
-              .prepare(`SELECT * FROM lives WHERE state = ? ${ORDER} LIMIT ?`)
-              .all(opts.state, opts.limit ?? 1000)
-          : db.prepare(`SELECT * FROM lives ${ORDER} LIMIT ?`).all(opts.limit ?? 1000)
-      ) as LiveRow[]
-      return rows.map(toLive)
-    },
-    async targets(id) {
-      return targets.targets(id)
-    },
-    async targetIds(id) {
-      return targets.targetIds(id)
-    },
-    async counts(id) {
-      return targets.counts(id)
-    },
+    setState: records.setState,
+    get: records.get,
+    list: records.list,
+    targets: records.targets,
+    targetIds: records.targetIds,
+    counts: records.counts,
     async activeWithTargets() {
-      const lives = (
-        db.prepare(`SELECT * FROM lives WHERE state = 'active' ${ORDER}`).all() as LiveRow[]
-      ).map(toLive)
-      const byLive = new Map<string, string[]>(lives.map((l) => [l.id, []]))
-      const rows = db
-        .prepare(`SELECT t.live_id, t.cluster_id FROM live_targets t JOIN lives l ON l.id = t.live_id
-          WHERE l.state = 'active'`)
-        .all() as { live_id: string; cluster_id: string }[]
-      for (const r of rows) byLive.get(r.live_id)?.push(r.cluster_id)
-      return lives.map((live) => ({ live, clusterIds: byLive.get(live.id) ?? [] }))
+      return (await records.active()).map(({ record, clusterIds }) => ({ live: record, clusterIds }))
     },
   }
 }

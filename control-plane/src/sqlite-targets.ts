@@ -143,3 +143,56 @@ export function stageTargets(db: Db, t: StageTable) {
     },
   }
 }
+
+/**
+ * The reads and state changes every targeted thing (alert, live relay) has: by id, by state in `order`, its
+ * per-target stages, and the active ones with their clusters for the desired-state builder.
+ */
+export function targetedRecords<R, T extends { id: string }, S extends string>(
+  db: Db,
+  o: { stages: StageTable; order: string; map(row: R): T },
+) {
+  const t = o.stages
+  const targets = stageTargets(db, t)
+  const all = (sql: string, ...params: unknown[]) => (db.prepare(sql).all(...params) as R[]).map(o.map)
+  return {
+    stages: targets,
+    async setState(id: string, state: S): Promise<void> {
+      db.prepare(`UPDATE ${t.parent} SET state = ?, updated_at = ? WHERE id = ?`).run(
+        state,
+        new Date().toISOString(),
+        id,
+      )
+    },
+    async get(id: string): Promise<T | null> {
+      const r = db.prepare(`SELECT * FROM ${t.parent} WHERE id = ?`).get(id) as R | undefined
+      return r ? o.map(r) : null
+    },
+    async list(opts: { state?: S; limit?: number } = {}): Promise<T[]> {
+      const limit = opts.limit ?? 1000
+      return opts.state
+        ? all(`SELECT * FROM ${t.parent} WHERE state = ? ${o.order} LIMIT ?`, opts.state, limit)
+        : all(`SELECT * FROM ${t.parent} ${o.order} LIMIT ?`, limit)
+    },
+    async targets(id: string): Promise<AlertTargetStatus[]> {
+      return targets.targets(id)
+    },
+    async targetIds(id: string): Promise<string[]> {
+      return targets.targetIds(id)
+    },
+    async counts(id: string): Promise<AlertCounts> {
+      return targets.counts(id)
+    },
+    /** Active records with the clusters they target. */
+    async active(): Promise<{ record: T; clusterIds: string[] }[]> {
+      const records = all(`SELECT * FROM ${t.parent} WHERE state = 'active' ${o.order}`)
+      const byId = new Map<string, string[]>(records.map((r) => [r.id, []]))
+      const rows = db
+        .prepare(`SELECT t.${t.key} AS id, t.cluster_id FROM ${t.table} t JOIN ${t.parent} p ON p.id = t.${t.key}
+          WHERE p.state = 'active'`)
+        .all() as { id: string; cluster_id: string }[]
+      for (const r of rows) byId.get(r.id)?.push(r.cluster_id)
+      return records.map((record) => ({ record, clusterIds: byId.get(record.id) ?? [] }))
+    },
+  }
+}
