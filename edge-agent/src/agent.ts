@@ -178,7 +178,8 @@ export class Agent {
     this.alerts.start()
     this.alerts.sync(this.store.received()?.body.alerts ?? [])
     this.lives.start()
-    this.lives.sync(this.store.received()?.body.lives ?? [])
+    const held = this.store.received()?.body
+    if (held) this.lives.sync(held)
     this.link.start()
     this.telemetry.start()
     this.reconciler.kick()
@@ -247,6 +248,7 @@ export class Agent {
         if (stored) {
           this.link.setUnits(msg.body.units)
           this.scheduler.desiredChanged()
+          this.lives.reconcile(msg.body)
           // Tell the control plane at once that this version arrived, so it does not re-publish it while the
           // media are still downloading.
           void this.reconciler.enqueueReportedState().catch(() => {})
@@ -254,7 +256,7 @@ export class Agent {
         // Even from a state not newer than held: alerts are de-duplicated by id and revision, and joining one
         // late is better than missing it.
         this.alerts.sync(msg.body.alerts ?? [])
-        this.lives.sync(msg.body.lives ?? [])
+        this.lives.sync(msg.body)
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))

@@ -6,27 +6,25 @@ import {
   encodeMessage,
   topicTree,
 } from '@loa/shared'
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
 import type { AgentConfig } from './config.js'
 import {
   type MediaServer,
+  receiptingClient,
   silentLog,
   startBroker,
   startMediaServer,
   tmp,
   tone,
+  type Upstream,
   waitFor,
 } from './test-helpers.js'
 
 const tree = topicTree('loa')
 const noMs = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z')
 
-interface Up {
-  topic: string
-  body: Record<string, unknown>
-}
 interface Ack {
   commandId: string
   stage: string
@@ -52,7 +50,7 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
   let broker: Awaited<ReturnType<typeof startBroker>>
   let server: MediaServer
   let cp: MqttClient
-  const ups: Up[] = []
+  let ups: Upstream[] = []
   const agents: Agent[] = []
   let media: Record<
     'long' | 'short' | 'fresh',
@@ -168,21 +166,9 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
         durationMs: k === 'long' ? 4000 : 1000,
       }
     }
-    cp = await mqtt.connectAsync(broker.url, { clientId: 'cp-alerts-test' })
-    cp.on('message', (topic, payload) => {
-      if (/\/(desired|cmd|receipt)$/.test(topic) || payload.length === 0) return
-      const msg = JSON.parse(payload.toString()) as { id: string; body: Record<string, unknown> }
-      ups.push({ topic, body: msg.body })
-      const device = topic.split('/')[3] as string
-      if (!topic.endsWith('/presence')) {
-        void cp.publishAsync(
-          tree.device(device, 'receipt'),
-          JSON.stringify(encodeMessage('receipt', 'cp', { ids: [msg.id] })),
-          { qos: 1 },
-        )
-      }
-    })
-    await cp.subscribeAsync(`${tree.base}/device/+/+`, { qos: 1 })
+    const client = await receiptingClient(broker.url, 'cp-alerts-test')
+    cp = client.cp
+    ups = client.ups
     agent = await startAgent('pi-al')
     // The long tone is cached through the desired state; the short one is fetched by the first alert.
     await publishDesired(state('pi-al', 1, { units: ['prov-1', 'commune-7'] }))

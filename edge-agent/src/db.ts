@@ -47,7 +47,10 @@ const MIGRATIONS: string[] = [
   CREATE TABLE lives (
     live_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, ack_id TEXT NOT NULL, spec TEXT NOT NULL,
     state TEXT NOT NULL,            -- active | done | expired | cancelled
-    reason TEXT, updated_at TEXT NOT NULL
+    reason TEXT, updated_at TEXT NOT NULL,
+    -- The desired-state version held when it arrived: a newer state without it means it was stopped meanwhile.
+    desired_version INTEGER NOT NULL DEFAULT 0,
+    from_desired INTEGER NOT NULL DEFAULT 0  -- 1: it arrived in a desired state, 0: by live-start
   );
   `,
 ]

@@ -11,18 +11,20 @@ import {
   type ScheduleEntry,
   topicTree,
 } from '@loa/shared'
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
 import type { AgentConfig } from './config.js'
 import { sourceSha256 } from './live.js'
 import {
   type MediaServer,
+  receiptingClient,
   silentLog,
   startBroker,
   startMediaServer,
   tmp,
   tone,
+  type Upstream,
   waitFor,
 } from './test-helpers.js'
 
@@ -78,10 +80,6 @@ class StreamSource {
   }
 }
 
-interface Up {
-  topic: string
-  body: Record<string, unknown>
-}
 interface PlayRow {
   schedule_id: string | null
   status: string
@@ -101,7 +99,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
   let server: MediaServer
   let cp: MqttClient
   let bulletin: { sha256: string; size: number; url: string; mime: string; durationMs: number }
-  const ups: Up[] = []
+  let ups: Upstream[] = []
   const agents: Agent[] = []
   const sources: StreamSource[] = []
 
@@ -228,21 +226,9 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
       mime: 'audio/ogg',
       durationMs: 2000,
     }
-    cp = await mqtt.connectAsync(broker.url, { clientId: 'cp-live-test' })
-    cp.on('message', (topic, payload) => {
-      if (/\/(desired|cmd|receipt)$/.test(topic) || payload.length === 0) return
-      const msg = JSON.parse(payload.toString()) as { id: string; body: Record<string, unknown> }
-      ups.push({ topic, body: msg.body })
-      const device = topic.split('/')[3] as string
-      if (!topic.endsWith('/presence')) {
-        void cp.publishAsync(
-          tree.device(device, 'receipt'),
-          JSON.stringify(encodeMessage('receipt', 'cp', { ids: [msg.id] })),
-          { qos: 1 },
-        )
-      }
-    })
-    await cp.subscribeAsync(`${tree.base}/device/+/+`, { qos: 1 })
+    const client = await receiptingClient(broker.url, 'cp-live-test')
+    cp = client.cp
+    ups = client.ups
   }, 60_000)
 
   afterEach(async () => {
@@ -387,7 +373,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(relayLog(agent).map((r) => r.on)).toEqual([1, 0])
   }, 90_000)
 
-  it('a late joiner picks the relay up from desired.lives; a restart rejoins it', async () => {
+  it('a late joiner picks the relay up from desired.lives; a restart rejoins it; leaving lives stops it', async () => {
     const src = await source()
     const dir = tmp('loa-live-restart-')
     let agent = await startAgent('pi-lv5', dir)
@@ -401,12 +387,15 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(r).toMatchObject({ status: 'interrupted', reason: 'shutdown' })
     await waitFor(() => stages(l.ackId).filter((s) => s === 'playing').length === 2, 20_000, 'rejoined')
     expect(agent.relay.isOn()).toBe(true)
-    // Once stopped, a restart does not start it again.
-    await stopLive('pi-lv5', l.liveId)
+    // A newer desired state without it: it was stopped while the device was away (live-stop missed).
+    await publishDesired(state('pi-lv5', 2))
     await waitFor(() => stages(l.ackId).includes('cancelled'), 10_000, 'cancelled')
+    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    // Once stopped, a restart does not start it again, even from a desired state still listing it.
     await agent.stop()
     agents.splice(agents.indexOf(agent), 1)
     agent = await startAgent('pi-lv5', dir)
+    await publishDesired(state('pi-lv5', 3, { lives: [l] }))
     await new Promise((r) => setTimeout(r, 2500))
     expect(agent.relay.isOn()).toBe(false)
     expect(events('pi-lv5', 'live-connecting', l.liveId)).toHaveLength(2)

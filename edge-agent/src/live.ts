@@ -75,6 +75,8 @@ export interface LiveManagerOptions {
   /** The device volume, for relays that name none. */
   volume: () => number
   checkMs?: number
+  /** A live started by command is not stopped for missing from a desired state before this (default 60 s). */
+  desiredGraceMs?: number
   /** Reconnection backoff: doubles from base to max. */
   retryBaseMs?: number
   retryMaxMs?: number
@@ -161,12 +163,30 @@ export class LiveManager implements LiveHooks {
   }
 
   /** The lives of a desired state (a device connecting late joins them). */
-  sync(lives: readonly LiveSpec[]): void {
-    for (const l of lives) this.receive(l, 'desired')
+  sync(d: DesiredStateBody): void {
+    for (const l of d.lives ?? []) this.receive(l, 'desired', undefined, d.version)
+  }
+
+  /**
+   * A newer desired state that no longer lists a live held since an older one: it was stopped or ended while the
+   * device was away (the `live-stop` missed), so it stops here too, or an open-ended relay would play forever.
+   */
+  reconcile(d: DesiredStateBody): void {
+    const listed = new Set((d.lives ?? []).map((l) => l.liveId))
+    // The control plane publishes live-start before it stores the relay: a state built meanwhile may lack a relay
+    // that has just started, so one that came by command is only stopped so once it is older than the grace.
+    const since = iso(Date.now() - (this.o.desiredGraceMs ?? 60_000))
+    const rows = this.o.db
+      .prepare(
+        `SELECT live_id FROM lives WHERE state = 'active' AND desired_version < ?
+           AND (from_desired = 1 OR updated_at < ?)`,
+      )
+      .all(d.version, since) as { live_id: string }[]
+    for (const r of rows) if (!listed.has(r.live_id)) this.stopLive(r.live_id, `desired state v${d.version}`)
   }
 
   /** A live from a command or the desired state. Past the command's `deadline` or `endsAt`, it never starts. */
-  receive(spec: LiveSpec, via: string, deadline?: string): 'new' | 'duplicate' {
+  receive(spec: LiveSpec, via: string, deadline?: string, version?: number): 'new' | 'duplicate' {
     const held = this.row(spec.liveId)
     if (held && spec.revision <= held.revision) return 'duplicate'
     const now = Date.now()
@@ -180,12 +200,23 @@ export class LiveManager implements LiveHooks {
     this.o.db.transaction(() => {
       this.o.db
         .prepare(
-          `INSERT INTO lives (live_id, revision, ack_id, spec, state, reason, updated_at)
-           VALUES (?, ?, ?, ?, ?, NULL, ?)
+          `INSERT INTO lives (live_id, revision, ack_id, spec, state, reason, updated_at, desired_version,
+             from_desired)
+           VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
            ON CONFLICT (live_id) DO UPDATE SET revision = excluded.revision, ack_id = excluded.ack_id,
-             spec = excluded.spec, state = excluded.state, reason = NULL, updated_at = excluded.updated_at`,
+             spec = excluded.spec, state = excluded.state, reason = NULL, updated_at = excluded.updated_at,
+             desired_version = excluded.desired_version, from_desired = excluded.from_desired`,
         )
-        .run(spec.liveId, spec.revision, spec.ackId, JSON.stringify(spec), state, iso(now))
+        .run(
+          spec.liveId,
+          spec.revision,
+          spec.ackId,
+          JSON.stringify(spec),
+          state,
+          iso(now),
+          version ?? this.o.desired()?.version ?? 0,
+          version === undefined ? 0 : 1,
+        )
       if (replacing && replacing.ack_id !== spec.ackId) {
         this.ack(replacing.ack_id, 'cancelled', `replaced by revision ${spec.revision}`)
       }

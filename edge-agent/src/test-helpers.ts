@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { DesiredStateBody } from '@loa/shared'
+import { type DesiredStateBody, encodeMessage, topicTree } from '@loa/shared'
 import { Aedes } from 'aedes'
+import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
 
 export const silentLog = pino({ level: 'silent' })
@@ -163,4 +164,38 @@ export function desired(
     fallback: null,
     media: media.map((m) => ({ ...m, mime: 'audio/ogg', durationMs: 1000 })),
   }
+}
+
+/** What a device sent up, as the test's control plane saw it. */
+export interface Upstream {
+  topic: string
+  body: Record<string, unknown>
+}
+
+/**
+ * A stand-in control plane on the broker: records everything the devices send (in `ups`) and sends a receipt for
+ * each message, as the real one does, so the devices' outboxes drain.
+ */
+export async function receiptingClient(
+  brokerUrl: string,
+  clientId: string,
+): Promise<{ cp: MqttClient; ups: Upstream[] }> {
+  const tree = topicTree('loa')
+  const ups: Upstream[] = []
+  const cp = await mqtt.connectAsync(brokerUrl, { clientId })
+  cp.on('message', (topic, payload) => {
+    if (/\/(desired|cmd|receipt)$/.test(topic) || payload.length === 0) return
+    const msg = JSON.parse(payload.toString()) as { id: string; body: Record<string, unknown> }
+    ups.push({ topic, body: msg.body })
+    const device = topic.split('/')[3] as string
+    if (!topic.endsWith('/presence')) {
+      void cp.publishAsync(
+        tree.device(device, 'receipt'),
+        JSON.stringify(encodeMessage('receipt', 'cp', { ids: [msg.id] })),
+        { qos: 1 },
+      )
+    }
+  })
+  await cp.subscribeAsync(`${tree.base}/device/+/+`, { qos: 1 })
+  return { cp, ups }
 }
