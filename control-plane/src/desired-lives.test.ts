@@ -2,18 +2,9 @@ import type { LiveSpec } from '@loa/shared'
 import { describe, expect, it } from 'vitest'
 import { contentHash, type DesiredInputs, desiredStateCompiler } from './desired-state.js'
 import type { ClusterInput, Relay, Unit } from './domain.js'
+import { clusterInput } from './test-helpers.js'
 
-const cluster = (id: string, unitId: string, tags: string[] = []): ClusterInput => ({
-  id,
-  name: id,
-  unitId,
-  stationId: null,
-  zones: [],
-  tags,
-  lat: null,
-  lon: null,
-  volume: null,
-})
+const cluster = clusterInput
 const units: Unit[] = [
   { id: 'prov', parentId: null, name: 'P', kind: 'province', code: null, createdAt: '' },
   { id: 'xa', parentId: 'prov', name: 'X', kind: 'commune', code: null, createdAt: '' },

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { canonicalJson, contentHash, desiredStateCompiler } from './desired-state.js'
-import type { ClusterInput, Schedule, Unit } from './domain.js'
+import type { Schedule, Unit } from './domain.js'
 import { parseRange } from './routes-media.js'
+import { clusterInput } from './test-helpers.js'
 
 const sha = (c: string) => c.repeat(64)
-const cluster = (id: string, unitId: string, tags: string[] = []): ClusterInput => ({
-  id,
-  name: id,
-  unitId,
-  stationId: null,
-  zones: [],
-  tags,
-  lat: null,
-  lon: null,
-  volume: null,
-})
+const cluster = clusterInput
 const weekly = { kind: 'weekly' as const, daysOfWeek: [1], times: ['06:00'], startDate: '2026-01-01' }
 const schedule = (id: string, targets: Partial<Schedule['targets']>): Schedule => ({
   id,

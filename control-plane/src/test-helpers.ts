@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
+import type { ClusterInput } from './domain.js'
 import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from './index.js'
 
 /** Helpers shared by this package's tests: real control plane, real broker, real ffmpeg. */
@@ -158,3 +159,16 @@ export async function seedTree(t: TestPlane): Promise<void> {
     if (r.status !== 201) throw new Error(`seed cluster ${c.id}: ${JSON.stringify(r.body)}`)
   }
 }
+
+/** A cluster's configuration as the desired-state compiler takes it. */
+export const clusterInput = (id: string, unitId: string, tags: string[] = []): ClusterInput => ({
+  id,
+  name: id,
+  unitId,
+  stationId: null,
+  zones: [],
+  tags,
+  lat: null,
+  lon: null,
+  volume: null,
+})
