@@ -1,6 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import {
   type AlertSpec,
   Bands,
@@ -15,10 +12,11 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
 import type { AgentConfig } from './config.js'
-import { sourceSha256 } from './live.js'
+import { sourceSha256 } from './live-session.js'
 import {
   type MediaServer,
   receiptingClient,
+  StreamSource,
   silentLog,
   startBroker,
   startMediaServer,
@@ -30,55 +28,6 @@ import {
 
 const tree = topicTree('loa')
 const noMs = (d: Date | number) => new Date(d).toISOString().replace(/\.\d+Z$/, 'Z')
-
-/**
- * A live source: an HTTP server that starts a real ffmpeg per listener, encoding a sine tone to MP3 in real
- * time. `down()` kills the encoders and refuses connections (a dead source); `up()` serves again on the same port.
- */
-class StreamSource {
-  private server: Server | null = null
-  private readonly encoders = new Set<ChildProcess>()
-  private readonly sockets = new Set<Socket>()
-  port = 0
-  listeners = 0
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/live.mp3`
-  }
-
-  async up(): Promise<void> {
-    const server = createServer((_req, res) => {
-      this.listeners++
-      const enc = spawn('ffmpeg', [
-        ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=500'],
-        ...['-c:a', 'libmp3lame', '-b:a', '64k', '-f', 'mp3', 'pipe:1'],
-      ])
-      this.encoders.add(enc)
-      enc.on('close', () => {
-        this.encoders.delete(enc)
-        res.destroy()
-      })
-      res.writeHead(200, { 'content-type': 'audio/mpeg' })
-      enc.stdout.pipe(res)
-      res.on('close', () => enc.kill('SIGKILL'))
-    })
-    server.on('connection', (s) => {
-      this.sockets.add(s)
-      s.on('close', () => this.sockets.delete(s))
-    })
-    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r))
-    this.port = (server.address() as AddressInfo).port
-    this.server = server
-  }
-
-  async down(): Promise<void> {
-    for (const e of this.encoders) e.kill('SIGKILL')
-    for (const s of this.sockets) s.destroy()
-    const server = this.server
-    this.server = null
-    if (server) await new Promise<void>((r) => server.close(() => r()))
-  }
-}
 
 interface PlayRow {
   schedule_id: string | null

@@ -1,12 +1,4 @@
-import { createHash } from 'node:crypto'
-import {
-  type AckStage,
-  Bands,
-  type BulletinLevel,
-  type DesiredStateBody,
-  type LiveSpec,
-  type NowPlaying,
-} from '@loa/shared'
+import type { AckStage, DesiredStateBody, LiveSpec, NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { QueuedOccurrence } from './arbiter.js'
 import type { AudioOutput } from './audio-output.js'
@@ -14,54 +6,9 @@ import type { Db } from './db.js'
 import { iso, type Report, sleep } from './item-player.js'
 import { LiveConnection, type LiveTimeouts } from './live-player.js'
 import { relaysOnAt } from './live-relays.js'
+import { type LiveHooks, type LiveInterrupt, levelOf, type Session, sourceSha256 } from './live-session.js'
+import { type LiveState, LiveStore } from './live-store.js'
 import type { Outbox } from './outbox.js'
-
-export interface LiveInterrupt {
-  kind: 'preempt' | 'withdrawn' | 'shutdown'
-  reason: string
-}
-
-/** How the scheduler hands a live relay its turn at the amplifier. */
-export interface LiveHooks {
-  /** Plays until the turn ends; null when nothing was heard (no report). */
-  play(
-    q: QueuedOccurrence,
-    ctl: { notBefore: number; signal: AbortSignal; interrupt: () => LiveInterrupt | null },
-  ): Promise<Report | null>
-  nowPlaying(): NowPlaying | null
-}
-
-type LiveState = 'active' | 'done' | 'expired' | 'cancelled'
-
-interface LiveRow {
-  live_id: string
-  revision: number
-  ack_id: string
-  state: LiveState
-  spec: string
-}
-
-/** A relay being carried out: a live (acks under `ackId`) or an occurrence of a recurring relay (ackId null). */
-interface Session {
-  id: string
-  scheduleId: string
-  revision: number
-  ackId: string | null
-  title: string
-  sourceUrl: string
-  priority: number
-  volume: number | undefined
-  startsAt: number
-  endsAt: number | null
-  occurrence: string
-  conn: LiveConnection | null
-  /** `playing` is acked at most once per connection. */
-  playingAcked: boolean
-  turns: number
-  /** Set once it is over: `done` reports the last stretch played, anything else interrupted. */
-  final: { stage: 'done' | 'cancelled' | 'replaced'; reason: string } | null
-  abort: AbortController
-}
 
 export interface LiveManagerOptions {
   db: Db
@@ -83,11 +30,6 @@ export interface LiveManagerOptions {
   timeouts?: Partial<LiveTimeouts>
 }
 
-export const sourceSha256 = (url: string) => createHash('sha256').update(url, 'utf8').digest('hex')
-
-const levelOf = (priority: number): BulletinLevel =>
-  priority >= Bands.emergency ? 'emergency' : priority >= Bands.priority ? 'priority' : 'normal'
-
 /**
  * Live relays (tiếp sóng): from `live-start` commands and the desired state's `lives` (de-duplicated by liveId +
  * revision, persisted in table `lives`), and the occurrences of recurring `relays`. Each is connected in the
@@ -101,18 +43,11 @@ export class LiveManager implements LiveHooks {
   private np: NowPlaying | null = null
   private readonly timeouts: LiveTimeouts
 
+  private readonly store: LiveStore
+
   constructor(private readonly o: LiveManagerOptions) {
+    this.store = new LiveStore(o.db)
     this.timeouts = { connectMs: 8000, stallMs: 5000, ...o.timeouts }
-  }
-
-  private row(liveId: string): LiveRow | undefined {
-    return this.o.db.prepare('SELECT * FROM lives WHERE live_id = ?').get(liveId) as LiveRow | undefined
-  }
-
-  private setState(liveId: string, state: LiveState, reason: string | null): void {
-    this.o.db
-      .prepare('UPDATE lives SET state = ?, reason = ?, updated_at = ? WHERE live_id = ?')
-      .run(state, reason, new Date().toISOString(), liveId)
   }
 
   private ack(ackId: string | null, stage: AckStage, reason?: string): void {
@@ -141,11 +76,7 @@ export class LiveManager implements LiveHooks {
 
   /** Rejoins the relays active before a restart; then checks ends and recurring relays periodically. */
   start(): void {
-    this.o.db
-      .prepare("DELETE FROM lives WHERE state != 'active' AND updated_at < ?")
-      .run(new Date(Date.now() - 30 * 86_400_000).toISOString())
-    const rows = this.o.db.prepare("SELECT * FROM lives WHERE state = 'active'").all() as LiveRow[]
-    for (const r of rows) this.begin(JSON.parse(r.spec) as LiveSpec)
+    for (const spec of this.store.restore()) this.begin(spec)
     this.timer = setInterval(() => this.check(), this.o.checkMs ?? 500)
     this.timer.unref()
     this.check()
@@ -175,19 +106,13 @@ export class LiveManager implements LiveHooks {
     const listed = new Set((d.lives ?? []).map((l) => l.liveId))
     // The control plane publishes live-start before it stores the relay: a state built meanwhile may lack a relay
     // that has just started, so one that came by command is only stopped so once it is older than the grace.
-    const since = iso(Date.now() - (this.o.desiredGraceMs ?? 60_000))
-    const rows = this.o.db
-      .prepare(
-        `SELECT live_id FROM lives WHERE state = 'active' AND desired_version < ?
-           AND (from_desired = 1 OR updated_at < ?)`,
-      )
-      .all(d.version, since) as { live_id: string }[]
-    for (const r of rows) if (!listed.has(r.live_id)) this.stopLive(r.live_id, `desired state v${d.version}`)
+    const held = this.store.heldBefore(d.version, Date.now() - (this.o.desiredGraceMs ?? 60_000))
+    for (const id of held) if (!listed.has(id)) this.stopLive(id, `desired state v${d.version}`)
   }
 
   /** A live from a command or the desired state. Past the command's `deadline` or `endsAt`, it never starts. */
   receive(spec: LiveSpec, via: string, deadline?: string, version?: number): 'new' | 'duplicate' {
-    const held = this.row(spec.liveId)
+    const held = this.store.row(spec.liveId)
     if (held && spec.revision <= held.revision) return 'duplicate'
     const now = Date.now()
     const replacing = held?.state === 'active' ? held : undefined
@@ -198,25 +123,7 @@ export class LiveManager implements LiveHooks {
     const cancelled = held?.state === 'cancelled'
     const state: LiveState = cancelled ? 'cancelled' : expired ? 'expired' : 'active'
     this.o.db.transaction(() => {
-      this.o.db
-        .prepare(
-          `INSERT INTO lives (live_id, revision, ack_id, spec, state, reason, updated_at, desired_version,
-             from_desired)
-           VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
-           ON CONFLICT (live_id) DO UPDATE SET revision = excluded.revision, ack_id = excluded.ack_id,
-             spec = excluded.spec, state = excluded.state, reason = NULL, updated_at = excluded.updated_at,
-             desired_version = excluded.desired_version, from_desired = excluded.from_desired`,
-        )
-        .run(
-          spec.liveId,
-          spec.revision,
-          spec.ackId,
-          JSON.stringify(spec),
-          state,
-          iso(now),
-          version ?? this.o.desired()?.version ?? 0,
-          version === undefined ? 0 : 1,
-        )
+      this.store.put(spec, state, now, version ?? this.o.desired()?.version ?? 0, version !== undefined)
       if (replacing && replacing.ack_id !== spec.ackId) {
         this.ack(replacing.ack_id, 'cancelled', `replaced by revision ${spec.revision}`)
       }
@@ -240,17 +147,11 @@ export class LiveManager implements LiveHooks {
 
   /** `live-stop`: stops it if on, never starts it. An unknown id is remembered as stopped. */
   stopLive(liveId: string, via: string): void {
-    const held = this.row(liveId)
+    const held = this.store.row(liveId)
     this.o.db.transaction(() => {
-      if (!held) {
-        this.o.db
-          .prepare(
-            `INSERT INTO lives (live_id, revision, ack_id, spec, state, reason, updated_at)
-             VALUES (?, 0, '', '{}', 'cancelled', ?, ?)`,
-          )
-          .run(liveId, `stopped via ${via}`, new Date().toISOString())
-      } else if (held.state === 'active') {
-        this.setState(liveId, 'cancelled', `stopped via ${via}`)
+      if (!held) this.store.rememberStopped(liveId, `stopped via ${via}`)
+      else if (held.state === 'active') {
+        this.store.setState(liveId, 'cancelled', `stopped via ${via}`)
         this.ack(held.ack_id, 'cancelled')
       }
     })()
@@ -295,7 +196,7 @@ export class LiveManager implements LiveHooks {
     this.sessions.delete(s.id)
     if (stage === 'done' && s.ackId) {
       this.o.db.transaction(() => {
-        this.setState(s.id, 'done', null)
+        this.store.setState(s.id, 'done', null)
         this.ack(s.ackId, 'done')
       })()
     }

@@ -1,50 +1,12 @@
-import type { DesiredStateBody, NowPlaying } from '@loa/shared'
-import type { Logger } from 'pino'
-import type { QueuedAlert, QueuedOccurrence } from './arbiter.js'
-import type { Db } from './db.js'
+import type { NowPlaying } from '@loa/shared'
+import type { QueuedOccurrence } from './arbiter.js'
 import { Fallback } from './fallback.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
-import type { LiveHooks } from './live.js'
-import type { MediaCache } from './media-cache.js'
 import { OccurrenceQueue } from './occurrence-queue.js'
-import type { Outbox } from './outbox.js'
 import { recordPlay } from './play-log.js'
-import type { Player } from './player.js'
-import type { Relay } from './relay.js'
+import type { SchedulerOptions } from './scheduler-options.js'
 
-/** What the alert manager hears about the alerts it queued. */
-export interface AlertHooks {
-  /** The audio of an alert started (every item; acks de-duplicate). */
-  started(a: QueuedAlert): void
-  /** Every item of the alert has had its turn: `played` of them played. */
-  finished(a: QueuedAlert, played: number, failures: string[]): void
-}
-
-export interface SchedulerOptions {
-  db: Db
-  outbox: Outbox
-  cache: MediaCache
-  player: Player
-  relay: Relay
-  log: Logger
-  /** The desired state to evaluate (the newest received). */
-  desired: () => DesiredStateBody | null
-  defaultTimezone: string
-  prerollMs: number
-  postrollMs: number
-  /** Occurrences found later than this after their instant (e.g. after a restart) are skipped as missed. */
-  lateToleranceMs?: number
-  /** A queued occurrence that cannot start within this of its instant is skipped. */
-  graceMs?: number
-  tickMs?: number
-  /** A cached file failed verification: the reconciler should fetch it again. */
-  onCorrupt?: () => void
-  alertHooks?: AlertHooks
-  /** Plays the turns of live relays (occurrences with `live`). */
-  liveHooks?: LiveHooks
-  /** Duration of media the desired state does not list (alert items), to bound their play. */
-  durationOf?: (sha: string) => number | undefined
-}
+export type { AlertHooks, SchedulerOptions } from './scheduler-options.js'
 
 /** The occurrence (or fallback item, q = null) being played, and why it was stopped if it was. */
 interface Current {

@@ -1,10 +1,10 @@
 // Shared fixtures for the tests: a real broker, a real HTTP server, real audio. Not used by the agent itself.
-import { execFileSync } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createServer as createNetServer } from 'node:net'
+import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DesiredStateBody, encodeMessage, topicTree } from '@loa/shared'
@@ -198,4 +198,53 @@ export async function receiptingClient(
   })
   await cp.subscribeAsync(`${tree.base}/device/+/+`, { qos: 1 })
   return { cp, ups }
+}
+
+/**
+ * A live source: an HTTP server that starts a real ffmpeg per listener, encoding a sine tone to MP3 in real
+ * time. `down()` kills the encoders and refuses connections (a dead source); `up()` serves again on the same port.
+ */
+export class StreamSource {
+  private server: Server | null = null
+  private readonly encoders = new Set<ChildProcess>()
+  private readonly sockets = new Set<Socket>()
+  port = 0
+  listeners = 0
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/live.mp3`
+  }
+
+  async up(): Promise<void> {
+    const server = createServer((_req, res) => {
+      this.listeners++
+      const enc = spawn('ffmpeg', [
+        ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=500'],
+        ...['-c:a', 'libmp3lame', '-b:a', '64k', '-f', 'mp3', 'pipe:1'],
+      ])
+      this.encoders.add(enc)
+      enc.on('close', () => {
+        this.encoders.delete(enc)
+        res.destroy()
+      })
+      res.writeHead(200, { 'content-type': 'audio/mpeg' })
+      enc.stdout.pipe(res)
+      res.on('close', () => enc.kill('SIGKILL'))
+    })
+    server.on('connection', (s) => {
+      this.sockets.add(s)
+      s.on('close', () => this.sockets.delete(s))
+    })
+    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r))
+    this.port = (server.address() as AddressInfo).port
+    this.server = server
+  }
+
+  async down(): Promise<void> {
+    for (const e of this.encoders) e.kill('SIGKILL')
+    for (const s of this.sockets) s.destroy()
+    const server = this.server
+    this.server = null
+    if (server) await new Promise<void>((r) => server.close(() => r()))
+  }
 }
