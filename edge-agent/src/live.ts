@@ -242,9 +242,13 @@ export class LiveManager implements LiveHooks {
   private async run(s: Session): Promise<void> {
     const base = this.o.retryBaseMs ?? 1000
     let backoff = base
+    // Failed attempts in a row: `failed` is acked once per outage, and a source dead for hours reports every
+    // tenth attempt only, so the outbox (never pruned of events and acks) stays small.
+    let failures = 0
+    const loud = () => failures <= 10 || failures % 10 === 0
     await sleep(s.startsAt - Date.now(), s.abort.signal)
     while (!s.abort.signal.aborted) {
-      this.event(s, 'live-connecting', 'info', `live ${s.scheduleId} connecting`)
+      if (loud()) this.event(s, 'live-connecting', 'info', `live ${s.scheduleId} connecting`)
       const conn = new LiveConnection(s.sourceUrl, this.o.output, this.timeouts)
       s.conn = conn
       s.playingAcked = false
@@ -256,10 +260,12 @@ export class LiveManager implements LiveHooks {
       if (s.abort.signal.aborted) break
       if (opened === null) {
         backoff = base
+        failures = 0
         this.queueTurn(s)
         const reason = await conn.whenClosed()
         if (s.abort.signal.aborted) break
         this.o.withdraw(s.id, reason)
+        failures = 1
         this.o.db.transaction(() => {
           this.event(s, 'live-dropped', 'warning', `live ${s.scheduleId} dropped: ${reason}`, {
             code: 'LOA_LIVE_DROPPED',
@@ -268,13 +274,17 @@ export class LiveManager implements LiveHooks {
           this.ack(s.ackId, 'failed', `dropped: ${reason}`)
         })()
       } else {
+        failures++
         this.o.db.transaction(() => {
-          this.event(s, 'live-dropped', 'warning', `live ${s.scheduleId} cannot connect: ${opened}`, {
-            code: 'LOA_LIVE_CONNECT',
-            reason: opened,
-            retryInMs: backoff,
-          })
-          this.ack(s.ackId, 'failed', `cannot connect: ${opened}`)
+          if (loud()) {
+            this.event(s, 'live-dropped', 'warning', `live ${s.scheduleId} cannot connect: ${opened}`, {
+              code: 'LOA_LIVE_CONNECT',
+              reason: opened,
+              attempts: failures,
+              retryInMs: backoff,
+            })
+          }
+          if (failures === 1) this.ack(s.ackId, 'failed', `cannot connect: ${opened}`)
         })()
       }
       await sleep(backoff, s.abort.signal)
