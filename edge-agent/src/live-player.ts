@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import type { AudioOutput } from './audio-output.js'
 import { ffmpegCommand } from './player.js'
@@ -43,7 +43,7 @@ export function liveInputArgs(url: string, timeoutMs: number): string[] {
  * starts a playing ffmpeg on the configured output; `detach` stops it and keeps the connection (a preemption).
  */
 export class LiveConnection {
-  private readonly rx: ChildProcessWithoutNullStreams
+  private readonly rx: ChildProcessByStdio<null, Readable, Readable>
   private tx: Tx | null = null
   /** Playing ffmpegs stopped on purpose (their exit is not an error). */
   private readonly stopping = new WeakSet<Tx>()
@@ -76,7 +76,7 @@ export class LiveConnection {
       'pipe:1',
     ]
     const [cmd, argv] = ffmpegCommand(ffmpegPath, args)
-    this.rx = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.rx = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
     let resolveReady: () => void = () => {}
     let rejectReady: (e: Error) => void = () => {}
     this.ready = new Promise<void>((res, rej) => {
@@ -99,7 +99,6 @@ export class LiveConnection {
     this.rx.stderr.on('data', (d: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += d.toString('utf8')
     })
-    this.rx.stdin.on('error', () => {})
     this.watchdog = setInterval(() => {
       const now = Date.now()
       if (!this.gotAudio && now - started > t.connectMs) this.close(`no audio within ${t.connectMs} ms`)

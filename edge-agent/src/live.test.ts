@@ -350,6 +350,32 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(events('pi-lv5', 'live-connecting', l.liveId)).toHaveLength(2)
   }, 90_000)
 
+  it('a higher revision with a new source reconnects to it; the old ackId is cancelled', async () => {
+    const [a, b] = [await source(), await source()]
+    const agent = await startAgent('pi-lv7')
+    const l = live(a)
+    await startLive('pi-lv7', l)
+    await waitFor(() => stages(l.ackId).includes('playing'), 20_000, 'playing r1')
+    const r2 = { ...l, revision: 2, ackId: uid('ack'), sourceUrl: b.url }
+    await startLive('pi-lv7', r2)
+    await waitFor(() => stages(r2.ackId).includes('playing'), 20_000, 'playing r2')
+    expect(stages(l.ackId)).toEqual(['received', 'playing', 'cancelled'])
+    await waitFor(
+      () => a.listeners === 1 && b.listeners === 1 && agent.relay.isOn(),
+      5_000,
+      'one listener each',
+    )
+    // Revision 1 again (a late duplicate) changes nothing.
+    await startLive('pi-lv7', l)
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(stages(r2.ackId)).toEqual(['received', 'playing'])
+    expect(plays(agent, l.liveId)[0]).toMatchObject({
+      status: 'interrupted',
+      reason: 'replaced by revision 2',
+      sha256: sourceSha256(a.url),
+    })
+  }, 60_000)
+
   it('a recurring relay starts at its occurrence and stops after durationS', async () => {
     const src = await source()
     const agent = await startAgent('pi-lv6')

@@ -93,7 +93,7 @@ export class Scheduler {
     this.wake?.()
   }
 
-  /** Queues an alert occurrence (its media ready); it preempts lower bands at the next tick. */
+  /** Queues an alert occurrence (its media ready) or a live relay's turn; it preempts lower bands at once. */
   enqueueAlert(q: QueuedOccurrence): void {
     this.queue.add(q)
     // Before start() the cursor is not restored yet: tick() would collect from the epoch.
