@@ -246,6 +246,21 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(reports[0]?.reason).toMatch(/dropped|source ended/)
   }, 90_000)
 
+  it('a source that hangs with the connection open is noticed within seconds and dropped', async () => {
+    const src = await source()
+    const agent = await startAgent('pi-lv8')
+    const l = live(src)
+    await startLive('pi-lv8', l)
+    await waitFor(() => stages(l.ackId).includes('playing'), 20_000, 'playing')
+    src.stall()
+    const t = Date.now()
+    await waitFor(() => events('pi-lv8', 'live-dropped', l.liveId).length > 0, 15_000, 'live-dropped')
+    // Agent timeouts here are 3 s (stall) / 4 s (connect): noticed well before a human would call it dead air.
+    expect(Date.now() - t).toBeLessThan(8000)
+    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    expect(stages(l.ackId)).toEqual(['received', 'playing', 'failed'])
+  }, 60_000)
+
   it('endsAt ends it (done, reported played); an expired live never starts', async () => {
     const src = await source()
     const agent = await startAgent('pi-lv3')

@@ -210,6 +210,8 @@ export class StreamSource {
   private readonly sockets = new Set<Socket>()
   port = 0
   listeners = 0
+  /** Set by `stall()`: the encoders are gone but the connections stay open, silent. */
+  private stalled = false
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/live.mp3`
@@ -217,6 +219,10 @@ export class StreamSource {
 
   async up(): Promise<void> {
     const server = createServer((_req, res) => {
+      if (this.stalled) {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' })
+        return
+      }
       this.listeners++
       const enc = spawn('ffmpeg', [
         ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=500'],
@@ -225,10 +231,11 @@ export class StreamSource {
       this.encoders.add(enc)
       enc.on('close', () => {
         this.encoders.delete(enc)
-        res.destroy()
+        if (!this.stalled) res.destroy()
       })
       res.writeHead(200, { 'content-type': 'audio/mpeg' })
-      enc.stdout.pipe(res)
+      // Not ended with the encoder: a stalled source leaves the connection open and silent.
+      enc.stdout.pipe(res, { end: false })
       res.on('close', () => enc.kill('SIGKILL'))
     })
     server.on('connection', (s) => {
@@ -238,6 +245,12 @@ export class StreamSource {
     await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r))
     this.port = (server.address() as AddressInfo).port
     this.server = server
+  }
+
+  /** The source hangs: no more data, connections left open (only a timeout notices). */
+  stall(): void {
+    this.stalled = true
+    for (const e of this.encoders) e.kill('SIGKILL')
   }
 
   async down(): Promise<void> {
