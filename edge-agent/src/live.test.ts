@@ -122,6 +122,16 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     }
   }
 
+  /** A fresh source, a fresh agent, and a live started on it by command and playing. */
+  async function playing(deviceId: string) {
+    const src = await source()
+    const agent = await startAgent(deviceId)
+    const l = live(src)
+    await startLive(deviceId, l)
+    await waitFor(() => stages(l.ackId).includes('playing'), 20_000, 'playing')
+    return { src, agent, l }
+  }
+
   async function send(deviceId: string, body: CommandBody) {
     await cp.publishAsync(tree.device(deviceId, 'cmd'), JSON.stringify(encodeMessage('cmd', 'cp', body)), {
       qos: 1,
@@ -192,11 +202,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
   })
 
   it('live-start plays the stream (received → playing, relay on); live-stop stops it (cancelled, relay off)', async () => {
-    const src = await source()
-    const agent = await startAgent('pi-lv1')
-    const l = live(src)
-    await startLive('pi-lv1', l)
-    await waitFor(() => stages(l.ackId).includes('playing'), 20_000, 'playing')
+    const { src, agent, l } = await playing('pi-lv1')
     expect(stages(l.ackId)).toEqual(['received', 'playing'])
     expect(agent.relay.isOn()).toBe(true)
     expect(agent.scheduler.nowPlaying?.scheduleId).toBe(l.liveId)
@@ -222,11 +228,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
   }, 60_000)
 
   it('a dead source is retried with backoff while the schedule plays; it resumes when the source returns', async () => {
-    const src = await source()
-    const agent = await startAgent('pi-lv2')
-    const l = live(src)
-    await startLive('pi-lv2', l)
-    await waitFor(() => stages(l.ackId).includes('playing'), 20_000, 'playing')
+    const { src, agent, l } = await playing('pi-lv2')
     await src.down()
     await waitFor(() => events('pi-lv2', 'live-dropped', l.liveId).length > 0, 15_000, 'live-dropped')
     await waitFor(() => stages(l.ackId).includes('failed'), 5_000, 'failed ack')
@@ -247,11 +249,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
   }, 90_000)
 
   it('a source that hangs with the connection open is noticed within seconds and dropped', async () => {
-    const src = await source()
-    const agent = await startAgent('pi-lv8')
-    const l = live(src)
-    await startLive('pi-lv8', l)
-    await waitFor(() => stages(l.ackId).includes('playing'), 20_000, 'playing')
+    const { src, agent, l } = await playing('pi-lv8')
     src.stall()
     const t = Date.now()
     await waitFor(() => events('pi-lv8', 'live-dropped', l.liveId).length > 0, 15_000, 'live-dropped')
