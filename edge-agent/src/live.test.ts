@@ -277,6 +277,15 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(stages(expired.ackId)).toEqual(['expired'])
     expect(events('pi-lv3', 'live-connecting', expired.liveId)).toHaveLength(0)
     await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    // A live-start past its command deadline is not carried out, but the open-ended live is joined from
+    // desired.lives (its command outlived, the live did not).
+    const stale = live(src)
+    const past = new Date(Date.now() - 1000).toISOString()
+    await send('pi-lv3', { commandId: uid('cmd'), kind: 'live-start', deadline: past, live: stale })
+    await waitFor(() => events('pi-lv3', 'command-rejected').length > 0, 5_000, 'stale command rejected')
+    expect(stages(stale.ackId)).toEqual([])
+    await publishDesired(state('pi-lv3', 1, { lives: [stale] }))
+    await waitFor(() => stages(stale.ackId).includes('playing'), 20_000, 'joined from desired')
   }, 60_000)
 
   it('an alert preempts the relay, which resumes after it; the relay preempts a normal bulletin', async () => {

@@ -111,14 +111,24 @@ export class LiveManager implements LiveHooks {
   }
 
   /** A live from a command or the desired state. Past the command's `deadline` or `endsAt`, it never starts. */
-  receive(spec: LiveSpec, via: string, deadline?: string, version?: number): 'new' | 'duplicate' {
+  receive(spec: LiveSpec, via: string, deadline?: string, version?: number): 'new' | 'duplicate' | 'stale' {
     const held = this.store.row(spec.liveId)
     if (held && spec.revision <= held.revision) return 'duplicate'
     const now = Date.now()
     const replacing = held?.state === 'active' ? held : undefined
-    const expired =
-      (spec.endsAt !== null && Date.parse(spec.endsAt) <= now) ||
-      (deadline !== undefined && Date.parse(deadline) < now)
+    const expired = spec.endsAt !== null && Date.parse(spec.endsAt) <= now
+    if (!expired && deadline !== undefined && Date.parse(deadline) < now) {
+      // A stale command (delayed or replayed) is not carried out, but the live may still be on (an open-ended one
+      // outlives its command's deadline): nothing is stored, so its copy in desired.lives can still be joined.
+      this.o.outbox.event('command-rejected', 'info', `live-start for ${spec.liveId} after its deadline`, {
+        liveId: spec.liveId,
+        kind: 'live-start',
+        reason: 'expired',
+        deadline,
+        via,
+      })
+      return 'stale'
+    }
     // A stop is final, like a CAP Cancel: a later revision of a stopped live is never played.
     const cancelled = held?.state === 'cancelled'
     const state: LiveState = cancelled ? 'cancelled' : expired ? 'expired' : 'active'
