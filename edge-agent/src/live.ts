@@ -274,7 +274,7 @@ export class LiveManager implements LiveHooks {
         this.queueTurn(s)
         const reason = await conn.whenClosed()
         if (s.abort.signal.aborted) break
-        this.o.withdraw(s.id, reason)
+        this.o.withdraw(s.id, `dropped: ${reason}`)
         failures = 1
         this.o.db.transaction(() => {
           this.event(s, 'live-dropped', 'warning', `live ${s.scheduleId} dropped: ${reason}`, {
