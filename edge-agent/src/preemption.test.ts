@@ -216,8 +216,9 @@ describe('preemption with real ffmpeg (null sink)', () => {
         expect(first, `${low[0]} reported`).toBeDefined()
         expect(first?.status, `${high[0]} over ${low[0]}`).toBe('interrupted')
         expect(first?.reason).toBe(`preempted by ${high[0]} (band ${high[1]})`)
-        // A 4 s item cut after about 1 s.
-        expect(first?.duration_ms).toBeLessThan(3000)
+        // A 4 s item cut after about 1 s (seven pairs of ffmpeg at once on 2 cores: spawns alone can take seconds,
+        // so the bound only has to prove the cut came before the item's end).
+        expect(first?.duration_ms).toBeLessThan(3600)
         // No gap longer than the pre-roll between the cut and the higher band's audio (generous on 2 cores).
         const next = s.plays().find((p) => p.schedule_id === high[0])
         const gap = Date.parse(next?.started_at as string) - Date.parse(first?.ended_at as string)
