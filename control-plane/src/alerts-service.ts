@@ -27,6 +27,12 @@ export interface AlertsServiceOptions {
   maxQueued?: number
   /** The send queue shared with live relays; one is made if not given. */
   fanout?: CommandFanout
+  /**
+   * How long after the fan-out publish the targeted desired states are recomputed (0: before the API answers).
+   * Recomputing and re-publishing thousands of desired states at once would compete with the broker delivering the
+   * alert itself (with the embedded aedes, on the same event loop); late joiners lose nothing by the wait.
+   */
+  desiredDelayMs?: number
 }
 
 export interface AlertView {
@@ -45,6 +51,7 @@ export interface RaiseResult {
 }
 
 const MAX_TIMER_MS = 60 * 60_000
+const DESIRED_DELAY_MS = 1500
 const FINAL = new Set(['done', 'failed', 'cancelled', 'expired'])
 
 const newAlertId = () => `a-${randomUUID()}`
@@ -106,7 +113,7 @@ export class AlertsService {
     this.acks.track(alert.ackId, alert.id)
     await this.o.repos.alerts.create(alert, resolved.clusterIds)
     if (alert.state === 'active') {
-      await this.o.desired.changed(resolved.clusterIds)
+      await this.desiredChanged(resolved.clusterIds)
       this.expiry.rearm()
     }
     this.o.log.info(
@@ -204,6 +211,12 @@ export class AlertsService {
 
   private async targetIds(a: Alert): Promise<string[]> {
     return [...new Set([...a.targets.clusters, ...(await this.o.repos.alerts.targetIds(a.id))])]
+  }
+
+  private async desiredChanged(clusterIds: string[]): Promise<void> {
+    const delay = this.o.desiredDelayMs ?? DESIRED_DELAY_MS
+    if (delay <= 0) return await this.o.desired.changed(clusterIds)
+    setTimeout(() => this.o.desired.invalidate(clusterIds), delay).unref()
   }
 
   private send(kind: string, priority: number, publishes: Publish[]): Promise<DispatchResult> {

@@ -27,6 +27,8 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   brokerHooks?: BrokerAuthHooks
   /** Debounce of desired-state recomputation (ms); tests may shorten it. */
   desiredDebounceMs?: number
+  /** Delay before a raised alert's targets get their new desired states (ms; 0 = before the API answers). */
+  alertDesiredDelayMs?: number
   /** Ingest flush interval (ms). */
   ingestFlushMs?: number
   /** Text-to-speech for CAP alerts without audio (default: espeak-ng, offline). */
@@ -49,6 +51,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger: givenLogger,
     brokerHooks,
     desiredDebounceMs,
+    alertDesiredDelayMs,
     ingestFlushMs,
     speech,
     alertStreamLingerMs,
@@ -100,6 +103,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       ingest,
       metrics,
       fanout,
+      desiredDelayMs: alertDesiredDelayMs,
       log: log.child({ component: 'alerts' }),
     })
     const lives = new LivesService({

@@ -29,6 +29,7 @@ export async function startTestPlane(opts: Partial<ControlPlaneOptions> = {}): P
     mqttPort: 0,
     logger: pino({ level: process.env.LOA_TEST_LOG ?? 'silent' }),
     desiredDebounceMs: 5,
+    alertDesiredDelayMs: 0,
     ingestFlushMs: 20,
     ...opts,
     dataDir: dir,
