@@ -14,39 +14,52 @@ export async function importAudioFile(s: Services, source: string, originalName:
   const known = await s.repos.media.getBySource(sourceSha)
   if (known) return known
   const tmp = path.join(s.config.dataDir, 'tmp')
-  const dir = path.join(s.config.dataDir, 'media')
   await fs.mkdir(tmp, { recursive: true })
-  await fs.mkdir(dir, { recursive: true })
   const output = path.join(tmp, `${randomUUID()}.out`)
   try {
-    const { t, out } = await withTranscodeSlot(async () => {
-      await probeAudio(source)
-      const t = await normaliseAndTranscode(source, output, {
-        codec: s.config.mediaCodec,
-        bitrateKbps: s.config.mediaBitrateKbps,
-        targetI: s.config.loudnessLufs,
-      })
-      return { t, out: await probeAudio(output) }
-    })
-    const sha256 = await sha256File(output)
-    const size = (await fs.stat(output)).size
-    await fs.rename(output, path.join(dir, sha256))
-    const { media } = await s.repos.media.insert(
-      {
-        sha256,
-        size,
-        durationMs: out.durationMs,
-        mime: t.mime,
-        codec: t.codec,
-        bitrateKbps: s.config.mediaBitrateKbps,
-        loudness: t.loudness,
-        originalName,
-        createdAt: new Date().toISOString(),
-      },
-      sourceSha,
-    )
-    return media
+    return (await transcodeAndStore(s, source, sourceSha, output, originalName)).media
   } finally {
     await fs.rm(output, { force: true })
   }
+}
+
+/**
+ * The pipeline's core, shared with uploads: loudness-normalise and transcode `source` into `output` (one transcode
+ * slot), name it by its sha256, move it into the media directory and record it with the source's hash.
+ */
+export async function transcodeAndStore(
+  s: Services,
+  source: string,
+  sourceSha: string,
+  output: string,
+  originalName: string,
+): Promise<{ media: Media; existed: boolean }> {
+  const { t, out } = await withTranscodeSlot(async () => {
+    await probeAudio(source)
+    const t = await normaliseAndTranscode(source, output, {
+      codec: s.config.mediaCodec,
+      bitrateKbps: s.config.mediaBitrateKbps,
+      targetI: s.config.loudnessLufs,
+    })
+    return { t, out: await probeAudio(output) }
+  })
+  const sha256 = await sha256File(output)
+  const size = (await fs.stat(output)).size
+  const dir = path.join(s.config.dataDir, 'media')
+  await fs.mkdir(dir, { recursive: true })
+  await fs.rename(output, path.join(dir, sha256))
+  return await s.repos.media.insert(
+    {
+      sha256,
+      size,
+      durationMs: out.durationMs,
+      mime: t.mime,
+      codec: t.codec,
+      bitrateKbps: s.config.mediaBitrateKbps,
+      loudness: t.loudness,
+      originalName,
+      createdAt: new Date().toISOString(),
+    },
+    sourceSha,
+  )
 }

@@ -9,13 +9,8 @@ import { Sha256Hex } from '@loa/shared'
 import type { App, Services } from './context.js'
 import type { Media } from './domain.js'
 import { errorBody, LoaError, notFound } from './errors.js'
-import {
-  normaliseAndTranscode,
-  probeAudio,
-  sanitiseFileName,
-  sha256File,
-  withTranscodeSlot,
-} from './media-pipeline.js'
+import { transcodeAndStore } from './media-import.js'
+import { sanitiseFileName } from './media-pipeline.js'
 import { MediaSchema } from './schemas.js'
 
 export function mediaDir(s: Services): string {
@@ -71,33 +66,7 @@ export function registerMediaRoutes(app: App, s: Services): void {
         const known = await s.repos.media.getBySource(sourceSha)
         if (known) return mediaView(known, true)
 
-        const { t, out } = await withTranscodeSlot(async () => {
-          await probeAudio(source)
-          const t = await normaliseAndTranscode(source, output, {
-            codec: s.config.mediaCodec,
-            bitrateKbps: s.config.mediaBitrateKbps,
-            targetI: s.config.loudnessLufs,
-          })
-          return { t, out: await probeAudio(output) }
-        })
-        const sha256 = await sha256File(output)
-        const size = (await fs.stat(output)).size
-        const final = path.join(mediaDir(s), sha256)
-        await fs.rename(output, final)
-        const { media, existed } = await s.repos.media.insert(
-          {
-            sha256,
-            size,
-            durationMs: out.durationMs,
-            mime: t.mime,
-            codec: t.codec,
-            bitrateKbps: s.config.mediaBitrateKbps,
-            loudness: t.loudness,
-            originalName,
-            createdAt: new Date().toISOString(),
-          },
-          sourceSha,
-        )
+        const { media, existed } = await transcodeAndStore(s, source, sourceSha, output, originalName)
         return mediaView(media, existed)
       })().finally(async () => {
         await fs.rm(source, { force: true })
