@@ -16,6 +16,8 @@ export const Bands = {
   communePriority: 90,
   /** Priority bulletins (ưu tiên) from above. */
   priority: 100,
+  /** A test tone ordered by the province, the CLI or the technician. */
+  test: 120,
   /** A technician's local announcement at the box. */
   localAnnouncement: 150,
   /** Emergency (khẩn cấp): disaster, fire, epidemic. 200–255. */

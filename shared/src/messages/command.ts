@@ -45,6 +45,25 @@ export const LiveStartCommandBody = Type.Object({
   live: LiveSpec,
 })
 
+/**
+ * Sound a test tone on one zone (or all zones) of a cluster, through the same arbitration as everything else,
+ * at the `test` band. Acknowledged received → started → done (or failed/preempted).
+ */
+export const TestSpec = Type.Object({
+  /** Zone to test; absent means every zone in turn. */
+  zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  seconds: Type.Integer({ minimum: 1, maximum: 30 }),
+  frequencyHz: Type.Optional(Type.Integer({ minimum: 100, maximum: 4000 })),
+})
+export type TestSpec = Static<typeof TestSpec>
+
+export const TestCommandBody = Type.Object({
+  commandId: MessageId,
+  kind: Type.Literal('test'),
+  deadline: Deadline,
+  test: TestSpec,
+})
+
 /** Stop a live relay. */
 export const LiveStopCommandBody = Type.Object({
   commandId: MessageId,
@@ -59,6 +78,7 @@ export const CommandBody = Type.Union([
   AlertCancelCommandBody,
   LiveStartCommandBody,
   LiveStopCommandBody,
+  TestCommandBody,
 ])
 export type CommandBody = Static<typeof CommandBody>
 
