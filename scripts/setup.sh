@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-demo}"
 case "$mode" in
-  demo) packages=(ffmpeg espeak-ng) ;;
-  test) packages=(ffmpeg espeak-ng) ;;
+  demo) packages=(ffmpeg espeak-ng openssl) ;;
+  # test: mosquitto (broker ACL tests), socat (simulated modem on a pty pair), chromium (browser tests),
+  # openssl (the province CA), gpiod (the libgpiod tools the relay driver calls).
+  test) packages=(ffmpeg espeak-ng openssl mosquitto socat chromium gpiod) ;;
   *) echo "usage: scripts/setup.sh [demo|test]" >&2; exit 64 ;;
 esac
 
