@@ -15,7 +15,9 @@ import { registerRelayRoutes } from './routes-relays.js'
 import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
+import { registerTtsRoutes } from './routes-tts.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerWorkflowRoutes } from './routes-workflow.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
@@ -94,6 +96,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
+  registerTtsRoutes(app, services)
+  registerWorkflowRoutes(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app
 }

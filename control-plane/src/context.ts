@@ -16,6 +16,7 @@ import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
 import type { SpeechEngine } from './speech.js'
+import type { TtsRegistry } from './tts-registry.js'
 
 /** What routes need; built once in createControlPlane. */
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   alerts: AlertsService
   lives: LivesService
   speech: SpeechEngine
+  /** Text-to-speech engines and voices offered to operators. */
+  tts: TtsRegistry
   /** SSE tuning for tests: throttle between events, linger after an alert (or live relay) ends. */
   alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
 }

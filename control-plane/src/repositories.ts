@@ -23,6 +23,7 @@ import type {
   TelemetryRecord,
   Unit,
 } from './domain.js'
+import type { PresenceRepository, ReportRepository, WorkflowRepository } from './repositories-console.js'
 
 /**
  * Storage behind async interfaces: call sites never see SQLite, so a PostgreSQL implementation can be dropped in
@@ -71,6 +72,10 @@ export interface MediaRepository {
 
 export interface ContentRepository {
   createBulletin(b: Omit<Bulletin, 'createdAt'>): Promise<Bulletin>
+  /** draft → approved; false if it was not a draft. */
+  approveBulletin(id: string, by: string, at: string): Promise<boolean>
+  /** Replaces a playlist's items (reordering a programme). */
+  setPlaylistItems(id: string, bulletinIds: string[]): Promise<void>
   getBulletin(id: string): Promise<Bulletin | null>
   listBulletins(): Promise<Bulletin[]>
   createPlaylist(p: Omit<Playlist, 'createdAt'>): Promise<Playlist>
@@ -83,6 +88,10 @@ export interface ScheduleRepository {
   get(id: string): Promise<Schedule | null>
   list(opts?: { enabledOnly?: boolean }): Promise<Schedule[]>
   delete(id: string): Promise<boolean>
+  update(
+    id: string,
+    patch: Partial<Pick<Schedule, 'title' | 'recurrence' | 'targets' | 'priority' | 'volume' | 'enabled'>>,
+  ): Promise<Schedule | null>
 }
 
 export interface FallbackRepository {
@@ -178,6 +187,10 @@ export interface Repositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Inbox, programmes and unit settings of the bulletin workflow. */
+  workflow: WorkflowRepository
+  presence: PresenceRepository
+  reports: ReportRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -5,6 +5,8 @@ import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqlitePresence, sqliteReports } from './sqlite-stats.js'
+import { sqliteWorkflow } from './sqlite-workflow.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -22,6 +24,9 @@ export function openSqliteRepositories(file: string): Repositories {
     fallbacks: sqliteFallbacks(db),
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
+    workflow: sqliteWorkflow(db),
+    presence: sqlitePresence(db),
+    reports: sqliteReports(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },
