@@ -1,0 +1,5 @@
+/** Circular 39 bulletin levels, shared by the content pages. */
+export const levelText = {
+  vi: { normal: 'Thông thường', priority: 'Ưu tiên', emergency: 'Khẩn cấp' },
+  en: { normal: 'Normal', priority: 'Priority', emergency: 'Emergency' },
+}
