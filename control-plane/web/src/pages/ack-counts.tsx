@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import { ACK_STAGES, type AckCounts } from './content-types.js'
+import { ACK_STAGES, type AckCounts, type AckStage } from './content-types'
 
 export interface CountsState {
   state: string
@@ -33,7 +33,7 @@ export function useCountsStream(url: string | null): CountsState {
 /** Counts per acknowledgement stage, one row each, with a bar relative to the clusters targeted. */
 export function AckTable(props: {
   counts: AckCounts
-  labels: Record<`stage_${string}`, string>
+  label: (stage: AckStage) => string
   targetedLabel: string
 }) {
   const { counts } = props
@@ -47,7 +47,7 @@ export function AckTable(props: {
         </tr>
         {ACK_STAGES.map((stage) => (
           <tr key={stage} class={`stage-${stage}`}>
-            <th scope="row">{props.labels[`stage_${stage}`]}</th>
+            <th scope="row">{props.label(stage)}</th>
             <td data-testid={`ack-${stage}`}>{counts[stage]}</td>
             <td class="bar-cell">
               <span

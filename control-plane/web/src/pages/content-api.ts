@@ -1,3 +1,4 @@
+import { api, upload } from '../api'
 import type {
   AckCounts,
   Bulletin,
@@ -11,36 +12,18 @@ import type {
   Targets,
   Unit,
   Voice,
-} from './content-types.js'
+} from './content-types'
 
-/** An API error as the control plane sends it: `{statusCode, code, message}` (docs/api.md). */
-export class ContentApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined
-  if (!res.ok) {
-    const e = (parsed ?? {}) as { code?: string; message?: string }
-    throw new ContentApiError(res.status, e.code ?? 'LOA_HTTP', e.message ?? `HTTP ${res.status}`)
-  }
-  return parsed as T
-}
+/** A request to the control plane (the shell's wrapper: session cookie, 401 → login, ApiError). */
+const request = <T>(method: string, path: string, body?: unknown): Promise<T> => api<T>(method, path, body)
 
 export const contentApi = {
+  /** Multipart upload with progress (0–1 while bytes go up; the server then transcodes). */
+  uploadMedia: (file: File, onProgress: (fraction: number) => void) => {
+    const form = new FormData()
+    form.append('file', file, file.name)
+    return upload<Media>('/api/media', form, onProgress)
+  },
   listMedia: async () => (await request<{ media: Media[] }>('GET', '/api/media')).media,
   listBulletins: async () => (await request<{ bulletins: Bulletin[] }>('GET', '/api/bulletins')).bulletins,
   createBulletin: (b: {

@@ -89,6 +89,7 @@ export const ACK_STAGES = [
   'cancelled',
   'expired',
 ] as const
+export type AckStage = (typeof ACK_STAGES)[number]
 
 export interface Play {
   id: string

@@ -1,3 +1,5 @@
+import { defineMessages } from '../i18n'
+
 const vi = {
   title: 'Phát khẩn cấp',
   intro:
@@ -39,7 +41,7 @@ const vi = {
   view: 'Theo dõi',
   missing: 'Hãy nhập tiêu đề, chọn bản tin và vùng phát.',
 }
-export const emergencyText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = {
+export const tEmergency = defineMessages({
   vi,
   en: {
     title: 'Emergency broadcast',
@@ -82,4 +84,4 @@ export const emergencyText: { vi: typeof vi; en: Record<keyof typeof vi, string>
     view: 'Follow',
     missing: 'Enter a title, choose a bulletin and an area.',
   },
-}
+})

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'preact/hooks'
-import { AckTable, useCountsStream } from './ack-counts.js'
-import { ContentApiError, contentApi } from './content-api.js'
-import { useText } from './content-lang.js'
-import type { Bulletin, Cluster } from './content-types.js'
-import { emergencyText } from './emergency.i18n.js'
-import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select.js'
+import { errorText } from '../api'
+import { AckTable, useCountsStream } from './ack-counts'
+import { contentApi } from './content-api'
+import type { Bulletin, Cluster } from './content-types'
+import { tEmergency as t } from './emergency.i18n'
+import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select'
 
 type Step =
   | { kind: 'idle' }
@@ -17,7 +17,6 @@ type Step =
  * confirmation → raise, then live acknowledgement counts from the alert's event stream, and cancel.
  */
 export function EmergencyPage() {
-  const t = useText(emergencyText)
   const { units, clusters } = useTree()
   const [step, setStep] = useState<Step>({ kind: 'idle' })
   const [bulletins, setBulletins] = useState<Bulletin[]>([])
@@ -48,7 +47,7 @@ export function EmergencyPage() {
 
   const preview = async () => {
     setError(null)
-    if (!title.trim() || !bulletinId || !target) return setError(t.missing)
+    if (!title.trim() || !bulletinId || !target) return setError(t('missing'))
     try {
       const reached = target.startsWith('unit:')
         ? await contentApi.listClusters(target.slice(5))
@@ -56,7 +55,7 @@ export function EmergencyPage() {
       setConfirmed(false)
       setStep({ kind: 'preview', reached })
     } catch (e) {
-      setError(e instanceof ContentApiError ? e.message : String(e))
+      setError(errorText(e))
     }
   }
 
@@ -72,7 +71,7 @@ export function EmergencyPage() {
       })
       setStep({ kind: 'live', alertId: a.id, title: title.trim() })
     } catch (e) {
-      setError(e instanceof ContentApiError ? e.message : String(e))
+      setError(errorText(e))
     } finally {
       setBusy(false)
     }
@@ -80,20 +79,21 @@ export function EmergencyPage() {
 
   return (
     <section class="content-page emergency-page">
-      <h1>{t.title}</h1>
-      <p class="muted">{t.intro}</p>
+      <h1>{t('title')}</h1>
+      <p class="muted">{t('intro')}</p>
       {step.kind === 'idle' && active.length > 0 && (
         <div class="card">
-          <h2>{t.active}</h2>
+          <h2>{t('active')}</h2>
           <ul class="list">
             {active.map((a) => (
               <li key={a.id}>
                 {a.title}{' '}
                 <button
+                  class="btn"
                   type="button"
                   onClick={() => setStep({ kind: 'live', alertId: a.id, title: a.title })}
                 >
-                  {t.view}
+                  {t('view')}
                 </button>
               </li>
             ))}
@@ -103,17 +103,17 @@ export function EmergencyPage() {
       {step.kind === 'idle' && (
         <button
           type="button"
-          class="danger big"
+          class="btn btn-danger big"
           data-testid="emergency-start"
           onClick={() => setStep({ kind: 'form' })}
         >
-          {t.start}
+          {t('start')}
         </button>
       )}
       {step.kind === 'form' && (
         <div class="card">
           <label class="field">
-            <span>{t.alertTitle}</span>
+            <span>{t('alertTitle')}</span>
             <input
               value={title}
               maxLength={200}
@@ -122,13 +122,13 @@ export function EmergencyPage() {
             />
           </label>
           <label class="field">
-            <span>{t.bulletin}</span>
+            <span>{t('bulletin')}</span>
             <select
               value={bulletinId}
               data-testid="emergency-bulletin"
               onChange={(e) => setBulletinId(e.currentTarget.value)}
             >
-              <option value="">{t.chooseBulletin}</option>
+              <option value="">{t('chooseBulletin')}</option>
               {bulletins.map((b) => (
                 <option key={b.id} value={b.id}>
                   {b.title}
@@ -137,19 +137,19 @@ export function EmergencyPage() {
             </select>
           </label>
           <div class="field">
-            <label for="emergency-target">{t.target}</label>
+            <label for="emergency-target">{t('target')}</label>
             <TargetSelect
               id="emergency-target"
               value={target}
               onChange={setTarget}
               units={units}
               clusters={clusters}
-              labels={t}
+              labels={{ unit: t('unit'), cluster: t('cluster') }}
               testId="emergency-target"
             />
           </div>
           <label class="field">
-            <span>{t.repeat}</span>
+            <span>{t('repeat')}</span>
             <input
               type="number"
               min={1}
@@ -159,34 +159,34 @@ export function EmergencyPage() {
             />
           </label>
           <div class="row">
-            <button type="button" onClick={() => setStep({ kind: 'idle' })}>
-              {t.back}
+            <button class="btn" type="button" onClick={() => setStep({ kind: 'idle' })}>
+              {t('back')}
             </button>
             <button
               type="button"
-              class="primary"
+              class="btn btn-primary"
               data-testid="emergency-preview"
               onClick={() => void preview()}
             >
-              {t.next}
+              {t('next')}
             </button>
           </div>
         </div>
       )}
       {step.kind === 'preview' && (
         <div class="card danger-zone" data-testid="emergency-confirm-step">
-          <h2>{t.previewHeading}</h2>
+          <h2>{t('previewHeading')}</h2>
           <p class="big-number">
-            {t.willReach} <strong data-testid="emergency-cluster-count">{step.reached.length}</strong>{' '}
-            {t.clusters}
+            {t('willReach')} <strong data-testid="emergency-cluster-count">{step.reached.length}</strong>{' '}
+            {t('clusters')}
           </p>
           {step.reached.length === 0 ? (
-            <p class="error">{t.noClusters}</p>
+            <p class="error">{t('noClusters')}</p>
           ) : (
             <ul class="list compact">
               {step.reached.slice(0, 50).map((c) => (
                 <li key={c.id}>
-                  {c.name} {!c.online && <span class="badge warn">{t.offline}</span>}
+                  {c.name} {!c.online && <span class="badge tone-warn">{t('offline')}</span>}
                 </li>
               ))}
               {step.reached.length > 50 && <li>…</li>}
@@ -199,20 +199,20 @@ export function EmergencyPage() {
               data-testid="emergency-confirm"
               onChange={(e) => setConfirmed(e.currentTarget.checked)}
             />{' '}
-            {t.confirm}
+            {t('confirm')}
           </label>
           <div class="row">
-            <button type="button" onClick={() => setStep({ kind: 'form' })}>
-              {t.back}
+            <button class="btn" type="button" onClick={() => setStep({ kind: 'form' })}>
+              {t('back')}
             </button>
             <button
               type="button"
-              class="danger big"
+              class="btn btn-danger big"
               data-testid="emergency-raise"
               disabled={!confirmed || busy || step.reached.length === 0}
               onClick={() => void raise()}
             >
-              {busy ? t.raising : t.raise}
+              {busy ? t('raising') : t('raise')}
             </button>
           </div>
         </div>
@@ -231,7 +231,6 @@ export function EmergencyPage() {
 
 /** Live acknowledgement counts of one alert, and its cancel button (two clicks: no dialog to miss on a phone). */
 function AlertProgress(props: { alertId: string; title: string; onClose(): void }) {
-  const t = useText(emergencyText)
   const live = useCountsStream(`/api/alerts/${encodeURIComponent(props.alertId)}/stream`)
   const [arming, setArming] = useState(false)
   const [cancelled, setCancelled] = useState(false)
@@ -244,7 +243,7 @@ function AlertProgress(props: { alertId: string; title: string; onClose(): void 
       await contentApi.cancelAlert(props.alertId)
       setCancelled(true)
     } catch (e) {
-      setError(e instanceof ContentApiError ? e.message : String(e))
+      setError(errorText(e))
     }
     setArming(false)
   }
@@ -252,22 +251,29 @@ function AlertProgress(props: { alertId: string; title: string; onClose(): void 
   return (
     <div class="card" data-testid="emergency-live" data-alert-id={props.alertId}>
       <h2>
-        {t.liveHeading}: {props.title}
+        {t('liveHeading')}: {props.title}
       </h2>
       <p>
         <span class={`badge state-${state}`} data-testid="emergency-state" data-state={state}>
-          {t[`state_${state}` as keyof typeof t] ?? state}
+          {state === 'active' || state === 'cancelled' || state === 'expired' ? t(`state_${state}`) : state}
         </span>
       </p>
-      {live.counts && <AckTable counts={live.counts} labels={t} targetedLabel={t.targeted} />}
+      {live.counts && (
+        <AckTable counts={live.counts} label={(stage) => t(`stage_${stage}`)} targetedLabel={t('targeted')} />
+      )}
       <div class="row">
         {state === 'active' && (
-          <button type="button" class="danger" data-testid="emergency-cancel" onClick={() => void cancel()}>
-            {arming ? t.cancelConfirm : t.cancel}
+          <button
+            type="button"
+            class="btn btn-danger"
+            data-testid="emergency-cancel"
+            onClick={() => void cancel()}
+          >
+            {arming ? t('cancelConfirm') : t('cancel')}
           </button>
         )}
-        <button type="button" onClick={props.onClose}>
-          {t.close}
+        <button class="btn" type="button" onClick={props.onClose}>
+          {t('close')}
         </button>
       </div>
       {error && (

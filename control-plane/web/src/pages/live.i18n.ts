@@ -1,3 +1,5 @@
+import { defineMessages } from '../i18n'
+
 const vi = {
   title: 'Tiếp sóng trực tiếp',
   intro:
@@ -28,7 +30,7 @@ const vi = {
     'Chưa hỗ trợ nói trực tiếp từ micrô của trình duyệt: trình duyệt chỉ cho dùng micrô trên trang HTTPS, và cần một máy chủ nhận luồng âm thanh riêng để độ trễ đủ thấp. Hãy dùng phần mềm phát luồng (ví dụ BUTT, OBS) đẩy lên máy chủ Icecast/SRT rồi tiếp sóng địa chỉ đó.',
   missing: 'Hãy nhập tên, địa chỉ luồng và nơi phát.',
 }
-export const liveText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = {
+export const tLive = defineMessages({
   vi,
   en: {
     title: 'Live relay',
@@ -60,4 +62,4 @@ export const liveText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = 
       'Speaking live from the browser microphone is not supported: browsers give pages the microphone only over HTTPS, and low enough latency needs a dedicated audio ingest server. Use a streaming encoder (e.g. BUTT, OBS) pushing to an Icecast/SRT server, and relay that address.',
     missing: 'Enter a name, a stream address and where to play it.',
   },
-}
+})

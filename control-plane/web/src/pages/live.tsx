@@ -1,15 +1,14 @@
 import { useEffect, useState } from 'preact/hooks'
-import { AckTable } from './ack-counts.js'
-import { ContentApiError, contentApi } from './content-api.js'
-import { formatLocal } from './content-format.js'
-import { useText } from './content-lang.js'
-import type { Live } from './content-types.js'
-import { liveText } from './live.i18n.js'
-import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select.js'
+import { errorText } from '../api'
+import { AckTable } from './ack-counts'
+import { contentApi } from './content-api'
+import { formatLocal } from './content-format'
+import type { Live } from './content-types'
+import { tLive as t } from './live.i18n'
+import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select'
 
 /** Start a live relay from a stream URL, follow the clusters' acknowledgements, stop it. */
 export function LivePage() {
-  const t = useText(liveText)
   const { units, clusters } = useTree()
   const [title, setTitle] = useState('')
   const [sourceUrl, setSourceUrl] = useState('')
@@ -34,7 +33,7 @@ export function LivePage() {
   const start = async (e: Event) => {
     e.preventDefault()
     setError(null)
-    if (!title.trim() || !sourceUrl.trim() || !target) return setError(t.missing)
+    if (!title.trim() || !sourceUrl.trim() || !target) return setError(t('missing'))
     setBusy(true)
     try {
       const durationS = minutes ? Math.round(Number(minutes) * 60) : undefined
@@ -48,7 +47,7 @@ export function LivePage() {
       setSourceUrl('')
       await reload()
     } catch (err) {
-      setError(err instanceof ContentApiError ? err.message : String(err))
+      setError(errorText(err))
     } finally {
       setBusy(false)
     }
@@ -59,17 +58,17 @@ export function LivePage() {
       await contentApi.stopLive(id)
       await reload()
     } catch (err) {
-      setError(err instanceof ContentApiError ? err.message : String(err))
+      setError(errorText(err))
     }
   }
 
   return (
     <section class="content-page live-page">
-      <h1>{t.title}</h1>
-      <p class="muted">{t.intro}</p>
+      <h1>{t('title')}</h1>
+      <p class="muted">{t('intro')}</p>
       <form class="card" onSubmit={(e) => void start(e)}>
         <label class="field">
-          <span>{t.liveTitle}</span>
+          <span>{t('liveTitle')}</span>
           <input
             value={title}
             maxLength={200}
@@ -78,7 +77,7 @@ export function LivePage() {
           />
         </label>
         <label class="field">
-          <span>{t.source}</span>
+          <span>{t('source')}</span>
           <input
             type="url"
             inputMode="url"
@@ -89,19 +88,19 @@ export function LivePage() {
           />
         </label>
         <div class="field">
-          <label for="live-target">{t.target}</label>
+          <label for="live-target">{t('target')}</label>
           <TargetSelect
             id="live-target"
             value={target}
             onChange={setTarget}
             units={units}
             clusters={clusters}
-            labels={t}
+            labels={{ unit: t('unit'), cluster: t('cluster') }}
             testId="live-target"
           />
         </div>
         <label class="field">
-          <span>{t.duration}</span>
+          <span>{t('duration')}</span>
           <input
             type="number"
             min={1}
@@ -110,8 +109,8 @@ export function LivePage() {
             onInput={(e) => setMinutes(e.currentTarget.value)}
           />
         </label>
-        <button type="submit" class="primary" disabled={busy} data-testid="live-start">
-          {busy ? t.starting : t.start}
+        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="live-start">
+          {busy ? t('starting') : t('start')}
         </button>
         {error && (
           <p class="error" role="alert">
@@ -119,26 +118,37 @@ export function LivePage() {
           </p>
         )}
       </form>
-      <h2>{t.active}</h2>
+      <h2>{t('active')}</h2>
       {lives.length === 0 ? (
-        <p class="muted">{t.none}</p>
+        <p class="muted">{t('none')}</p>
       ) : (
         lives.map((l) => (
           <div class="card" key={l.id} data-testid="live-item" data-live-id={l.id}>
             <h3>{l.title}</h3>
             <p class="muted">
               {l.sourceUrl} · {formatLocal(l.startsAt)}{' '}
-              {l.endsAt ? `${t.until} ${formatLocal(l.endsAt)}` : t.untilStopped}
+              {l.endsAt ? `${t('until')} ${formatLocal(l.endsAt)}` : t('untilStopped')}
             </p>
-            {l.counts && <AckTable counts={l.counts} labels={t} targetedLabel={t.targeted} />}
-            <button type="button" class="danger" data-testid="live-stop" onClick={() => void stop(l.id)}>
-              {t.stop}
+            {l.counts && (
+              <AckTable
+                counts={l.counts}
+                label={(stage) => t(`stage_${stage}`)}
+                targetedLabel={t('targeted')}
+              />
+            )}
+            <button
+              type="button"
+              class="btn btn-danger"
+              data-testid="live-stop"
+              onClick={() => void stop(l.id)}
+            >
+              {t('stop')}
             </button>
           </div>
         ))
       )}
-      <h2>{t.micHeading}</h2>
-      <p class="muted">{t.micWhy}</p>
+      <h2>{t('micHeading')}</h2>
+      <p class="muted">{t('micWhy')}</p>
     </section>
   )
 }

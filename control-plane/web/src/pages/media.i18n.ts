@@ -1,3 +1,5 @@
+import { defineMessages } from '../i18n'
+
 const vi = {
   title: 'Âm thanh',
   intro: 'Tải tệp âm thanh lên (mp3, wav, ogg, m4a…). Máy chủ chuẩn hoá âm lượng và chuyển mã cho loa.',
@@ -25,7 +27,7 @@ const vi = {
   error: 'Lỗi',
 }
 
-export const mediaText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = {
+export const tMedia = defineMessages({
   vi,
   en: {
     title: 'Media',
@@ -54,4 +56,4 @@ export const mediaText: { vi: typeof vi; en: Record<keyof typeof vi, string> } =
     errNotAudio: 'The file has no audio.',
     error: 'Error',
   },
-}
+})

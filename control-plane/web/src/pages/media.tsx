@@ -1,17 +1,15 @@
 import { useEffect, useState } from 'preact/hooks'
-import { ContentApiError, contentApi } from './content-api.js'
-import { formatBytes, formatDuration } from './content-format.js'
-import { useText } from './content-lang.js'
-import type { BulletinLevel, Media } from './content-types.js'
-import { levelText } from './levels.i18n.js'
-import { mediaText } from './media.i18n.js'
-import { type UploadError, uploadMedia } from './upload.js'
+import { errorText } from '../api'
+import { contentApi } from './content-api'
+import { formatBytes, formatDuration } from './content-format'
+import type { BulletinLevel, Media } from './content-types'
+import { tLevel } from './levels.i18n'
+import { tMedia as t } from './media.i18n'
 
 type Phase = { kind: 'idle' } | { kind: 'uploading'; fraction: number } | { kind: 'transcoding' }
 
 /** Upload with progress, then preview what the speakers will play (the transcoded file, not the original). */
 export function MediaPage() {
-  const t = useText(mediaText)
   const [file, setFile] = useState<File | null>(null)
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' })
   const [error, setError] = useState<string | null>(null)
@@ -27,27 +25,19 @@ export function MediaPage() {
   useEffect(() => void reload(), [])
 
   const upload = async () => {
-    if (!file) return setError(t.noFile)
+    if (!file) return setError(t('noFile'))
     setError(null)
     setResult(null)
     setPhase({ kind: 'uploading', fraction: 0 })
-    const job = uploadMedia(file, (fraction) =>
-      setPhase(fraction >= 1 ? { kind: 'transcoding' } : { kind: 'uploading', fraction }),
-    )
     try {
-      const media = await job.done
+      const media = await contentApi.uploadMedia(file, (fraction) =>
+        setPhase(fraction >= 1 ? { kind: 'transcoding' } : { kind: 'uploading', fraction }),
+      )
       setResult(media)
       setSelected(media.sha256)
       void reload()
     } catch (e) {
-      const err = e as UploadError
-      setError(
-        err.code === 'LOA_MEDIA_TOO_LARGE'
-          ? t.errTooLarge
-          : err.code === 'LOA_MEDIA_NOT_AUDIO'
-            ? t.errNotAudio
-            : `${t.error}: ${err.message}`,
-      )
+      setError(errorText(e))
     } finally {
       setPhase({ kind: 'idle' })
     }
@@ -55,11 +45,11 @@ export function MediaPage() {
 
   return (
     <section class="content-page media-page">
-      <h1>{t.title}</h1>
-      <p class="muted">{t.intro}</p>
+      <h1>{t('title')}</h1>
+      <p class="muted">{t('intro')}</p>
       <div class="card">
         <label class="field">
-          <span>{t.choose}</span>
+          <span>{t('choose')}</span>
           <input
             type="file"
             accept="audio/*,video/*,.mp3,.wav,.ogg,.opus,.m4a,.aac,.flac"
@@ -69,25 +59,25 @@ export function MediaPage() {
         </label>
         <button
           type="button"
-          class="primary"
+          class="btn btn-primary"
           data-testid="media-upload"
           disabled={phase.kind !== 'idle'}
           onClick={() => void upload()}
         >
-          {t.upload}
+          {t('upload')}
         </button>
         {phase.kind === 'uploading' && (
           <div class="progress" data-testid="media-progress">
             <progress max={1} value={phase.fraction} />
             <span>
-              {t.uploading} {Math.round(phase.fraction * 100)}%
+              {t('uploading')} {Math.round(phase.fraction * 100)}%
             </span>
           </div>
         )}
         {phase.kind === 'transcoding' && (
           <div class="progress" data-testid="media-progress">
             <progress max={1} value={1} />
-            <span>{t.transcoding}</span>
+            <span>{t('transcoding')}</span>
           </div>
         )}
         {error && (
@@ -97,14 +87,14 @@ export function MediaPage() {
         )}
       </div>
       {result && <MediaCard media={result} fresh />}
-      <h2>{t.library}</h2>
+      <h2>{t('library')}</h2>
       {library.length === 0 ? (
-        <p class="muted">{t.empty}</p>
+        <p class="muted">{t('empty')}</p>
       ) : (
         <ul class="list" data-testid="media-library">
           {library.map((m) => (
             <li key={m.sha256}>
-              <button type="button" class="link" onClick={() => setSelected(m.sha256)}>
+              <button type="button" class="btn btn-link" onClick={() => setSelected(m.sha256)}>
                 {m.originalName || m.sha256.slice(0, 12)}
               </button>{' '}
               <span class="muted">{formatDuration(m.durationMs)}</span>
@@ -119,8 +109,6 @@ export function MediaPage() {
 
 /** One media item: its figures, an audio preview of the stored file, and "save as bulletin". */
 function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) {
-  const t = useText(mediaText)
-  const levels = useText(levelText)
   const [title, setTitle] = useState(media.originalName.replace(/\.[^.]+$/, ''))
   const [level, setLevel] = useState<BulletinLevel>('normal')
   const [saved, setSaved] = useState<string | null>(null)
@@ -132,7 +120,7 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
       const b = await contentApi.createBulletin({ title: title.trim(), level, mediaSha256: media.sha256 })
       setSaved(b.id)
     } catch (e) {
-      setError(e instanceof ContentApiError ? e.message : String(e))
+      setError(errorText(e))
     }
   }
 
@@ -140,19 +128,19 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
     <div class="card media-card" data-testid={fresh ? 'media-result' : 'media-selected'}>
       {fresh && (
         <p class="ok">
-          {media.deduplicated ? t.deduplicated : t.uploaded}: <strong>{media.originalName}</strong>
+          {media.deduplicated ? t('deduplicated') : t('uploaded')}: <strong>{media.originalName}</strong>
         </p>
       )}
-      <dl class="facts">
-        <dt>{t.duration}</dt>
+      <dl class="kv">
+        <dt>{t('duration')}</dt>
         <dd data-testid="media-duration">{formatDuration(media.durationMs)}</dd>
-        <dt>{t.format}</dt>
+        <dt>{t('format')}</dt>
         <dd>
           {media.codec} {media.bitrateKbps} kbps
         </dd>
-        <dt>{t.loudness}</dt>
+        <dt>{t('loudness')}</dt>
         <dd>{media.loudness.inputI.toFixed(1)} LUFS</dd>
-        <dt>{t.size}</dt>
+        <dt>{t('size')}</dt>
         <dd>{formatBytes(media.size)}</dd>
       </dl>
       {/* biome-ignore lint/a11y/useMediaCaption: uploaded audio comes without captions; the bulletin title names it */}
@@ -161,12 +149,12 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
         preload="metadata"
         src={`/media/${media.sha256}`}
         data-testid="media-preview"
-        aria-label={t.preview}
+        aria-label={t('preview')}
       />
       <details>
-        <summary>{t.saveAsBulletin}</summary>
+        <summary>{t('saveAsBulletin')}</summary>
         <label class="field">
-          <span>{t.bulletinTitle}</span>
+          <span>{t('bulletinTitle')}</span>
           <input
             value={title}
             maxLength={200}
@@ -175,7 +163,7 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
           />
         </label>
         <label class="field">
-          <span>{t.level}</span>
+          <span>{t('level')}</span>
           <select
             value={level}
             onChange={(e) => setLevel(e.currentTarget.value as BulletinLevel)}
@@ -183,22 +171,23 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
           >
             {(['normal', 'priority', 'emergency'] as const).map((l) => (
               <option key={l} value={l}>
-                {levels[l]}
+                {tLevel(l)}
               </option>
             ))}
           </select>
         </label>
         <button
+          class="btn"
           type="button"
           disabled={!title.trim()}
           onClick={() => void save()}
           data-testid="bulletin-save"
         >
-          {t.save}
+          {t('save')}
         </button>
         {saved && (
           <p class="ok" data-testid="bulletin-saved">
-            {t.saved}
+            {t('saved')}
           </p>
         )}
         {error && (

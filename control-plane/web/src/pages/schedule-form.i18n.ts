@@ -1,3 +1,5 @@
+import { defineMessages } from '../i18n'
+
 const vi = {
   heading: 'Lên lịch phát',
   bulletin: 'Bản tin',
@@ -18,7 +20,7 @@ const vi = {
   past: 'Thời điểm này đã qua.',
   missing: 'Hãy chọn bản tin và nơi phát.',
 }
-export const scheduleFormText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = {
+export const tSchedule = defineMessages({
   vi,
   en: {
     heading: 'Schedule a broadcast',
@@ -40,7 +42,7 @@ export const scheduleFormText: { vi: typeof vi; en: Record<keyof typeof vi, stri
     past: 'That time has already passed.',
     missing: 'Choose a bulletin and where to play it.',
   },
-}
+})
 
 /** ISO weekdays 1–7, short names. */
 export const weekdayText = {

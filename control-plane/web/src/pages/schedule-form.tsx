@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'preact/hooks'
-import { ContentApiError, contentApi } from './content-api.js'
-import { fromLocal, localParts } from './content-format.js'
-import { useText } from './content-lang.js'
-import type { Bulletin, Recurrence, Schedule } from './content-types.js'
-import { scheduleFormText, weekdayText } from './schedule-form.i18n.js'
-import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select.js'
+import { errorText } from '../api'
+import { lang } from '../i18n'
+import { contentApi } from './content-api'
+import { fromLocal, localParts } from './content-format'
+import type { Bulletin, Recurrence, Schedule } from './content-types'
+import { tSchedule as t, weekdayText } from './schedule-form.i18n'
+import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select'
 
 export interface ScheduleFormProps {
   bulletins: Bulletin[]
@@ -18,8 +19,7 @@ export interface ScheduleFormProps {
 
 /** Create a schedule: which bulletin, where, when (once or weekly); then watch its plays arrive. */
 export function ScheduleForm(props: ScheduleFormProps) {
-  const t = useText(scheduleFormText)
-  const days = useText(weekdayText)
+  const days = weekdayText[lang()]
   const { units, clusters } = useTree()
   const soon = localParts(new Date(Date.now() + 120_000))
   const [bulletinId, setBulletinId] = useState(props.bulletinId ?? '')
@@ -45,11 +45,11 @@ export function ScheduleForm(props: ScheduleFormProps) {
   const submit = async (e: Event) => {
     e.preventDefault()
     setError(null)
-    if (!bulletinId || !target) return setError(t.missing)
+    if (!bulletinId || !target) return setError(t('missing'))
     let recurrence: Recurrence
     if (kind === 'once') {
       const at = fromLocal(date, time)
-      if (at.getTime() < Date.now()) return setError(t.past)
+      if (at.getTime() < Date.now()) return setError(t('past'))
       recurrence = { kind: 'once', at: at.toISOString().replace(/\.\d{3}Z$/, 'Z') }
     } else {
       recurrence = { kind: 'weekly', daysOfWeek: weekdays, times: [time], startDate: date }
@@ -59,21 +59,21 @@ export function ScheduleForm(props: ScheduleFormProps) {
       setCreated(s)
       props.onCreated?.(s)
     } catch (err) {
-      setError(err instanceof ContentApiError ? err.message : String(err))
+      setError(errorText(err))
     }
   }
 
   return (
     <form class="card schedule-form" onSubmit={(e) => void submit(e)} data-testid="schedule-form">
-      <h2>{t.heading}</h2>
+      <h2>{t('heading')}</h2>
       <label class="field">
-        <span>{t.bulletin}</span>
+        <span>{t('bulletin')}</span>
         <select
           value={bulletinId}
           data-testid="schedule-bulletin"
           onChange={(e) => setBulletinId(e.currentTarget.value)}
         >
-          <option value="">{t.chooseBulletin}</option>
+          <option value="">{t('chooseBulletin')}</option>
           {props.bulletins.map((b) => (
             <option key={b.id} value={b.id}>
               {b.title}
@@ -82,20 +82,20 @@ export function ScheduleForm(props: ScheduleFormProps) {
         </select>
       </label>
       <div class="field">
-        <label for="schedule-target">{t.target}</label>
+        <label for="schedule-target">{t('target')}</label>
         <TargetSelect
           id="schedule-target"
           value={target}
           onChange={setTarget}
           units={units}
           clusters={clusters}
-          labels={t}
+          labels={{ unit: t('unit'), cluster: t('cluster') }}
           testId="schedule-target"
         />
       </div>
       <div class="row">
         <label class="field">
-          <span>{t.date}</span>
+          <span>{t('date')}</span>
           <input
             type="date"
             value={date}
@@ -104,7 +104,7 @@ export function ScheduleForm(props: ScheduleFormProps) {
           />
         </label>
         <label class="field">
-          <span>{t.time}</span>
+          <span>{t('time')}</span>
           <input
             type="time"
             step={1}
@@ -115,16 +115,16 @@ export function ScheduleForm(props: ScheduleFormProps) {
         </label>
       </div>
       <fieldset class="field">
-        <legend>{t.repeat}</legend>
+        <legend>{t('repeat')}</legend>
         <label>
-          <input type="radio" checked={kind === 'once'} onChange={() => setKind('once')} /> {t.once}
+          <input type="radio" checked={kind === 'once'} onChange={() => setKind('once')} /> {t('once')}
         </label>
         <label>
-          <input type="radio" checked={kind === 'weekly'} onChange={() => setKind('weekly')} /> {t.weekly}
+          <input type="radio" checked={kind === 'weekly'} onChange={() => setKind('weekly')} /> {t('weekly')}
         </label>
         {kind === 'weekly' && (
           <fieldset class="weekdays">
-            <legend>{t.days}</legend>
+            <legend>{t('days')}</legend>
             {days.map((d, i) => (
               <label key={d}>
                 <input
@@ -142,8 +142,8 @@ export function ScheduleForm(props: ScheduleFormProps) {
           </fieldset>
         )}
       </fieldset>
-      <button type="submit" class="primary" data-testid="schedule-submit">
-        {t.submit}
+      <button type="submit" class="btn btn-primary" data-testid="schedule-submit">
+        {t('submit')}
       </button>
       {error && (
         <p class="error" role="alert">
@@ -157,7 +157,6 @@ export function ScheduleForm(props: ScheduleFormProps) {
 
 /** Proof of play for a new schedule, as the simulated or real clusters report it. */
 function PlaysArriving({ schedule }: { schedule: Schedule }) {
-  const t = useText(scheduleFormText)
   const [played, setPlayed] = useState<string[]>([])
   useEffect(() => {
     let stop = false
@@ -179,9 +178,9 @@ function PlaysArriving({ schedule }: { schedule: Schedule }) {
   }, [schedule.id])
   return (
     <p class="ok" data-testid="schedule-created" data-schedule-id={schedule.id}>
-      {t.created}: {schedule.title}.{' '}
+      {t('created')}: {schedule.title}.{' '}
       <span data-testid="schedule-plays" data-count={played.length}>
-        {t.plays} {played.length} {t.clusters}
+        {t('plays')} {played.length} {t('clusters')}
       </span>
     </p>
   )

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
-import { contentApi } from './content-api.js'
-import type { Cluster, Targets, Unit } from './content-types.js'
+import { contentApi } from './content-api'
+import type { Cluster, Targets, Unit } from './content-types'
 
 /** A target as one select value: `unit:<id>` or `cluster:<id>`. */
 export type TargetKey = `unit:${string}` | `cluster:${string}`

@@ -1,3 +1,5 @@
+import { defineMessages } from '../i18n'
+
 const vi = {
   title: 'Đọc văn bản thành tiếng',
   intro:
@@ -23,7 +25,7 @@ const vi = {
   needPreview: 'Hãy nghe thử trước khi lưu.',
   error: 'Lỗi',
 }
-export const ttsText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = {
+export const tTts = defineMessages({
   vi,
   en: {
     title: 'Text to speech',
@@ -50,4 +52,4 @@ export const ttsText: { vi: typeof vi; en: Record<keyof typeof vi, string> } = {
     needPreview: 'Preview it before saving.',
     error: 'Error',
   },
-}
+})

@@ -1,18 +1,16 @@
 import { useEffect, useState } from 'preact/hooks'
-import { ContentApiError, contentApi } from './content-api.js'
-import { formatDuration } from './content-format.js'
-import { useText } from './content-lang.js'
-import type { Bulletin, BulletinLevel, Media, Voice } from './content-types.js'
-import { levelText } from './levels.i18n.js'
-import { ScheduleForm } from './schedule-form.js'
-import { ttsText } from './tts.i18n.js'
+import { errorText } from '../api'
+import { contentApi } from './content-api'
+import { formatDuration } from './content-format'
+import type { Bulletin, BulletinLevel, Media, Voice } from './content-types'
+import { tLevel } from './levels.i18n'
+import { ScheduleForm } from './schedule-form'
+import { tTts as t } from './tts.i18n'
 
 const MAX_TEXT = 4000
 
 /** Type Vietnamese text, pick a regional voice, hear it, save it as a bulletin and schedule it. */
 export function TtsPage() {
-  const t = useText(ttsText)
-  const levels = useText(levelText)
   const [voices, setVoices] = useState<Voice[]>([])
   const [text, setText] = useState('')
   const [voice, setVoice] = useState('')
@@ -33,13 +31,13 @@ export function TtsPage() {
         setVoices(v)
         setVoice((cur) => cur || v[0]?.id || '')
       })
-      .catch((e: Error) => setError(`${t.error}: ${e.message}`))
+      .catch((e: Error) => setError(`${t('error')}: ${e.message}`))
   }, [])
 
-  const fail = (e: unknown) => setError(`${t.error}: ${e instanceof ContentApiError ? e.message : String(e)}`)
+  const fail = (e: unknown) => setError(`${t('error')}: ${errorText(e)}`)
 
   const showReading = async () => {
-    if (!text.trim()) return setError(t.needText)
+    if (!text.trim()) return setError(t('needText'))
     setError(null)
     try {
       setReading(await contentApi.normalizeText(text))
@@ -49,7 +47,7 @@ export function TtsPage() {
   }
 
   const preview = async () => {
-    if (!text.trim()) return setError(t.needText)
+    if (!text.trim()) return setError(t('needText'))
     setError(null)
     setBusy(true)
     try {
@@ -66,7 +64,7 @@ export function TtsPage() {
   }
 
   const save = async () => {
-    if (!media || madeFrom !== `${voice}\n${text}`) return setError(t.needPreview)
+    if (!media || madeFrom !== `${voice}\n${text}`) return setError(t('needPreview'))
     setError(null)
     try {
       setSaved(
@@ -83,29 +81,32 @@ export function TtsPage() {
     }
   }
 
-  const regionName = (v: Voice) => t[`region_${v.region}` as keyof typeof t] ?? v.region
+  const regionName = (v: Voice) =>
+    v.region === 'north' || v.region === 'central' || v.region === 'south'
+      ? t(`region_${v.region}`)
+      : v.region
   return (
     <section class="content-page tts-page">
-      <h1>{t.title}</h1>
-      <p class="muted">{t.intro}</p>
+      <h1>{t('title')}</h1>
+      <p class="muted">{t('intro')}</p>
       <div class="card">
         <label class="field">
-          <span>{t.text}</span>
+          <span>{t('text')}</span>
           <textarea
             rows={6}
             maxLength={MAX_TEXT}
             value={text}
-            placeholder={t.placeholder}
+            placeholder={t('placeholder')}
             lang="vi"
             data-testid="tts-text"
             onInput={(e) => setText(e.currentTarget.value)}
           />
           <small class="muted">
-            {text.length}/{MAX_TEXT} {t.chars}
+            {text.length}/{MAX_TEXT} {t('chars')}
           </small>
         </label>
         <fieldset class="field voices">
-          <legend>{t.voice}</legend>
+          <legend>{t('voice')}</legend>
           {voices.map((v) => (
             <label key={v.id}>
               <input
@@ -121,22 +122,22 @@ export function TtsPage() {
           ))}
         </fieldset>
         <div class="row">
-          <button type="button" onClick={() => void showReading()} data-testid="tts-normalize">
-            {t.showReading}
+          <button class="btn" type="button" onClick={() => void showReading()} data-testid="tts-normalize">
+            {t('showReading')}
           </button>
           <button
             type="button"
-            class="primary"
+            class="btn btn-primary"
             disabled={busy}
             onClick={() => void preview()}
             data-testid="tts-preview"
           >
-            {busy ? t.synthesizing : t.preview}
+            {busy ? t('synthesizing') : t('preview')}
           </button>
         </div>
         {reading !== null && (
           <p class="reading">
-            {t.reading}: <q data-testid="tts-reading">{reading}</q>
+            {t('reading')}: <q data-testid="tts-reading">{reading}</q>
           </p>
         )}
         {media && (
@@ -154,9 +155,9 @@ export function TtsPage() {
       </div>
       {media && (
         <div class="card">
-          <h2>{t.saveHeading}</h2>
+          <h2>{t('saveHeading')}</h2>
           <label class="field">
-            <span>{t.bulletinTitle}</span>
+            <span>{t('bulletinTitle')}</span>
             <input
               value={title}
               maxLength={200}
@@ -165,27 +166,27 @@ export function TtsPage() {
             />
           </label>
           <label class="field">
-            <span>{t.level}</span>
+            <span>{t('level')}</span>
             <select value={level} onChange={(e) => setLevel(e.currentTarget.value as BulletinLevel)}>
               {(['normal', 'priority', 'emergency'] as const).map((l) => (
                 <option key={l} value={l}>
-                  {levels[l]}
+                  {tLevel(l)}
                 </option>
               ))}
             </select>
           </label>
           <button
             type="button"
-            class="primary"
+            class="btn btn-primary"
             disabled={!title.trim()}
             onClick={() => void save()}
             data-testid="tts-save"
           >
-            {t.save}
+            {t('save')}
           </button>
           {saved && (
             <p class="ok" data-testid="tts-saved" data-bulletin-id={saved.id}>
-              {saved.status === 'draft' ? t.savedDraft : t.saved}: {saved.title}
+              {saved.status === 'draft' ? t('savedDraft') : t('saved')}: {saved.title}
             </p>
           )}
         </div>
