@@ -1,3 +1,4 @@
+import { ClusterPage } from './cluster'
 import { DashboardPage } from './dashboard'
 import { LoginPage } from './login'
 import type { PageDef } from './types'
@@ -11,4 +12,5 @@ export const corePages: PageDef[] = [
     navKey: 'dashboard',
     nav: { vi: 'Tổng quan', en: 'Dashboard', order: 10 },
   },
+  { path: '/clusters/:id', component: ClusterPage, navKey: 'dashboard', permission: 'read' },
 ]
