@@ -1,7 +1,12 @@
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import type { Logger } from 'pino'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
@@ -17,7 +22,9 @@ import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
 import { registerTtsRoutes } from './routes-tts.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerUnitImportRoutes } from './routes-units-import.js'
 import { registerWorkflowRoutes } from './routes-workflow.js'
+import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
@@ -60,11 +67,13 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
     const code = status === 413 ? 'LOA_BODY_TOO_LARGE' : (err.code ?? 'LOA_INTERNAL')
     return reply.status(status).send(errorBody(status, code, status >= 500 ? 'internal error' : err.message))
   })
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  let consoleFallback: (request: FastifyRequest, reply: FastifyReply) => boolean = () => false
+  app.setNotFoundHandler((request, reply) => {
+    if (consoleFallback(request, reply)) return reply
+    return reply
       .status(404)
-      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`)),
-  )
+      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`))
+  })
 
   await app.register(swagger, {
     openapi: {
@@ -87,6 +96,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
 
   registerSystemRoutes(app, services)
   registerUnitRoutes(app, services)
+  registerUnitImportRoutes(app, services)
   registerClusterRoutes(app, services)
   registerMediaRoutes(app, services)
   registerContentRoutes(app, services)
@@ -98,6 +108,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerRelayRoutes(app, services)
   registerTtsRoutes(app, services)
   registerWorkflowRoutes(app, services)
+  consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app
 }

@@ -24,6 +24,7 @@ import type {
   Unit,
 } from './domain.js'
 import type { PresenceRepository, ReportRepository, WorkflowRepository } from './repositories-console.js'
+import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
  * Storage behind async interfaces: call sites never see SQLite, so a PostgreSQL implementation can be dropped in
@@ -191,7 +192,16 @@ export interface Repositories {
   workflow: WorkflowRepository
   presence: PresenceRepository
   reports: ReportRepository
+  unitImport: UnitImportRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+export interface UnitImportRepository {
+  /** Plans the import against the stored units and, unless a dry run or there are problems, applies it atomically. */
+  importUnits(
+    rows: ImportRow[],
+    dryRun: boolean,
+  ): Promise<{ plan: ImportPlan } | { problems: ImportProblem[] }>
 }

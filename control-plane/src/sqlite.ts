@@ -6,6 +6,7 @@ import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
 import { sqlitePresence, sqliteReports } from './sqlite-stats.js'
+import { sqliteUnitImport } from './sqlite-units-import.js'
 import { sqliteWorkflow } from './sqlite-workflow.js'
 
 /** The SQLite implementation of every repository, over one database file. */
@@ -27,6 +28,7 @@ export function openSqliteRepositories(file: string): Repositories {
     workflow: sqliteWorkflow(db),
     presence: sqlitePresence(db),
     reports: sqliteReports(db),
+    unitImport: sqliteUnitImport(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },
