@@ -4,6 +4,7 @@ import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/sh
 import type { Logger } from 'pino'
 import { AlertManager } from './alerts.js'
 import { parseOutput } from './audio-output.js'
+import type { BoxControls } from './box-controls.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
@@ -11,6 +12,7 @@ import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
 import { LiveManager } from './live.js'
 import type { LiveTimeouts } from './live-player.js'
+import { LocalPlays } from './local-plays.js'
 import { MediaCache } from './media-cache.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
@@ -18,7 +20,9 @@ import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
 import { createRelay, type Relay } from './relay.js'
 import { Scheduler } from './scheduler.js'
+import { SingleRelayControls } from './single-relay-controls.js'
 import { Telemetry } from './telemetry.js'
+import { ZoneTests } from './zone-test.js'
 
 export const AGENT_VERSION: string = (() => {
   try {
@@ -60,6 +64,12 @@ export class Agent {
   readonly link: MqttLink
   readonly telemetry: Telemetry
   readonly tree: TopicTree
+  /** The box's zones (relays, volume) for the technician's page and test commands. */
+  readonly controls: BoxControls
+  readonly localPlays: LocalPlays
+  readonly zoneTests: ZoneTests
+  /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
+  lastContactAt: number | null = null
   private rejects = { windowStart: 0, count: 0 }
   private startupVerify: Promise<void> = Promise.resolve()
 
@@ -110,8 +120,9 @@ export class Agent {
         finished: (a, played, failures) => this.alerts.finished(a, played, failures),
       },
       liveHooks: {
-        play: (q, ctl) => this.lives.play(q, ctl),
-        nowPlaying: () => this.lives.nowPlaying(),
+        // Local plays (tests, the technician's announcements) take their turns through the same hook.
+        play: (q, ctl) => (LocalPlays.isLocal(q) ? this.localPlays.play(q, ctl) : this.lives.play(q, ctl)),
+        nowPlaying: () => this.localPlays.nowPlaying() ?? this.lives.nowPlaying(),
       },
     })
     this.alerts = new AlertManager({
@@ -136,12 +147,29 @@ export class Agent {
       volume: () => this.store.received()?.body.volume ?? 100,
       ...tuning.live,
     })
+    this.controls = new SingleRelayControls(this.relay, this.db)
+    this.localPlays = new LocalPlays({
+      outbox: this.outbox,
+      log: log.child({ c: 'local' }),
+      player: new Player(output),
+      controls: () => this.controls,
+      enqueue: (q) => this.scheduler.enqueueAlert(q),
+      withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
+      volume: () => this.store.received()?.body.volume ?? 100,
+    })
+    this.zoneTests = new ZoneTests({
+      plays: this.localPlays,
+      controls: () => this.controls,
+      outbox: this.outbox,
+      dataDir: config.dataDir,
+    })
     this.commands = new Commands(this.db, this.outbox, log.child({ c: 'commands' }), {
       resync: () => this.resync(),
       alert: (a, topic, deadline) => this.alerts.receive(a, topic, deadline),
       cancelAlert: (id, topic) => this.alerts.cancel(id, topic),
       live: (l, topic, deadline) => this.lives.receive(l, topic, deadline),
       stopLive: (id, topic) => this.lives.stopLive(id, topic),
+      test: (t, commandId) => this.zoneTests.command(t, commandId),
     })
     this.link = new MqttLink({
       url: config.mqtt.url,
@@ -199,6 +227,7 @@ export class Agent {
     await this.scheduler.stop()
     // After the scheduler, so a relay playing is reported interrupted by shutdown, not dropped.
     this.lives.stop()
+    this.localPlays.stop()
     await this.startupVerify
     this.link.flush()
     await this.link.stop()
@@ -236,6 +265,7 @@ export class Agent {
       this.reject(topic, 'LOA_MSG_TOPIC', ['not a down channel of this device'])
       return
     }
+    this.lastContactAt = Date.now()
     // A zero-length payload is how a retained message is cleared: nothing to do.
     if (payload.length === 0) return
     try {
