@@ -20,6 +20,9 @@ export interface ControlPlaneConfig {
   heartbeatTimeoutS: number
   timezone: string
   logLevel: string
+  /** Web console map: a tile URL template ({z}/{x}/{y}); null on an offline network (plain background). */
+  mapTileUrl: string | null
+  mapTileAttribution: string
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
@@ -36,6 +39,8 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   heartbeatTimeoutS: 90,
   timezone: DEFAULT_TIMEZONE,
   logLevel: 'info',
+  mapTileUrl: null,
+  mapTileAttribution: '',
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -98,6 +103,13 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
       throw new ConfigError('LOA_MQTT_URL', `not an mqtt:// URL: "${mqttUrl}"`)
     }
   }
+  const mapTileUrl = env.LOA_MAP_TILE_URL ? env.LOA_MAP_TILE_URL : null
+  if (mapTileUrl !== null && !/^(https?:\/\/|\/)\S+$/.test(mapTileUrl)) {
+    throw new ConfigError(
+      'LOA_MAP_TILE_URL',
+      `expected an http(s) or /path URL template, got "${mapTileUrl}"`,
+    )
+  }
   return {
     dataDir: path.resolve(str(env, 'LOA_DATA_DIR', './data')),
     httpHost: str(env, 'LOA_HTTP_HOST', DEFAULT_CONFIG.httpHost),
@@ -120,5 +132,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     ),
     timezone,
     logLevel,
+    mapTileUrl,
+    mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
   }
 }

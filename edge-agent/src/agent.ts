@@ -4,7 +4,6 @@ import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/sh
 import type { Logger } from 'pino'
 import { AlertManager } from './alerts.js'
 import { parseOutput } from './audio-output.js'
-import type { BoxControls } from './box-controls.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
@@ -18,11 +17,11 @@ import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
-import { createRelay, type Relay } from './relay.js'
+import type { Relay } from './relay.js'
 import { Scheduler } from './scheduler.js'
-import { SingleRelayControls } from './single-relay-controls.js'
 import { Telemetry } from './telemetry.js'
 import { ZoneTests } from './zone-test.js'
+import { Zones } from './zones.js'
 
 export const AGENT_VERSION: string = (() => {
   try {
@@ -56,6 +55,8 @@ export class Agent {
   readonly cache: MediaCache
   readonly store: DesiredStore
   readonly relay: Relay
+  /** The box's hardware, zone by zone (BoxControls for the technician's page). */
+  readonly box: Zones
   readonly reconciler: Reconciler
   readonly scheduler: Scheduler
   readonly commands: Commands
@@ -64,8 +65,6 @@ export class Agent {
   readonly link: MqttLink
   readonly telemetry: Telemetry
   readonly tree: TopicTree
-  /** The box's zones (relays, volume) for the technician's page and test commands. */
-  readonly controls: BoxControls
   readonly localPlays: LocalPlays
   readonly zoneTests: ZoneTests
   /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
@@ -83,7 +82,14 @@ export class Agent {
     this.outbox = new Outbox(this.db, tuning.outbox)
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db)
-    this.relay = createRelay(config.relay.driver, this.db)
+    this.box = new Zones({
+      db: this.db,
+      outbox: this.outbox,
+      log: log.child({ c: 'box' }),
+      zones: config.zones ?? [{ id: 'main', label: 'main', relay: { driver: config.relay.driver } }],
+      sysfsRoot: config.gpio?.sysfsRoot ?? '/sys/class/gpio',
+    })
+    this.relay = this.box
     this.reconciler = new Reconciler({
       db: this.db,
       store: this.store,
@@ -147,19 +153,18 @@ export class Agent {
       volume: () => this.store.received()?.body.volume ?? 100,
       ...tuning.live,
     })
-    this.controls = new SingleRelayControls(this.relay, this.db)
     this.localPlays = new LocalPlays({
       outbox: this.outbox,
       log: log.child({ c: 'local' }),
       player: new Player(output),
-      controls: () => this.controls,
+      controls: () => this.box,
       enqueue: (q) => this.scheduler.enqueueAlert(q),
       withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
       volume: () => this.store.received()?.body.volume ?? 100,
     })
     this.zoneTests = new ZoneTests({
       plays: this.localPlays,
-      controls: () => this.controls,
+      controls: () => this.box,
       outbox: this.outbox,
       dataDir: config.dataDir,
     })
@@ -199,6 +204,8 @@ export class Agent {
       pid: process.pid,
     })
     this.link.setUnits(this.store.received()?.body.units ?? [])
+    // Nothing plays yet: every zone off (and reported if an unclean exit left one on).
+    await this.box.start()
     // Hashing a 2 GB cache takes a Pi 4 most of a minute: play and connect first (every item is verified again
     // right before it plays), verify the whole cache in the background, then fetch what was bad.
     this.scheduler.start()

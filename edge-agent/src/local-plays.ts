@@ -222,15 +222,17 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     if (p.startTimer) clearTimeout(p.startTimer)
     p.onStart?.()
     const controls = this.o.controls()
-    // The scheduler's session switched the amplifier relay; a zone with its own relay is switched here, and put
-    // back off afterwards only if it was off before (another turn may still need it).
-    const off = controls.zones().filter((z) => (a.zone === ALL_ZONES || z.id === a.zone) && !z.relayOn)
-    const switched: string[] = []
+    // The scheduler's session switched every zone on. A test or a hold of one zone is heard on that zone only:
+    // the others go off for this turn and are put back as they were before it ends (the next turn needs them).
+    const before = controls.zones()
+    const restore: { zone: string; on: boolean }[] = []
     let failure: string | null = null
     try {
-      for (const z of off) {
-        await controls.setRelay(z.id, true)
-        switched.push(z.id)
+      for (const z of before) {
+        const want = a.zone === ALL_ZONES || z.id === a.zone
+        if (z.relayOn === want) continue
+        await controls.setRelay(z.id, want)
+        restore.push({ zone: z.id, on: z.relayOn })
       }
       const audio = p.req.audio
       if (audio) {
@@ -256,7 +258,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       failure = `${code}: ${details.join('; ')}`
     } finally {
       this.np = null
-      for (const z of switched) await controls.setRelay(z, false).catch(() => {})
+      for (const r of restore) await controls.setRelay(r.zone, r.on).catch(() => {})
     }
     const endedAt = Date.now()
     let status: LocalStatus = 'done'

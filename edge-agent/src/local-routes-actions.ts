@@ -37,7 +37,7 @@ const BY = 'technician'
  * local announcement 150, so an emergency always wins), and each outcome is an event sent to the province.
  */
 export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<void> {
-  const zoneKnown = (zone: string) => agent.controls.zones().some((z) => z.id === zone)
+  const zoneKnown = (zone: string) => agent.box.zones().some((z) => z.id === zone)
 
   app.post<{ Params: Static<typeof ZoneParams>; Body: Static<typeof TestBody> }>(
     '/api/zones/:zone/test',
@@ -91,7 +91,7 @@ export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<
     async (req, reply) => {
       const { zone } = req.params
       if (!zoneKnown(zone)) return sendError(reply, 404, 'LOA_AGENT_ZONE_UNKNOWN', { zone })
-      await agent.controls.setVolume(zone, req.body.percent)
+      await agent.box.setVolume(zone, req.body.percent)
       agent.outbox.event('local-action', 'info', `volume ${zone} ${req.body.percent}% by ${BY}`, {
         kind: 'volume',
         zone,
@@ -100,7 +100,7 @@ export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<
         outcome: 'done',
         at: new Date().toISOString(),
       })
-      return reply.send({ zones: agent.controls.zones() })
+      return reply.send({ zones: agent.box.zones() })
     },
   )
 

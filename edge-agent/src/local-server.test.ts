@@ -125,10 +125,10 @@ describe('technician page server over real HTTP', () => {
       { origin: 'http://evil.example' },
     )
     expect(res.status).toBe(403)
-    expect(agent.controls.zones()[0]?.volumePercent).not.toBe(40)
+    expect(agent.box.zones()[0]?.volumePercent).not.toBe(40)
     const ok = await req('POST', '/api/zones/main/volume', { percent: 40 })
     expect(ok.status).toBe(200)
-    expect(agent.controls.zones()[0]?.volumePercent).toBe(40)
+    expect(agent.box.zones()[0]?.volumePercent).toBe(40)
   })
 
   it('switches a relay on and off again by itself after the requested time', async () => {

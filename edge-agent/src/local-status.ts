@@ -61,7 +61,7 @@ export async function localStatus(agent: Agent) {
     disk,
     nowPlaying: agent.scheduler.nowPlaying,
     relayOn: agent.relay.isOn(),
-    zones: agent.controls.zones(),
+    zones: agent.box.zones(),
     today,
     media: agent.cache.all().map((m) => ({
       sha256: m.sha256,
