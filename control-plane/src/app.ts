@@ -21,6 +21,7 @@ import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerUnitImportRoutes } from './routes-units-import.js'
 import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
@@ -93,6 +94,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
 
   registerSystemRoutes(app, services)
   registerUnitRoutes(app, services)
+  registerUnitImportRoutes(app, services)
   registerClusterRoutes(app, services)
   registerMediaRoutes(app, services)
   registerContentRoutes(app, services)

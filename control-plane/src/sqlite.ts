@@ -5,6 +5,7 @@ import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqliteUnitImport } from './sqlite-units-import.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -22,6 +23,7 @@ export function openSqliteRepositories(file: string): Repositories {
     fallbacks: sqliteFallbacks(db),
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
+    unitImport: sqliteUnitImport(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },

@@ -13,6 +13,27 @@ const assets = path.join(out, 'assets')
 rmSync(out, { recursive: true, force: true })
 mkdirSync(assets, { recursive: true })
 
+/** `import css from 'x.css?inline'`: the stylesheet as a string, for lazily loaded chunks (Leaflet, uPlot) to inject. */
+const inlineCss = {
+  name: 'inline-css',
+  setup(b) {
+    b.onResolve({ filter: /\.css\?inline$/ }, async (args) => {
+      const r = await b.resolve(args.path.replace(/\?inline$/, ''), {
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+      })
+      return { path: r.path, namespace: 'inline-css' }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'inline-css' }, async (args) => {
+      const { code } = await esbuild.transform(readFileSync(args.path, 'utf8'), {
+        loader: 'css',
+        minify: true,
+      })
+      return { contents: code, loader: 'text' }
+    })
+  },
+}
+
 const result = await esbuild.build({
   entryPoints: [path.join(here, 'src', 'main.tsx')],
   outdir: assets,
@@ -29,6 +50,7 @@ const result = await esbuild.build({
   assetNames: '[name]-[hash]',
   loader: { '.png': 'file', '.svg': 'file' },
   metafile: true,
+  plugins: [inlineCss],
   legalComments: 'none',
   logLevel: 'warning',
 })
