@@ -1,3 +1,4 @@
+import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
   Alert,
@@ -178,6 +179,8 @@ export interface Repositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentialRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>
   close(): Promise<void>
