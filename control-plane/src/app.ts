@@ -1,7 +1,12 @@
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import type { Logger } from 'pino'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
@@ -17,6 +22,8 @@ import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerUnitImportRoutes } from './routes-units-import.js'
+import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
@@ -64,11 +71,13 @@ export async function buildApp(
     const code = status === 413 ? 'LOA_BODY_TOO_LARGE' : (err.code ?? 'LOA_INTERNAL')
     return reply.status(status).send(errorBody(status, code, status >= 500 ? 'internal error' : err.message))
   })
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  let consoleFallback: (request: FastifyRequest, reply: FastifyReply) => boolean = () => false
+  app.setNotFoundHandler((request, reply) => {
+    if (consoleFallback(request, reply)) return reply
+    return reply
       .status(404)
-      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`)),
-  )
+      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`))
+  })
 
   await app.register(swagger, {
     openapi: {
@@ -91,6 +100,7 @@ export async function buildApp(
 
   registerSystemRoutes(app, services)
   registerUnitRoutes(app, services)
+  registerUnitImportRoutes(app, services)
   registerClusterRoutes(app, services)
   registerMediaRoutes(app, services)
   registerContentRoutes(app, services)
@@ -101,6 +111,7 @@ export async function buildApp(
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
   registerDeviceRoutes(app, services)
+  consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app
 }

@@ -32,6 +32,9 @@ export interface ControlPlaneConfig {
   tlsCaFile: string | null
   /** Accept TLS client certificates on the broker: CN = device id. */
   mqttClientCerts: boolean
+  /** Web console map: a tile URL template ({z}/{x}/{y}); null on an offline network (plain background). */
+  mapTileUrl: string | null
+  mapTileAttribution: string
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
@@ -55,6 +58,8 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   tlsKeyFile: null,
   tlsCaFile: null,
   mqttClientCerts: false,
+  mapTileUrl: null,
+  mapTileAttribution: '',
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -117,6 +122,13 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
       throw new ConfigError('LOA_MQTT_URL', `not an mqtt:// URL: "${mqttUrl}"`)
     }
   }
+  const mapTileUrl = env.LOA_MAP_TILE_URL ? env.LOA_MAP_TILE_URL : null
+  if (mapTileUrl !== null && !/^(https?:\/\/|\/)\S+$/.test(mapTileUrl)) {
+    throw new ConfigError(
+      'LOA_MAP_TILE_URL',
+      `expected an http(s) or /path URL template, got "${mapTileUrl}"`,
+    )
+  }
   return {
     dataDir: path.resolve(str(env, 'LOA_DATA_DIR', './data')),
     httpHost: str(env, 'LOA_HTTP_HOST', DEFAULT_CONFIG.httpHost),
@@ -146,6 +158,8 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     tlsKeyFile: env.LOA_TLS_KEY_FILE ? path.resolve(env.LOA_TLS_KEY_FILE) : null,
     tlsCaFile: env.LOA_TLS_CA_FILE ? path.resolve(env.LOA_TLS_CA_FILE) : null,
     mqttClientCerts: bool(env, 'LOA_MQTT_CLIENT_CERTS'),
+    mapTileUrl,
+    mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
   }
 }
 

@@ -6,6 +6,7 @@ import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqliteUnitImport } from './sqlite-units-import.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -24,6 +25,7 @@ export function openSqliteRepositories(file: string): Repositories {
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
     credentials: sqliteCredentials(db),
+    unitImport: sqliteUnitImport(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },

@@ -16,9 +16,10 @@ import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
-import { createRelay, type Relay } from './relay.js'
+import type { Relay } from './relay.js'
 import { Scheduler } from './scheduler.js'
 import { Telemetry } from './telemetry.js'
+import { Zones } from './zones.js'
 
 export const AGENT_VERSION: string = (() => {
   try {
@@ -52,6 +53,8 @@ export class Agent {
   readonly cache: MediaCache
   readonly store: DesiredStore
   readonly relay: Relay
+  /** The box's hardware, zone by zone (BoxControls for the technician's page). */
+  readonly box: Zones
   readonly reconciler: Reconciler
   readonly scheduler: Scheduler
   readonly commands: Commands
@@ -73,7 +76,14 @@ export class Agent {
     this.outbox = new Outbox(this.db, tuning.outbox)
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db)
-    this.relay = createRelay(config.relay.driver, this.db)
+    this.box = new Zones({
+      db: this.db,
+      outbox: this.outbox,
+      log: log.child({ c: 'box' }),
+      zones: config.zones ?? [{ id: 'main', label: 'main', relay: { driver: config.relay.driver } }],
+      sysfsRoot: config.gpio?.sysfsRoot ?? '/sys/class/gpio',
+    })
+    this.relay = this.box
     this.reconciler = new Reconciler({
       db: this.db,
       store: this.store,
@@ -171,6 +181,8 @@ export class Agent {
       pid: process.pid,
     })
     this.link.setUnits(this.store.received()?.body.units ?? [])
+    // Nothing plays yet: every zone off (and reported if an unclean exit left one on).
+    await this.box.start()
     // Hashing a 2 GB cache takes a Pi 4 most of a minute: play and connect first (every item is verified again
     // right before it plays), verify the whole cache in the background, then fetch what was bad.
     this.scheduler.start()

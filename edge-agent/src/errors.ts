@@ -17,6 +17,13 @@ export const AgentErrorCodes = {
   LOA_LIVE_DROPPED: 'a live source stopped sending audio',
   LOA_LIVE_OUTPUT: 'the audio output of a live relay failed',
   LOA_TOPIC_UNKNOWN: 'message arrived on a topic the agent does not handle',
+  LOA_AGENT_ZONE_UNKNOWN: 'no such zone',
+  LOA_RELAY_CHIP: 'GPIO chip or line not found',
+  LOA_RELAY_SWITCH: 'a relay line could not be switched',
+  LOA_AUDIO_CARD: 'the sound card is missing or busy',
+  LOA_MODEM_TIMEOUT: 'the modem did not answer in time',
+  LOA_MODEM_ERROR: 'the modem answered with an error',
+  LOA_MODEM_CLOSED: 'the modem port is closed',
 } as const
 export type AgentErrorCode = keyof typeof AgentErrorCodes
 

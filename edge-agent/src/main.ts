@@ -23,7 +23,10 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'shutting down')
-    const force = setTimeout(() => process.exit(1), 10_000)
+    const force = setTimeout(() => {
+      agent.box.offSync()
+      process.exit(1)
+    }, 10_000)
     agent
       .stop()
       .then(() => {
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       })
       .catch((err) => {
         log.error({ err }, 'shutdown failed')
+        agent.box.offSync()
         process.exit(1)
       })
   }
@@ -39,6 +43,8 @@ async function main(): Promise<void> {
   // scheduler cursor make the restart lossless).
   const fatal = (err: unknown) => {
     log.fatal({ err }, 'uncaught error')
+    // The amplifier must not stay on through the restart (sysfs lines keep their value after we die).
+    agent.box.offSync()
     process.exit(1)
   }
   process.on('uncaughtException', fatal)
