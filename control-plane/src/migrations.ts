@@ -274,7 +274,22 @@ CREATE TABLE relays (
 `,
   },
   {
-    version: 4,
+    version: 5,
+    name: 'device credentials',
+    sql: `
+-- One MQTT credential per device (device id = cluster id = username). Only the secret's hash is kept, in
+-- Mosquitto's PBKDF2-SHA512 "$7$" format, so the Mosquitto password file can be regenerated from here.
+CREATE TABLE device_credentials (
+  device_id TEXT PRIMARY KEY REFERENCES clusters(id) ON DELETE CASCADE,
+  secret_hash TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  issued_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+`,
+  },
+  {
+    version: 6,
     name: 'bulletin workflow, inbox, programmes, presence history',
     sql: `
 -- Circular 39 workflow: which unit a bulletin belongs to, draft/approved, who made and approved it, its TTS text.

@@ -1,3 +1,4 @@
+import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
   Alert,
@@ -192,6 +193,8 @@ export interface Repositories {
   workflow: WorkflowRepository
   presence: PresenceRepository
   reports: ReportRepository
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentialRepository
   unitImport: UnitImportRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>
