@@ -17,7 +17,7 @@ import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
 import { SigningKeys } from './signing-keys.js'
 import { EspeakEngine, type SpeechEngine, type TtsEngine } from './speech.js'
-import { openSqliteRepositories, openSqliteRepositories } from './sqlite.js'
+import { openSqliteRepositories } from './sqlite.js'
 import { loadTls } from './tls.js'
 import { TtsRegistry } from './tts-registry.js'
 
