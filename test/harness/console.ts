@@ -5,9 +5,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { type AgentHandle, startAgent } from './agent.js'
 import type { ClusterView } from './api-types.js'
 import { launchBrowser } from './browser.js'
-import { REPO_ROOT } from './repo.js'
 import { type ControlPlaneHandle, startControlPlane } from './control-plane.js'
 import { type Cluster, seedProvince } from './province.js'
+import { REPO_ROOT } from './repo.js'
 import { waitFor } from './wait.js'
 
 /** One password for every test account (long enough for the control plane's minimum). */
@@ -68,7 +68,9 @@ export interface ConsoleHarnessOptions {
  */
 export async function startConsoleHarness(opts: ConsoleHarnessOptions = {}): Promise<ConsoleHarness> {
   if (!existsSync(join(REPO_ROOT, 'control-plane/dist-web/index.html'))) {
-    throw new Error('the web console is not built: run npm run build (or npm run build:web -w @loa/control-plane)')
+    throw new Error(
+      'the web console is not built: run npm run build (or npm run build:web -w @loa/control-plane)',
+    )
   }
   const dir = mkdtempSync(join(tmpdir(), 'loa-console-'))
   const cp = await startControlPlane(dir, opts.env ?? {})
