@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander'
 import { registerCa } from './ca.js'
 import { examples } from './command.js'
+import { registerDevices } from './devices.js'
 import { EXIT } from './exit.js'
 import { registerUnits } from './units.js'
 
@@ -31,6 +32,7 @@ const program = new Command('loa')
 
 registerCa(program)
 registerUnits(program)
+registerDevices(program)
 
 try {
   await program.parseAsync(process.argv)
