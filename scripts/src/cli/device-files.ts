@@ -92,7 +92,10 @@ export function agentConfig(
     zones: spec.zones.map((z, i) => ({
       id: z.id,
       label: z.name,
-      relay: hw.relay === 'simulated' ? { driver: 'simulated' } : { driver: hw.relay, chip: hw.chip, line: hw.lines[i] },
+      relay:
+        hw.relay === 'simulated'
+          ? { driver: 'simulated' }
+          : { driver: hw.relay, chip: hw.chip, line: hw.lines[i] },
     })),
     localPage: { port: LOCAL_PAGE_PORT, host: '0.0.0.0', maxRelaySeconds: 300 },
     technician: { passwordHash },
@@ -149,12 +152,17 @@ export async function writeDevice(
   }
   // Keep a previous technician password file when only credentials are rotated.
   const oldPassword = path.join(final, 'technician-password.txt')
-  if (!password && fs.existsSync(oldPassword)) fs.copyFileSync(oldPassword, path.join(tmp, 'technician-password.txt'))
+  if (!password && fs.existsSync(oldPassword))
+    fs.copyFileSync(oldPassword, path.join(tmp, 'technician-password.txt'))
   try {
     fs.rmSync(final, { recursive: true, force: true })
     fs.renameSync(tmp, final)
   } catch (err) {
-    throw new CliError('LOA_CLI_CANT_CREATE', `Không ghi được / cannot write ${final}: ${(err as Error).message}`, EXIT.cantCreate)
+    throw new CliError(
+      'LOA_CLI_CANT_CREATE',
+      `Không ghi được / cannot write ${final}: ${(err as Error).message}`,
+      EXIT.cantCreate,
+    )
   }
   return {
     id: spec.id,

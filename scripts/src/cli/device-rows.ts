@@ -73,8 +73,10 @@ export function checkDevice(d: DeviceInput, problems: CsvProblem[]): DeviceRow |
   let gpioLines: number[] | null = null
   if (d.gpioLines.trim() !== '') {
     gpioLines = list(d.gpioLines).map(Number)
-    if (gpioLines.some((n) => !Number.isInteger(n) || n < 0 || n > 4095)) at('gpio_lines: số nguyên / integers 0–4095')
-    else if (gpioLines.length !== zones.length) at(`gpio_lines: cần ${zones.length} / needs one per zone (${zones.length})`)
+    if (gpioLines.some((n) => !Number.isInteger(n) || n < 0 || n > 4095))
+      at('gpio_lines: số nguyên / integers 0–4095')
+    else if (gpioLines.length !== zones.length)
+      at(`gpio_lines: cần ${zones.length} / needs one per zone (${zones.length})`)
   }
   if (problems.length > before) return null
   return {

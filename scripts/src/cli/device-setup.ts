@@ -37,15 +37,24 @@ export function deviceUrls(
   const host = new URL(controlPlaneUrl).hostname
   const mqttUrl =
     o.mqttUrl ?? env.LOA_DEVICE_MQTT_URL ?? (o.ca ? `mqtts://${host}:8883` : `mqtt://${host}:1883`)
-  if (!/^mqtts?:\/\/\S+$/.test(mqttUrl)) throw usageError(`--mqtt-url: "${mqttUrl}" không phải / is not mqtt(s)://`)
-  if (!/^https?:\/\/\S+$/.test(controlPlaneUrl)) throw usageError(`--device-api-url: "${controlPlaneUrl}" không phải / is not http(s)://`)
+  if (!/^mqtts?:\/\/\S+$/.test(mqttUrl))
+    throw usageError(`--mqtt-url: "${mqttUrl}" không phải / is not mqtt(s)://`)
+  if (!/^https?:\/\/\S+$/.test(controlPlaneUrl))
+    throw usageError(`--device-api-url: "${controlPlaneUrl}" không phải / is not http(s)://`)
   return { mqttUrl, controlPlaneUrl: controlPlaneUrl.replace(/\/+$/, '') }
 }
 
 /** The control plane's current public signing key, pinned in the box's config. */
 export async function fetchSigningKey(api: Api): Promise<{ keyId: string; publicKey: string }> {
-  const r = await api.get<{ current: string; keys: { keyId: string; publicKey: string }[] }>('/api/signing-keys')
+  const r = await api.get<{ current: string; keys: { keyId: string; publicKey: string }[] }>(
+    '/api/signing-keys',
+  )
   const key = r.keys.find((k) => k.keyId === r.current)
-  if (!key) throw new CliError('LOA_CLI_NO_SIGNING_KEY', 'Máy chủ không có khoá ký / no current signing key', EXIT.internal)
+  if (!key)
+    throw new CliError(
+      'LOA_CLI_NO_SIGNING_KEY',
+      'Máy chủ không có khoá ký / no current signing key',
+      EXIT.internal,
+    )
   return { keyId: key.keyId, publicKey: key.publicKey }
 }

@@ -5,7 +5,6 @@ import type { Api } from './api.js'
 import { issueCert, LIFETIME_DAYS, loadCa } from './ca-store.js'
 import { action, type Ctx, examples } from './command.js'
 import { type CsvProblem, problemLines, readCsv } from './csv.js'
-import { checkDevice, type DeviceInput, type DeviceRow } from './device-rows.js'
 import {
   type DeviceConnection,
   type DeviceHardware,
@@ -13,6 +12,7 @@ import {
   type WrittenDevice,
   writeDevice,
 } from './device-files.js'
+import { checkDevice, type DeviceInput, type DeviceRow } from './device-rows.js'
 import { deviceUrls, fetchSigningKey, type ProvisionOptions } from './device-setup.js'
 import { CliError, EXIT, usageError } from './exit.js'
 import { withScratch } from './openssl.js'
@@ -76,7 +76,9 @@ async function plan(api: Api, rows: DeviceRow[], problems: CsvProblem[], out: st
     if (cluster) {
       const cred = await api.get<{ state: string }>(`/api/clusters/${encodeURIComponent(r.id)}/credentials`)
       if (cred.state !== 'none' || cluster.unitId !== unit.id) {
-        at(`id: "${r.id}" đã được cấp; dùng \`loa devices rotate\` / already provisioned; use \`loa devices rotate\``)
+        at(
+          `id: "${r.id}" đã được cấp; dùng \`loa devices rotate\` / already provisioned; use \`loa devices rotate\``,
+        )
         continue
       }
       resume = true
@@ -139,7 +141,8 @@ export async function provision(ctx: Ctx, o: ProvisionOptions): Promise<number> 
   if ((o.csv === undefined) === (o.id === undefined)) {
     throw usageError('Cần đúng một trong --id hoặc --csv / exactly one of --id or --csv is required')
   }
-  if (o.id !== undefined && o.unit === undefined) throw usageError('--unit là bắt buộc với --id / --unit is required with --id')
+  if (o.id !== undefined && o.unit === undefined)
+    throw usageError('--unit là bắt buộc với --id / --unit is required with --id')
   const out = path.resolve(o.out)
   const problems: CsvProblem[] = []
   let inputs: DeviceInput[]
@@ -166,13 +169,20 @@ export async function provision(ctx: Ctx, o: ProvisionOptions): Promise<number> 
   const rows = inputs.map((i) => checkDevice(i, problems)).filter((r): r is DeviceRow => r !== null)
   const api = ctx.api()
   const urls = deviceUrls(api.conn.apiUrl, o)
-  const caPem = o.ca ? (loadCa(o.ca), fs.readFileSync(path.join(o.ca, 'ca.crt'), 'utf8')) : undefined
+  let caPem: string | undefined
+  if (o.ca) {
+    loadCa(o.ca)
+    caPem = fs.readFileSync(path.join(o.ca, 'ca.crt'), 'utf8')
+  }
   const planned = await plan(api, rows, problems, out, o.force === true)
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line)
     throw new CliError(
       'LOA_CLI_DEVICE_ROWS',
-      [`${problems.length} lỗi, không cấp thiết bị nào / problems, no device provisioned`, ...problemLines(problems)].join('\n'),
+      [
+        `${problems.length} lỗi, không cấp thiết bị nào / problems, no device provisioned`,
+        ...problemLines(problems),
+      ].join('\n'),
       EXIT.data,
       { problems },
     )
@@ -203,7 +213,11 @@ export async function provision(ctx: Ctx, o: ProvisionOptions): Promise<number> 
   const doc = {
     out,
     devices: done.map(({ technicianPassword: _p, ...w }) => w),
-    failed: failed.map((f) => ({ id: f.id, line: f.line, error: { code: f.error.code, message: f.error.message } })),
+    failed: failed.map((f) => ({
+      id: f.id,
+      line: f.line,
+      error: { code: f.error.code, message: f.error.message },
+    })),
     notAttempted,
   }
   ctx.out.result(doc, () => {
@@ -211,14 +225,18 @@ export async function provision(ctx: Ctx, o: ProvisionOptions): Promise<number> 
     for (const w of done) {
       lines.push(`  ✓ ${w.id} (${w.unitId})${w.resumed ? ' [tiếp tục / resumed]' : ''}: ${w.dir}`)
       if (planned.length === 1 && w.technicianPassword) {
-        lines.push(`    Mật khẩu kỹ thuật viên (chỉ hiện một lần) / technician password (shown once): ${w.technicianPassword}`)
+        lines.push(
+          `    Mật khẩu kỹ thuật viên (chỉ hiện một lần) / technician password (shown once): ${w.technicianPassword}`,
+        )
       }
       lines.push(`    trang kỹ thuật / local page: ${localPageUrl(w.id)}`)
     }
     for (const f of failed) lines.push(`  ✗ ${f.id} (${where(f.line)}): ${f.error.message}`)
     if (notAttempted.length > 0) lines.push(`  … chưa làm / not attempted: ${notAttempted.join(', ')}`)
     if (done.length > 0) {
-      lines.push('Chép <id>/boot/loa-firstboot.json vào phân vùng boot của thẻ nhớ / copy it to the SD card boot partition.')
+      lines.push(
+        'Chép <id>/boot/loa-firstboot.json vào phân vùng boot của thẻ nhớ / copy it to the SD card boot partition.',
+      )
     }
     return lines
   })
@@ -228,9 +246,11 @@ export async function provision(ctx: Ctx, o: ProvisionOptions): Promise<number> 
 }
 
 function hardware(o: ProvisionOptions): DeviceHardware {
-  if (!['gpiod', 'sysfs', 'simulated'].includes(o.relay)) throw usageError('--relay: gpiod | sysfs | simulated')
+  if (!['gpiod', 'sysfs', 'simulated'].includes(o.relay))
+    throw usageError('--relay: gpiod | sysfs | simulated')
   const lines = o.gpioLines.split(',').map(Number)
-  if (lines.some((n) => !Number.isInteger(n) || n < 0 || n > 4095)) throw usageError('--gpio-lines: số nguyên / integers')
+  if (lines.some((n) => !Number.isInteger(n) || n < 0 || n > 4095))
+    throw usageError('--gpio-lines: số nguyên / integers')
   return { output: o.output, relay: o.relay as DeviceHardware['relay'], chip: o.gpioChip, lines }
 }
 
@@ -248,17 +268,30 @@ export function registerProvision(devices: Command): void {
     .option('--tags <tags>', 'nhãn / tags "market,coast"')
     .option('--lat <lat>', 'vĩ độ / latitude')
     .option('--lon <lon>', 'kinh độ / longitude')
-    .option('--csv <file>', 'nhiều hộp từ CSV / many boxes from a CSV: id,unit,name,zones,tags,lat,lon,gpio_lines')
+    .option(
+      '--csv <file>',
+      'nhiều hộp từ CSV / many boxes from a CSV: id,unit,name,zones,tags,lat,lon,gpio_lines',
+    )
     .requiredOption('--out <dir>', 'thư mục ghi / output directory (one sub-directory per device)')
     .option('--qr', 'thêm mã QR in lên hộp / add a QR code to print on the box (no secrets)')
     .option('--mqtt-url <url>', 'địa chỉ MQTT cho hộp / broker URL the box uses (or LOA_DEVICE_MQTT_URL)')
-    .option('--device-api-url <url>', 'địa chỉ API cho hộp / control plane URL the box uses (or LOA_DEVICE_API_URL)')
+    .option(
+      '--device-api-url <url>',
+      'địa chỉ API cho hộp / control plane URL the box uses (or LOA_DEVICE_API_URL)',
+    )
     .option('--output <output>', 'đầu ra âm thanh / audio output', 'alsa:plughw:CARD=Headphones,DEV=0')
     .option('--relay <driver>', 'gpiod | sysfs | simulated', 'gpiod')
     .option('--gpio-chip <label>', 'chip GPIO / GPIO chip label', 'pinctrl-bcm2711')
-    .option('--gpio-lines <lines>', 'một chân mỗi vùng / one line per zone, in order', '17,27,22,23,24,25,5,6')
+    .option(
+      '--gpio-lines <lines>',
+      'một chân mỗi vùng / one line per zone, in order',
+      '17,27,22,23,24,25,5,6',
+    )
     .option('--ca <dir>', 'CA của tỉnh: ca.crt vào hộp / province CA directory: ca.crt goes to the box')
-    .option('--client-cert', 'cấp cả chứng chỉ máy khách (cần --ca) / also issue a client certificate (needs --ca)')
+    .option(
+      '--client-cert',
+      'cấp cả chứng chỉ máy khách (cần --ca) / also issue a client certificate (needs --ca)',
+    )
     .option('--force', 'ghi đè thư mục đã có / overwrite existing output directories')
     .addHelpText(
       'after',

@@ -6,8 +6,8 @@ import { confirm } from './confirm.js'
 import type { DeviceHardware, DeviceSpec } from './device-files.js'
 import { writeDevice } from './device-files.js'
 import { fetchSigningKey } from './device-setup.js'
-import { registerDeviceTest } from './devices-test.js'
 import { registerProvision } from './devices-provision.js'
+import { registerDeviceTest } from './devices-test.js'
 import { CliError, EXIT } from './exit.js'
 
 interface Cluster {
@@ -50,7 +50,10 @@ export function registerDevices(program: Command): void {
     .command('list')
     .description('Liệt kê thiết bị / list devices')
     .option('--unit <unit>', 'chỉ trong đơn vị này (cả cây con) / only under this unit (whole subtree)')
-    .addHelpText('after', examples('loa devices list', 'loa devices list --unit 19345', 'loa --json devices list'))
+    .addHelpText(
+      'after',
+      examples('loa devices list', 'loa devices list --unit 19345', 'loa --json devices list'),
+    )
     .action(
       action(async (ctx, o: { unit?: string }) => {
         const q = o.unit ? `?unitId=${enc(o.unit)}` : ''
@@ -76,7 +79,9 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('show')
-    .description('Chi tiết một thiết bị: trạng thái, mật khẩu MQTT, lần cuối thấy / one device: status, credentials, last seen')
+    .description(
+      'Chi tiết một thiết bị: trạng thái, mật khẩu MQTT, lần cuối thấy / one device: status, credentials, last seen',
+    )
     .argument('<id>', 'mã thiết bị / device id')
     .addHelpText('after', examples('loa devices show qt-0001', 'loa --json devices show qt-0001'))
     .action(
@@ -103,7 +108,9 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('revoke')
-    .description('Thu hồi thiết bị: ngắt ngay, không kết nối lại được / revoke a device: disconnected, refused on reconnect')
+    .description(
+      'Thu hồi thiết bị: ngắt ngay, không kết nối lại được / revoke a device: disconnected, refused on reconnect',
+    )
     .argument('<id>', 'mã thiết bị / device id')
     .option('--yes', 'không hỏi lại / do not ask for confirmation')
     .addHelpText('after', examples('loa devices revoke qt-0001', 'loa devices revoke qt-0001 --yes'))
@@ -151,8 +158,17 @@ export function registerDevices(program: Command): void {
         )
         const key = await fetchSigningKey(api)
         const mqtt = old.mqtt as { url: string; ca?: string; cert?: string; key?: string }
-        const zones = (old.zones ?? []) as { id: string; label?: string; relay: { driver: string; chip?: string; line?: number } }[]
-        const spec: DeviceSpec = { id, name: c.name, unitId: c.unitId, zones: zones.map((z) => ({ id: z.id, name: z.label ?? z.id })) }
+        const zones = (old.zones ?? []) as {
+          id: string
+          label?: string
+          relay: { driver: string; chip?: string; line?: number }
+        }[]
+        const spec: DeviceSpec = {
+          id,
+          name: c.name,
+          unitId: c.unitId,
+          zones: zones.map((z) => ({ id: z.id, name: z.label ?? z.id })),
+        }
         const hw: DeviceHardware = {
           output: String(old.output),
           relay: (zones[0]?.relay.driver ?? 'simulated') as DeviceHardware['relay'],
@@ -160,7 +176,8 @@ export function registerDevices(program: Command): void {
           lines: zones.map((z) => z.relay.line ?? 0),
         }
         const dir = path.join(out, id)
-        const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : undefined)
+        const read = (f: string) =>
+          fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : undefined
         const caPem = read('ca.crt')
         const certPem = read('client.crt')
         const keyPem = read('client.key')
@@ -177,7 +194,10 @@ export function registerDevices(program: Command): void {
             ...(certPem && keyPem ? { client: { certPem, keyPem } } : {}),
           },
           hw,
-          { qr: fs.existsSync(path.join(dir, 'qr.svg')), passwordHash: (old.technician as { passwordHash: string }).passwordHash },
+          {
+            qr: fs.existsSync(path.join(dir, 'qr.svg')),
+            passwordHash: (old.technician as { passwordHash: string }).passwordHash,
+          },
         )
         const { technicianPassword: _p, ...doc } = w
         ctx.out.result({ ...doc, generation: cred.generation }, () => [
