@@ -1,3 +1,4 @@
+import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
   Alert,
@@ -179,6 +180,8 @@ export interface Repositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentialRepository
   unitImport: UnitImportRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>

@@ -163,7 +163,7 @@ export function registerClusterRoutes(app: App, s: Services): void {
         kind === 'test' && test
           ? { commandId, kind, deadline, test }
           : { commandId, kind: kind as CommandKind, deadline }
-      const msg = encodeMessage('cmd', 'control-plane', body)
+      const msg = s.signingKeys.sign(encodeMessage('cmd', 'control-plane', body))
       await s.mqtt.publish(s.topics.device(c.id, 'cmd'), serializeMessage('cmd', msg))
       return reply.status(202).send({ commandId, deadline })
     },

@@ -9,10 +9,12 @@ import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
+import { readHealth } from './health.js'
 import { LiveManager } from './live.js'
 import type { LiveTimeouts } from './live-player.js'
 import { LocalPlays } from './local-plays.js'
 import { MediaCache } from './media-cache.js'
+import { Modem } from './modem.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
@@ -57,6 +59,8 @@ export class Agent {
   readonly relay: Relay
   /** The box's hardware, zone by zone (BoxControls for the technician's page). */
   readonly box: Zones
+  /** The 4G modem, when `modem.port` is configured. */
+  readonly modem: Modem | null
   readonly reconciler: Reconciler
   readonly scheduler: Scheduler
   readonly commands: Commands
@@ -195,7 +199,20 @@ export class Agent {
       scheduler: this.scheduler,
       agentVersion: AGENT_VERSION,
       intervalS: config.telemetryIntervalS,
+      extra: async () => ({ ...this.modem?.status(), health: await readHealth() }),
     })
+    const m = config.modem
+    this.modem = m?.port
+      ? new Modem({
+          port: m.port,
+          baudRate: m.baudRate,
+          gps: m.gps,
+          gpsPort: m.gpsPort,
+          outbox: this.outbox,
+          log: log.child({ c: 'modem' }),
+          pollMs: config.telemetryIntervalS * 1000,
+        })
+      : null
   }
 
   async start(): Promise<void> {
@@ -216,6 +233,7 @@ export class Agent {
     const held = this.store.received()?.body
     if (held) this.lives.sync(held)
     this.link.start()
+    this.modem?.start()
     this.telemetry.start()
     this.reconciler.kick()
     this.startupVerify = this.cache
@@ -229,6 +247,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.telemetry.stop()
+    this.modem?.stop()
     this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
