@@ -3,9 +3,13 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
+import { registerAuth } from './auth-plugin.js'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
+import { REDACT } from './log-redact.js'
 import { registerAlertRoutes } from './routes-alerts.js'
+import { registerAuditRoutes } from './routes-audit.js'
+import { registerAuthRoutes } from './routes-auth.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
@@ -15,7 +19,9 @@ import { registerRelayRoutes } from './routes-relays.js'
 import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
+import { registerTokenRoutes } from './routes-tokens.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerUserRoutes } from './routes-users.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
@@ -32,7 +38,8 @@ function mapSqliteError(err: Error & { code?: string }): LoaError | null {
 
 export async function buildApp(services: Services, logger: Logger): Promise<App> {
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    // Whatever logger the caller gave, request logs never carry credentials.
+    loggerInstance: logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -83,7 +90,13 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
     },
   })
 
+  // Before any route: its onRoute hook checks that every protected route declares a permission.
+  await registerAuth(app, services)
   registerSystemRoutes(app, services)
+  registerAuthRoutes(app, services)
+  registerUserRoutes(app, services)
+  registerTokenRoutes(app, services)
+  registerAuditRoutes(app, services)
   registerUnitRoutes(app, services)
   registerClusterRoutes(app, services)
   registerMediaRoutes(app, services)
@@ -94,6 +107,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
+    app.swagger(),
+  )
   return app
 }

@@ -8,6 +8,8 @@ import type {
   RawServerDefault,
 } from 'fastify'
 import type { AlertsService } from './alerts-service.js'
+import type { AuditLog } from './audit-log.js'
+import type { AuthSettings } from './auth-settings.js'
 import type { ControlPlaneConfig } from './config.js'
 import type { DesiredService } from './desired-service.js'
 import type { Ingest } from './ingest.js'
@@ -31,6 +33,16 @@ export interface Services {
   speech: SpeechEngine
   /** SSE tuning for tests: throttle between events, linger after an alert (or live relay) ends. */
   alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
+  /** The audit log (docs/users-and-roles.md): routes, hooks and system code record actions here. */
+  audit: AuditLog
+  /** Session, lockout and login rate-limit tuning. */
+  auth: AuthSettings
+  /** Checks a device's HTTP Basic credentials (media downloads); absent = devices cannot authenticate. */
+  deviceVerifier?: DeviceVerifier
+}
+
+export interface DeviceVerifier {
+  verify(deviceId: string, secret: string): Promise<boolean>
 }
 
 export type App = FastifyInstance<

@@ -2,20 +2,29 @@ import path from 'node:path'
 import { topicTree } from '@loa/shared'
 import pino, { type Logger } from 'pino'
 import { AlertsService } from './alerts-service.js'
+import { ensureBootstrapToken } from './api-tokens.js'
 import { buildApp } from './app.js'
+import { AuditLog } from './audit-log.js'
+import { type AuthSettings, DEFAULT_AUTH } from './auth-settings.js'
 import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
 import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
-import type { App } from './context.js'
+import type { App, DeviceVerifier } from './context.js'
 import { DesiredService } from './desired-service.js'
+import { sharedSecretVerifier } from './device-shared-secret.js'
 import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
+import { REDACT } from './log-redact.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
 import { EspeakEngine, type SpeechEngine } from './speech.js'
 import { openSqliteRepositories } from './sqlite.js'
 
+export { newApiTokenString, parseApiToken } from './api-tokens.js'
+export type { AuthSettings } from './auth-settings.js'
+export { createFirstAdmin, type FirstAdminInput, type FirstAdminResult, initDataDir } from './bootstrap.js'
 export { ConfigError, type ControlPlaneConfig, loadConfigFromEnv } from './config.js'
+export type { DeviceVerifier } from './context.js'
 export type * from './domain.js'
 export { LoaError, type LoaErrorCode, LoaErrorCodes } from './errors.js'
 export type * from './repositories.js'
@@ -35,6 +44,14 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   speech?: SpeechEngine
   /** How long an alert's SSE stream stays open after the alert is withdrawn or expired (ms). */
   alertStreamLingerMs?: number
+  /** Session, lockout and login rate-limit tuning (tests shorten them). */
+  auth?: Partial<AuthSettings>
+  /** LOA_BOOTSTRAP_TOKEN: a province-admin API token with exactly this value is made to exist at start. */
+  bootstrapToken?: string
+  /** Checks device credentials (HTTP Basic) for media downloads. */
+  deviceVerifier?: DeviceVerifier
+  /** LOA_DEVICE_SHARED_SECRET: interim device check (device-shared-secret.ts) when no deviceVerifier is given. */
+  deviceSharedSecret?: string
 }
 
 export interface ControlPlane {
@@ -55,10 +72,15 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     ingestFlushMs,
     speech,
     alertStreamLingerMs,
+    auth,
+    bootstrapToken,
+    deviceVerifier,
+    deviceSharedSecret,
     ...rest
   } = options
   const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
-  const log = givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
+  const log =
+    givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' }, redact: REDACT })
   const topics = topicTree(config.topicRoot)
 
   const repos = openSqliteRepositories(path.join(config.dataDir, 'loa.db'))
@@ -113,6 +135,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       fanout,
       log: log.child({ component: 'lives' }),
     })
+    if (bootstrapToken) {
+      const tokenId = await ensureBootstrapToken(repos, bootstrapToken)
+      // The id only: the secret never reaches a log.
+      log.info({ tokenId }, 'bootstrap API token ensured (LOA_BOOTSTRAP_TOKEN)')
+    }
     await ingest.start()
     await alerts.start()
     await lives.start()
@@ -130,6 +157,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         lives,
         speech: speech ?? new EspeakEngine(),
         alertStream: { streamLingerMs: alertStreamLingerMs },
+        audit: new AuditLog(repos.audit, log.child({ component: 'audit' })),
+        auth: { ...DEFAULT_AUTH, ...auth },
+        deviceVerifier:
+          deviceVerifier ??
+          (deviceSharedSecret ? sharedSecretVerifier(repos, deviceSharedSecret) : undefined),
       },
       log,
     )

@@ -19,6 +19,7 @@ export function registerContentRoutes(app: App, s: Services): void {
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'content', audit: 'bulletin.create' },
     },
     async (req, reply) => {
       const b = req.body
@@ -37,9 +38,13 @@ export function registerContentRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/bulletins', { schema: { tags: ['bulletins'] } }, async () => ({
-    bulletins: await content.listBulletins(),
-  }))
+  app.get(
+    '/api/bulletins',
+    { schema: { tags: ['bulletins'] }, config: { permission: 'read' } },
+    async () => ({
+      bulletins: await content.listBulletins(),
+    }),
+  )
 
   app.post(
     '/api/playlists',
@@ -55,6 +60,7 @@ export function registerContentRoutes(app: App, s: Services): void {
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'content', audit: 'playlist.create' },
     },
     async (req, reply) => {
       const b = req.body
@@ -69,7 +75,11 @@ export function registerContentRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/playlists', { schema: { tags: ['playlists'] } }, async () => ({
-    playlists: await content.listPlaylists(),
-  }))
+  app.get(
+    '/api/playlists',
+    { schema: { tags: ['playlists'] }, config: { permission: 'read' } },
+    async () => ({
+      playlists: await content.listPlaylists(),
+    }),
+  )
 }

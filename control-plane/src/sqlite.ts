@@ -1,10 +1,12 @@
 import { openDatabase } from './db.js'
 import type { Repositories } from './repositories.js'
 import { sqliteAlerts } from './sqlite-alerts.js'
+import { sqliteApiTokens, sqliteAudit } from './sqlite-audit.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqliteSessions, sqliteUsers } from './sqlite-users.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -22,6 +24,10 @@ export function openSqliteRepositories(file: string): Repositories {
     fallbacks: sqliteFallbacks(db),
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
+    users: sqliteUsers(db),
+    sessions: sqliteSessions(db),
+    apiTokens: sqliteApiTokens(db),
+    audit: sqliteAudit(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { HARNESS_DEVICE_SECRET } from './control-plane.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
 
@@ -36,6 +37,9 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
     LOA_LOG_LEVEL: 'info',
+    // Media downloads are authenticated (HTTP Basic, device id and this secret).
+    LOA_MQTT_USERNAME: deviceId,
+    LOA_MQTT_PASSWORD: HARNESS_DEVICE_SECRET,
     ...opts.env,
   }
   const launch = (extra: Record<string, string> = {}) =>
