@@ -207,3 +207,10 @@ export async function clusterVisible(s: Services, actor: Actor, clusterId: strin
   const c = await s.repos.clusters.get(clusterId)
   return c !== null && (await unitInScope(s, actor, c.unitId))
 }
+
+/** Province-wide operations (the broker's files, the signing key, tree imports): unrestricted actors only. */
+export async function requireWholeTree(s: Services, request: FastifyRequest): Promise<void> {
+  if ((await scopeUnitIds(s, request.actor)) !== null) {
+    throw forbidden('this operation concerns the whole province: your scope is a part of it')
+  }
+}

@@ -1,7 +1,12 @@
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import type { Logger } from 'pino'
 import { registerAuth } from './auth-plugin.js'
 import type { App, Services } from './context.js'
@@ -13,6 +18,7 @@ import { registerAuthRoutes } from './routes-auth.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
+import { registerDeviceRoutes } from './routes-devices.js'
 import { registerLiveRoutes } from './routes-lives.js'
 import { registerMediaRoutes } from './routes-media.js'
 import { registerRelayRoutes } from './routes-relays.js'
@@ -21,7 +27,9 @@ import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
 import { registerTokenRoutes } from './routes-tokens.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerUnitImportRoutes } from './routes-units-import.js'
 import { registerUserRoutes } from './routes-users.js'
+import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
@@ -36,8 +44,13 @@ function mapSqliteError(err: Error & { code?: string }): LoaError | null {
   return null
 }
 
-export async function buildApp(services: Services, logger: Logger): Promise<App> {
+export async function buildApp(
+  services: Services,
+  logger: Logger,
+  opts: { https?: { key: Buffer; cert: Buffer; ca?: Buffer } } = {},
+): Promise<App> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     // Whatever logger the caller gave, request logs never carry credentials.
     loggerInstance: logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
@@ -65,11 +78,13 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
     const code = status === 413 ? 'LOA_BODY_TOO_LARGE' : (err.code ?? 'LOA_INTERNAL')
     return reply.status(status).send(errorBody(status, code, status >= 500 ? 'internal error' : err.message))
   })
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  let consoleFallback: (request: FastifyRequest, reply: FastifyReply) => boolean = () => false
+  app.setNotFoundHandler((request, reply) => {
+    if (consoleFallback(request, reply)) return reply
+    return reply
       .status(404)
-      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`)),
-  )
+      .send(errorBody(404, 'LOA_NOT_FOUND', `route ${request.method} ${request.url} not found`))
+  })
 
   await app.register(swagger, {
     openapi: {
@@ -98,6 +113,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerTokenRoutes(app, services)
   registerAuditRoutes(app, services)
   registerUnitRoutes(app, services)
+  registerUnitImportRoutes(app, services)
   registerClusterRoutes(app, services)
   registerMediaRoutes(app, services)
   registerContentRoutes(app, services)
@@ -107,6 +123,8 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
+  registerDeviceRoutes(app, services)
+  consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
     app.swagger(),
   )

@@ -10,13 +10,17 @@ import type {
 import type { AlertsService } from './alerts-service.js'
 import type { AuditLog } from './audit-log.js'
 import type { AuthSettings } from './auth-settings.js'
+import type { BrokerAuth } from './broker-auth.js'
+import type { BrokerIdentity } from './broker-identity.js'
 import type { ControlPlaneConfig } from './config.js'
 import type { DesiredService } from './desired-service.js'
+import type { DeviceCredentials } from './device-credentials.js'
 import type { Ingest } from './ingest.js'
 import type { LivesService } from './lives-service.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
+import type { SigningKeys } from './signing-keys.js'
 import type { SpeechEngine } from './speech.js'
 
 /** What routes need; built once in createControlPlane. */
@@ -31,14 +35,22 @@ export interface Services {
   alerts: AlertsService
   lives: LivesService
   speech: SpeechEngine
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentials
+  /** The control plane's Ed25519 keys: every command and desired state is signed (signing-keys.ts). */
+  signingKeys: SigningKeys
+  /** The embedded broker's access control; null with an external broker. */
+  brokerAuth: BrokerAuth | null
+  /** Checks a device's id and MQTT secret, e.g. HTTP Basic auth on media downloads. */
+  deviceVerifier?: DeviceVerifier
+  /** The control plane's own broker identity and the read-only monitor's, for Mosquitto's files. */
+  brokerIdentities?: { controlPlane: BrokerIdentity | null; monitor: BrokerIdentity | null }
   /** SSE tuning for tests: throttle between events, linger after an alert (or live relay) ends. */
   alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
   /** The audit log (docs/users-and-roles.md): routes, hooks and system code record actions here. */
   audit: AuditLog
   /** Session, lockout and login rate-limit tuning. */
   auth: AuthSettings
-  /** Checks a device's HTTP Basic credentials (media downloads); absent = devices cannot authenticate. */
-  deviceVerifier?: DeviceVerifier
 }
 
 export interface DeviceVerifier {

@@ -1,4 +1,5 @@
 import type { AuthRepositories } from './auth-repositories.js'
+import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
   Alert,
@@ -24,6 +25,7 @@ import type {
   TelemetryRecord,
   Unit,
 } from './domain.js'
+import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
  * Storage behind async interfaces: call sites never see SQLite, so a PostgreSQL implementation can be dropped in
@@ -184,7 +186,18 @@ export interface Repositories extends AuthRepositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentialRepository
+  unitImport: UnitImportRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+export interface UnitImportRepository {
+  /** Plans the import against the stored units and, unless a dry run or there are problems, applies it atomically. */
+  importUnits(
+    rows: ImportRow[],
+    dryRun: boolean,
+  ): Promise<{ plan: ImportPlan } | { problems: ImportProblem[] }>
 }

@@ -3,9 +3,11 @@ import type { Repositories } from './repositories.js'
 import { sqliteAlerts } from './sqlite-alerts.js'
 import { sqliteApiTokens, sqliteAudit } from './sqlite-audit.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
+import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqliteUnitImport } from './sqlite-units-import.js'
 import { sqliteSessions, sqliteUsers } from './sqlite-users.js'
 
 /** The SQLite implementation of every repository, over one database file. */
@@ -28,6 +30,8 @@ export function openSqliteRepositories(file: string): Repositories {
     sessions: sqliteSessions(db),
     apiTokens: sqliteApiTokens(db),
     audit: sqliteAudit(db),
+    credentials: sqliteCredentials(db),
+    unitImport: sqliteUnitImport(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },

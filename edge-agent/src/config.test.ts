@@ -48,4 +48,28 @@ describe('loadConfig', () => {
     writeFileSync(file, JSON.stringify({ deviceId: 'pi-1', output: 'speaker' }))
     expect(() => loadConfig(['--config', file], {})).toThrow(`output (from ${file})`)
   })
+
+  it('zones: one simulated zone by default; a list from the file or LOA_ZONES (JSON), checked', () => {
+    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1' }).zones).toEqual([
+      { id: 'main', label: 'main', relay: { driver: 'simulated' } },
+    ])
+    const zones = [
+      { id: 'cho', label: 'Chợ', relay: { driver: 'gpiod', chip: 'pinctrl-rp1', line: 17, activeLow: true } },
+      { id: 'xom-2', relay: { driver: 'sysfs', chip: 'pinctrl-bcm2711', line: 27 }, volume: { percent: 70 } },
+    ]
+    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_ZONES: JSON.stringify(zones) }).zones).toEqual(zones)
+    const file = join(tmp(), 'agent.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ deviceId: 'pi-1', zones: [{ id: 'a', relay: { driver: 'gpiod', line: 3 } }] }),
+    )
+    expect(() => loadConfig(['--config', file], {})).toThrow(`zones (from ${file}): must be a list`)
+    const twice = [zones[0], zones[0]]
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_ZONES: JSON.stringify(twice) })).toThrow(
+      'unique ids',
+    )
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_ZONES: '[{' })).toThrow(
+      'zones (from LOA_ZONES): must be JSON',
+    )
+  })
 })

@@ -12,6 +12,12 @@ export interface AgentConfig {
   dataDir: string
   output: string
   relay: { driver: 'simulated' }
+  // Optional so configs built in code (tests) need not spell them out; loadConfig always fills them.
+  /** Amplifier zones: one relay each, and a volume. Default: one simulated zone `main`. */
+  zones?: ZoneConfig[]
+  gpio?: { sysfsRoot: string }
+  audio?: { cardsFile: string }
+  modem?: { port?: string; baudRate: number; gps: 'off' | 'qgpsloc' | 'nmea'; gpsPort?: string }
   prerollMs: number
   postrollMs: number
   cacheBudgetMb: number
@@ -19,9 +25,60 @@ export interface AgentConfig {
   telemetryIntervalS: number
   timezone: string
   logLevel: string
+  /** The technician's page served by the agent (docs/technician-page.md); absent in tests that build configs. */
+  localPage?: { port: number; host: string; maxRelaySeconds: number }
+  /** `passwordHash`: scrypt string from hashPassword in @loa/shared/password-hash; absent refuses every login. */
+  technician?: { passwordHash?: string }
 }
 
-type Kind = 'string' | 'number'
+export interface ZoneConfig {
+  id: string
+  label?: string
+  relay: { driver: 'simulated' | 'gpiod' | 'sysfs'; chip?: string; line?: number; activeLow?: boolean }
+  /** `control`: an amixer simple control of `card` (a card name); without one, ffmpeg applies the gain. */
+  volume?: { card?: string; control?: string; percent?: number }
+}
+
+const Zone = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    relay: Type.Object(
+      {
+        driver: Type.Union([Type.Literal('simulated'), Type.Literal('gpiod'), Type.Literal('sysfs')]),
+        chip: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        line: Type.Optional(Type.Integer({ minimum: 0, maximum: 4095 })),
+        activeLow: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    volume: Type.Optional(
+      Type.Object(
+        {
+          card: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,31}$' })),
+          control: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+/** Unique ids; a GPIO driver needs its chip and line. */
+function zonesValid(zones: ZoneConfig[]): boolean {
+  const ids = new Set(zones.map((z) => z.id))
+  return (
+    zones.length > 0 &&
+    ids.size === zones.length &&
+    zones.every(
+      (z) => z.relay.driver === 'simulated' || (z.relay.chip !== undefined && z.relay.line !== undefined),
+    )
+  )
+}
+
+type Kind = 'string' | 'number' | 'json'
 interface Field {
   path: string
   env: string
@@ -165,6 +222,91 @@ const FIELDS: Field[] = [
     rule: 'must be one of fatal, error, warn, info, debug, trace, silent',
     default: 'info',
   },
+  {
+    path: 'localPage.port',
+    env: 'LOA_LOCAL_PAGE_PORT',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 0, maximum: 65_535 }),
+    rule: 'must be an integer 0–65535 (0: any free port)',
+    default: 8090,
+  },
+  {
+    path: 'localPage.host',
+    env: 'LOA_LOCAL_PAGE_HOST',
+    kind: 'string',
+    schema: Type.String({ minLength: 1, maxLength: 255 }),
+    rule: 'must be an address to listen on (0.0.0.0, 127.0.0.1, ...) or "off"',
+    default: '0.0.0.0',
+  },
+  {
+    path: 'localPage.maxRelaySeconds',
+    env: 'LOA_LOCAL_PAGE_MAX_RELAY_S',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 5, maximum: 3600 }),
+    rule: 'must be an integer 5–3600',
+    default: 300,
+  },
+  {
+    path: 'technician.passwordHash',
+    env: 'LOA_TECHNICIAN_PASSWORD_HASH',
+    kind: 'string',
+    schema: Type.String({ pattern: '^scrypt\\$\\d+\\$\\d+\\$\\d+\\$[A-Za-z0-9_-]+\\$[A-Za-z0-9_-]+$' }),
+    rule: 'must be a scrypt$N$r$p$salt$hash string (loa-cli or hashPassword in @loa/shared/password-hash)',
+  },
+  {
+    path: 'zones',
+    env: 'LOA_ZONES',
+    kind: 'json',
+    schema: Type.Array(Zone, { minItems: 1, maxItems: 16 }),
+    rule: 'must be a list of { id, label?, relay: { driver, chip, line, activeLow? }, volume? } with unique ids; gpiod and sysfs need chip and line',
+    check: (v: ZoneConfig[]) => zonesValid(v),
+  },
+  {
+    path: 'gpio.sysfsRoot',
+    env: 'LOA_GPIO_SYSFS_ROOT',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a directory path',
+    default: '/sys/class/gpio',
+  },
+  {
+    path: 'audio.cardsFile',
+    env: 'LOA_ASOUND_CARDS',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a file path',
+    default: '/proc/asound/cards',
+  },
+  {
+    path: 'modem.port',
+    env: 'LOA_MODEM_PORT',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a serial device path (prefer /dev/serial/by-id/...)',
+  },
+  {
+    path: 'modem.baudRate',
+    env: 'LOA_MODEM_BAUD',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 300, maximum: 4_000_000 }),
+    rule: 'must be a baud rate',
+    default: 115200,
+  },
+  {
+    path: 'modem.gps',
+    env: 'LOA_MODEM_GPS',
+    kind: 'string',
+    schema: Type.Union([Type.Literal('off'), Type.Literal('qgpsloc'), Type.Literal('nmea')]),
+    rule: 'must be off, qgpsloc or nmea',
+    default: 'off',
+  },
+  {
+    path: 'modem.gpsPort',
+    env: 'LOA_GPS_PORT',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: "must be a serial device path (the modem's NMEA port)",
+  },
 ]
 
 function getPath(obj: unknown, path: string): unknown {
@@ -216,6 +358,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig 
     if (raw !== undefined && raw !== '') {
       source = f.env
       value = f.kind === 'number' ? (raw.trim() === '' ? Number.NaN : Number(raw)) : raw
+      if (f.kind === 'json') {
+        try {
+          value = JSON.parse(raw)
+        } catch {
+          fail(f.path, source, 'must be JSON')
+        }
+      }
     } else if (getPath(fromFile, f.path) !== undefined) {
       source = file as string
       value = getPath(fromFile, f.path)
@@ -229,5 +378,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig 
     if (!Value.Check(f.schema, value) || (f.check && !f.check(value as never))) fail(f.path, source, f.rule)
     setPath(out, f.path, value)
   }
+  // Existing setups have no zones: one simulated zone `main` keeps them working.
+  out.zones ??= [{ id: 'main', label: 'main', relay: { driver: 'simulated' } }]
   return out as unknown as AgentConfig
 }

@@ -17,6 +17,22 @@ export const AgentErrorCodes = {
   LOA_LIVE_DROPPED: 'a live source stopped sending audio',
   LOA_LIVE_OUTPUT: 'the audio output of a live relay failed',
   LOA_TOPIC_UNKNOWN: 'message arrived on a topic the agent does not handle',
+  LOA_LOCAL_AUDIO_INVALID: 'the uploaded or recorded audio cannot be used',
+  LOA_LOCAL_UNAUTHORIZED: 'log in to the technician page first',
+  LOA_LOCAL_WRONG_PASSWORD: 'wrong technician password',
+  LOA_LOCAL_LOCKED: 'too many wrong passwords: locked for a while',
+  LOA_LOCAL_NO_PASSWORD: 'no technician password is set on this box',
+  LOA_LOCAL_BAD_REQUEST: 'the request is not valid',
+  LOA_LOCAL_NOT_FOUND: 'no such action',
+  LOA_LOCAL_FORBIDDEN: 'request from another site refused',
+  LOA_LOCAL_TOO_LARGE: 'the upload is too large',
+  LOA_AGENT_ZONE_UNKNOWN: 'no such zone',
+  LOA_RELAY_CHIP: 'GPIO chip or line not found',
+  LOA_RELAY_SWITCH: 'a relay line could not be switched',
+  LOA_AUDIO_CARD: 'the sound card is missing or busy',
+  LOA_MODEM_TIMEOUT: 'the modem did not answer in time',
+  LOA_MODEM_ERROR: 'the modem answered with an error',
+  LOA_MODEM_CLOSED: 'the modem port is closed',
 } as const
 export type AgentErrorCode = keyof typeof AgentErrorCodes
 

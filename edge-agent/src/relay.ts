@@ -1,8 +1,9 @@
 import type { Db } from './db.js'
 
 /**
- * The amplifier relay. Drivers keep the state themselves (libgpiod v1 `gpioget` would turn the output into an
- * input), so `isOn()` never touches the hardware. A GPIO driver implements the same two methods.
+ * The amplifier relay as the scheduler sees it. State is kept in memory (libgpiod v1 `gpioget` would turn the
+ * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (zones.ts): every
+ * zone's `RelayDriver` (relay-driver.ts) together; `LoggedRelay` serves tests that need no hardware at all.
  */
 export interface Relay {
   set(on: boolean): Promise<void>
@@ -33,13 +34,5 @@ export class LoggedRelay implements Relay {
 
   isOn(): boolean {
     return this.on
-  }
-}
-
-/** The only driver for now: no hardware, just the log. */
-export function createRelay(driver: 'simulated', db: Db): Relay {
-  switch (driver) {
-    case 'simulated':
-      return new LoggedRelay(db)
   }
 }

@@ -1,0 +1,99 @@
+// Bundles the console (web/src) into dist-web: hashed, minified, code-split ES modules (the map and the charts
+// load only on the pages that use them), an index.html naming them, and .br/.gz twins the server sends as is.
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import * as esbuild from 'esbuild'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const out = path.resolve(here, '..', 'dist-web')
+const assets = path.join(out, 'assets')
+
+rmSync(out, { recursive: true, force: true })
+mkdirSync(assets, { recursive: true })
+
+/** `import css from 'x.css?inline'`: the stylesheet as a string, for lazily loaded chunks (Leaflet, uPlot) to inject. */
+const inlineCss = {
+  name: 'inline-css',
+  setup(b) {
+    b.onResolve({ filter: /\.css\?inline$/ }, async (args) => {
+      const r = await b.resolve(args.path.replace(/\?inline$/, ''), {
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+      })
+      return { path: r.path, namespace: 'inline-css' }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'inline-css' }, async (args) => {
+      const { code } = await esbuild.transform(readFileSync(args.path, 'utf8'), {
+        loader: 'css',
+        minify: true,
+      })
+      return { contents: code, loader: 'text' }
+    })
+  },
+}
+
+const result = await esbuild.build({
+  entryPoints: [path.join(here, 'src', 'main.tsx')],
+  outdir: assets,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  minify: true,
+  sourcemap: false,
+  target: ['es2020'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  assetNames: '[name]-[hash]',
+  loader: { '.png': 'file', '.svg': 'file' },
+  metafile: true,
+  plugins: [inlineCss],
+  legalComments: 'none',
+  logLevel: 'warning',
+})
+
+const outputs = result.metafile.outputs
+const entry = Object.keys(outputs).find(
+  (f) => outputs[f].entryPoint?.endsWith('main.tsx') && f.endsWith('.js'),
+)
+if (!entry) throw new Error('build:web: no entry bundle')
+const css = outputs[entry].cssBundle
+const url = (f) => `/assets/${path.basename(f)}`
+const html = readFileSync(path.join(here, 'index.html'), 'utf8')
+  .replace('<!--STYLES-->', css ? `<link rel="stylesheet" href="${url(css)}" />` : '')
+  .replace('<!--SCRIPTS-->', `<script type="module" src="${url(entry)}"></script>`)
+writeFileSync(path.join(out, 'index.html'), html)
+
+// Precompress: the server picks .br or .gz by Accept-Encoding and never compresses at request time.
+const sizes = {}
+const walk = (dir) =>
+  readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n)
+    return statSync(p).isDirectory() ? walk(p) : [p]
+  })
+for (const file of walk(out)) {
+  const raw = readFileSync(file)
+  const gz = gzipSync(raw, { level: 9 })
+  const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })
+  if (raw.length > 1024) {
+    writeFileSync(`${file}.gz`, gz)
+    writeFileSync(`${file}.br`, br)
+  }
+  sizes[path.relative(out, file)] = { raw: raw.length, gzip: gz.length, brotli: br.length }
+}
+
+// First load = index.html + entry script + its CSS (+ chunks it imports statically).
+const first = ['index.html', path.relative(out, path.resolve(entry))]
+if (css) first.push(path.relative(out, path.resolve(css)))
+for (const imp of outputs[entry].imports)
+  if (imp.kind === 'import-statement') first.push(path.relative(out, path.resolve(imp.path)))
+const sum = (k) => first.reduce((n, f) => n + (sizes[f]?.[k] ?? 0), 0)
+const firstLoad = { files: first, raw: sum('raw'), gzip: sum('gzip'), brotli: sum('brotli') }
+writeFileSync(path.join(out, 'sizes.json'), `${JSON.stringify({ firstLoad, files: sizes }, null, 2)}\n`)
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`
+console.log(
+  `build:web → ${path.relative(process.cwd(), out)}: first load ${kb(firstLoad.gzip)} gzip, ${kb(firstLoad.brotli)} brotli (${kb(firstLoad.raw)} raw)`,
+)

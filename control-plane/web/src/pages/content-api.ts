@@ -1,0 +1,74 @@
+import { api, upload } from '../api'
+import type {
+  AckCounts,
+  Bulletin,
+  BulletinLevel,
+  Cluster,
+  Live,
+  Media,
+  Play,
+  Recurrence,
+  Schedule,
+  Targets,
+  Unit,
+  Voice,
+} from './content-types'
+
+/** A request to the control plane (the shell's wrapper: session cookie, 401 → login, ApiError). */
+const request = <T>(method: string, path: string, body?: unknown): Promise<T> => api<T>(method, path, body)
+
+export const contentApi = {
+  /** Multipart upload with progress (0–1 while bytes go up; the server then transcodes). */
+  uploadMedia: (file: File, onProgress: (fraction: number) => void) => {
+    const form = new FormData()
+    form.append('file', file, file.name)
+    return upload<Media>('/api/media', form, onProgress)
+  },
+  listMedia: async () => (await request<{ media: Media[] }>('GET', '/api/media')).media,
+  listBulletins: async () => (await request<{ bulletins: Bulletin[] }>('GET', '/api/bulletins')).bulletins,
+  createBulletin: (b: {
+    title: string
+    level: BulletinLevel
+    mediaSha256: string
+    text?: string
+    voice?: string
+  }) => request<Bulletin>('POST', '/api/bulletins', b),
+  listUnits: async () => (await request<{ units: Unit[] }>('GET', '/api/units')).units,
+  listClusters: async (unitId?: string) =>
+    (
+      await request<{ clusters: Cluster[] }>(
+        'GET',
+        `/api/clusters${unitId ? `?unitId=${encodeURIComponent(unitId)}` : ''}`,
+      )
+    ).clusters,
+  listSchedules: async () => (await request<{ schedules: Schedule[] }>('GET', '/api/schedules')).schedules,
+  createSchedule: (s: { bulletinId: string; recurrence: Recurrence; targets: Targets; title?: string }) =>
+    request<Schedule>('POST', '/api/schedules', s),
+  deleteSchedule: (id: string) => request<void>('DELETE', `/api/schedules/${encodeURIComponent(id)}`),
+  listPlays: async (q: { scheduleId?: string; since?: string }) => {
+    const qs = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined) as [string, string][])
+    return (await request<{ plays: Play[] }>('GET', `/api/plays?${qs}`)).plays
+  },
+  raiseAlert: (a: { title: string; bulletinId: string; targets: Targets; repeat?: number }) =>
+    request<{ id: string; targetCount: number }>('POST', '/api/alerts', a),
+  listVoices: async () => (await request<{ voices: Voice[] }>('GET', '/api/tts/voices')).voices,
+  normalizeText: async (text: string) =>
+    (await request<{ text: string }>('POST', '/api/tts/normalize', { text })).text,
+  synthesize: (text: string, voice: string) => request<Media>('POST', '/api/tts', { text, voice }),
+  listLives: async (state?: 'active' | 'stopped' | 'ended') =>
+    (await request<{ lives: Live[] }>('GET', `/api/lives${state ? `?state=${state}` : ''}`)).lives,
+  startLive: (l: { title: string; sourceUrl: string; targets: Targets; durationS?: number }) =>
+    request<Live>('POST', '/api/lives', l),
+  stopLive: (id: string) => request<Live>('POST', `/api/lives/${encodeURIComponent(id)}/stop`),
+  listAlerts: async (state?: 'active' | 'cancelled' | 'expired') =>
+    (
+      await request<{ alerts: { id: string; title: string; level: BulletinLevel; counts: AckCounts }[] }>(
+        'GET',
+        `/api/alerts${state ? `?state=${state}` : ''}`,
+      )
+    ).alerts,
+  cancelAlert: (id: string) =>
+    request<{ id: string; state: string }>('POST', `/api/alerts/${encodeURIComponent(id)}/cancel`),
+  alertView: (id: string) =>
+    request<{ alert: { state: string }; counts: AckCounts }>('GET', `/api/alerts/${encodeURIComponent(id)}`),
+}

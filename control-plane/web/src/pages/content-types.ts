@@ -1,0 +1,120 @@
+/** The API shapes the content pages read (media, bulletins, schedules, lives, alerts); see docs/api.md. */
+export type BulletinLevel = 'normal' | 'priority' | 'emergency'
+
+export interface Media {
+  sha256: string
+  size: number
+  durationMs: number
+  mime: string
+  codec: string
+  bitrateKbps: number
+  loudness: { inputI: number; inputTp: number; inputLra: number; targetI: number }
+  originalName: string
+  createdAt: string
+  deduplicated?: boolean
+}
+
+export interface Bulletin {
+  id: string
+  title: string
+  level: BulletinLevel
+  mediaSha256: string
+  createdAt: string
+  /** Present once the approval workflow is on the server: draft bulletins are not broadcast. */
+  status?: 'draft' | 'approved' | string
+  unitId?: string | null
+}
+
+export interface Unit {
+  id: string
+  parentId: string | null
+  name: string
+  kind: string
+}
+
+export interface Cluster {
+  id: string
+  name: string
+  unitId: string
+  online: boolean
+}
+
+export interface Targets {
+  units?: string[]
+  clusters?: string[]
+  tags?: string[]
+}
+
+export type Recurrence =
+  | { kind: 'once'; at: string }
+  | { kind: 'weekly'; daysOfWeek: number[]; times: string[]; startDate: string; endDate?: string }
+  | {
+      kind: 'interval'
+      daysOfWeek: number[]
+      everyMinutes: number
+      from: string
+      until: string
+      startDate: string
+      endDate?: string
+    }
+
+export interface Schedule {
+  id: string
+  title: string
+  bulletinId: string | null
+  playlistId: string | null
+  recurrence: Recurrence
+  targets: Required<Targets>
+  priority: number
+  enabled: boolean
+}
+
+export interface AckCounts {
+  targeted: number
+  received: number
+  playing: number
+  done: number
+  failed: number
+  cancelled: number
+  expired: number
+  pending: number
+}
+
+export const ACK_STAGES = [
+  'pending',
+  'received',
+  'playing',
+  'done',
+  'failed',
+  'cancelled',
+  'expired',
+] as const
+export type AckStage = (typeof ACK_STAGES)[number]
+
+export interface Play {
+  id: string
+  clusterId: string
+  scheduleId: string | null
+  title: string
+  status: 'played' | 'failed' | 'skipped' | 'interrupted'
+  startedAt: string | null
+  receivedAt: string
+}
+
+export interface Live {
+  id: string
+  title: string
+  sourceUrl: string
+  state: 'active' | 'stopped' | 'ended'
+  startsAt: string
+  endsAt: string | null
+  targetCount?: number
+  counts?: AckCounts
+}
+
+export interface Voice {
+  id: string
+  name: string
+  region: 'north' | 'central' | 'south' | string
+  engine?: string
+}

@@ -1,0 +1,9 @@
+/** The API's records as the console reads them: the control plane's own types (docs/api.md), imported as types only. */
+export type {
+  Cluster,
+  EventRecord as DeviceEvent,
+  Play,
+  Schedule,
+  Unit,
+} from '@loa/control-plane'
+export type { NowPlaying, TelemetryBody as Telemetry } from '@loa/shared'
