@@ -26,9 +26,11 @@ import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
 import { registerTokenRoutes } from './routes-tokens.js'
+import { registerTtsRoutes } from './routes-tts.js'
 import { registerUnitRoutes } from './routes-units.js'
 import { registerUnitImportRoutes } from './routes-units-import.js'
 import { registerUserRoutes } from './routes-users.js'
+import { registerWorkflowRoutes } from './routes-workflow.js'
 import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
@@ -123,6 +125,8 @@ export async function buildApp(
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
+  registerTtsRoutes(app, services)
+  registerWorkflowRoutes(app, services)
   registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>

@@ -30,6 +30,15 @@ export const LoaErrorCodes = {
   LOA_ACCOUNT_LOCKED: 423,
   LOA_RATE_LIMITED: 429,
   LOA_LAST_ADMIN: 409,
+  LOA_TTS_INVALID: 400,
+  LOA_TTS_FAILED: 502,
+  LOA_WORKFLOW_INVALID: 400,
+  LOA_BULLETIN_NOT_APPROVED: 409,
+  LOA_INBOX_STATE: 409,
+  LOA_CALENDAR_INVALID: 400,
+  LOA_CALENDAR_CONFLICT: 409,
+  LOA_REPORT_INVALID: 400,
+  LOA_SELF_APPROVAL: 403,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 
@@ -77,6 +86,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  502: 'Bad Gateway',
 }
 
 export function errorBody(statusCode: number, code: string, message: string): ErrorBody {

@@ -4,6 +4,8 @@ import { parseApiToken } from './api-tokens.js'
 import { ConfigError, loadConfigFromEnv } from './config.js'
 import { createControlPlane } from './index.js'
 import { REDACT } from './log-redact.js'
+import { EspeakEngine } from './speech.js'
+import { cloudEnginesFromEnv } from './tts-cloud.js'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfigFromEnv>
@@ -23,9 +25,18 @@ async function main(): Promise<void> {
     throw err
   }
   const logger = pino({ level: config.logLevel, base: { service: 'loa-control-plane' }, redact: REDACT })
+  let ttsEngines: ReturnType<typeof cloudEnginesFromEnv>
+  try {
+    ttsEngines = cloudEnginesFromEnv()
+  } catch (err) {
+    process.stderr.write(`loa-control-plane: invalid configuration: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
   const cp = await createControlPlane({
     ...config,
     logger,
+    ttsEngines: [new EspeakEngine(), ...ttsEngines],
+    ttsDefaultVoice: process.env.LOA_TTS_DEFAULT_VOICE || undefined,
     bootstrapToken: process.env.LOA_BOOTSTRAP_TOKEN || undefined,
     deviceSharedSecret: process.env.LOA_DEVICE_SHARED_SECRET || undefined,
   })

@@ -7,8 +7,10 @@ import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqlitePresence, sqliteReports } from './sqlite-stats.js'
 import { sqliteUnitImport } from './sqlite-units-import.js'
 import { sqliteSessions, sqliteUsers } from './sqlite-users.js'
+import { sqliteWorkflow } from './sqlite-workflow.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -30,6 +32,9 @@ export function openSqliteRepositories(file: string): Repositories {
     sessions: sqliteSessions(db),
     apiTokens: sqliteApiTokens(db),
     audit: sqliteAudit(db),
+    workflow: sqliteWorkflow(db),
+    presence: sqlitePresence(db),
+    reports: sqliteReports(db),
     credentials: sqliteCredentials(db),
     unitImport: sqliteUnitImport(db),
     async ping() {
