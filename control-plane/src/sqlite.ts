@@ -2,10 +2,13 @@ import { openDatabase } from './db.js'
 import type { Repositories } from './repositories.js'
 import { sqliteAlerts } from './sqlite-alerts.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
+import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqlitePresence, sqliteReports } from './sqlite-stats.js'
 import { sqliteUnitImport } from './sqlite-units-import.js'
+import { sqliteWorkflow } from './sqlite-workflow.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -23,6 +26,10 @@ export function openSqliteRepositories(file: string): Repositories {
     fallbacks: sqliteFallbacks(db),
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
+    workflow: sqliteWorkflow(db),
+    presence: sqlitePresence(db),
+    reports: sqliteReports(db),
+    credentials: sqliteCredentials(db),
     unitImport: sqliteUnitImport(db),
     async ping() {
       db.prepare('SELECT 1').get()
