@@ -176,7 +176,7 @@ describe('agent under a watchdog (emulated systemd, real agent process, real bro
     }
     sup = new Supervisor(
       dir,
-      4000,
+      6000,
       { ...base, LOA_TEST_HANG: 'scheduler', LOA_TEST_HANG_AFTER_MS: '3000' },
       base,
     )
