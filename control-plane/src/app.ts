@@ -15,6 +15,7 @@ import { REDACT } from './log-redact.js'
 import { registerAlertRoutes } from './routes-alerts.js'
 import { registerAuditRoutes } from './routes-audit.js'
 import { registerAuthRoutes } from './routes-auth.js'
+import { registerCalendarRoutes } from './routes-calendar.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
@@ -127,6 +128,7 @@ export async function buildApp(
   registerRelayRoutes(app, services)
   registerTtsRoutes(app, services)
   registerWorkflowRoutes(app, services)
+  registerCalendarRoutes(app, services)
   registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>

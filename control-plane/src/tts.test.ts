@@ -175,7 +175,11 @@ describe('text-to-speech API', () => {
       unitId: 'xa',
       mediaSha256: r.body.media.sha256,
     })
-    const file = await t.cp.app.inject({ method: 'GET', url: `/media/${r.body.media.sha256}`, headers: t.adminHeaders })
+    const file = await t.cp.app.inject({
+      method: 'GET',
+      url: `/media/${r.body.media.sha256}`,
+      headers: t.adminHeaders,
+    })
     expect(file.statusCode).toBe(200)
     expect(file.rawPayload.subarray(0, 4).toString('latin1')).toBe('OggS')
   })

@@ -2,12 +2,15 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { HARNESS_DEVICE_SECRET } from './control-plane.js'
+import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
 
 export interface AgentHandle {
   readonly deviceId: string
   readonly dataDir: string
+  /** The technician's page (listening on 127.0.0.1). */
+  readonly localPageUrl: string
   process: ManagedProcess
   /** Starts the agent again with the same identity and data directory. */
   start(extraEnv?: Record<string, string>): Promise<void>
@@ -21,12 +24,17 @@ export interface AgentOptions {
   mqttUrl: string
   controlPlaneUrl: string
   env?: Record<string, string>
+  /** scrypt hash of the technician password (hashPassword); without it the local page refuses logins. */
+  technicianPasswordHash?: string
+  /** Port of the technician's page; a free one by default, so agents never compete for 8090. */
+  localPagePort?: number
 }
 
 /** Runs one simulated cluster: a real agent process with its own SQLite file and MQTT connection. */
 export async function startAgent(dir: string, deviceId: string, opts: AgentOptions): Promise<AgentHandle> {
   const dataDir = join(dir, 'agents', deviceId)
   mkdirSync(dataDir, { recursive: true })
+  const localPagePort = opts.localPagePort ?? (await freePort())
   const baseEnv = {
     LOA_DEVICE_ID: deviceId,
     LOA_MQTT_URL: opts.mqttUrl,
@@ -40,6 +48,9 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     // Media downloads are authenticated (HTTP Basic, device id and this secret).
     LOA_MQTT_USERNAME: deviceId,
     LOA_MQTT_PASSWORD: HARNESS_DEVICE_SECRET,
+    LOA_LOCAL_PAGE_HOST: '127.0.0.1',
+    LOA_LOCAL_PAGE_PORT: String(localPagePort),
+    ...(opts.technicianPasswordHash ? { LOA_TECHNICIAN_PASSWORD_HASH: opts.technicianPasswordHash } : {}),
     ...opts.env,
   }
   const launch = (extra: Record<string, string> = {}) =>
@@ -47,6 +58,7 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
   const handle: AgentHandle = {
     deviceId,
     dataDir,
+    localPageUrl: `http://127.0.0.1:${localPagePort}`,
     process: launch(),
     async start(extraEnv) {
       handle.process = launch(extraEnv)

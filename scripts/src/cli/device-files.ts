@@ -78,15 +78,17 @@ export function agentConfig(
   const tls = conn.caPem !== undefined
   return {
     deviceId: spec.id,
-    mqtt: {
-      url: conn.mqttUrl,
-      username: conn.username,
-      password: conn.password,
-      ...(tls ? { ca: `${ETC}/ca.crt` } : {}),
-      ...(conn.client ? { cert: `${ETC}/client.crt`, key: `${ETC}/client.key` } : {}),
-    },
+    mqtt: { url: conn.mqttUrl, username: conn.username, password: conn.password },
     controlPlaneUrl: conn.controlPlaneUrl,
     controlPlaneKey: conn.controlPlaneKey,
+    ...(tls || conn.client
+      ? {
+          tls: {
+            ...(tls ? { caFile: `${ETC}/ca.crt` } : {}),
+            ...(conn.client ? { certFile: `${ETC}/client.crt`, keyFile: `${ETC}/client.key` } : {}),
+          },
+        }
+      : {}),
     dataDir: '/var/lib/loa',
     output: hw.output,
     zones: spec.zones.map((z, i) => ({

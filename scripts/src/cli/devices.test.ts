@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -189,6 +190,50 @@ qt-0103,45,Cụm 3,,,
     ])
     const human = await loa('devices', 'list')
     expect(human.stdout).toContain('qt-0103')
+  })
+
+  it('with --ca and --client-cert the box gets the province CA and its own client certificate', async () => {
+    const ca = path.join(dir, 'ca')
+    expect((await loa('ca', 'init', '--dir', ca, '--province', 'Quảng Trị')).code).toBe(0)
+    const r = await loa(
+      '--json',
+      'devices',
+      'provision',
+      '--id',
+      'qt-0201',
+      '--unit',
+      '19346',
+      '--out',
+      out,
+      '--ca',
+      ca,
+      '--client-cert',
+      '--relay',
+      'simulated',
+      '--output',
+      'null',
+      '--device-api-url',
+      'https://loa.example.vn',
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const devDir = path.join(out, 'qt-0201')
+    const config = JSON.parse(fs.readFileSync(path.join(devDir, 'agent.json'), 'utf8'))
+    expect(config.mqtt.url).toBe('mqtts://loa.example.vn:8883')
+    expect(config.tls).toEqual({
+      caFile: '/etc/loa/ca.crt',
+      certFile: '/etc/loa/client.crt',
+      keyFile: '/etc/loa/client.key',
+    })
+    const caCert = new X509Certificate(fs.readFileSync(path.join(ca, 'ca.crt')))
+    const client = new X509Certificate(fs.readFileSync(path.join(devDir, 'client.crt')))
+    expect(client.subject).toContain('CN=qt-0201')
+    expect(client.verify(caCert.publicKey)).toBe(true)
+    expect(modeOf(path.join(devDir, 'client.key'))).toBe(0o600)
+    const boot = JSON.parse(fs.readFileSync(path.join(devDir, 'boot', 'loa-firstboot.json'), 'utf8'))
+    expect(Object.keys(boot.files).sort()).toEqual(['agent.json', 'ca.crt', 'client.crt', 'client.key'])
+    expect(
+      (await loa('devices', 'provision', '--id', 'x1', '--unit', '45', '--out', out, '--client-cert')).code,
+    ).toBe(64)
   })
 
   it('rotate issues new credentials and rewrites agent.json; revoke needs --yes off a terminal', async () => {

@@ -157,7 +157,7 @@ export function registerDevices(program: Command): void {
           `/api/clusters/${enc(id)}/credentials`,
         )
         const key = await fetchSigningKey(api)
-        const mqtt = old.mqtt as { url: string; ca?: string; cert?: string; key?: string }
+        const mqtt = old.mqtt as { url: string }
         const zones = (old.zones ?? []) as {
           id: string
           label?: string
