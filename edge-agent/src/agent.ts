@@ -20,6 +20,7 @@ import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
+import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
 import { Telemetry } from './telemetry.js'
 import { ZoneTests } from './zone-test.js'
@@ -220,6 +221,17 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
     })
+    const previous = takePreviousRun(this.db, process.pid)
+    if (previous) {
+      this.outbox.event(
+        'agent-restarted',
+        'warning',
+        `previous run ended without a clean stop: ${previous.cause}`,
+        {
+          ...previous,
+        },
+      )
+    }
     this.link.setUnits(this.store.received()?.body.units ?? [])
     // Nothing plays yet: every zone off (and reported if an unclean exit left one on).
     await this.box.start()
@@ -258,6 +270,7 @@ export class Agent {
     this.link.flush()
     await this.link.stop()
     await this.reconciler.idle().catch(() => {})
+    markStopped(this.db)
     this.db.close()
     this.log.info('agent stopped')
   }
