@@ -169,6 +169,7 @@ describe('reports', () => {
 
   it('exports CSV with a BOM and Vietnamese headers, and the yearly report in one call', async () => {
     const res = await t.cp.app.inject({
+      headers: t.adminHeaders,
       method: 'GET',
       url: `/api/reports.csv?unitId=prov&from=${yesterday()}&to=${today()}`,
     })
@@ -198,6 +199,7 @@ describe('reports', () => {
       DateTime.fromObject({ year, month: 1, day: 1 }, { zone: TZ }).toUTC().toISO(),
     )
     const ycsv = await t.cp.app.inject({
+      headers: t.adminHeaders,
       method: 'GET',
       url: `/api/reports/yearly.csv?unitId=prov&year=${year}`,
     })

@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
+import { assertUnitInScope, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import { buildDashboard } from './dashboard.js'
 
@@ -17,11 +18,15 @@ export function registerDashboardRoutes(app: App, s: Services): void {
       },
       config: { permission: 'read' },
     },
-    async (req) =>
-      buildDashboard(s, {
-        unitId: req.query.unitId,
+    async (req) => {
+      if (req.query.unitId !== undefined) await assertUnitInScope(s, req, req.query.unitId, 'read')
+      // A scoped user's dashboard is its own subtree.
+      const scoped = (await scopeUnitIds(s, req.actor)) !== null
+      return buildDashboard(s, {
+        unitId: req.query.unitId ?? (scoped ? (req.actor.scopeUnitId ?? undefined) : undefined),
         offlineAfterMin: req.query.offlineAfterMin ?? 30,
         faultWindowH: req.query.faultWindowH ?? 24,
-      }),
+      })
+    },
   )
 }

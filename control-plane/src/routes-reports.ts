@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { DateTime } from 'luxon'
-import { clusterIdsInScope, scopeUnitIds } from './access.js'
+import { assertUnitInScope, clusterIdsInScope, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import { LoaError } from './errors.js'
 import { parsePeriod } from './period.js'
@@ -102,6 +102,7 @@ export function registerReportRoutes(app: App, s: Services): void {
     '/api/reports',
     { schema: { tags: ['reports'], querystring: PeriodQuery }, config: { permission: 'read' } },
     async (req) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
       const { from, to } = period(req.query)
       return buildReport(s, req.query.unitId, from, to)
     },
@@ -111,6 +112,7 @@ export function registerReportRoutes(app: App, s: Services): void {
     '/api/reports.csv',
     { schema: { tags: ['reports'], querystring: PeriodQuery }, config: { permission: 'read' } },
     async (req, reply) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
       const { from, to } = period(req.query)
       const r = buildReport(s, req.query.unitId, from, to)
       const c = csv(`bao-cao-${req.query.unitId}-${req.query.from}-${req.query.to}`, reportCsv(await r))
@@ -122,6 +124,7 @@ export function registerReportRoutes(app: App, s: Services): void {
     '/api/reports/yearly',
     { schema: { tags: ['reports'], querystring: YearQuery }, config: { permission: 'read' } },
     async (req) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
       const { from, to } = year(req.query.year)
       return buildReport(s, req.query.unitId, from, to)
     },
@@ -131,6 +134,7 @@ export function registerReportRoutes(app: App, s: Services): void {
     '/api/reports/yearly.csv',
     { schema: { tags: ['reports'], querystring: YearQuery }, config: { permission: 'read' } },
     async (req, reply) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
       const { from, to } = year(req.query.year)
       const r = await buildReport(s, req.query.unitId, from, to)
       const c = csv(`bao-cao-nam-${req.query.year}-${req.query.unitId}`, reportCsv(r))
