@@ -18,7 +18,7 @@ describe('web console: login, scope and phone', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     h = await startConsoleHarness()
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
   })
