@@ -171,6 +171,23 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     })
   })
 
+  it("records an announcement with the phone's microphone and plays it", async () => {
+    // Chromium's fake microphone (a beep) stands in for the phone's; 127.0.0.1 is a secure context.
+    await page.click('#record')
+    await page.waitForSelector('#record-stop')
+    await new Promise((r) => setTimeout(r, 2500))
+    await page.click('#record-stop')
+    await page.waitForSelector('#announcement li:first-child[data-status="playing"]', { timeout: 30_000 })
+    await page.waitForSelector('#announcement li:first-child[data-status="done"]', { timeout: 30_000 })
+    await waitFor('recording reported played', async () => {
+      const { plays } = await cp.api<{ plays: (Play & { priority: number })[] }>(
+        'GET',
+        `/api/plays?clusterId=${CLUSTER}`,
+      )
+      return plays.some((p) => p.priority === 150 && p.status === 'played' && p.durationMs > 1000)
+    })
+  })
+
   it("carries out the province's test command: a tone on the zone, acked received → playing → done", async () => {
     const from = lastSeq()
     const { commandId } = await cp.api<{ commandId: string }>('POST', `/api/clusters/${CLUSTER}/commands`, {

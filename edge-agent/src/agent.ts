@@ -118,6 +118,7 @@ export class Agent {
       outbox: this.outbox,
       log: log.child({ c: 'reconciler' }),
       controlPlaneUrl: config.controlPlaneUrl,
+      mediaAuthorization: mediaAuthorization(config),
       agentVersion: AGENT_VERSION,
       dataDir: config.dataDir,
       cacheBudgetBytes: Math.round(config.cacheBudgetMb * MB),
@@ -361,4 +362,11 @@ export class Agent {
       this.reject(topic, code, details)
     }
   }
+}
+
+/** Media downloads authenticate with the device's MQTT credentials (HTTP Basic), when it has them. */
+function mediaAuthorization(config: AgentConfig): string | undefined {
+  if (!config.mqtt.password) return undefined
+  const user = config.mqtt.username ?? config.deviceId
+  return `Basic ${Buffer.from(`${user}:${config.mqtt.password}`, 'utf8').toString('base64')}`
 }
