@@ -12,7 +12,7 @@ interface Profile {
   province: { id: string }
 }
 
-describe('loa init, login and tokens', () => {
+describe('loa init, login and tokens', { timeout: 180_000 }, () => {
   let t: TestPlane
   let dir: string
   let env: Record<string, string>

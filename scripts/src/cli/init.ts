@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { initDataDir } from '@loa/control-plane'
 import type { Command } from 'commander'
 import { action, examples } from './command.js'
 import { CliError, EXIT, usageError } from './exit.js'
@@ -81,6 +80,8 @@ export function registerInit(program: Command): void {
           '',
         )
         const { password, generated } = await adminPassword(o)
+        // Loaded here only: the control plane's library is heavy and no other command needs it.
+        const { initDataDir } = await import('@loa/control-plane/bootstrap')
         let result: Awaited<ReturnType<typeof initDataDir>>
         try {
           result = await initDataDir(dataDir, {
