@@ -113,8 +113,42 @@ export interface Live {
 }
 
 export interface Voice {
+  /** `engine:voice` */
   id: string
+  engine: string
   name: string
-  region: 'north' | 'central' | 'south' | string
-  engine?: string
+  region: 'north' | 'central' | 'south' | null
+  default: boolean
+}
+
+export interface Delivery {
+  id: string
+  bulletinId: string
+  fromUnitId: string
+  toUnitId: string
+  level: BulletinLevel
+  state: 'pending' | 'accepted' | 'declined' | 'alerted'
+  note: string | null
+  reason: string | null
+  programmeId: string | null
+  alertId: string | null
+  sentAt: string
+  decidedAt: string | null
+  bulletin: {
+    id: string
+    title: string
+    level: BulletinLevel
+    mediaSha256: string
+    durationMs: number
+  } | null
+}
+
+export interface Programme {
+  id: string
+  unitId: string
+  startsAt: string
+  playlistId: string
+  scheduleId: string
+  title: string
+  items: { bulletinId: string; title: string; level: BulletinLevel; durationMs: number }[]
 }
