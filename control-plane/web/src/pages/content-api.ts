@@ -3,6 +3,7 @@ import type {
   AckCounts,
   Bulletin,
   BulletinLevel,
+  CalendarView,
   Cluster,
   Delivery,
   Live,
@@ -48,6 +49,16 @@ export const contentApi = {
     (await request<{ programmes: Programme[] }>('GET', `/api/programmes${qs({ unitId })}`)).programmes,
   reorder: (id: string, bulletinIds: string[]) =>
     request<Programme>('PUT', `/api/programmes/${encodeURIComponent(id)}/order`, { bulletinIds }),
+  calendar: (q: { unitId?: string; clusterId?: string; from: string; to: string }) =>
+    request<CalendarView>('GET', `/api/calendar${qs(q)}`),
+  moveOccurrence: (scheduleId: string, body: { occurrence: string; to: string; force?: boolean }) =>
+    request<unknown>('POST', `/api/schedules/${encodeURIComponent(scheduleId)}/move`, body),
+  cancelSchedule: (scheduleId: string, occurrence?: string) =>
+    request<unknown>(
+      'POST',
+      `/api/schedules/${encodeURIComponent(scheduleId)}/cancel`,
+      occurrence ? { occurrence } : {},
+    ),
   listUnits: async () => (await request<{ units: Unit[] }>('GET', '/api/units')).units,
   listClusters: async (unitId?: string) =>
     (

@@ -152,3 +152,36 @@ export interface Programme {
   title: string
   items: { bulletinId: string; title: string; level: BulletinLevel; durationMs: number }[]
 }
+
+export interface Occurrence {
+  /** `scheduleId@start` */
+  key: string
+  kind: 'schedule' | 'relay'
+  id: string
+  title: string
+  level: BulletinLevel
+  priority: number
+  start: string
+  end: string
+  durationMs: number
+  recurrence: 'once' | 'weekly' | 'interval'
+  clusterIds: string[]
+  conflict: boolean
+}
+
+export interface CalendarConflict {
+  a: string
+  b: string
+  winner: string
+  reason: string
+  clusterIds: string[]
+}
+
+export interface CalendarView {
+  timezone: string
+  from: string
+  to: string
+  clusterCount: number
+  occurrences: Occurrence[]
+  conflicts: CalendarConflict[]
+}
