@@ -26,7 +26,7 @@ export function CalendarPage({ query }: PageProps) {
   const today = localParts(new Date()).date
   const week = mondayOf(query.get('week') ?? today)
   const [selected, setSelected] = useState<Occurrence | null>(null)
-  const [adding, setAdding] = useState<string | null>(null)
+  const [adding, setAdding] = useState<{ date: string; n: number } | null>(null)
   const [bulletins, setBulletins] = useState<Bulletin[]>([])
 
   useEffect(() => {
@@ -113,7 +113,7 @@ export function CalendarPage({ query }: PageProps) {
                       aria-label={t('add')}
                       title={t('add')}
                       data-testid="cal-add"
-                      onClick={() => setAdding(d)}
+                      onClick={() => setAdding((a) => ({ date: d, n: (a?.n ?? 0) + 1 }))}
                     >
                       +
                     </button>
@@ -158,11 +158,11 @@ export function CalendarPage({ query }: PageProps) {
           )}
           {adding && (
             <ScheduleForm
-              key={adding}
+              key={`${adding.date}#${adding.n}`}
               bulletins={bulletins}
               target={target}
-              date={adding}
-              time={adding === today ? undefined : '06:00'}
+              date={adding.date}
+              time={adding.date === today ? undefined : '06:00'}
               onCreated={() => cal.reload()}
             />
           )}

@@ -67,7 +67,7 @@ export function MediaPage() {
           {t('upload')}
         </button>
         {phase.kind === 'uploading' && (
-          <div class="progress" data-testid="media-progress">
+          <div class="progress" data-testid="media-progress" data-percent={Math.round(phase.fraction * 100)}>
             <progress max={1} value={phase.fraction} />
             <span>
               {t('uploading')} {Math.round(phase.fraction * 100)}%
@@ -75,7 +75,7 @@ export function MediaPage() {
           </div>
         )}
         {phase.kind === 'transcoding' && (
-          <div class="progress" data-testid="media-progress">
+          <div class="progress" data-testid="media-progress" data-percent={100}>
             <progress max={1} value={1} />
             <span>{t('transcoding')}</span>
           </div>

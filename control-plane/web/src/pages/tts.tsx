@@ -119,7 +119,7 @@ export function TtsPage() {
                 data-testid={`tts-voice-${v.region ?? v.id}`}
                 onChange={() => setVoice(v.id)}
               />
-              {regionName(v)} <span class="muted">({v.name})</span>
+              {regionName(v)} <span class="muted">· {v.engine}</span>
             </label>
           ))}
         </fieldset>
