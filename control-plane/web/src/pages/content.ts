@@ -1,12 +1,16 @@
 import './content.css'
+import { consoleConfig } from '../config'
 import { BulletinsPage } from './bulletins'
 import { CalendarPage } from './calendar'
+import { setProvinceTimezone } from './content-format'
 import { EmergencyPage } from './emergency'
 import { InboxPage } from './inbox'
 import { LivePage } from './live'
 import { MediaPage } from './media'
 import { TtsPage } from './tts'
 import type { PageDef } from './types'
+
+void consoleConfig().then((c) => setProvinceTimezone(c.timezone))
 
 /** Content pages (media, text-to-speech, bulletins, inbox, calendar, live, emergency): owned by console2. */
 export const contentPages: PageDef[] = [

@@ -6,7 +6,7 @@ import { toast } from '../ui/toast'
 import { useData } from '../ui/use-data'
 import { LevelBadge } from './bulletins'
 import { contentApi } from './content-api'
-import { formatDuration, fromLocal } from './content-format'
+import { formatDuration, formatLocal, fromLocal } from './content-format'
 import type { Delivery, Programme, Unit } from './content-types'
 import { tInbox as t } from './inbox.i18n'
 import { unitTree, useTree } from './target-select'
@@ -227,7 +227,7 @@ function ProgrammeItem({ p, onChanged }: { p: Programme; onChanged: () => void }
   }
   return (
     <div class="card" data-testid="programme" data-programme-id={p.id}>
-      <h3>{formatDateTime(p.startsAt)}</h3>
+      <h3>{formatLocal(p.startsAt)}</h3>
       <ol class="programme-items">
         {p.items.map((it, i) => (
           <li key={it.bulletinId} data-bulletin-id={it.bulletinId}>
