@@ -32,7 +32,13 @@ export interface Actor {
 }
 
 /** The actor used by in-process callers (CAP ingest, the scheduler): unrestricted. */
-export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'system', name: 'system', role: 'system', scopeUnitId: null }
+export const SYSTEM_ACTOR: Actor = {
+  kind: 'system',
+  id: 'system',
+  name: 'system',
+  role: 'system',
+  scopeUnitId: null,
+}
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -14,6 +14,7 @@ import { registerAlertRoutes } from './routes-alerts.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
+import { registerDeviceRoutes } from './routes-devices.js'
 import { registerLiveRoutes } from './routes-lives.js'
 import { registerMediaRoutes } from './routes-media.js'
 import { registerRelayRoutes } from './routes-relays.js'
@@ -21,6 +22,7 @@ import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
 import { registerUnitRoutes } from './routes-units.js'
+import { registerUnitImportRoutes } from './routes-units-import.js'
 import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
@@ -36,8 +38,13 @@ function mapSqliteError(err: Error & { code?: string }): LoaError | null {
   return null
 }
 
-export async function buildApp(services: Services, logger: Logger): Promise<App> {
+export async function buildApp(
+  services: Services,
+  logger: Logger,
+  opts: { https?: { key: Buffer; cert: Buffer; ca?: Buffer } } = {},
+): Promise<App> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false } },
@@ -93,6 +100,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
 
   registerSystemRoutes(app, services)
   registerUnitRoutes(app, services)
+  registerUnitImportRoutes(app, services)
   registerClusterRoutes(app, services)
   registerMediaRoutes(app, services)
   registerContentRoutes(app, services)
@@ -102,6 +110,7 @@ export async function buildApp(services: Services, logger: Logger): Promise<App>
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
+  registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

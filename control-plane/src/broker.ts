@@ -1,14 +1,14 @@
 import net from 'node:net'
+import tls from 'node:tls'
 import { Aedes, type AedesOptions } from 'aedes'
 
-/**
- * The seam for the device-security issue: per-device credentials and topic ACLs plug in here. Until then every
- * client is accepted (aedes defaults).
- */
+/** Authentication and ACL hooks on the embedded broker (broker-auth.ts); `attach` sees the broker once started. */
 export interface BrokerAuthHooks {
   authenticate?: AedesOptions['authenticate']
   authorizePublish?: AedesOptions['authorizePublish']
   authorizeSubscribe?: AedesOptions['authorizeSubscribe']
+  authorizeForward?: AedesOptions['authorizeForward']
+  attach?: (broker: Aedes) => void
 }
 
 export interface EmbeddedBroker {
@@ -22,13 +22,22 @@ export async function startEmbeddedBroker(opts: {
   host: string
   port: number
   hooks?: BrokerAuthHooks
+  /** MQTT over TLS; `requestCert` asks clients for a certificate (optional: password logins still work). */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean }
 }): Promise<EmbeddedBroker> {
   const aedesOpts: AedesOptions = { id: 'loa-embedded' }
   if (opts.hooks?.authenticate) aedesOpts.authenticate = opts.hooks.authenticate
   if (opts.hooks?.authorizePublish) aedesOpts.authorizePublish = opts.hooks.authorizePublish
   if (opts.hooks?.authorizeSubscribe) aedesOpts.authorizeSubscribe = opts.hooks.authorizeSubscribe
+  if (opts.hooks?.authorizeForward) aedesOpts.authorizeForward = opts.hooks.authorizeForward
   const broker = await Aedes.createBroker(aedesOpts)
-  const server = net.createServer(broker.handle)
+  opts.hooks?.attach?.(broker)
+  const server = opts.tls
+    ? tls.createServer(
+        { ...opts.tls, requestCert: opts.tls.requestCert ?? false, rejectUnauthorized: false },
+        broker.handle,
+      )
+    : net.createServer(broker.handle)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, opts.host, () => {
@@ -39,7 +48,7 @@ export async function startEmbeddedBroker(opts: {
   const address = server.address() as net.AddressInfo
   const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host
   return {
-    url: `mqtt://${host}:${address.port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://${host}:${address.port}`,
     port: address.port,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()))

@@ -13,7 +13,14 @@ export class CommandFanout {
   private readonly dispatcher: AlertDispatcher
 
   constructor(
-    private readonly o: { mqtt: MqttLink; topics: TopicTree; metrics: Metrics; log: Logger },
+    private readonly o: {
+      mqtt: MqttLink
+      topics: TopicTree
+      metrics: Metrics
+      log: Logger
+      /** Signs every command (signing-keys.ts). */
+      sign?: <M extends Record<string, unknown>>(msg: M) => M
+    },
     maxQueued?: number,
   ) {
     this.dispatcher = new AlertDispatcher(o.mqtt, o.log, maxQueued)
@@ -21,7 +28,8 @@ export class CommandFanout {
 
   /** One message (one envelope id) for every topic: a device that hears it twice executes it once. */
   publishes(body: CommandBody, to: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
-    const payload = serializeMessage('cmd', encodeMessage('cmd', 'control-plane', body))
+    const msg = encodeMessage('cmd', 'control-plane', body)
+    const payload = serializeMessage('cmd', this.o.sign ? this.o.sign(msg) : msg)
     return [
       ...to.unitTopics.map((u) => ({ topic: this.o.topics.unitCommands(u), payload })),
       ...to.deviceTopics.map((d) => ({ topic: this.o.topics.device(d, 'cmd'), payload })),

@@ -20,6 +20,18 @@ export interface ControlPlaneConfig {
   heartbeatTimeoutS: number
   timezone: string
   logLevel: string
+  /** The control plane's broker identity (external broker); embedded: generated into the data dir. */
+  mqttUsername: string | null
+  mqttPassword: string | null
+  /** Password of the read-only `loa-monitor` broker identity; null: no monitor identity. */
+  mqttMonitorPassword: string | null
+  /** PEM files: with cert and key the broker speaks MQTT over TLS and the API HTTPS (docs/security.md). */
+  tlsCertFile: string | null
+  tlsKeyFile: string | null
+  /** CA that signed device certificates (client auth) and that the control plane trusts for its own broker. */
+  tlsCaFile: string | null
+  /** Accept TLS client certificates on the broker: CN = device id. */
+  mqttClientCerts: boolean
   /** Web console map: a tile URL template ({z}/{x}/{y}); null on an offline network (plain background). */
   mapTileUrl: string | null
   mapTileAttribution: string
@@ -39,6 +51,13 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   heartbeatTimeoutS: 90,
   timezone: DEFAULT_TIMEZONE,
   logLevel: 'info',
+  mqttUsername: null,
+  mqttPassword: null,
+  mqttMonitorPassword: null,
+  tlsCertFile: null,
+  tlsKeyFile: null,
+  tlsCaFile: null,
+  mqttClientCerts: false,
   mapTileUrl: null,
   mapTileAttribution: '',
 }
@@ -132,7 +151,21 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     ),
     timezone,
     logLevel,
+    mqttUsername: env.LOA_MQTT_USERNAME || null,
+    mqttPassword: env.LOA_MQTT_PASSWORD || null,
+    mqttMonitorPassword: env.LOA_MQTT_MONITOR_PASSWORD || null,
+    tlsCertFile: env.LOA_TLS_CERT_FILE ? path.resolve(env.LOA_TLS_CERT_FILE) : null,
+    tlsKeyFile: env.LOA_TLS_KEY_FILE ? path.resolve(env.LOA_TLS_KEY_FILE) : null,
+    tlsCaFile: env.LOA_TLS_CA_FILE ? path.resolve(env.LOA_TLS_CA_FILE) : null,
+    mqttClientCerts: bool(env, 'LOA_MQTT_CLIENT_CERTS'),
     mapTileUrl,
     mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
   }
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  throw new ConfigError(name, `expected 1/true or 0/false, got "${raw}"`)
 }

@@ -8,13 +8,17 @@ import type {
   RawServerDefault,
 } from 'fastify'
 import type { AlertsService } from './alerts-service.js'
+import type { BrokerAuth } from './broker-auth.js'
+import type { BrokerIdentity } from './broker-identity.js'
 import type { ControlPlaneConfig } from './config.js'
 import type { DesiredService } from './desired-service.js'
+import type { DeviceCredentials } from './device-credentials.js'
 import type { Ingest } from './ingest.js'
 import type { LivesService } from './lives-service.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
+import type { SigningKeys } from './signing-keys.js'
 import type { SpeechEngine } from './speech.js'
 
 /** What routes need; built once in createControlPlane. */
@@ -29,6 +33,16 @@ export interface Services {
   alerts: AlertsService
   lives: LivesService
   speech: SpeechEngine
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentials
+  /** The control plane's Ed25519 keys: every command and desired state is signed (signing-keys.ts). */
+  signingKeys: SigningKeys
+  /** The embedded broker's access control; null with an external broker. */
+  brokerAuth: BrokerAuth | null
+  /** Checks a device's id and MQTT secret, e.g. HTTP Basic auth on media downloads. */
+  deviceVerifier?: { verify(deviceId: string, secret: string): Promise<boolean> }
+  /** The control plane's own broker identity and the read-only monitor's, for Mosquitto's files. */
+  brokerIdentities?: { controlPlane: BrokerIdentity | null; monitor: BrokerIdentity | null }
   /** SSE tuning for tests: throttle between events, linger after an alert (or live relay) ends. */
   alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
 }

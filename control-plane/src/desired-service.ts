@@ -23,6 +23,10 @@ export interface DesiredServiceOptions {
   republishPerSecond?: number
   /** Minimum gap between two "you missed it" re-publishes to one device. */
   perDeviceRepublishMs?: number
+  /** Signs every desired state before it is published (signing-keys.ts). */
+  sign?: <M extends Record<string, unknown>>(msg: M) => M
+  /** After new versions are stored (the broker's ACL follows each device's units). */
+  onSaved?: (records: DesiredStateRecord[]) => void
 }
 
 /**
@@ -129,6 +133,7 @@ export class DesiredService {
     }
     if (changed.length === 0) return
     await repos.desired.save(changed)
+    this.o.onSaved?.(changed)
     this.o.log.info({ count: changed.length }, 'desired states changed')
     this.publishing = this.publishing.then(async () => {
       // A window of QoS 1 publishes in flight: one at a time, 10,000 acknowledgements would take seconds.
@@ -139,7 +144,8 @@ export class DesiredService {
   }
 
   private async publishRecord(r: DesiredStateRecord): Promise<void> {
-    const msg = encodeMessage('desired', 'control-plane', r.body)
+    const unsigned = encodeMessage('desired', 'control-plane', r.body)
+    const msg = this.o.sign ? this.o.sign(unsigned) : unsigned
     try {
       // Retained only as an optimisation: correctness comes from re-publishing out of the database.
       await this.o.mqtt.publish(

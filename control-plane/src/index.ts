@@ -4,26 +4,35 @@ import pino, { type Logger } from 'pino'
 import { AlertsService } from './alerts-service.js'
 import { buildApp } from './app.js'
 import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
+import { BrokerAuth, type Refusal } from './broker-auth.js'
+import { type BrokerIdentity, controlPlaneIdentity, MONITOR_USERNAME } from './broker-identity.js'
 import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
 import type { App } from './context.js'
 import { DesiredService } from './desired-service.js'
+import { deviceCredentialsFor, unitsOfCluster } from './device-security.js'
 import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
+import { SigningKeys } from './signing-keys.js'
 import { EspeakEngine, type SpeechEngine } from './speech.js'
 import { openSqliteRepositories } from './sqlite.js'
+import { loadTls } from './tls.js'
 
+export { deviceClientId } from './broker-auth.js'
+export { CONTROL_PLANE_USERNAME, MONITOR_USERNAME } from './broker-identity.js'
 export { ConfigError, type ControlPlaneConfig, loadConfigFromEnv } from './config.js'
+export { type DeviceSecurity, openDeviceSecurity } from './device-security.js'
 export type * from './domain.js'
 export { LoaError, type LoaErrorCode, LoaErrorCodes } from './errors.js'
 export type * from './repositories.js'
+export { currentSigningKey, rotateSigningKey } from './signing-keys.js'
 
 export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   dataDir: string
   logger?: Logger
-  /** Seam for the security issue: authentication and ACL hooks on the embedded broker. */
+  /** Replaces the embedded broker's access control (broker-auth.ts); tests only. */
   brokerHooks?: BrokerAuthHooks
   /** Debounce of desired-state recomputation (ms); tests may shorten it. */
   desiredDebounceMs?: number
@@ -44,6 +53,9 @@ export interface ControlPlane {
   close(): Promise<void>
 }
 
+/** Switched on once every client in the repository authenticates (landing in steps). */
+const ENFORCE_BROKER_AUTH = false
+
 const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
 
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -62,16 +74,54 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const topics = topicTree(config.topicRoot)
 
   const repos = openSqliteRepositories(path.join(config.dataDir, 'loa.db'))
+  const tls = loadTls(config)
+  const signingKeys = SigningKeys.open(config.dataDir)
+  const sign = <M extends Record<string, unknown>>(msg: M): M => signingKeys.sign(msg)
+  const credentials = deviceCredentialsFor(repos)
+  const identity = controlPlaneIdentity({
+    dataDir: config.dataDir,
+    username: config.mqttUsername,
+    password: config.mqttPassword,
+  })
+  const monitor: BrokerIdentity | null = config.mqttMonitorPassword
+    ? { username: MONITOR_USERNAME, password: config.mqttMonitorPassword }
+    : null
+  // Set once ingest exists: refusals of known devices are recorded as their events.
+  let recordRefusal: (r: Refusal) => void = () => {}
+  const brokerAuth =
+    config.mqttUrl === null
+      ? new BrokerAuth({
+          topics,
+          credentials,
+          controlPlane: identity,
+          monitor,
+          unitsOf: (id) => unitsOfCluster(repos, id),
+          log: log.child({ component: 'broker-auth' }),
+          onRefusal: (r) => recordRefusal(r),
+          clientCertificates: config.mqttClientCerts,
+        })
+      : null
+  credentials.onChange((deviceId) => brokerAuth?.disconnect(deviceId))
   let broker: EmbeddedBroker | null = null
   let mqtt: MqttLink | null = null
   let app: App | null = null
   try {
     if (config.mqttUrl === null) {
-      broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, hooks: brokerHooks })
+      broker = await startEmbeddedBroker({
+        host: config.mqttHost,
+        port: config.mqttPort,
+        hooks: brokerHooks ?? (ENFORCE_BROKER_AUTH ? brokerAuth?.hooks() : undefined),
+        ...(tls ? { tls: { ...tls, requestCert: config.mqttClientCerts } } : {}),
+      })
     }
     const mqttUrl = config.mqttUrl ?? (broker as EmbeddedBroker).url
     const metrics = createMetrics(repos)
-    mqtt = new MqttLink(mqttUrl, Ingest.subscriptions(topics), log.child({ component: 'mqtt' }))
+    brokerAuth?.useRegistry(metrics.registry)
+    mqtt = new MqttLink(mqttUrl, Ingest.subscriptions(topics), log.child({ component: 'mqtt' }), {
+      username: identity.username,
+      password: identity.password,
+      ...(tls?.ca ? { ca: tls.ca } : {}),
+    })
     const desired = new DesiredService({
       repos,
       mqtt,
@@ -80,6 +130,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       log: log.child({ component: 'desired' }),
       timezone: config.timezone,
       debounceMs: desiredDebounceMs,
+      sign,
+      onSaved: (records) => {
+        for (const r of records) brokerAuth?.setUnits(r.clusterId, r.body.units)
+      },
     })
     const ingest = new Ingest({
       repos,
@@ -91,10 +145,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       heartbeatTimeoutS: config.heartbeatTimeoutS,
       flushMs: ingestFlushMs,
     })
+    recordRefusal = refusalRecorder(ingest)
     // Never rely on the broker remembering: every (re)connect re-publishes every device's state from the database.
     mqtt.on('connect', () => void desired.republishAll())
     // Alerts and live relays share one band-ordered send queue: an emergency overtakes a relay being sent.
-    const fanout = new CommandFanout({ mqtt, topics, metrics, log: log.child({ component: 'fanout' }) })
+    const fanout = new CommandFanout({ mqtt, topics, metrics, log: log.child({ component: 'fanout' }), sign })
     const alerts = new AlertsService({
       repos,
       mqtt,
@@ -129,14 +184,20 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         alerts,
         lives,
         speech: speech ?? new EspeakEngine(),
+        credentials,
+        signingKeys,
+        brokerAuth,
+        deviceVerifier: credentials,
+        brokerIdentities: { controlPlane: identity, monitor },
         alertStream: { streamLingerMs: alertStreamLingerMs },
       },
       log,
+      tls ? { https: tls } : {},
     )
     await app.listen({ host: config.httpHost, port: config.httpPort })
     const address = app.server.address()
     const port = typeof address === 'object' && address ? address.port : config.httpPort
-    const httpUrl = `http://${urlHost(config.httpHost)}:${port}`
+    const httpUrl = `${tls ? 'https' : 'http'}://${urlHost(config.httpHost)}:${port}`
 
     try {
       await mqtt.waitConnected(10_000)
@@ -177,5 +238,32 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     await broker?.close().catch(() => {})
     await repos.close()
     throw err
+  }
+}
+
+/** Broker refusals of a known device become its events: at most 20 a minute per device, so a flood stays cheap. */
+function refusalRecorder(ingest: Ingest): (r: Refusal) => void {
+  const windows = new Map<string, { start: number; count: number }>()
+  return (r) => {
+    if (!r.deviceId) return
+    const now = Date.now()
+    let w = windows.get(r.deviceId)
+    if (!w || now - w.start > 60_000) {
+      if (windows.size > 10_000) windows.clear()
+      w = { start: now, count: 0 }
+      windows.set(r.deviceId, w)
+    }
+    if (++w.count > 20) return
+    ingest.recordEvent(r.deviceId, {
+      kind: 'broker-refused',
+      severity: 'warning',
+      message: `broker refused ${r.action}${r.topic ? ` on ${r.topic}` : ''}: ${r.reason}`,
+      data: {
+        action: r.action,
+        reason: r.reason,
+        clientId: r.clientId,
+        ...(r.topic ? { topic: r.topic } : {}),
+      },
+    })
   }
 }

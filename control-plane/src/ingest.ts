@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   DEVICE_UP_CHANNELS,
+  type DeviceEventBody,
   type DeviceUpChannel,
   decodeMessage,
   encodeMessage,
@@ -91,6 +92,17 @@ export class Ingest {
   /** Called when a cluster is registered, so its messages are no longer "unknown device". */
   addKnown(clusterId: string): void {
     this.known.add(clusterId)
+  }
+
+  /** Records an event the control plane observed about a known cluster (e.g. a broker refusal); false if unknown. */
+  recordEvent(clusterId: string, body: Omit<DeviceEventBody, 'at'>): boolean {
+    if (this.closed || !this.known.has(clusterId)) return false
+    const at = new Date().toISOString()
+    this.enqueue({
+      kind: 'record',
+      record: { channel: 'cp-event', id: randomUUID(), clusterId, receivedAt: at, body: { at, ...body } },
+    })
+    return true
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -273,4 +273,19 @@ CREATE TABLE relays (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'device credentials',
+    sql: `
+-- One MQTT credential per device (device id = cluster id = username). Only the secret's hash is kept, in
+-- Mosquitto's PBKDF2-SHA512 "$7$" format, so the Mosquitto password file can be regenerated from here.
+CREATE TABLE device_credentials (
+  device_id TEXT PRIMARY KEY REFERENCES clusters(id) ON DELETE CASCADE,
+  secret_hash TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  issued_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+`,
+  },
 ]

@@ -21,9 +21,13 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     url: string,
     private readonly subscriptions: string[],
     private readonly log: Logger,
+    /** The control plane's broker identity, and the CA to trust for mqtts:// (docs/security.md). */
+    auth: { username?: string; password?: string; ca?: Buffer } = {},
   ) {
     super()
     this.client = mqtt.connect(url, {
+      ...(auth.username ? { username: auth.username, password: auth.password } : {}),
+      ...(auth.ca ? { ca: auth.ca } : {}),
       clientId: CONTROL_PLANE_CLIENT_ID,
       protocolVersion: 4,
       // A persistent session: while this client is briefly away the broker queues devices' QoS 1 messages for it.

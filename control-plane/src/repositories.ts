@@ -1,3 +1,4 @@
+import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
   Alert,
@@ -23,6 +24,7 @@ import type {
   TelemetryRecord,
   Unit,
 } from './domain.js'
+import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
  * Storage behind async interfaces: call sites never see SQLite, so a PostgreSQL implementation can be dropped in
@@ -178,7 +180,18 @@ export interface Repositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Device MQTT credentials (device-credentials.ts). */
+  credentials: DeviceCredentialRepository
+  unitImport: UnitImportRepository
   /** Liveness probe for /healthz. */
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+export interface UnitImportRepository {
+  /** Plans the import against the stored units and, unless a dry run or there are problems, applies it atomically. */
+  importUnits(
+    rows: ImportRow[],
+    dryRun: boolean,
+  ): Promise<{ plan: ImportPlan } | { problems: ImportProblem[] }>
 }

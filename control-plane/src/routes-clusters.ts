@@ -143,7 +143,9 @@ export function registerClusterRoutes(app: App, s: Services): void {
       const commandId = randomUUID()
       const deadline = new Date(Date.now() + (req.body.deadlineS ?? 60) * 1000).toISOString()
       await ingest.createCommand({ id: commandId, clusterId: c.id, kind: req.body.kind, deadline })
-      const msg = encodeMessage('cmd', 'control-plane', { commandId, kind: req.body.kind, deadline })
+      const msg = s.signingKeys.sign(
+        encodeMessage('cmd', 'control-plane', { commandId, kind: req.body.kind, deadline }),
+      )
       await s.mqtt.publish(s.topics.device(c.id, 'cmd'), serializeMessage('cmd', msg))
       return reply.status(202).send({ commandId, deadline })
     },

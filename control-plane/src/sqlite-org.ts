@@ -2,7 +2,7 @@ import type { Db } from './db.js'
 import type { Cluster, ClusterInput, Station, Unit } from './domain.js'
 import type { ClusterFilter, ClusterRepository, StationRepository, UnitRepository } from './repositories.js'
 
-interface UnitRow {
+export interface UnitRow {
   id: string
   parent_id: string | null
   name: string
@@ -10,7 +10,7 @@ interface UnitRow {
   code: string | null
   created_at: string
 }
-const toUnit = (r: UnitRow): Unit => ({
+export const toUnit = (r: UnitRow): Unit => ({
   id: r.id,
   parentId: r.parent_id,
   name: r.name,

@@ -2,9 +2,11 @@ import { openDatabase } from './db.js'
 import type { Repositories } from './repositories.js'
 import { sqliteAlerts } from './sqlite-alerts.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
+import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqliteUnitImport } from './sqlite-units-import.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -22,6 +24,8 @@ export function openSqliteRepositories(file: string): Repositories {
     fallbacks: sqliteFallbacks(db),
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
+    credentials: sqliteCredentials(db),
+    unitImport: sqliteUnitImport(db),
     async ping() {
       db.prepare('SELECT 1').get()
     },

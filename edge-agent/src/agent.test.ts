@@ -3,8 +3,7 @@ import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, t
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
-import type { AgentConfig } from './config.js'
-import { desired, silentLog, startBroker, tmp, waitFor } from './test-helpers.js'
+import { desired, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
 
 const DEVICE = 'pi-d'
 const tree = topicTree('loa')
@@ -25,22 +24,7 @@ describe('agent over a real in-process broker', () => {
       ups.push({ topic, msg: JSON.parse(payload.toString()) })
     })
     await cp.subscribeAsync(`${tree.base}/device/${DEVICE}/+`, { qos: 1 })
-    const config: AgentConfig = {
-      deviceId: DEVICE,
-      mqtt: { url: broker.url },
-      controlPlaneUrl: 'http://127.0.0.1:9',
-      topicRoot: 'loa',
-      dataDir: tmp(),
-      output: 'null',
-      relay: { driver: 'simulated' },
-      prerollMs: 100,
-      postrollMs: 100,
-      cacheBudgetMb: 10,
-      minFreeMb: 0,
-      telemetryIntervalS: 3600,
-      timezone: 'Asia/Ho_Chi_Minh',
-      logLevel: 'silent',
-    }
+    const config = testAgentConfig(DEVICE, broker.url)
     agent = new Agent(config, silentLog, { flushIntervalMs: 200 })
     await agent.start()
     await waitFor(() => upsOf('presence').some((p) => p.online === true), 10_000, 'presence')

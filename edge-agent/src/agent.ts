@@ -9,9 +9,12 @@ import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
+import { readHealth } from './health.js'
 import { LiveManager } from './live.js'
 import type { LiveTimeouts } from './live-player.js'
+import { LocalPlays } from './local-plays.js'
 import { MediaCache } from './media-cache.js'
+import { Modem } from './modem.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
@@ -19,6 +22,7 @@ import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { Scheduler } from './scheduler.js'
 import { Telemetry } from './telemetry.js'
+import { ZoneTests } from './zone-test.js'
 import { Zones } from './zones.js'
 
 export const AGENT_VERSION: string = (() => {
@@ -55,6 +59,8 @@ export class Agent {
   readonly relay: Relay
   /** The box's hardware, zone by zone (BoxControls for the technician's page). */
   readonly box: Zones
+  /** The 4G modem, when `modem.port` is configured. */
+  readonly modem: Modem | null
   readonly reconciler: Reconciler
   readonly scheduler: Scheduler
   readonly commands: Commands
@@ -63,6 +69,10 @@ export class Agent {
   readonly link: MqttLink
   readonly telemetry: Telemetry
   readonly tree: TopicTree
+  readonly localPlays: LocalPlays
+  readonly zoneTests: ZoneTests
+  /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
+  lastContactAt: number | null = null
   private rejects = { windowStart: 0, count: 0 }
   private startupVerify: Promise<void> = Promise.resolve()
 
@@ -120,8 +130,9 @@ export class Agent {
         finished: (a, played, failures) => this.alerts.finished(a, played, failures),
       },
       liveHooks: {
-        play: (q, ctl) => this.lives.play(q, ctl),
-        nowPlaying: () => this.lives.nowPlaying(),
+        // Local plays (tests, the technician's announcements) take their turns through the same hook.
+        play: (q, ctl) => (LocalPlays.isLocal(q) ? this.localPlays.play(q, ctl) : this.lives.play(q, ctl)),
+        nowPlaying: () => this.localPlays.nowPlaying() ?? this.lives.nowPlaying(),
       },
     })
     this.alerts = new AlertManager({
@@ -146,12 +157,28 @@ export class Agent {
       volume: () => this.store.received()?.body.volume ?? 100,
       ...tuning.live,
     })
+    this.localPlays = new LocalPlays({
+      outbox: this.outbox,
+      log: log.child({ c: 'local' }),
+      player: new Player(output),
+      controls: () => this.box,
+      enqueue: (q) => this.scheduler.enqueueAlert(q),
+      withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
+      volume: () => this.store.received()?.body.volume ?? 100,
+    })
+    this.zoneTests = new ZoneTests({
+      plays: this.localPlays,
+      controls: () => this.box,
+      outbox: this.outbox,
+      dataDir: config.dataDir,
+    })
     this.commands = new Commands(this.db, this.outbox, log.child({ c: 'commands' }), {
       resync: () => this.resync(),
       alert: (a, topic, deadline) => this.alerts.receive(a, topic, deadline),
       cancelAlert: (id, topic) => this.alerts.cancel(id, topic),
       live: (l, topic, deadline) => this.lives.receive(l, topic, deadline),
       stopLive: (id, topic) => this.lives.stopLive(id, topic),
+      test: (t, commandId) => this.zoneTests.command(t, commandId),
     })
     this.link = new MqttLink({
       url: config.mqtt.url,
@@ -172,7 +199,20 @@ export class Agent {
       scheduler: this.scheduler,
       agentVersion: AGENT_VERSION,
       intervalS: config.telemetryIntervalS,
+      extra: async () => ({ ...this.modem?.status(), health: await readHealth() }),
     })
+    const m = config.modem
+    this.modem = m?.port
+      ? new Modem({
+          port: m.port,
+          baudRate: m.baudRate,
+          gps: m.gps,
+          gpsPort: m.gpsPort,
+          outbox: this.outbox,
+          log: log.child({ c: 'modem' }),
+          pollMs: config.telemetryIntervalS * 1000,
+        })
+      : null
   }
 
   async start(): Promise<void> {
@@ -193,6 +233,7 @@ export class Agent {
     const held = this.store.received()?.body
     if (held) this.lives.sync(held)
     this.link.start()
+    this.modem?.start()
     this.telemetry.start()
     this.reconciler.kick()
     this.startupVerify = this.cache
@@ -206,11 +247,13 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.telemetry.stop()
+    this.modem?.stop()
     this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
     // After the scheduler, so a relay playing is reported interrupted by shutdown, not dropped.
     this.lives.stop()
+    this.localPlays.stop()
     await this.startupVerify
     this.link.flush()
     await this.link.stop()
@@ -248,6 +291,7 @@ export class Agent {
       this.reject(topic, 'LOA_MSG_TOPIC', ['not a down channel of this device'])
       return
     }
+    this.lastContactAt = Date.now()
     // A zero-length payload is how a retained message is cleared: nothing to do.
     if (payload.length === 0) return
     try {

@@ -1,4 +1,4 @@
-import type { AckStage, AlertSpec, CommandBody, LiveSpec } from '@loa/shared'
+import type { AckStage, AlertSpec, CommandBody, LiveSpec, TestSpec } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { Db } from './db.js'
 import type { Outbox } from './outbox.js'
@@ -20,6 +20,8 @@ export class Commands {
       cancelAlert?: (alertId: string, topic: string) => void
       live?: (live: LiveSpec, topic: string, deadline: string) => void
       stopLive?: (liveId: string, topic: string) => void
+      /** Runs a test tone to its end; `playing` is acked by it, the final stage returned here. */
+      test?: (test: TestSpec, commandId: string) => Promise<{ stage: AckStage; reason?: string }>
     },
   ) {}
 
@@ -79,7 +81,11 @@ export class Commands {
       else if (cmd.kind === 'alert-cancel' && this.actions.cancelAlert) {
         this.actions.cancelAlert(cmd.alertId, topic)
       } else if (cmd.kind === 'live-stop' && this.actions.stopLive) this.actions.stopLive(cmd.liveId, topic)
-      else if (cmd.kind !== 'ping') {
+      else if (cmd.kind === 'test' && this.actions.test) {
+        const r = await this.actions.test(cmd.test, cmd.commandId)
+        this.ack(cmd.commandId, r.stage, r.reason)
+        return
+      } else if (cmd.kind !== 'ping') {
         // A kind the protocol knows but this agent does not carry out yet: never acknowledge it as done.
         this.db.transaction(() => {
           this.ack(cmd.commandId, 'rejected', `unsupported: ${cmd.kind}`)

@@ -25,6 +25,10 @@ export interface AgentConfig {
   telemetryIntervalS: number
   timezone: string
   logLevel: string
+  /** The technician's page served by the agent (docs/technician-page.md); absent in tests that build configs. */
+  localPage?: { port: number; host: string; maxRelaySeconds: number }
+  /** `passwordHash`: scrypt string from hashPassword in @loa/shared/password-hash; absent refuses every login. */
+  technician?: { passwordHash?: string }
 }
 
 export interface ZoneConfig {
@@ -217,6 +221,37 @@ const FIELDS: Field[] = [
     ),
     rule: 'must be one of fatal, error, warn, info, debug, trace, silent',
     default: 'info',
+  },
+  {
+    path: 'localPage.port',
+    env: 'LOA_LOCAL_PAGE_PORT',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 0, maximum: 65_535 }),
+    rule: 'must be an integer 0–65535 (0: any free port)',
+    default: 8090,
+  },
+  {
+    path: 'localPage.host',
+    env: 'LOA_LOCAL_PAGE_HOST',
+    kind: 'string',
+    schema: Type.String({ minLength: 1, maxLength: 255 }),
+    rule: 'must be an address to listen on (0.0.0.0, 127.0.0.1, ...) or "off"',
+    default: '0.0.0.0',
+  },
+  {
+    path: 'localPage.maxRelaySeconds',
+    env: 'LOA_LOCAL_PAGE_MAX_RELAY_S',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 5, maximum: 3600 }),
+    rule: 'must be an integer 5–3600',
+    default: 300,
+  },
+  {
+    path: 'technician.passwordHash',
+    env: 'LOA_TECHNICIAN_PASSWORD_HASH',
+    kind: 'string',
+    schema: Type.String({ pattern: '^scrypt\\$\\d+\\$\\d+\\$\\d+\\$[A-Za-z0-9_-]+\\$[A-Za-z0-9_-]+$' }),
+    rule: 'must be a scrypt$N$r$p$salt$hash string (loa-cli or hashPassword in @loa/shared/password-hash)',
   },
   {
     path: 'zones',

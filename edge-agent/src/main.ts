@@ -3,6 +3,8 @@ import pino from 'pino'
 import { Agent } from './agent.js'
 import { loadConfig } from './config.js'
 import { AgentError } from './errors.js'
+import { LogRing } from './local-log.js'
+import { startLocalServer } from './local-server.js'
 
 /** Entry point: `node dist/main.js [--config agent.json]`. Exit 2 on bad config, 0 on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -16,9 +18,18 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const log = pino({ level: config.logLevel, base: { deviceId: config.deviceId } })
+  // Log lines also go to a ring the technician's page shows.
+  const ring = new LogRing()
+  const log = pino(
+    { level: config.logLevel, base: { deviceId: config.deviceId } },
+    pino.multistream([
+      { level: 'trace', stream: process.stdout },
+      { level: 'info', stream: ring },
+    ]),
+  )
   const agent = new Agent(config, log)
   let stopping = false
+  let page: Awaited<ReturnType<typeof startLocalServer>> = null
   const shutdown = (signal: string) => {
     if (stopping) return
     stopping = true
@@ -27,8 +38,9 @@ async function main(): Promise<void> {
       agent.box.offSync()
       process.exit(1)
     }, 10_000)
-    agent
-      .stop()
+    Promise.resolve(page?.close())
+      .catch(() => {})
+      .then(() => agent.stop())
       .then(() => {
         clearTimeout(force)
         process.exit(0)
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
   await agent.start()
+  page = await startLocalServer(agent, log, ring)
 }
 
 main().catch((err) => {

@@ -18,6 +18,8 @@ export class Telemetry {
       scheduler: Scheduler
       agentVersion: string
       intervalS: number
+      /** Optional fields (health, modem, position): each left out when unreadable. */
+      extra?: () => Promise<Partial<TelemetryBody>>
     },
   ) {}
 
@@ -26,7 +28,9 @@ export class Telemetry {
     try {
       disk = await diskSpace(this.o.dataDir)
     } catch {}
+    const extra = await (this.o.extra?.() ?? Promise.resolve({})).catch(() => ({}))
     return {
+      ...extra,
       at: new Date().toISOString(),
       uptimeS: (Date.now() - this.startedAt) / 1000,
       agentVersion: this.o.agentVersion,

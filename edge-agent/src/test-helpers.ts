@@ -262,3 +262,28 @@ export class StreamSource {
     if (server) await new Promise<void>((r) => server.close(() => r()))
   }
 }
+
+/** An agent config for tests: real broker, a fresh data directory, short pre- and post-roll, quiet. */
+export function testAgentConfig(
+  deviceId: string,
+  mqttUrl: string,
+  extra: Partial<import('./config.js').AgentConfig> = {},
+): import('./config.js').AgentConfig {
+  return {
+    deviceId,
+    mqtt: { url: mqttUrl },
+    controlPlaneUrl: 'http://127.0.0.1:9',
+    topicRoot: 'loa',
+    dataDir: tmp(),
+    output: 'null',
+    relay: { driver: 'simulated' },
+    prerollMs: 100,
+    postrollMs: 100,
+    cacheBudgetMb: 10,
+    minFreeMb: 0,
+    telemetryIntervalS: 3600,
+    timezone: 'Asia/Ho_Chi_Minh',
+    logLevel: 'silent',
+    ...extra,
+  }
+}

@@ -1,0 +1,263 @@
+import type { TLSSocket } from 'node:tls'
+import { DEVICE_DOWN_CHANNELS, DEVICE_UP_CHANNELS, isValidId, type TopicTree } from '@loa/shared'
+import type { Aedes, AuthenticateError, Client } from 'aedes'
+import type { Logger } from 'pino'
+import { Counter, type Registry } from 'prom-client'
+import type { BrokerAuthHooks } from './broker.js'
+import {
+  type BrokerIdentity,
+  CONTROL_PLANE_USERNAME,
+  MONITOR_USERNAME,
+  samePassword,
+} from './broker-identity.js'
+import type { DeviceCredentials } from './device-credentials.js'
+import { CONTROL_PLANE_CLIENT_ID } from './mqtt-link.js'
+
+type Identity = { kind: 'device'; deviceId: string } | { kind: 'control-plane' } | { kind: 'monitor' }
+
+export type RefusalAction = 'connect' | 'publish' | 'subscribe'
+
+/** A refused connection, publish or subscription: logged, counted and (for a known device) recorded as an event. */
+export interface Refusal {
+  action: RefusalAction
+  reason: string
+  /** The device the client is, or claims to be; null for other identities. */
+  deviceId: string | null
+  clientId: string
+  topic?: string
+}
+
+export interface BrokerAuthOptions {
+  topics: TopicTree
+  credentials: Pick<DeviceCredentials, 'verify' | 'state'>
+  controlPlane: BrokerIdentity
+  monitor?: BrokerIdentity | null
+  /** Unit ids from the root down to the device's unit (its readable unit command topics); null: unknown device. */
+  unitsOf: (deviceId: string) => Promise<string[] | null>
+  log: Logger
+  registry?: Registry
+  onRefusal?: (r: Refusal) => void
+  /** Accept TLS client certificates: the certificate's CN is the device id, no password needed. */
+  clientCertificates?: boolean
+}
+
+/** The MQTT client id a device must use: one id per device, so nobody can take over another device's session. */
+export const deviceClientId = (deviceId: string) => `loa-agent-${deviceId}`
+
+const UP = new Set<string>(DEVICE_UP_CHANNELS)
+const DOWN = new Set<string>(DEVICE_DOWN_CHANNELS)
+
+function authError(code: 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError
+}
+
+/**
+ * Least privilege on the embedded aedes broker. Devices authenticate with their own credentials (or a client
+ * certificate), publish only on their own upward topics, and read only their own downward topics and the command
+ * topics of the units above them. The control plane and the monitoring identity have their own credentials.
+ * Anonymous clients are refused.
+ */
+export class BrokerAuth {
+  private readonly identities = new WeakMap<Client, Identity>()
+  private readonly clients = new Map<string, Set<Client>>()
+  /** Unit topics each device may read, refreshed on subscribe and when its desired state changes. */
+  private readonly units = new Map<string, Set<string>>()
+  private refusals: Counter<'action' | 'reason'> | null = null
+
+  constructor(private readonly o: BrokerAuthOptions) {
+    if (o.registry) this.useRegistry(o.registry)
+  }
+
+  /** Counts refusals in `loa_broker_refusals_total{action,reason}`. */
+  useRegistry(registry: Registry): void {
+    this.refusals = new Counter({
+      name: 'loa_broker_refusals_total',
+      help: 'Connections, publishes and subscriptions refused by the broker',
+      labelNames: ['action', 'reason'],
+      registers: [registry],
+    })
+  }
+
+  hooks(): BrokerAuthHooks {
+    return {
+      authenticate: (client, username, password, done) => {
+        this.authenticate(client, username, password).then(
+          (err) => done(err, err === null),
+          (err) => {
+            this.o.log.error({ err }, 'broker authentication failed')
+            done(authError(5, 'authentication error'), false)
+          },
+        )
+      },
+      authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
+      authorizeSubscribe: (client, sub, done) => {
+        this.authorizeSubscribe(client, sub.topic).then(
+          (ok) => done(null, ok ? sub : null),
+          () => done(null, null),
+        )
+      },
+      authorizeForward: (client, packet) => (this.mayReceive(client, packet.topic) ? packet : null),
+      attach: (broker) => this.attach(broker),
+    }
+  }
+
+  /** Tracks connections per device, so a rotation or revocation can close them. */
+  private attach(broker: Aedes): void {
+    broker.on('clientDisconnect', (client) => {
+      const id = this.identities.get(client)
+      if (id?.kind !== 'device') return
+      const set = this.clients.get(id.deviceId)
+      set?.delete(client)
+      if (set?.size === 0) this.clients.delete(id.deviceId)
+    })
+  }
+
+  /** Closes every connection of a device (after its credentials were rotated or revoked). */
+  disconnect(deviceId: string): number {
+    const set = this.clients.get(deviceId)
+    if (!set) return 0
+    this.clients.delete(deviceId)
+    for (const c of set) c.close()
+    this.o.log.info({ deviceId, connections: set.size }, 'device disconnected from the broker')
+    return set.size
+  }
+
+  isConnected(deviceId: string): boolean {
+    return (this.clients.get(deviceId)?.size ?? 0) > 0
+  }
+
+  /** The units above a device changed (its desired state lists them): unit topics it no longer may read stop. */
+  setUnits(deviceId: string, units: readonly string[]): void {
+    this.units.set(deviceId, new Set(units))
+  }
+
+  private refuse(r: Refusal): void {
+    this.o.log.warn(r, `broker refused ${r.action}: ${r.reason}`)
+    this.refusals?.inc({ action: r.action, reason: r.reason })
+    this.o.onRefusal?.(r)
+  }
+
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<AuthenticateError | null> {
+    const clientId = client.id
+    const fail = (code: 4 | 5, reason: string, deviceId: string | null) => {
+      this.refuse({ action: 'connect', reason, deviceId, clientId })
+      return authError(code, reason)
+    }
+    const cert = this.certificateDevice(client)
+    if (cert) {
+      if (username && username !== cert) return fail(5, 'certificate-mismatch', cert)
+      if (clientId !== deviceClientId(cert)) return fail(5, 'client-id', cert)
+      const state = await this.o.credentials.state(cert)
+      if (state !== 'active') return fail(5, state === 'revoked' ? 'revoked' : 'unknown-device', cert)
+      return this.accept(client, { kind: 'device', deviceId: cert })
+    }
+    if (!username) return fail(5, 'anonymous', null)
+    if (username === this.o.controlPlane.username || username === CONTROL_PLANE_USERNAME) {
+      if (
+        username !== this.o.controlPlane.username ||
+        !samePassword(password, this.o.controlPlane.password)
+      ) {
+        return fail(4, 'bad-credentials', null)
+      }
+      return this.accept(client, { kind: 'control-plane' })
+    }
+    if (username === MONITOR_USERNAME) {
+      const m = this.o.monitor
+      if (!m || !samePassword(password, m.password)) return fail(4, 'bad-credentials', null)
+      if (clientId === CONTROL_PLANE_CLIENT_ID || clientId.startsWith('loa-agent-')) {
+        return fail(5, 'client-id', null)
+      }
+      return this.accept(client, { kind: 'monitor' })
+    }
+    if (!isValidId(username)) return fail(4, 'bad-credentials', null)
+    // One client id per device: taking another device's id would end that device's session.
+    if (clientId !== deviceClientId(username)) return fail(5, 'client-id', username)
+    const secret = password?.toString('utf8') ?? ''
+    if (!(await this.o.credentials.verify(username, secret))) {
+      const state = await this.o.credentials.state(username)
+      return fail(
+        4,
+        state === 'revoked' ? 'revoked' : state === 'none' ? 'unknown-device' : 'bad-credentials',
+        username,
+      )
+    }
+    return this.accept(client, { kind: 'device', deviceId: username })
+  }
+
+  private accept(client: Client, id: Identity): null {
+    this.identities.set(client, id)
+    if (id.kind === 'device') {
+      const set = this.clients.get(id.deviceId) ?? new Set()
+      set.add(client)
+      this.clients.set(id.deviceId, set)
+    }
+    return null
+  }
+
+  /** The device id of a verified TLS client certificate (CN), when certificate logins are on. */
+  private certificateDevice(client: Client): string | null {
+    if (!this.o.clientCertificates) return null
+    const conn = client.conn as Partial<TLSSocket>
+    if (typeof conn.getPeerCertificate !== 'function' || conn.authorized !== true) return null
+    const cn = conn.getPeerCertificate().subject?.CN
+    const id = Array.isArray(cn) ? cn[0] : cn
+    return typeof id === 'string' && isValidId(id) ? id : null
+  }
+
+  private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }): Error | null {
+    // Published by the broker itself (e.g. a will restored from persistence).
+    if (!client) return null
+    const id = this.identities.get(client)
+    const refuse = (reason: string, deviceId: string | null) => {
+      this.refuse({ action: 'publish', reason, deviceId, clientId: client.id, topic: packet.topic })
+      return new Error(`publish to ${packet.topic} not authorised`)
+    }
+    if (!id) return refuse('not-authenticated', null)
+    if (id.kind === 'control-plane') {
+      return packet.topic.startsWith(`${this.o.topics.base}/`) ? null : refuse('outside-root', null)
+    }
+    if (id.kind === 'monitor') return refuse('read-only', null)
+    const t = this.o.topics.parse(packet.topic)
+    if (t?.kind !== 'device' || t.deviceId !== id.deviceId || !UP.has(t.channel)) {
+      return refuse('topic', id.deviceId)
+    }
+    if (packet.retain && t.channel !== 'presence') return refuse('retain', id.deviceId)
+    return null
+  }
+
+  private async authorizeSubscribe(client: Client, topic: string): Promise<boolean> {
+    const id = this.identities.get(client)
+    const refuse = (reason: string, deviceId: string | null) => {
+      this.refuse({ action: 'subscribe', reason, deviceId, clientId: client.id, topic })
+      return false
+    }
+    if (!id) return refuse('not-authenticated', null)
+    if (id.kind !== 'device') {
+      return topic.startsWith(`${this.o.topics.base}/`) ? true : refuse('outside-root', null)
+    }
+    // No wildcards for devices: only exact topics, which `parse` accepts only without `+` or `#`.
+    const t = this.o.topics.parse(topic)
+    if (t?.kind === 'device' && t.deviceId === id.deviceId && DOWN.has(t.channel)) return true
+    if (t?.kind === 'unit') {
+      const units = await this.o.unitsOf(id.deviceId)
+      if (units) this.units.set(id.deviceId, new Set(units))
+      if (units?.includes(t.unitId)) return true
+    }
+    return refuse('topic', id.deviceId)
+  }
+
+  /** Checked on every delivery: catches a unit a device has left since it subscribed. */
+  private mayReceive(client: Client, topic: string): boolean {
+    const id = this.identities.get(client)
+    if (!id) return false
+    if (id.kind !== 'device') return true
+    const t = this.o.topics.parse(topic)
+    if (t?.kind === 'device') return t.deviceId === id.deviceId && DOWN.has(t.channel)
+    if (t?.kind === 'unit') return this.units.get(id.deviceId)?.has(t.unitId) ?? false
+    return false
+  }
+}

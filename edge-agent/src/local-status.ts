@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { networkInterfaces } from 'node:os'
+import { DateTime } from 'luxon'
+import pino from 'pino'
+import type { Agent } from './agent.js'
+import { AGENT_VERSION } from './agent.js'
+import { OccurrenceSource } from './occurrence-source.js'
+import { diskSpace } from './reconciler.js'
+
+const quiet = pino({ level: 'silent' })
+
+/** Whether the system clock is synchronised (systemd-timesyncd or chrony through timedatectl), or unknown. */
+function clockSynced(): Promise<boolean | null> {
+  if (existsSync('/run/systemd/timesync/synchronized')) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 2000 }, (err, out) =>
+      resolve(err ? null : out.trim() === 'yes'),
+    )
+  })
+}
+
+/** Interfaces and addresses, read-only (the page never changes the network). */
+export function network(): {
+  name: string
+  addresses: { address: string; family: string; cidr: string | null }[]
+}[] {
+  return Object.entries(networkInterfaces()).map(([name, addrs]) => ({
+    name,
+    addresses: (addrs ?? []).map((a) => ({ address: a.address, family: a.family, cidr: a.cidr })),
+  }))
+}
+
+/** Everything the status screen shows, gathered without the province (nothing external is asked). */
+export async function localStatus(agent: Agent) {
+  const held = agent.store.received()?.body ?? null
+  const tz = held?.timezone ?? agent.config.timezone
+  const dayStart = DateTime.now().setZone(tz).startOf('day')
+  const today = new OccurrenceSource(agent.config.timezone, quiet)
+    .between(held, dayStart.toJSDate(), dayStart.plus({ days: 1 }).toJSDate())
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    .slice(0, 200)
+    .map((q) => ({ at: q.at, title: q.title, level: q.level, priority: q.priority, items: q.items.length }))
+  let disk: { total: number; free: number } | null = null
+  try {
+    disk = await diskSpace(agent.config.dataDir)
+  } catch {}
+  const names = new Map((held?.media ?? []).map((m) => [m.sha256, m]))
+  return {
+    deviceId: agent.config.deviceId,
+    version: AGENT_VERSION,
+    province: {
+      connected: agent.link.connected,
+      lastContactAt: agent.lastContactAt ? new Date(agent.lastContactAt).toISOString() : null,
+      desiredVersion: held?.version ?? null,
+      outboxPending: agent.outbox.pendingCount(),
+    },
+    // Filled by the modem driver's telemetry when the box has one (signal, operator, registration).
+    modem: null,
+    clock: { now: new Date().toISOString(), timezone: tz, synced: await clockSynced() },
+    disk,
+    nowPlaying: agent.scheduler.nowPlaying,
+    relayOn: agent.relay.isOn(),
+    zones: agent.box.zones(),
+    today,
+    media: agent.cache.all().map((m) => ({
+      sha256: m.sha256,
+      size: m.size,
+      state: m.state,
+      lastUsed: m.last_used,
+      durationMs: names.get(m.sha256)?.durationMs ?? null,
+    })),
+  }
+}

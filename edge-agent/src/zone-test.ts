@@ -1,0 +1,73 @@
+import { join } from 'node:path'
+import { type AckStage, Bands, type TestSpec } from '@loa/shared'
+import type { BoxControls } from './box-controls.js'
+import { AgentError } from './errors.js'
+import { toneFile } from './local-audio.js'
+import type { LocalAction, LocalPlays } from './local-plays.js'
+import type { Outbox } from './outbox.js'
+
+export const DEFAULT_TONE_HZ = 1000
+
+/**
+ * A tone on one zone, or on every zone in turn, at the `test` band. The technician's page and the province's
+ * `test` command both come here, so a test is arbitrated, switched and reported the same way whoever asked.
+ */
+export class ZoneTests {
+  constructor(
+    private readonly o: {
+      plays: LocalPlays
+      controls: () => BoxControls
+      outbox: Outbox
+      dataDir: string
+    },
+  ) {}
+
+  /** Queues the tone(s); throws LOA_AGENT_ZONE_UNKNOWN before anything is queued. */
+  async start(
+    spec: TestSpec,
+    by: string,
+    commandId?: string,
+    onStart?: () => void,
+  ): Promise<{ actions: LocalAction[]; done: Promise<LocalAction[]> }> {
+    const zones = this.o.controls().zones()
+    const chosen = spec.zone === undefined ? zones : zones.filter((z) => z.id === spec.zone)
+    if (chosen.length === 0) throw new AgentError('LOA_AGENT_ZONE_UNKNOWN', [`zone ${spec.zone ?? '(any)'}`])
+    const hz = spec.frequencyHz ?? DEFAULT_TONE_HZ
+    const tone = await toneFile(join(this.o.dataDir, 'local'), hz, spec.seconds)
+    let started = false
+    const queued = chosen.map((z, i) =>
+      this.o.plays.request(
+        {
+          kind: 'tone',
+          zone: z.id,
+          by,
+          ...(commandId ? { commandId } : {}),
+          title: `Thử loa ${z.label} (${hz} Hz)`.slice(0, 200),
+          priority: Bands.test,
+          seconds: spec.seconds,
+          audio: tone,
+          orderMs: i,
+        },
+        () => {
+          if (started) return
+          started = true
+          onStart?.()
+        },
+      ),
+    )
+    return { actions: queued.map((q) => q.action), done: Promise.all(queued.map((q) => q.done)) }
+  }
+
+  /** The province's `test` command: acks `playing` on the first tone, then the final stage is returned. */
+  async command(spec: TestSpec, commandId: string): Promise<{ stage: AckStage; reason?: string }> {
+    const playing = () =>
+      this.o.outbox.enqueue('ack', { commandId, stage: 'playing', at: new Date().toISOString() })
+    const { done } = await this.start(spec, 'province', commandId, playing)
+    const results = await done
+    const bad = results.filter((a) => a.status !== 'done')
+    if (bad.length === 0) return { stage: 'done' }
+    if (bad.every((a) => a.status === 'expired')) return { stage: 'expired', reason: bad[0]?.reason }
+    const reason = bad.map((a) => `${a.zone}: ${a.status}${a.reason ? ` (${a.reason})` : ''}`).join('; ')
+    return { stage: 'failed', reason: reason.slice(0, 1000) }
+  }
+}

@@ -1,0 +1,107 @@
+import { useCallback, useEffect, useState } from 'preact/hooks'
+import { Activity } from './activity.js'
+import { Announcement } from './announcement.js'
+import { type Activity as ActivityData, ApiError, api, type Status } from './api.js'
+import { errorText, type T } from './i18n.js'
+import { Zones } from './zones.js'
+
+const POLL_MS = 1500
+
+const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString() : '–')
+const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`
+
+function StatusView(props: { t: T; s: Status }) {
+  const { t, s } = props
+  return (
+    <section id="status">
+      <h2>{t('status')}</h2>
+      <div class="grid">
+        <span>{t('province')}</span>
+        <span
+          id="province"
+          class={s.province.connected ? 'ok' : 'bad'}
+          data-connected={String(s.province.connected)}
+        >
+          {s.province.connected ? t('connected') : t('disconnected')}
+        </span>
+        <span>{t('lastContact')}</span>
+        <span>{time(s.province.lastContactAt)}</span>
+        <span>{t('signal')}</span>
+        <span>
+          {s.modem?.signalPercent !== undefined
+            ? `${s.modem.signalPercent}% ${s.modem.operator ?? ''}`
+            : t('noModem')}
+        </span>
+        <span>{t('clock')}</span>
+        <span>
+          {new Date(s.clock.now).toLocaleString()} ({s.clock.timezone},{' '}
+          {s.clock.synced === null ? t('unknown') : s.clock.synced ? t('synced') : t('notSynced')})
+        </span>
+        <span>{t('disk')}</span>
+        <span>{s.disk ? `${gb(s.disk.free)} / ${gb(s.disk.total)}` : t('unknown')}</span>
+        <span>{t('version')}</span>
+        <span>{s.version}</span>
+        <span>{t('nowPlaying')}</span>
+        <span id="now-playing">{s.nowPlaying ? s.nowPlaying.title : t('nothing')}</span>
+      </div>
+      <h2>{t('today')}</h2>
+      <ul class="list">
+        {s.today.length === 0 && <li class="muted">{t('nothing')}</li>}
+        {s.today.map((o) => (
+          <li key={`${o.at}-${o.title}`}>
+            {time(o.at)} · {o.title} <span class="muted">({o.level})</span>
+          </li>
+        ))}
+      </ul>
+      <h2>{t('media')}</h2>
+      <ul class="list">
+        {s.media.length === 0 && <li class="muted">{t('nothing')}</li>}
+        {s.media.map((m) => (
+          <li key={m.sha256}>
+            {m.sha256.slice(0, 12)} · {(m.size / 1e6).toFixed(1)} MB · {m.state}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+/** Everything after login: polls status and activity, so it keeps working with or without the province. */
+export function Dashboard(props: { t: T; onLoggedOut: () => void }) {
+  const { t } = props
+  const [status, setStatus] = useState<Status | null>(null)
+  const [activity, setActivity] = useState<ActivityData | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const load = useCallback(async () => {
+    try {
+      const [s, a] = await Promise.all([
+        api<Status>('GET', '/api/status'),
+        api<ActivityData>('GET', '/api/activity'),
+      ])
+      setStatus(s)
+      setActivity(a)
+      setError(null)
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) props.onLoggedOut()
+      else setError(errorText(t, err))
+    }
+  }, [t])
+  useEffect(() => {
+    void load()
+    const timer = setInterval(() => void load(), POLL_MS)
+    return () => clearInterval(timer)
+  }, [load])
+  return (
+    <>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {status && <Zones t={t} zones={status.zones} actions={activity?.actions ?? []} onChange={load} />}
+      <Announcement t={t} actions={activity?.actions ?? []} onChange={load} />
+      {status && <StatusView t={t} s={status} />}
+      {activity && <Activity t={t} a={activity} />}
+    </>
+  )
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander'
+import { registerCa } from './ca.js'
+import { examples } from './command.js'
+import { EXIT } from './exit.js'
+import { registerUnits } from './units.js'
+
+/** `loa`: set up a province and provision its boxes from the command line (docs/cli.md). */
+const program = new Command('loa')
+  // Before any subcommand is added, so they all inherit it: usage errors exit 64, not commander's 1.
+  .exitOverride()
+  .showHelpAfterError('(loa <lệnh> --help để xem hướng dẫn / for help)')
+  .description(
+    'Quản trị Loa từ dòng lệnh: tỉnh, đơn vị hành chính, thiết bị, chứng chỉ.\n' +
+      'Administer Loa from the command line: province, administrative units, devices, certificates.',
+  )
+  .version('0.1.0')
+  .option('--api <url>', 'địa chỉ API máy chủ điều khiển / control plane API URL (or LOA_API_URL)')
+  .option('--token <token>', 'mã API / API token (or LOA_TOKEN)')
+  .option('--profile <file>', 'tệp hồ sơ / profile file (or LOA_PROFILE; default ~/.config/loa/profile.json)')
+  .option('--json', 'một tài liệu JSON trên stdout, cho script / one JSON document on stdout, for scripts')
+  .addHelpText(
+    'after',
+    examples(
+      'loa init --data-dir /var/lib/loa --province-code 45 --province-name "Quảng Trị" --admin admin',
+      'loa units import don-vi.csv --dry-run',
+      'loa devices provision --csv thiet-bi.csv --out ./the-nho --qr',
+      'loa --json devices list --unit 45',
+    ),
+  )
+
+registerCa(program)
+registerUnits(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err
+  // Help and version end with exitCode 0; every other commander error is a usage error.
+  process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage
+  if (process.exitCode !== 0 && process.argv.includes('--json')) {
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: 'LOA_CLI_USAGE', message: err.message, exitCode: EXIT.usage } }, null, 2)}\n`,
+    )
+  }
+}
+// Keep-alive sockets must not hold the process open once the work is done (stdout is synchronous on Linux).
+process.exit(process.exitCode ?? 0)
