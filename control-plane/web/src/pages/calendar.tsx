@@ -15,6 +15,10 @@ import { weekdayText } from './schedule-form.i18n'
 import { type TargetKey, TargetSelect, useTree } from './target-select'
 import type { PageProps } from './types'
 
+/** The server's reason in words (it sends English phrases; unknown ones are shown as they are). */
+const reasonText = (r: string) =>
+  r.startsWith('higher band') ? t('reason_preempts') : r.startsWith('equal band') ? t('reason_waits') : r
+
 const ddmm = (date: string) => `${date.slice(8, 10)}/${date.slice(5, 7)}`
 
 /** A week calendar per unit or cluster: occurrences by day, conflicts marked; create, move, cancel. */
@@ -179,7 +183,7 @@ export function CalendarPage({ query }: PageProps) {
                   <li key={`${c.a}|${c.b}`} data-testid="cal-conflict">
                     <span class="badge tone-bad">⚠</span> {a?.title ?? c.a} ↔ {b?.title ?? c.b}
                     {a ? ` (${localParts(new Date(a.start), tz).time})` : ''} — {winner?.title ?? c.winner}{' '}
-                    {t('wins')} ({c.reason}) · {t('clusters', { n: c.clusterIds.length })}
+                    {t('wins')} ({reasonText(c.reason)}) · {t('clusters', { n: c.clusterIds.length })}
                     {a && <LevelBadge level={a.level} />}
                   </li>
                 )
