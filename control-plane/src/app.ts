@@ -21,8 +21,10 @@ import { registerRelayRoutes } from './routes-relays.js'
 import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
+import { registerTtsRoutes } from './routes-tts.js'
 import { registerUnitRoutes } from './routes-units.js'
 import { registerUnitImportRoutes } from './routes-units-import.js'
+import { registerWorkflowRoutes } from './routes-workflow.js'
 import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
@@ -110,6 +112,8 @@ export async function buildApp(
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
+  registerTtsRoutes(app, services)
+  registerWorkflowRoutes(app, services)
   registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

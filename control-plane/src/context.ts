@@ -20,6 +20,7 @@ import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
 import type { SigningKeys } from './signing-keys.js'
 import type { SpeechEngine } from './speech.js'
+import type { TtsRegistry } from './tts-registry.js'
 
 /** What routes need; built once in createControlPlane. */
 export interface Services {
@@ -33,6 +34,8 @@ export interface Services {
   alerts: AlertsService
   lives: LivesService
   speech: SpeechEngine
+  /** Text-to-speech engines and voices offered to operators. */
+  tts: TtsRegistry
   /** Device MQTT credentials (device-credentials.ts). */
   credentials: DeviceCredentials
   /** The control plane's Ed25519 keys: every command and desired state is signed (signing-keys.ts). */

@@ -117,7 +117,8 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
     const bulletins = s.bulletinId
       ? [bulletinById.get(s.bulletinId)]
       : (playlistById.get(s.playlistId ?? '')?.bulletinIds ?? []).map((id) => bulletinById.get(id))
-    if (bulletins.length === 0 || bulletins.some((b) => b === undefined)) continue
+    // A draft never reaches a device, whatever path scheduled it.
+    if (bulletins.length === 0 || bulletins.some((b) => b === undefined || b.status === 'draft')) continue
     const bs = bulletins as Bulletin[]
     const level = bs.reduce<BulletinLevel>(
       (l, b) => (LEVEL_RANK[b.level] > LEVEL_RANK[l] ? b.level : l),

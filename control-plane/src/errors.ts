@@ -22,6 +22,15 @@ export const LoaErrorCodes = {
   LOA_RANGE_NOT_SATISFIABLE: 416,
   LOA_UNAVAILABLE: 503,
   LOA_INTERNAL: 500,
+  LOA_TTS_INVALID: 400,
+  LOA_TTS_FAILED: 502,
+  LOA_WORKFLOW_INVALID: 400,
+  LOA_BULLETIN_NOT_APPROVED: 409,
+  LOA_INBOX_STATE: 409,
+  LOA_CALENDAR_INVALID: 400,
+  LOA_CALENDAR_CONFLICT: 409,
+  LOA_REPORT_INVALID: 400,
+  LOA_SELF_APPROVAL: 403,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 
@@ -60,6 +69,8 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  502: 'Bad Gateway',
+  403: 'Forbidden',
 }
 
 export function errorBody(statusCode: number, code: string, message: string): ErrorBody {

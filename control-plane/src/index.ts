@@ -16,9 +16,10 @@ import { LivesService } from './lives-service.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
 import { SigningKeys } from './signing-keys.js'
-import { EspeakEngine, type SpeechEngine } from './speech.js'
+import { EspeakEngine, type SpeechEngine, type TtsEngine } from './speech.js'
 import { openSqliteRepositories } from './sqlite.js'
 import { loadTls } from './tls.js'
+import { TtsRegistry } from './tts-registry.js'
 
 export { deviceClientId } from './broker-auth.js'
 export { CONTROL_PLANE_USERNAME, MONITOR_USERNAME } from './broker-identity.js'
@@ -42,6 +43,10 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   ingestFlushMs?: number
   /** Text-to-speech for CAP alerts without audio (default: espeak-ng, offline). */
   speech?: SpeechEngine
+  /** Text-to-speech engines for the console (default: espeak-ng's three Vietnamese voices). */
+  ttsEngines?: TtsEngine[]
+  /** `engine:voice` spoken when a request names none. */
+  ttsDefaultVoice?: string
   /** How long an alert's SSE stream stays open after the alert is withdrawn or expired (ms). */
   alertStreamLingerMs?: number
 }
@@ -67,6 +72,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     ingestFlushMs,
     speech,
     alertStreamLingerMs,
+    ttsEngines,
+    ttsDefaultVoice,
     ...rest
   } = options
   const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
@@ -184,6 +191,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         alerts,
         lives,
         speech: speech ?? new EspeakEngine(),
+        tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),
         credentials,
         signingKeys,
         brokerAuth,

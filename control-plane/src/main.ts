@@ -2,6 +2,8 @@
 import pino from 'pino'
 import { ConfigError, loadConfigFromEnv } from './config.js'
 import { createControlPlane } from './index.js'
+import { EspeakEngine } from './speech.js'
+import { cloudEnginesFromEnv } from './tts-cloud.js'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfigFromEnv>
@@ -15,7 +17,19 @@ async function main(): Promise<void> {
     throw err
   }
   const logger = pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
-  const cp = await createControlPlane({ ...config, logger })
+  let ttsEngines: ReturnType<typeof cloudEnginesFromEnv>
+  try {
+    ttsEngines = cloudEnginesFromEnv()
+  } catch (err) {
+    process.stderr.write(`loa-control-plane: invalid configuration: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+  const cp = await createControlPlane({
+    ...config,
+    logger,
+    ttsEngines: [new EspeakEngine(), ...ttsEngines],
+    ttsDefaultVoice: process.env.LOA_TTS_DEFAULT_VOICE || undefined,
+  })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

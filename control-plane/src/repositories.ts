@@ -24,6 +24,7 @@ import type {
   TelemetryRecord,
   Unit,
 } from './domain.js'
+import type { PresenceRepository, ReportRepository, WorkflowRepository } from './repositories-console.js'
 import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
@@ -73,6 +74,10 @@ export interface MediaRepository {
 
 export interface ContentRepository {
   createBulletin(b: Omit<Bulletin, 'createdAt'>): Promise<Bulletin>
+  /** draft → approved; false if it was not a draft. */
+  approveBulletin(id: string, by: string, at: string): Promise<boolean>
+  /** Replaces a playlist's items (reordering a programme). */
+  setPlaylistItems(id: string, bulletinIds: string[]): Promise<void>
   getBulletin(id: string): Promise<Bulletin | null>
   listBulletins(): Promise<Bulletin[]>
   createPlaylist(p: Omit<Playlist, 'createdAt'>): Promise<Playlist>
@@ -85,6 +90,10 @@ export interface ScheduleRepository {
   get(id: string): Promise<Schedule | null>
   list(opts?: { enabledOnly?: boolean }): Promise<Schedule[]>
   delete(id: string): Promise<boolean>
+  update(
+    id: string,
+    patch: Partial<Pick<Schedule, 'title' | 'recurrence' | 'targets' | 'priority' | 'volume' | 'enabled'>>,
+  ): Promise<Schedule | null>
 }
 
 export interface FallbackRepository {
@@ -180,6 +189,10 @@ export interface Repositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Inbox, programmes and unit settings of the bulletin workflow. */
+  workflow: WorkflowRepository
+  presence: PresenceRepository
+  reports: ReportRepository
   /** Device MQTT credentials (device-credentials.ts). */
   credentials: DeviceCredentialRepository
   unitImport: UnitImportRepository

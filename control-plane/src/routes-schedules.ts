@@ -12,6 +12,7 @@ import {
   WeeklyRecurrence,
 } from '@loa/shared'
 import { Value } from '@sinclair/typebox/value'
+import { assertApproved } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
 import { ScheduleSchema } from './schemas.js'
@@ -82,14 +83,15 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       if (b.bulletinId !== undefined) {
         const bulletin = await content.getBulletin(b.bulletinId)
         if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
+        assertApproved(bulletin)
         level = bulletin.level
         title ||= bulletin.title
       } else {
         const playlist = await content.getPlaylist(b.playlistId as string)
         if (!playlist) throw bad(`playlistId: playlist "${b.playlistId}" not found`)
-        const levels = await Promise.all(
-          playlist.bulletinIds.map(async (id) => (await content.getBulletin(id))?.level),
-        )
+        const members = await Promise.all(playlist.bulletinIds.map((id) => content.getBulletin(id)))
+        for (const m of members) if (m) assertApproved(m, 'playlistId')
+        const levels = members.map((m) => m?.level)
         level = levels.includes('emergency')
           ? 'emergency'
           : levels.includes('priority')

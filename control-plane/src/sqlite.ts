@@ -6,7 +6,9 @@ import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
+import { sqlitePresence, sqliteReports } from './sqlite-stats.js'
 import { sqliteUnitImport } from './sqlite-units-import.js'
+import { sqliteWorkflow } from './sqlite-workflow.js'
 
 /** The SQLite implementation of every repository, over one database file. */
 export function openSqliteRepositories(file: string): Repositories {
@@ -24,6 +26,9 @@ export function openSqliteRepositories(file: string): Repositories {
     fallbacks: sqliteFallbacks(db),
     ingest: sqliteIngest(db),
     desired: sqliteDesired(db),
+    workflow: sqliteWorkflow(db),
+    presence: sqlitePresence(db),
+    reports: sqliteReports(db),
     credentials: sqliteCredentials(db),
     unitImport: sqliteUnitImport(db),
     async ping() {
