@@ -88,7 +88,7 @@ export const contentApi = {
       { text, voice },
     ),
   /** Speaks the text, stores the audio and makes a bulletin of it (a draft where the unit requires approval). */
-  speakBulletin: (b: { text: string; voice: string; title: string; level: BulletinLevel }) =>
+  speakBulletin: (b: { text: string; voice: string; title: string; level: BulletinLevel; unitId?: string }) =>
     request<{ bulletin: Bulletin; media: Media; normalizedText: string }>('POST', '/api/tts/bulletins', b),
   listLives: async (state?: 'active' | 'stopped' | 'ended') =>
     (await request<{ lives: Live[] }>('GET', `/api/lives${state ? `?state=${state}` : ''}`)).lives,

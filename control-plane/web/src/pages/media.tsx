@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { errorText } from '../api'
+import { currentSession } from '../session'
 import { contentApi } from './content-api'
 import { formatBytes, formatDuration } from './content-format'
 import type { BulletinLevel, Media } from './content-types'
@@ -117,7 +118,13 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
   const save = async () => {
     setError(null)
     try {
-      const b = await contentApi.createBulletin({ title: title.trim(), level, mediaSha256: media.sha256 })
+      const b = await contentApi.createBulletin({
+        title: title.trim(),
+        level,
+        mediaSha256: media.sha256,
+        // The operator's unit owns it, so that unit's approval step applies.
+        unitId: currentSession()?.user.scopeUnitId ?? undefined,
+      })
       setSaved(b.id)
     } catch (e) {
       setError(errorText(e))

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { errorText } from '../api'
+import { currentSession } from '../session'
 import { contentApi } from './content-api'
 import { formatDuration } from './content-format'
 import type { Bulletin, BulletinLevel, Voice } from './content-types'
@@ -77,7 +78,8 @@ export function TtsPage() {
     setError(null)
     setBusy('save')
     try {
-      const r = await contentApi.speakBulletin({ text, voice, title: title.trim(), level })
+      const unitId = currentSession()?.user.scopeUnitId ?? undefined
+      const r = await contentApi.speakBulletin({ text, voice, title: title.trim(), level, unitId })
       setSaved({ bulletin: r.bulletin, durationMs: r.media.durationMs })
     } catch (e) {
       setError(errorText(e))
