@@ -2,7 +2,6 @@ import { useEffect, useState } from 'preact/hooks'
 import { errorText } from '../api'
 import { formatDateTime } from '../i18n'
 import { can, currentSession } from '../session'
-import { type Column, Table } from '../ui/table'
 import { toast } from '../ui/toast'
 import { useData } from '../ui/use-data'
 import { tBulletins as t } from './bulletins.i18n'
@@ -45,68 +44,38 @@ export function BulletinsPage() {
   const rows = [...(bulletins.data ?? [])]
     .filter((b) => !filter || b.level === filter)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-  const columns: Column<Bulletin>[] = [
-    {
-      key: 'title',
-      label: t('colTitle'),
-      render: (b) => (
-        <div>
-          <div>{b.title}</div>
-          {listening === b.id && (
-            // biome-ignore lint/a11y/useMediaCaption: bulletin audio; its title is beside it
-            <audio controls autoPlay src={`/media/${b.mediaSha256}`} />
-          )}
-        </div>
-      ),
-    },
-    { key: 'level', label: t('colLevel'), render: (b) => <LevelBadge level={b.level} /> },
-    {
-      key: 'status',
-      label: t('colStatus'),
-      render: (b) => (
-        <span class={`badge ${b.status === 'draft' ? 'tone-warn' : 'tone-ok'}`} data-status={b.status}>
-          {b.status === 'draft' ? t('draft') : t('approved')}
-        </span>
-      ),
-    },
-    { key: 'created', label: t('colCreated'), wide: true, render: (b) => formatDateTime(b.createdAt) },
-    {
-      key: 'actions',
-      label: t('colActions'),
-      render: (b) => (
-        <div class="row">
-          <button class="btn" type="button" onClick={() => setListening(listening === b.id ? null : b.id)}>
-            {t('listen')}
-          </button>
-          {b.status === 'draft' && can('approve') && (
-            <button
-              class="btn btn-primary"
-              type="button"
-              data-testid="bulletin-approve"
-              onClick={() => void approve(b)}
-            >
-              {t('approve')}
-            </button>
-          )}
-          {b.status !== 'draft' && can('content') && (
-            <button
-              class="btn"
-              type="button"
-              data-testid="bulletin-schedule"
-              onClick={() => setPanel({ kind: 'schedule', bulletin: b })}
-            >
-              {t('schedule')}
-            </button>
-          )}
-          {b.status !== 'draft' && b.unitId && can('content') && (
-            <button class="btn" type="button" onClick={() => setPanel({ kind: 'send', bulletin: b })}>
-              {t('send')}
-            </button>
-          )}
-        </div>
-      ),
-    },
-  ]
+  const actions = (b: Bulletin) => (
+    <div class="row">
+      <button class="btn" type="button" onClick={() => setListening(listening === b.id ? null : b.id)}>
+        {t('listen')}
+      </button>
+      {b.status === 'draft' && can('approve') && (
+        <button
+          class="btn btn-primary"
+          type="button"
+          data-testid="bulletin-approve"
+          onClick={() => void approve(b)}
+        >
+          {t('approve')}
+        </button>
+      )}
+      {b.status !== 'draft' && can('content') && (
+        <button
+          class="btn"
+          type="button"
+          data-testid="bulletin-schedule"
+          onClick={() => setPanel({ kind: 'schedule', bulletin: b })}
+        >
+          {t('schedule')}
+        </button>
+      )}
+      {b.status !== 'draft' && b.unitId && can('content') && (
+        <button class="btn" type="button" onClick={() => setPanel({ kind: 'send', bulletin: b })}>
+          {t('send')}
+        </button>
+      )}
+    </div>
+  )
 
   return (
     <section class="content-page bulletins-page">
@@ -129,7 +98,31 @@ export function BulletinsPage() {
         </select>
       </div>
       {bulletins.error ? <p class="error">{errorText(bulletins.error)}</p> : null}
-      <Table columns={columns} rows={rows} rowKey={(b) => b.id} empty={t('empty')} testId="bulletins" />
+      {rows.length === 0 ? (
+        <p class="muted">{t('empty')}</p>
+      ) : (
+        <ul class="list" data-testid="bulletins">
+          {rows.map((b) => (
+            <li key={b.id} class="card bulletin" data-key={b.id}>
+              <div class="bulletin-head">
+                <strong>{b.title}</strong> <LevelBadge level={b.level} />{' '}
+                <span
+                  class={`badge ${b.status === 'draft' ? 'tone-warn' : 'tone-ok'}`}
+                  data-status={b.status}
+                >
+                  {b.status === 'draft' ? t('draft') : t('approved')}
+                </span>{' '}
+                <span class="muted">{formatDateTime(b.createdAt)}</span>
+              </div>
+              {listening === b.id && (
+                // biome-ignore lint/a11y/useMediaCaption: bulletin audio; its title is beside it
+                <audio controls autoPlay src={`/media/${b.mediaSha256}`} />
+              )}
+              {actions(b)}
+            </li>
+          ))}
+        </ul>
+      )}
       {panel?.kind === 'schedule' && (
         <ScheduleForm bulletins={[panel.bulletin]} bulletinId={panel.bulletin.id} />
       )}
