@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
 import { registerAlertRoutes } from './routes-alerts.js'
+import { registerCalendarRoutes } from './routes-calendar.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
@@ -114,6 +115,7 @@ export async function buildApp(
   registerRelayRoutes(app, services)
   registerTtsRoutes(app, services)
   registerWorkflowRoutes(app, services)
+  registerCalendarRoutes(app, services)
   registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

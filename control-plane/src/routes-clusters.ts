@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
-import { CommandKind, EntityId, encodeMessage, Percent, serializeMessage } from '@loa/shared'
+import {
+  type CommandBody,
+  CommandKind,
+  EntityId,
+  encodeMessage,
+  Percent,
+  serializeMessage,
+  TestSpec,
+} from '@loa/shared'
 import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
@@ -131,7 +139,12 @@ export function registerClusterRoutes(app: App, s: Services): void {
         tags: ['commands'],
         params: IdParams,
         body: Type.Object(
-          { kind: CommandKind, deadlineS: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) },
+          {
+            kind: Type.Union([CommandKind, Type.Literal('test')]),
+            // Required with kind `test` (a tone on one zone or all), refused otherwise.
+            test: Type.Optional(TestSpec),
+            deadlineS: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })),
+          },
           { additionalProperties: false },
         ),
       },
@@ -139,13 +152,18 @@ export function registerClusterRoutes(app: App, s: Services): void {
     async (req, reply) => {
       const c = await clusters.get(req.params.id)
       if (!c) throw notFound('cluster', req.params.id)
+      const { kind, test } = req.body
+      if ((kind === 'test') !== (test !== undefined))
+        throw invalid('test', 'required with kind "test" and only then')
       if (!s.mqtt.connected) throw new LoaError('LOA_UNAVAILABLE', 'broker: not connected, command not sent')
       const commandId = randomUUID()
       const deadline = new Date(Date.now() + (req.body.deadlineS ?? 60) * 1000).toISOString()
       await ingest.createCommand({ id: commandId, clusterId: c.id, kind: req.body.kind, deadline })
-      const msg = s.signingKeys.sign(
-        encodeMessage('cmd', 'control-plane', { commandId, kind: req.body.kind, deadline }),
-      )
+      const body: CommandBody =
+        kind === 'test' && test
+          ? { commandId, kind, deadline, test }
+          : { commandId, kind: kind as CommandKind, deadline }
+      const msg = s.signingKeys.sign(encodeMessage('cmd', 'control-plane', body))
       await s.mqtt.publish(s.topics.device(c.id, 'cmd'), serializeMessage('cmd', msg))
       return reply.status(202).send({ commandId, deadline })
     },

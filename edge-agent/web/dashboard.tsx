@@ -28,8 +28,8 @@ function StatusView(props: { t: T; s: Status }) {
         <span>{time(s.province.lastContactAt)}</span>
         <span>{t('signal')}</span>
         <span>
-          {s.modem?.signalPercent !== undefined
-            ? `${s.modem.signalPercent}% ${s.modem.operator ?? ''}`
+          {s.modem
+            ? `${s.modem.signalDbm ?? '?'} dBm · ${s.modem.operator ?? ''} ${s.modem.accessTech ?? ''} · ${s.modem.registration ?? t('unknown')}`
             : t('noModem')}
         </span>
         <span>{t('clock')}</span>
@@ -39,6 +39,14 @@ function StatusView(props: { t: T; s: Status }) {
         </span>
         <span>{t('disk')}</span>
         <span>{s.disk ? `${gb(s.disk.free)} / ${gb(s.disk.total)}` : t('unknown')}</span>
+        {s.health.cpuTempC !== undefined && (
+          <>
+            <span>{t('cpuTemp')}</span>
+            <span class={s.health.throttled?.underVoltageNow ? 'bad' : ''}>
+              {s.health.cpuTempC} °C{s.health.throttled?.underVoltageNow ? ` · ${t('underVoltage')}` : ''}
+            </span>
+          </>
+        )}
         <span>{t('version')}</span>
         <span>{s.version}</span>
         <span>{t('nowPlaying')}</span>

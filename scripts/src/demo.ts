@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { hashPassword } from '@loa/shared/password-hash'
 import { makeBulletinAudio } from './demo-audio.js'
 import { pickPort, spawnLogged, waitForHttp } from './demo-processes.js'
 
@@ -193,6 +194,9 @@ async function main(): Promise<void> {
   await waitForHttp(`${base}/healthz`, 30_000)
   await seed(base)
 
+  // The first cluster serves the technician's page (password `demo`); the others keep theirs off.
+  const pagePort = await pickPort(Number(process.env.LOA_DEMO_PAGE_PORT ?? 8090))
+  const pageHash = await hashPassword('demo')
   for (const c of CLUSTERS) {
     const dataDir = join(DEMO_DIR, 'clusters', c.id)
     mkdirSync(dataDir, { recursive: true })
@@ -206,6 +210,13 @@ async function main(): Promise<void> {
           LOA_DATA_DIR: dataDir,
           LOA_OUTPUT: c === CLUSTERS[0] && process.env.LOA_DEMO_OUTPUT ? process.env.LOA_DEMO_OUTPUT : 'null',
           LOA_TELEMETRY_INTERVAL_S: '15',
+          ...(c === CLUSTERS[0]
+            ? {
+                LOA_LOCAL_PAGE_HOST: '127.0.0.1',
+                LOA_LOCAL_PAGE_PORT: String(pagePort),
+                LOA_TECHNICIAN_PASSWORD_HASH: pageHash,
+              }
+            : { LOA_LOCAL_PAGE_HOST: 'off' }),
         },
         join(DEMO_DIR, 'logs', `${c.id}.log`),
       ),
@@ -217,6 +228,7 @@ async function main(): Promise<void> {
   OpenAPI:      ${base}/openapi.json
   Metrics:      ${base}/metrics
   MQTT broker:  ${mqttUrl}
+  Trang kỹ thuật / technician page (${CLUSTERS[0]?.id}): http://127.0.0.1:${pagePort}/  (mật khẩu / password: demo)
   Nhật ký / logs: ${join(DEMO_DIR, 'logs')}
 
   ${CLUSTERS.length} cụm loa ở 2 xã đang chạy; bản tin phát mỗi phút. Ctrl-C để dừng.

@@ -1,12 +1,15 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
 
 export interface AgentHandle {
   readonly deviceId: string
   readonly dataDir: string
+  /** The technician's page (listening on 127.0.0.1). */
+  readonly localPageUrl: string
   process: ManagedProcess
   /** Starts the agent again with the same identity and data directory. */
   start(extraEnv?: Record<string, string>): Promise<void>
@@ -20,12 +23,17 @@ export interface AgentOptions {
   mqttUrl: string
   controlPlaneUrl: string
   env?: Record<string, string>
+  /** scrypt hash of the technician password (hashPassword); without it the local page refuses logins. */
+  technicianPasswordHash?: string
+  /** Port of the technician's page; a free one by default, so agents never compete for 8090. */
+  localPagePort?: number
 }
 
 /** Runs one simulated cluster: a real agent process with its own SQLite file and MQTT connection. */
 export async function startAgent(dir: string, deviceId: string, opts: AgentOptions): Promise<AgentHandle> {
   const dataDir = join(dir, 'agents', deviceId)
   mkdirSync(dataDir, { recursive: true })
+  const localPagePort = opts.localPagePort ?? (await freePort())
   const baseEnv = {
     LOA_DEVICE_ID: deviceId,
     LOA_MQTT_URL: opts.mqttUrl,
@@ -36,6 +44,9 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
     LOA_LOG_LEVEL: 'info',
+    LOA_LOCAL_PAGE_HOST: '127.0.0.1',
+    LOA_LOCAL_PAGE_PORT: String(localPagePort),
+    ...(opts.technicianPasswordHash ? { LOA_TECHNICIAN_PASSWORD_HASH: opts.technicianPasswordHash } : {}),
     ...opts.env,
   }
   const launch = (extra: Record<string, string> = {}) =>
@@ -43,6 +54,7 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
   const handle: AgentHandle = {
     deviceId,
     dataDir,
+    localPageUrl: `http://127.0.0.1:${localPagePort}`,
     process: launch(),
     async start(extraEnv) {
       handle.process = launch(extraEnv)
