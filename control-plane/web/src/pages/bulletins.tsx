@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { errorText } from '../api'
 import { formatDateTime } from '../i18n'
-import { can, currentSession } from '../session'
+import { can, currentSession, useSession } from '../session'
 import { toast } from '../ui/toast'
 import { useData } from '../ui/use-data'
 import { tBulletins as t } from './bulletins.i18n'
@@ -30,6 +30,7 @@ export function BulletinsPage() {
   const [listening, setListening] = useState<string | null>(null)
   const [panel, setPanel] = useState<Panel>(null)
   const { units } = useTree()
+  const me = useSession()?.user.id
 
   const approve = async (b: Bulletin) => {
     try {
@@ -49,7 +50,7 @@ export function BulletinsPage() {
       <button class="btn" type="button" onClick={() => setListening(listening === b.id ? null : b.id)}>
         {t('listen')}
       </button>
-      {b.status === 'draft' && can('approve') && (
+      {b.status === 'draft' && can('approve') && b.createdBy !== me && (
         <button
           class="btn btn-primary"
           type="button"

@@ -23,6 +23,8 @@ export interface Bulletin {
   /** Present once the approval workflow is on the server: draft bulletins are not broadcast. */
   status?: 'draft' | 'approved' | string
   unitId?: string | null
+  /** The user who made it: they may not approve it themselves (four eyes). */
+  createdBy?: string | null
 }
 
 export interface Unit {
