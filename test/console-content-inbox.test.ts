@@ -90,7 +90,7 @@ describe('web console: inbox and approval', { timeout: 180_000 }, () => {
     await commune.getByText('Tạo bản tin từ âm thanh có sẵn').click()
     await commune.locator('#nb-media').selectOption(sha)
     await commune.locator('#nb-title').fill('Thông báo của xã')
-    await commune.getByRole('button', { name: 'Tạo bản tin' }).click()
+    await commune.getByRole('button', { name: 'Tạo bản tin', exact: true }).click()
     const mine = commune.locator('li.bulletin', { hasText: 'Thông báo của xã' })
     await expect
       .poll(() => mine.locator('[data-status]').getAttribute('data-status'), { timeout: 20_000 })
