@@ -171,6 +171,43 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     })
   })
 
+  it("records an announcement with the phone's microphone and plays it", async () => {
+    // Chromium's fake microphone (a beep) stands in for the phone's; 127.0.0.1 is a secure context.
+    await page.click('#record')
+    await page.waitForSelector('#record-stop')
+    await new Promise((r) => setTimeout(r, 2500))
+    await page.click('#record-stop')
+    await page.waitForSelector('#announcement li:first-child[data-status="playing"]', { timeout: 30_000 })
+    await page.waitForSelector('#announcement li:first-child[data-status="done"]', { timeout: 30_000 })
+    await waitFor('recording reported played', async () => {
+      const { plays } = await cp.api<{ plays: (Play & { priority: number })[] }>(
+        'GET',
+        `/api/plays?clusterId=${CLUSTER}`,
+      )
+      return plays.some((p) => p.priority === 150 && p.status === 'played' && p.durationMs > 1000)
+    })
+  })
+
+  it("carries out the province's test command: a tone on the zone, acked received → playing → done", async () => {
+    const from = lastSeq()
+    const { commandId } = await cp.api<{ commandId: string }>('POST', `/api/clusters/${CLUSTER}/commands`, {
+      kind: 'test',
+      test: { zone: 'main', seconds: 2, frequencyHz: 700 },
+    })
+    const stages = async () =>
+      (await cp.api<{ acks: { stage: string }[] }>('GET', `/api/commands/${commandId}`)).acks.map(
+        (a) => a.stage,
+      )
+    await waitFor('test command done', async () => (await stages()).includes('done'), 30_000)
+    expect(await stages()).toEqual(['received', 'playing', 'done'])
+    await waitFor('relay on then off for the test', async () => relayLog(from).length >= 2, 15_000)
+    expect(relayLog(from).map((r) => r.on)).toEqual([1, 0])
+    // The technician sees it on the page too, as the province's.
+    await page.waitForSelector('#actions [data-kind="tone"][data-by="province"][data-status="done"]', {
+      timeout: 10_000,
+    })
+  })
+
   it('keeps working with the control plane stopped', async () => {
     await cp.stop()
     await page.waitForSelector('#province[data-connected="false"]', { timeout: 30_000 })

@@ -274,6 +274,72 @@ CREATE TABLE relays (
 `,
   },
   {
+    version: 4,
+    name: 'users, sessions, api tokens, audit log',
+    sql: `
+-- Operators. username_key is the lower-cased username: usernames are unique regardless of case.
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  scope_unit_id TEXT REFERENCES units(id) ON DELETE RESTRICT,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_login_at TEXT
+);
+
+-- Browser sessions: only the SHA-256 of the cookie's token is stored.
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ip TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+-- API tokens for machine clients: only the SHA-256 of the secret is stored.
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  scope_unit_id TEXT REFERENCES units(id) ON DELETE RESTRICT,
+  secret_hash TEXT NOT NULL,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+
+-- Every operator action, successful or refused. Never updated, never deleted by the application.
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target_type TEXT,
+  target_id TEXT,
+  unit_id TEXT,
+  outcome INTEGER NOT NULL,
+  ip TEXT,
+  details TEXT
+);
+CREATE INDEX audit_at ON audit_log(at);
+CREATE INDEX audit_actor ON audit_log(actor_id, at);
+CREATE INDEX audit_action ON audit_log(action, at);
+CREATE INDEX audit_unit ON audit_log(unit_id, at);
+`,
+  },
+  {
     version: 5,
     name: 'device credentials',
     sql: `

@@ -1,3 +1,4 @@
+import type { AuthRepositories } from './auth-repositories.js'
 import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
@@ -116,7 +117,12 @@ export interface IngestRepository {
   writeBatch(records: IngestRecord[]): Promise<void>
   listPlays(q: PlayQuery): Promise<Play[]>
   countPlays(): Promise<number>
-  listEvents(q: { clusterId?: string; kind?: string; limit: number }): Promise<EventRecord[]>
+  listEvents(q: {
+    clusterId?: string
+    clusterIds?: string[]
+    kind?: string
+    limit: number
+  }): Promise<EventRecord[]>
   listTelemetry(clusterId: string, limit: number): Promise<TelemetryRecord[]>
   createCommand(c: Omit<CommandRecord, 'createdAt'>): Promise<CommandRecord>
   getCommand(id: string): Promise<CommandRecord | null>
@@ -176,7 +182,7 @@ export interface RelayRepository {
   delete(id: string): Promise<boolean>
 }
 
-export interface Repositories {
+export interface Repositories extends AuthRepositories {
   alerts: AlertRepository
   lives: LiveRepository
   relays: RelayRepository

@@ -27,14 +27,18 @@ export function registerContentRoutes(app: App, s: Services): void {
           { additionalProperties: false },
         ),
       },
-      config: { permission: 'content' },
+      config: { permission: 'content', audit: 'bulletin.create' },
     },
     async (req, reply) => reply.status(201).send(await createBulletin(s, req.body, actorOf(req))),
   )
 
-  app.get('/api/bulletins', { schema: { tags: ['bulletins'] } }, async () => ({
-    bulletins: await content.listBulletins(),
-  }))
+  app.get(
+    '/api/bulletins',
+    { schema: { tags: ['bulletins'] }, config: { permission: 'read' } },
+    async () => ({
+      bulletins: await content.listBulletins(),
+    }),
+  )
 
   app.post(
     '/api/playlists',
@@ -50,6 +54,7 @@ export function registerContentRoutes(app: App, s: Services): void {
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'content', audit: 'playlist.create' },
     },
     async (req, reply) => {
       const b = req.body
@@ -64,7 +69,11 @@ export function registerContentRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/playlists', { schema: { tags: ['playlists'] } }, async () => ({
-    playlists: await content.listPlaylists(),
-  }))
+  app.get(
+    '/api/playlists',
+    { schema: { tags: ['playlists'] }, config: { permission: 'read' } },
+    async () => ({
+      playlists: await content.listPlaylists(),
+    }),
+  )
 }

@@ -110,6 +110,7 @@ describe('text-to-speech API', () => {
     const res = await t.cp.app.inject({
       method: 'POST',
       url: '/api/tts/preview',
+      headers: t.adminHeaders,
       payload: { text: 'UBND xã thông báo lúc 7h30', voice: 'espeak-ng:vi-vn-x-central' },
     })
     expect(res.statusCode).toBe(200)
@@ -174,7 +175,11 @@ describe('text-to-speech API', () => {
       unitId: 'xa',
       mediaSha256: r.body.media.sha256,
     })
-    const file = await t.cp.app.inject({ method: 'GET', url: `/media/${r.body.media.sha256}` })
+    const file = await t.cp.app.inject({
+      method: 'GET',
+      url: `/media/${r.body.media.sha256}`,
+      headers: t.adminHeaders,
+    })
     expect(file.statusCode).toBe(200)
     expect(file.rawPayload.subarray(0, 4).toString('latin1')).toBe('OggS')
   })
@@ -200,6 +205,7 @@ describe('cloud engine adapter', () => {
     const res = await t.cp.app.inject({
       method: 'POST',
       url: '/api/tts/preview',
+      headers: t.adminHeaders,
       payload: { text: 'xin chào', voice: 'vendor:direct' },
     })
     expect(res.statusCode).toBe(200)

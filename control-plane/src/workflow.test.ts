@@ -56,13 +56,18 @@ describe('approval', () => {
       targets: { units: ['xa-a'] },
     })
     expect(alert.body.code).toBe('LOA_BULLETIN_NOT_APPROVED')
-    const ok = await t.api<{ status: string; approvedBy: string; approvedAt: string }>(
+    // Its author (the test's admin token) may not approve it; another operator may.
+    const self = await t.api<{ code: string }>('POST', `/api/bulletins/${b.id}/approve`)
+    expect(self.body.code).toBe('LOA_SELF_APPROVAL')
+    const other = t.apiAs({ role: 'province-operator', scopeUnitId: null })
+    const ok = await other<{ status: string; approvedBy: string; approvedAt: string }>(
       'POST',
       `/api/bulletins/${b.id}/approve`,
     )
     expect(ok.status).toBe(200)
     expect(ok.body.status).toBe('approved')
-    expect(ok.body.approvedBy).toBe('system')
+    expect(ok.body.approvedBy).toMatch(/^[a-z0-9]+$/)
+    expect(ok.body.approvedBy).not.toBe('testadmin')
     expect(ok.body.approvedAt).toBeTruthy()
     const twice = await t.api('POST', `/api/bulletins/${b.id}/approve`)
     expect(twice.status).toBe(409)
@@ -147,7 +152,7 @@ describe('inbox', () => {
     expect((await t.api('POST', `/api/inbox/${d.id}/decline`, {})).status).toBe(400)
     expect((await t.api('POST', `/api/inbox/${d.id}/decline`, { reason: '   ' })).status).toBe(400)
     const r = await t.api<Delivery>('POST', `/api/inbox/${d.id}/decline`, { reason: 'Trùng nội dung' })
-    expect(r.body).toMatchObject({ state: 'declined', reason: 'Trùng nội dung', decidedBy: 'system' })
+    expect(r.body).toMatchObject({ state: 'declined', reason: 'Trùng nội dung', decidedBy: 'testadmin' })
     expect((await t.api('POST', `/api/inbox/${d.id}/decline`, { reason: 'again' })).status).toBe(409)
     expect((await t.api('POST', '/api/inbox/nope/decline', { reason: 'x' })).status).toBe(404)
     const all = await t.api<{ deliveries: Delivery[] }>('GET', `/api/bulletins/${normalId}/deliveries`)

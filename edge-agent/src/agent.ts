@@ -20,6 +20,7 @@ import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
+import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
 import { Telemetry } from './telemetry.js'
 import { ZoneTests } from './zone-test.js'
@@ -101,6 +102,7 @@ export class Agent {
       outbox: this.outbox,
       log: log.child({ c: 'reconciler' }),
       controlPlaneUrl: config.controlPlaneUrl,
+      mediaAuthorization: mediaAuthorization(config),
       agentVersion: AGENT_VERSION,
       dataDir: config.dataDir,
       cacheBudgetBytes: Math.round(config.cacheBudgetMb * MB),
@@ -220,6 +222,17 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
     })
+    const previous = takePreviousRun(this.db, process.pid)
+    if (previous) {
+      this.outbox.event(
+        'agent-restarted',
+        'warning',
+        `previous run ended without a clean stop: ${previous.cause}`,
+        {
+          ...previous,
+        },
+      )
+    }
     this.link.setUnits(this.store.received()?.body.units ?? [])
     // Nothing plays yet: every zone off (and reported if an unclean exit left one on).
     await this.box.start()
@@ -258,6 +271,7 @@ export class Agent {
     this.link.flush()
     await this.link.stop()
     await this.reconciler.idle().catch(() => {})
+    markStopped(this.db)
     this.db.close()
     this.log.info('agent stopped')
   }
@@ -330,4 +344,11 @@ export class Agent {
       this.reject(topic, code, details)
     }
   }
+}
+
+/** Media downloads authenticate with the device's MQTT credentials (HTTP Basic), when it has them. */
+function mediaAuthorization(config: AgentConfig): string | undefined {
+  if (!config.mqtt.password) return undefined
+  const user = config.mqtt.username ?? config.deviceId
+  return `Basic ${Buffer.from(`${user}:${config.mqtt.password}`, 'utf8').toString('base64')}`
 }

@@ -24,6 +24,8 @@ export interface ReconcilerOptions {
   outbox: Outbox
   log: Logger
   controlPlaneUrl: string
+  /** `Authorization` header for media downloads (HTTP Basic with the device's credentials), if configured. */
+  mediaAuthorization?: string
   agentVersion: string
   dataDir: string
   cacheBudgetBytes: number
@@ -103,7 +105,7 @@ export class Reconciler {
   constructor(private readonly o: ReconcilerOptions) {
     this.retryBaseMs = o.retryBaseMs ?? 5_000
     this.retryMaxMs = o.retryMaxMs ?? 600_000
-    this.fetcher = new MediaFetcher(o.cache, o.controlPlaneUrl, this.abort.signal)
+    this.fetcher = new MediaFetcher(o.cache, o.controlPlaneUrl, this.abort.signal, o.mediaAuthorization)
   }
 
   private referenced(body: DesiredStateBody): Set<string> {

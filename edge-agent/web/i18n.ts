@@ -166,3 +166,18 @@ export function errorText(t: T, err: unknown): string {
   }
   return t('network_error')
 }
+
+/** How times are shown: in the page's language and the box's time zone (not the phone's). */
+export const clockFormat: { lang: Lang; timeZone: string | undefined } = { lang: 'vi', timeZone: undefined }
+
+export function timeText(iso: string | null, withDate = false): string {
+  if (!iso) return '–'
+  const opts: Intl.DateTimeFormatOptions = { timeZone: clockFormat.timeZone, hour12: false }
+  const locale = clockFormat.lang === 'vi' ? 'vi-VN' : 'en-GB'
+  try {
+    const d = new Date(iso)
+    return withDate ? d.toLocaleString(locale, opts) : d.toLocaleTimeString(locale, opts)
+  } catch {
+    return iso
+  }
+}

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { HARNESS_DEVICE_SECRET } from './control-plane.js'
 import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
@@ -44,6 +45,9 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
     LOA_LOG_LEVEL: 'info',
+    // Media downloads are authenticated (HTTP Basic, device id and this secret).
+    LOA_MQTT_USERNAME: deviceId,
+    LOA_MQTT_PASSWORD: HARNESS_DEVICE_SECRET,
     LOA_LOCAL_PAGE_HOST: '127.0.0.1',
     LOA_LOCAL_PAGE_PORT: String(localPagePort),
     ...(opts.technicianPasswordHash ? { LOA_TECHNICIAN_PASSWORD_HASH: opts.technicianPasswordHash } : {}),

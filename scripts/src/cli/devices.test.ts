@@ -45,7 +45,7 @@ describe('loa devices', { timeout: 180_000 }, () => {
     t = await startTestPlane()
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cli-devices-'))
     out = path.join(dir, 'out')
-    env = cliEnv().env
+    env = cliEnv({ LOA_TOKEN: t.adminToken }).env
     const r = await loa('units', 'import', writeFile(dir, 'units.csv', UNITS))
     expect(r.code).toBe(0)
   })
