@@ -27,10 +27,10 @@ describe('web console: week calendar', { timeout: 180_000 }, () => {
       })
       bulletins[key] = b.id
     }
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
-  })
+  }, 60_000)
 
   it('schedules from the calendar, shows the conflict, moves it away, and the agents play', async () => {
     const page = await h.open('anBinh', '/calendar?target=unit:xa-an-binh')

@@ -41,10 +41,10 @@ describe('web console: inbox and approval', { timeout: 180_000 }, () => {
       ids[key] = b.id
       await h.cp.api('POST', `/api/bulletins/${b.id}/send`, { toUnitIds: ['xa-an-binh'] })
     }
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
-  })
+  }, 60_000)
 
   it('accepts, declines with a reason, and reorders the programme', async () => {
     const page = await h.open('anBinh', '/inbox', { width: 375, height: 800 })

@@ -18,10 +18,10 @@ describe('web console: upload with progress and preview', { timeout: 180_000 }, 
 
   beforeAll(async () => {
     h = await startConsoleHarness()
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
-  })
+  }, 60_000)
 
   it('uploads, shows progress, and the preview plays the transcoded media', async () => {
     const wav = join(h.dir, 'thong-bao.wav')

@@ -21,10 +21,10 @@ describe('web console: text to speech, played by the agents', { timeout: 180_000
 
   beforeAll(async () => {
     h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2'] })
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
-  })
+  }, 60_000)
 
   it('speaks the text, saves it, schedules it, and the agents play it', async () => {
     const page = await h.open('anBinh', '/tts', { width: 375, height: 800 })
