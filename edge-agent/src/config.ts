@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, ID_PATTERN, isValidTimeZone } from '@loa/shared'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { outputUsesCardIndex } from './audio-cards.js'
 import { AgentError } from './errors.js'
 
 export interface AgentConfig {
@@ -152,8 +153,9 @@ const FIELDS: Field[] = [
     env: 'LOA_OUTPUT',
     kind: 'string',
     schema: Type.String({ pattern: '^(null|alsa:\\S+|file:.+)$' }),
-    rule: 'must be alsa:<device>, file:<dir> or null',
+    rule: 'must be alsa:<device> (a card by name, e.g. plughw:CARD=Headphones,DEV=0, never an index), file:<dir> or null',
     default: 'null',
+    check: (v: string) => !outputUsesCardIndex(v),
   },
   {
     path: 'relay.driver',
