@@ -143,7 +143,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       this.finish(
         p,
         'expired',
-        `not started within ${Math.round(startWithin / 1000)} s (a higher band held the amplifier)`,
+        `not started within ${Math.round(startWithin / 1000)} s (the amplifier was busy with an equal or higher band)`,
       )
     }, startWithin)
     p.startTimer.unref()
