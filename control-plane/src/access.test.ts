@@ -1,6 +1,9 @@
 import fs from 'node:fs'
 import { encodeMessage, serializeMessage } from '@loa/shared'
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerAuth } from './auth-plugin.js'
+import type { App, Services } from './context.js'
 import {
   type ApiCall,
   connectClient,
@@ -75,6 +78,8 @@ beforeAll(async () => {
     (await t.api('POST', '/api/bulletins', { id: 'b1', title: 'Tin', level: 'normal', mediaSha256: sha }))
       .status,
   ).toBe(201)
+  const hp = { id: 'b-hp', title: 'Tin Hòa Phú', level: 'normal', mediaSha256: sha, unitId: 'xa-hoa-phu' }
+  expect((await t.api('POST', '/api/bulletins', hp)).status).toBe(201)
   const schedule = (id: string, units: string[]) =>
     t.api('POST', '/api/schedules', {
       id,
@@ -203,6 +208,7 @@ describe('commune operator of xa-an-binh', () => {
       `/api/lives/${ids.live}`,
       `/api/lives/${ids.live}/stream`,
       '/api/relays/r-hp',
+      '/api/bulletins/b-hp',
       `/api/commands/${ids.command}`,
     ]) {
       const r = await ab('GET', url)
@@ -231,6 +237,11 @@ describe('commune operator of xa-an-binh', () => {
     expect((await ab<{ alerts: L }>('GET', '/api/alerts')).body.alerts).toEqual([])
     expect((await ab<{ lives: L }>('GET', '/api/lives')).body.lives).toEqual([])
     expect((await ab<{ relays: L }>('GET', '/api/relays')).body.relays).toEqual([])
+    expect(idsOf((await ab<{ bulletins: L }>('GET', '/api/bulletins')).body.bulletins)).toEqual(['b1'])
+    expect(idsOf((await provOp<{ bulletins: L }>('GET', '/api/bulletins')).body.bulletins)).toEqual([
+      'b-hp',
+      'b1',
+    ])
     type P = { plays: { clusterId: string }[] }
     expect((await ab<P>('GET', '/api/plays')).body.plays.map((p) => p.clusterId)).toEqual(['c-ab'])
     expect((await ab<P>('GET', '/api/plays?unitId=xa-hoa-phu')).body.plays).toEqual([])
@@ -392,5 +403,22 @@ describe('role permissions', () => {
     expect((await t.apiWith({ authorization: 'Basic Yy1hYjpzZWNyZXQ=' })('GET', '/api/units')).status).toBe(
       401,
     )
+  })
+})
+
+describe('route declarations', () => {
+  it('refuses a protected route that declares no permission, so none can be left open by mistake', async () => {
+    const app = Fastify()
+    // The hooks only read services when a request arrives.
+    await registerAuth(app as unknown as App, {} as Services)
+    app.get('/console/page', async () => 'a public page')
+    app.get('/api/declared', { config: { permission: 'read' } }, async () => 'ok')
+    expect(() => app.get('/api/forgotten', async () => 'open?')).toThrow(
+      /GET \/api\/forgotten: config.permission missing/,
+    )
+    expect(() => app.post('/media/upload', async () => 'open?')).toThrow(/config.permission missing/)
+    await app.ready()
+    expect((await app.inject({ url: '/console/page' })).statusCode).toBe(200)
+    await app.close()
   })
 })
