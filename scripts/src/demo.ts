@@ -193,15 +193,33 @@ async function main(): Promise<void> {
   await waitForHttp(`${base}/healthz`, 30_000)
   await seed(base)
 
+  // Provisioning, as `loa` does it for a real box: the control plane's public key to pin, and the device's own
+  // broker credentials (issued again on every demo start: the old secret stops working).
+  const keys = await api<{ current: string; keys: { keyId: string; publicKey: string }[] }>(
+    base,
+    'GET',
+    '/api/signing-keys',
+  )
+  const pinned = keys.keys.find((k) => k.keyId === keys.current)
+  if (!pinned) throw new Error('the control plane has no current signing key')
   for (const c of CLUSTERS) {
     const dataDir = join(DEMO_DIR, 'clusters', c.id)
     mkdirSync(dataDir, { recursive: true })
+    const creds = await api<{ username: string; password: string }>(
+      base,
+      'POST',
+      `/api/clusters/${c.id}/credentials`,
+    )
     children.push(
       spawnLogged(
         join(ROOT, 'edge-agent/dist/main.js'),
         {
           LOA_DEVICE_ID: c.id,
           LOA_MQTT_URL: mqttUrl,
+          LOA_MQTT_USERNAME: creds.username,
+          LOA_MQTT_PASSWORD: creds.password,
+          LOA_CONTROL_PLANE_KEY_ID: pinned.keyId,
+          LOA_CONTROL_PLANE_PUBLIC_KEY: pinned.publicKey,
           LOA_CONTROL_PLANE_URL: base,
           LOA_DATA_DIR: dataDir,
           LOA_OUTPUT: c === CLUSTERS[0] && process.env.LOA_DEMO_OUTPUT ? process.env.LOA_DEMO_OUTPUT : 'null',
