@@ -146,7 +146,7 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
     writeFileSync(notAudio, 'this is not audio at all\n'.repeat(100))
     const form = new FormData()
     form.append('file', new Blob([Buffer.from('not audio'.repeat(100))]), 'notes.wav')
-    const up = await fetch(`${cp.httpUrl}/api/media`, { method: 'POST', body: form })
+    const up = await cp.fetch('/api/media', { method: 'POST', body: form })
     expect(up.status).toBe(422)
     expect(((await up.json()) as { code: string }).code).toBe('LOA_MEDIA_NOT_AUDIO')
 
@@ -159,7 +159,7 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
     expect(stored?.originalName).toBeDefined()
     for (const bad of ['/', '\\', '\u0000']) expect(stored?.originalName).not.toContain(bad)
 
-    const traversal = await fetch(`${cp.httpUrl}/media/..%2F..%2Fcontrol-plane.log`)
+    const traversal = await cp.fetch('/media/..%2F..%2Fcontrol-plane.log')
     expect(traversal.status).toBeGreaterThanOrEqual(400)
     expect(traversal.status).toBeLessThan(500)
 

@@ -1,6 +1,6 @@
 /**
  * Who is making a request. Every route sees `request.actor`; authentication (sessions, API tokens, device
- * credentials) decides it, `access.ts` checks it. Roles and scopes are documented in docs/security.md.
+ * credentials) decides it, `access.ts` checks it. Roles and scopes are documented in docs/users-and-roles.md.
  */
 export type Role = 'province-admin' | 'province-operator' | 'commune-operator' | 'viewer'
 
@@ -19,6 +19,8 @@ export type Permission =
   | 'admin-devices'
   /** users, roles, API tokens */
   | 'admin-users'
+  /** read the audit log (within scope) */
+  | 'audit'
 
 export interface Actor {
   kind: 'user' | 'token' | 'device' | 'system'

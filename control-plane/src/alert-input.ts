@@ -10,6 +10,7 @@ import {
   Sha256Hex,
 } from '@loa/shared'
 import type { AlertInput } from './alerts-service.js'
+import { assertApproved } from './bulletin-workflow.js'
 import type { AlertTargets, LatLon, Media } from './domain.js'
 import { LoaError } from './errors.js'
 import { ringProblem } from './geo.js'
@@ -97,6 +98,7 @@ export async function resolveItems(
   if (b.bulletinId !== undefined) {
     const bulletin = await repos.content.getBulletin(b.bulletinId)
     if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
+    assertApproved(bulletin)
     const m = await repos.media.get(bulletin.mediaSha256)
     if (!m) throw bad(`bulletinId: the media of bulletin "${b.bulletinId}" is gone`)
     return [mediaRef(m)]

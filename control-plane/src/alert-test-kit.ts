@@ -85,13 +85,16 @@ export async function simDevice(t: TestPlane, id: string): Promise<SimDevice> {
 }
 
 /** Collects Server-Sent Events from a real HTTP stream until `end` (or the stream closes). */
-export async function readSse(url: string): Promise<{
+export async function readSse(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{
   events: { event: string; data: Record<string, unknown> }[]
   done: Promise<void>
   abort(): void
 }> {
   const ctrl = new AbortController()
-  const res = await fetch(url, { signal: ctrl.signal })
+  const res = await fetch(url, { signal: ctrl.signal, headers })
   if (!res.ok || !res.body) throw new Error(`stream ${url}: ${res.status}`)
   const events: { event: string; data: Record<string, unknown> }[] = []
   const reader = res.body.getReader()

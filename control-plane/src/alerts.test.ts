@@ -183,7 +183,7 @@ describe('acknowledgements', () => {
   it('add up in the alert view and arrive over the SSE stream', async () => {
     const r = await raise({ title: 'Bão số 9', bulletinId: 'b-flood', targets: { units: ['xa-a'] } })
     const { id, ackId } = r.body
-    const stream = await readSse(`${t.cp.httpUrl}/api/alerts/${id}/stream`)
+    const stream = await readSse(`${t.cp.httpUrl}/api/alerts/${id}/stream`, t.adminHeaders)
     await waitFor(() => stream.events.length >= 1, 'first SSE event')
     expect(stream.events[0]).toMatchObject({ event: 'counts', data: { counts: { targeted: 2, pending: 2 } } })
     const inside = devices[0] as SimDevice

@@ -8,9 +8,14 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import type { Logger } from 'pino'
+import { registerAuth } from './auth-plugin.js'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
+import { REDACT } from './log-redact.js'
 import { registerAlertRoutes } from './routes-alerts.js'
+import { registerAuditRoutes } from './routes-audit.js'
+import { registerAuthRoutes } from './routes-auth.js'
+import { registerCalendarRoutes } from './routes-calendar.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
@@ -21,8 +26,12 @@ import { registerRelayRoutes } from './routes-relays.js'
 import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
 import { registerSystemRoutes } from './routes-system.js'
+import { registerTokenRoutes } from './routes-tokens.js'
+import { registerTtsRoutes } from './routes-tts.js'
 import { registerUnitRoutes } from './routes-units.js'
 import { registerUnitImportRoutes } from './routes-units-import.js'
+import { registerUserRoutes } from './routes-users.js'
+import { registerWorkflowRoutes } from './routes-workflow.js'
 import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
@@ -45,7 +54,8 @@ export async function buildApp(
 ): Promise<App> {
   const app = Fastify({
     ...(opts.https ? { https: opts.https } : {}),
-    loggerInstance: logger as FastifyBaseLogger,
+    // Whatever logger the caller gave, request logs never carry credentials.
+    loggerInstance: logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -98,7 +108,13 @@ export async function buildApp(
     },
   })
 
+  // Before any route: its onRoute hook checks that every protected route declares a permission.
+  await registerAuth(app, services)
   registerSystemRoutes(app, services)
+  registerAuthRoutes(app, services)
+  registerUserRoutes(app, services)
+  registerTokenRoutes(app, services)
+  registerAuditRoutes(app, services)
   registerUnitRoutes(app, services)
   registerUnitImportRoutes(app, services)
   registerClusterRoutes(app, services)
@@ -110,8 +126,13 @@ export async function buildApp(
   registerCapRoutes(app, services)
   registerLiveRoutes(app, services, services.alertStream)
   registerRelayRoutes(app, services)
+  registerTtsRoutes(app, services)
+  registerWorkflowRoutes(app, services)
+  registerCalendarRoutes(app, services)
   registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
+    app.swagger(),
+  )
   return app
 }

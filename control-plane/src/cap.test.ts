@@ -29,7 +29,7 @@ async function postCap(xml: string, contentType = 'application/cap+xml') {
     method: 'POST',
     url: '/api/cap',
     payload: xml,
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...t.adminHeaders },
   })
   return { status: res.statusCode, body: JSON.parse(res.body) as CapReply }
 }
@@ -102,7 +102,7 @@ describe('CAP 1.2 ingest', () => {
     const m = media.body.media.find((x) => x.sha256 === r.body.media?.sha256)
     expect(m?.mime).toBe('audio/ogg')
     expect(m?.durationMs).toBeGreaterThan(1000)
-    const file = await t.cp.app.inject({ method: 'GET', url: `/media/${m?.sha256}` })
+    const file = await t.cp.app.inject({ method: 'GET', url: `/media/${m?.sha256}`, headers: t.adminHeaders })
     expect(file.statusCode).toBe(200)
     expect(file.rawPayload.subarray(0, 4).toString('latin1')).toBe('OggS')
     await waitFor(() => topicsFor(actualId).length > 0, 'alert publish')

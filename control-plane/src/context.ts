@@ -8,6 +8,8 @@ import type {
   RawServerDefault,
 } from 'fastify'
 import type { AlertsService } from './alerts-service.js'
+import type { AuditLog } from './audit-log.js'
+import type { AuthSettings } from './auth-settings.js'
 import type { BrokerAuth } from './broker-auth.js'
 import type { BrokerIdentity } from './broker-identity.js'
 import type { ControlPlaneConfig } from './config.js'
@@ -20,6 +22,7 @@ import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
 import type { SigningKeys } from './signing-keys.js'
 import type { SpeechEngine } from './speech.js'
+import type { TtsRegistry } from './tts-registry.js'
 
 /** What routes need; built once in createControlPlane. */
 export interface Services {
@@ -33,6 +36,8 @@ export interface Services {
   alerts: AlertsService
   lives: LivesService
   speech: SpeechEngine
+  /** Text-to-speech engines and voices offered to operators. */
+  tts: TtsRegistry
   /** Device MQTT credentials (device-credentials.ts). */
   credentials: DeviceCredentials
   /** The control plane's Ed25519 keys: every command and desired state is signed (signing-keys.ts). */
@@ -40,11 +45,19 @@ export interface Services {
   /** The embedded broker's access control; null with an external broker. */
   brokerAuth: BrokerAuth | null
   /** Checks a device's id and MQTT secret, e.g. HTTP Basic auth on media downloads. */
-  deviceVerifier?: { verify(deviceId: string, secret: string): Promise<boolean> }
+  deviceVerifier?: DeviceVerifier
   /** The control plane's own broker identity and the read-only monitor's, for Mosquitto's files. */
   brokerIdentities?: { controlPlane: BrokerIdentity | null; monitor: BrokerIdentity | null }
   /** SSE tuning for tests: throttle between events, linger after an alert (or live relay) ends. */
   alertStream?: { streamThrottleMs?: number; streamLingerMs?: number }
+  /** The audit log (docs/users-and-roles.md): routes, hooks and system code record actions here. */
+  audit: AuditLog
+  /** Session, lockout and login rate-limit tuning. */
+  auth: AuthSettings
+}
+
+export interface DeviceVerifier {
+  verify(deviceId: string, secret: string): Promise<boolean>
 }
 
 export type App = FastifyInstance<

@@ -27,6 +27,8 @@ export interface DesiredServiceOptions {
   sign?: <M extends Record<string, unknown>>(msg: M) => M
   /** After new versions are stored (the broker's ACL follows each device's units). */
   onSaved?: (records: DesiredStateRecord[]) => void
+  /** How often everything is recomputed anyway, so past one-off schedules leave desired states (0: never). */
+  pruneEveryMs?: number
 }
 
 /**
@@ -47,11 +49,15 @@ export class DesiredService {
   private readonly debounceMs: number
   private readonly perSecond: number
   private readonly perDeviceMs: number
+  private pruneTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly o: DesiredServiceOptions) {
     this.debounceMs = o.debounceMs ?? 50
     this.perSecond = o.republishPerSecond ?? 300
     this.perDeviceMs = o.perDeviceRepublishMs ?? 2000
+    const pruneMs = o.pruneEveryMs ?? 15 * 60_000
+    // Only states whose content changed get a new version, so this costs one in-memory pass.
+    if (pruneMs > 0) this.pruneTimer = setInterval(() => this.invalidate(), pruneMs).unref()
   }
 
   /** Marks clusters (or, with no argument, every cluster) for recomputation. */
@@ -202,6 +208,7 @@ export class DesiredService {
   }
 
   async close(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer)
     await this.settle()
     await this.publishing
     this.closed = true

@@ -79,6 +79,8 @@ export type DesiredContent = Omit<DesiredStateBody, 'version' | 'generatedAt'>
 
 const LEVEL_RANK: Record<BulletinLevel, number> = { normal: 0, priority: 1, emergency: 2 }
 const DEFAULT_VOLUME = 80
+/** How long after its end a one-off schedule is still sent (a late device may still be reporting it). */
+export const PRUNE_GRACE_MS = 60 * 60_000
 
 /**
  * Computes desired states for many clusters from one in-memory snapshot: schedules are indexed by target
@@ -109,6 +111,16 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
     return chain
   }
 
+  // Past one-off schedules (and series that ended) stay in the database for reports but leave desired states.
+  const pruneBefore = Date.parse(inputs.now ?? new Date().toISOString()) - PRUNE_GRACE_MS
+  const isPast = (s: Schedule, bs: Bulletin[], before: number): boolean => {
+    if (s.recurrence.kind === 'once') {
+      const length = bs.reduce((sum, b) => sum + (mediaBySha.get(b.mediaSha256)?.durationMs ?? 0), 0)
+      return Date.parse(s.recurrence.at) + length < before
+    }
+    // A series' end date is local; a day of slack covers any time zone.
+    return s.recurrence.endDate !== undefined && Date.parse(s.recurrence.endDate) + 2 * 86_400_000 < before
+  }
   // Each schedule compiled once into an entry (or dropped if its content is gone).
   const entries = new Map<string, ScheduleEntry>()
   const scheduleIndex = new TargetIndex()
@@ -117,8 +129,10 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
     const bulletins = s.bulletinId
       ? [bulletinById.get(s.bulletinId)]
       : (playlistById.get(s.playlistId ?? '')?.bulletinIds ?? []).map((id) => bulletinById.get(id))
-    if (bulletins.length === 0 || bulletins.some((b) => b === undefined)) continue
+    // A draft never reaches a device, whatever path scheduled it.
+    if (bulletins.length === 0 || bulletins.some((b) => b === undefined || b.status === 'draft')) continue
     const bs = bulletins as Bulletin[]
+    if (isPast(s, bs, pruneBefore)) continue
     const level = bs.reduce<BulletinLevel>(
       (l, b) => (LEVEL_RANK[b.level] > LEVEL_RANK[l] ? b.level : l),
       'normal',

@@ -22,6 +22,23 @@ export const LoaErrorCodes = {
   LOA_RANGE_NOT_SATISFIABLE: 416,
   LOA_UNAVAILABLE: 503,
   LOA_INTERNAL: 500,
+  LOA_BODY_TOO_LARGE: 413,
+  LOA_UNAUTHENTICATED: 401,
+  LOA_LOGIN_FAILED: 401,
+  LOA_FORBIDDEN: 403,
+  LOA_CROSS_SITE: 403,
+  LOA_ACCOUNT_LOCKED: 423,
+  LOA_RATE_LIMITED: 429,
+  LOA_LAST_ADMIN: 409,
+  LOA_TTS_INVALID: 400,
+  LOA_TTS_FAILED: 502,
+  LOA_WORKFLOW_INVALID: 400,
+  LOA_BULLETIN_NOT_APPROVED: 409,
+  LOA_INBOX_STATE: 409,
+  LOA_CALENDAR_INVALID: 400,
+  LOA_CALENDAR_CONFLICT: 409,
+  LOA_REPORT_INVALID: 400,
+  LOA_SELF_APPROVAL: 403,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 
@@ -39,6 +56,11 @@ export class LoaError extends Error {
 export const notFound = (what: string, id: string): LoaError =>
   new LoaError('LOA_NOT_FOUND', `${what} "${id}" not found`)
 
+export const unauthenticated = (message = 'authentication required'): LoaError =>
+  new LoaError('LOA_UNAUTHENTICATED', message)
+
+export const forbidden = (message: string): LoaError => new LoaError('LOA_FORBIDDEN', message)
+
 export const invalid = (field: string, problem: string, code: LoaErrorCode = 'LOA_VALIDATION'): LoaError =>
   new LoaError(code, `${field}: ${problem}`)
 
@@ -52,14 +74,19 @@ export interface ErrorBody {
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Entity',
+  423: 'Locked',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  502: 'Bad Gateway',
 }
 
 export function errorBody(statusCode: number, code: string, message: string): ErrorBody {

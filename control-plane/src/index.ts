@@ -2,27 +2,37 @@ import path from 'node:path'
 import { topicTree } from '@loa/shared'
 import pino, { type Logger } from 'pino'
 import { AlertsService } from './alerts-service.js'
+import { ensureBootstrapToken } from './api-tokens.js'
 import { buildApp } from './app.js'
+import { AuditLog } from './audit-log.js'
+import { type AuthSettings, DEFAULT_AUTH } from './auth-settings.js'
 import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
 import { BrokerAuth, type Refusal } from './broker-auth.js'
 import { type BrokerIdentity, controlPlaneIdentity, MONITOR_USERNAME } from './broker-identity.js'
 import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
-import type { App } from './context.js'
+import type { App, DeviceVerifier } from './context.js'
 import { DesiredService } from './desired-service.js'
 import { deviceCredentialsFor, unitsOfCluster } from './device-security.js'
+import { eitherVerifier, sharedSecretVerifier } from './device-shared-secret.js'
 import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
+import { REDACT } from './log-redact.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
 import { SigningKeys } from './signing-keys.js'
-import { EspeakEngine, type SpeechEngine } from './speech.js'
+import { EspeakEngine, type SpeechEngine, type TtsEngine } from './speech.js'
 import { openSqliteRepositories } from './sqlite.js'
 import { loadTls } from './tls.js'
+import { TtsRegistry } from './tts-registry.js'
 
+export { newApiTokenString, parseApiToken } from './api-tokens.js'
+export type { AuthSettings } from './auth-settings.js'
+export { createFirstAdmin, type FirstAdminInput, type FirstAdminResult, initDataDir } from './bootstrap.js'
 export { deviceClientId } from './broker-auth.js'
 export { CONTROL_PLANE_USERNAME, MONITOR_USERNAME } from './broker-identity.js'
 export { ConfigError, type ControlPlaneConfig, loadConfigFromEnv } from './config.js'
+export type { DeviceVerifier } from './context.js'
 export { type DeviceSecurity, openDeviceSecurity } from './device-security.js'
 export type * from './domain.js'
 export { LoaError, type LoaErrorCode, LoaErrorCodes } from './errors.js'
@@ -42,8 +52,20 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   ingestFlushMs?: number
   /** Text-to-speech for CAP alerts without audio (default: espeak-ng, offline). */
   speech?: SpeechEngine
+  /** Text-to-speech engines for the console (default: espeak-ng's three Vietnamese voices). */
+  ttsEngines?: TtsEngine[]
+  /** `engine:voice` spoken when a request names none. */
+  ttsDefaultVoice?: string
   /** How long an alert's SSE stream stays open after the alert is withdrawn or expired (ms). */
   alertStreamLingerMs?: number
+  /** Session, lockout and login rate-limit tuning (tests shorten them). */
+  auth?: Partial<AuthSettings>
+  /** LOA_BOOTSTRAP_TOKEN: a province-admin API token with exactly this value is made to exist at start. */
+  bootstrapToken?: string
+  /** Checks device credentials (HTTP Basic) for media downloads. */
+  deviceVerifier?: DeviceVerifier
+  /** LOA_DEVICE_SHARED_SECRET: interim device check (device-shared-secret.ts) when no deviceVerifier is given. */
+  deviceSharedSecret?: string
 }
 
 export interface ControlPlane {
@@ -67,10 +89,17 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     ingestFlushMs,
     speech,
     alertStreamLingerMs,
+    auth,
+    bootstrapToken,
+    deviceVerifier,
+    deviceSharedSecret,
+    ttsEngines,
+    ttsDefaultVoice,
     ...rest
   } = options
   const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
-  const log = givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
+  const log =
+    givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' }, redact: REDACT })
   const topics = topicTree(config.topicRoot)
 
   const repos = openSqliteRepositories(path.join(config.dataDir, 'loa.db'))
@@ -168,6 +197,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       fanout,
       log: log.child({ component: 'lives' }),
     })
+    if (bootstrapToken) {
+      const tokenId = await ensureBootstrapToken(repos, bootstrapToken)
+      // The id only: the secret never reaches a log.
+      log.info({ tokenId }, 'bootstrap API token ensured (LOA_BOOTSTRAP_TOKEN)')
+    }
     await ingest.start()
     await alerts.start()
     await lives.start()
@@ -184,12 +218,20 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         alerts,
         lives,
         speech: speech ?? new EspeakEngine(),
+        tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),
         credentials,
         signingKeys,
         brokerAuth,
-        deviceVerifier: credentials,
         brokerIdentities: { controlPlane: identity, monitor },
         alertStream: { streamLingerMs: alertStreamLingerMs },
+        audit: new AuditLog(repos.audit, log.child({ component: 'audit' })),
+        auth: { ...DEFAULT_AUTH, ...auth },
+        // Per-device credentials; the interim shared secret too when configured.
+        deviceVerifier:
+          deviceVerifier ??
+          (deviceSharedSecret
+            ? eitherVerifier(credentials, sharedSecretVerifier(repos, deviceSharedSecret))
+            : credentials),
       },
       log,
       tls ? { https: tls } : {},

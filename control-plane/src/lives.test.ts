@@ -166,7 +166,7 @@ describe('live relay acknowledgements', () => {
   it('add up in the view, the list and over the SSE stream', async () => {
     const r = await start({ targets: { units: ['prov'] } })
     const { id, ackId } = r.body
-    const stream = await readSse(`${t.cp.httpUrl}/api/lives/${id}/stream`)
+    const stream = await readSse(`${t.cp.httpUrl}/api/lives/${id}/stream`, t.adminHeaders)
     await waitFor(() => stream.events.length >= 1, 'first SSE event')
     expect(stream.events[0]).toMatchObject({
       event: 'counts',
@@ -234,7 +234,7 @@ describe('live relay acknowledgements', () => {
   it('a failed relay is being retried: its stream does not end until a final stage', async () => {
     const r = await start({ targets: { clusters: ['c-b'] } })
     const b = devices[1] as SimDevice
-    const stream = await readSse(`${t.cp.httpUrl}/api/lives/${r.body.id}/stream`)
+    const stream = await readSse(`${t.cp.httpUrl}/api/lives/${r.body.id}/stream`, t.adminHeaders)
     try {
       await b.ack(r.body.ackId, 'failed', 'source unreachable')
       await waitFor(
@@ -306,6 +306,8 @@ describe('late joiners, stop and end', () => {
   it('unknown ids are 404', async () => {
     expect((await t.api('GET', '/api/lives/ghost')).status).toBe(404)
     expect((await t.api('POST', '/api/lives/ghost/stop')).status).toBe(404)
-    expect((await fetch(`${t.cp.httpUrl}/api/lives/ghost/stream`)).status).toBe(404)
+    expect((await fetch(`${t.cp.httpUrl}/api/lives/ghost/stream`, { headers: t.adminHeaders })).status).toBe(
+      404,
+    )
   })
 })

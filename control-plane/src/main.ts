@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 import pino from 'pino'
+import { parseApiToken } from './api-tokens.js'
 import { ConfigError, loadConfigFromEnv } from './config.js'
 import { createControlPlane } from './index.js'
+import { REDACT } from './log-redact.js'
+import { EspeakEngine } from './speech.js'
+import { cloudEnginesFromEnv } from './tts-cloud.js'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfigFromEnv>
   try {
     config = loadConfigFromEnv()
+    if (process.env.LOA_BOOTSTRAP_TOKEN && !parseApiToken(process.env.LOA_BOOTSTRAP_TOKEN)) {
+      throw new ConfigError(
+        'LOA_BOOTSTRAP_TOKEN',
+        'expected loa_<id>_<secret> (id a-z0-9, secret 32+ base64url chars)',
+      )
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`loa-control-plane: invalid configuration: ${err.message}\n`)
@@ -14,8 +24,22 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const logger = pino({ level: config.logLevel, base: { service: 'loa-control-plane' } })
-  const cp = await createControlPlane({ ...config, logger })
+  const logger = pino({ level: config.logLevel, base: { service: 'loa-control-plane' }, redact: REDACT })
+  let ttsEngines: ReturnType<typeof cloudEnginesFromEnv>
+  try {
+    ttsEngines = cloudEnginesFromEnv()
+  } catch (err) {
+    process.stderr.write(`loa-control-plane: invalid configuration: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+  const cp = await createControlPlane({
+    ...config,
+    logger,
+    ttsEngines: [new EspeakEngine(), ...ttsEngines],
+    ttsDefaultVoice: process.env.LOA_TTS_DEFAULT_VOICE || undefined,
+    bootstrapToken: process.env.LOA_BOOTSTRAP_TOKEN || undefined,
+    deviceSharedSecret: process.env.LOA_DEVICE_SHARED_SECRET || undefined,
+  })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

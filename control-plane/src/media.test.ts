@@ -91,7 +91,11 @@ describe('media codec', () => {
 
 describe('media download', () => {
   it('serves the whole file with ETag and immutable caching', async () => {
-    const res = await t.cp.app.inject({ method: 'GET', url: `/media/${media.sha256}` })
+    const res = await t.cp.app.inject({
+      method: 'GET',
+      url: `/media/${media.sha256}`,
+      headers: t.adminHeaders,
+    })
     expect(res.statusCode).toBe(200)
     expect(res.headers.etag).toBe(`"${media.sha256}"`)
     expect(res.headers['accept-ranges']).toBe('bytes')
@@ -100,22 +104,26 @@ describe('media download', () => {
     const again = await t.cp.app.inject({
       method: 'GET',
       url: `/media/${media.sha256}`,
-      headers: { 'if-none-match': `"${media.sha256}"` },
+      headers: { 'if-none-match': `"${media.sha256}"`, ...t.adminHeaders },
     })
     expect(again.statusCode).toBe(304)
   })
 
   it('answers Range requests with 206 and the exact bytes, 416 outside the file', async () => {
     const file = fs.readFileSync(path.join(t.dir, 'media', media.sha256 as string))
-    const res = await fetch(`${t.cp.httpUrl}/media/${media.sha256}`, { headers: { range: 'bytes=10-99' } })
+    const res = await fetch(`${t.cp.httpUrl}/media/${media.sha256}`, {
+      headers: { range: 'bytes=10-99', ...t.adminHeaders },
+    })
     expect(res.status).toBe(206)
     expect(res.headers.get('content-range')).toBe(`bytes 10-99/${file.length}`)
     expect(Buffer.from(await res.arrayBuffer()).equals(file.subarray(10, 100))).toBe(true)
-    const suffix = await fetch(`${t.cp.httpUrl}/media/${media.sha256}`, { headers: { range: 'bytes=-16' } })
+    const suffix = await fetch(`${t.cp.httpUrl}/media/${media.sha256}`, {
+      headers: { range: 'bytes=-16', ...t.adminHeaders },
+    })
     expect(suffix.status).toBe(206)
     expect(Buffer.from(await suffix.arrayBuffer()).equals(file.subarray(file.length - 16))).toBe(true)
     const bad = await fetch(`${t.cp.httpUrl}/media/${media.sha256}`, {
-      headers: { range: `bytes=${file.length}-` },
+      headers: { range: `bytes=${file.length}-`, ...t.adminHeaders },
     })
     expect(bad.status).toBe(416)
     expect(bad.headers.get('content-range')).toBe(`bytes */${file.length}`)
@@ -128,11 +136,15 @@ describe('media download', () => {
       '/media/abc',
       '/media/../loa.db',
     ]) {
-      const res = await t.cp.app.inject({ method: 'GET', url })
+      const res = await t.cp.app.inject({ method: 'GET', url, headers: t.adminHeaders })
       expect([400, 404]).toContain(res.statusCode)
       expect(res.body).not.toContain('SQLite')
     }
-    const unknown = await t.cp.app.inject({ method: 'GET', url: `/media/${'0'.repeat(64)}` })
+    const unknown = await t.cp.app.inject({
+      method: 'GET',
+      url: `/media/${'0'.repeat(64)}`,
+      headers: t.adminHeaders,
+    })
     expect(unknown.statusCode).toBe(404)
   })
 })

@@ -274,6 +274,72 @@ CREATE TABLE relays (
 `,
   },
   {
+    version: 4,
+    name: 'users, sessions, api tokens, audit log',
+    sql: `
+-- Operators. username_key is the lower-cased username: usernames are unique regardless of case.
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  scope_unit_id TEXT REFERENCES units(id) ON DELETE RESTRICT,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_login_at TEXT
+);
+
+-- Browser sessions: only the SHA-256 of the cookie's token is stored.
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ip TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+-- API tokens for machine clients: only the SHA-256 of the secret is stored.
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  scope_unit_id TEXT REFERENCES units(id) ON DELETE RESTRICT,
+  secret_hash TEXT NOT NULL,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+
+-- Every operator action, successful or refused. Never updated, never deleted by the application.
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target_type TEXT,
+  target_id TEXT,
+  unit_id TEXT,
+  outcome INTEGER NOT NULL,
+  ip TEXT,
+  details TEXT
+);
+CREATE INDEX audit_at ON audit_log(at);
+CREATE INDEX audit_actor ON audit_log(actor_id, at);
+CREATE INDEX audit_action ON audit_log(action, at);
+CREATE INDEX audit_unit ON audit_log(unit_id, at);
+`,
+  },
+  {
     version: 5,
     name: 'device credentials',
     sql: `
@@ -286,6 +352,75 @@ CREATE TABLE device_credentials (
   issued_at TEXT NOT NULL,
   revoked_at TEXT
 );
+`,
+  },
+  {
+    version: 6,
+    name: 'bulletin workflow, inbox, programmes, presence history',
+    sql: `
+-- Circular 39 workflow: which unit a bulletin belongs to, draft/approved, who made and approved it, its TTS text.
+ALTER TABLE bulletins ADD COLUMN unit_id TEXT REFERENCES units(id) ON DELETE SET NULL;
+ALTER TABLE bulletins ADD COLUMN status TEXT NOT NULL DEFAULT 'approved';
+ALTER TABLE bulletins ADD COLUMN text TEXT;
+ALTER TABLE bulletins ADD COLUMN voice TEXT;
+ALTER TABLE bulletins ADD COLUMN created_by TEXT;
+ALTER TABLE bulletins ADD COLUMN approved_by TEXT;
+ALTER TABLE bulletins ADD COLUMN approved_at TEXT;
+
+-- Per-unit workflow settings: approval step, daily broadcast slots (local HH:MM) for accepted bulletins.
+CREATE TABLE unit_settings (
+  unit_id TEXT PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
+  requires_approval INTEGER NOT NULL DEFAULT 0,
+  slots TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+-- A unit's programme for one broadcast slot: an ordered playlist played once by a schedule.
+CREATE TABLE programmes (
+  id TEXT PRIMARY KEY,
+  unit_id TEXT NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+  starts_at TEXT NOT NULL,
+  playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+  schedule_id TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX programmes_unit ON programmes(unit_id, starts_at);
+
+-- A bulletin sent from above to a unit's inbox.
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY,
+  bulletin_id TEXT NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+  from_unit_id TEXT NOT NULL,
+  to_unit_id TEXT NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+  level TEXT NOT NULL,
+  state TEXT NOT NULL,
+  note TEXT,
+  reason TEXT,
+  programme_id TEXT,
+  alert_id TEXT,
+  sent_by TEXT NOT NULL,
+  sent_at TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  UNIQUE (bulletin_id, to_unit_id)
+);
+CREATE INDEX deliveries_to ON deliveries(to_unit_id, state);
+
+-- Every online/offline transition of a cluster, whatever code path changed it: the basis of availability.
+CREATE TABLE presence_history (
+  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  online INTEGER NOT NULL
+);
+CREATE INDEX presence_history_cluster ON presence_history(cluster_id, at);
+CREATE TRIGGER clusters_presence_history AFTER UPDATE OF online ON clusters
+WHEN NEW.online <> OLD.online BEGIN
+  INSERT INTO presence_history (cluster_id, at, online) VALUES (
+    NEW.id,
+    CASE WHEN NEW.online = 1 AND NEW.last_seen_at IS NOT NULL THEN NEW.last_seen_at
+      ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END,
+    NEW.online);
+END;
 `,
   },
 ]

@@ -1,3 +1,4 @@
+import type { AuthRepositories } from './auth-repositories.js'
 import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
@@ -24,6 +25,7 @@ import type {
   TelemetryRecord,
   Unit,
 } from './domain.js'
+import type { PresenceRepository, ReportRepository, WorkflowRepository } from './repositories-console.js'
 import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
@@ -73,6 +75,10 @@ export interface MediaRepository {
 
 export interface ContentRepository {
   createBulletin(b: Omit<Bulletin, 'createdAt'>): Promise<Bulletin>
+  /** draft → approved; false if it was not a draft. */
+  approveBulletin(id: string, by: string, at: string): Promise<boolean>
+  /** Replaces a playlist's items (reordering a programme). */
+  setPlaylistItems(id: string, bulletinIds: string[]): Promise<void>
   getBulletin(id: string): Promise<Bulletin | null>
   listBulletins(): Promise<Bulletin[]>
   createPlaylist(p: Omit<Playlist, 'createdAt'>): Promise<Playlist>
@@ -85,6 +91,10 @@ export interface ScheduleRepository {
   get(id: string): Promise<Schedule | null>
   list(opts?: { enabledOnly?: boolean }): Promise<Schedule[]>
   delete(id: string): Promise<boolean>
+  update(
+    id: string,
+    patch: Partial<Pick<Schedule, 'title' | 'recurrence' | 'targets' | 'priority' | 'volume' | 'enabled'>>,
+  ): Promise<Schedule | null>
 }
 
 export interface FallbackRepository {
@@ -107,7 +117,12 @@ export interface IngestRepository {
   writeBatch(records: IngestRecord[]): Promise<void>
   listPlays(q: PlayQuery): Promise<Play[]>
   countPlays(): Promise<number>
-  listEvents(q: { clusterId?: string; kind?: string; limit: number }): Promise<EventRecord[]>
+  listEvents(q: {
+    clusterId?: string
+    clusterIds?: string[]
+    kind?: string
+    limit: number
+  }): Promise<EventRecord[]>
   listTelemetry(clusterId: string, limit: number): Promise<TelemetryRecord[]>
   createCommand(c: Omit<CommandRecord, 'createdAt'>): Promise<CommandRecord>
   getCommand(id: string): Promise<CommandRecord | null>
@@ -167,7 +182,7 @@ export interface RelayRepository {
   delete(id: string): Promise<boolean>
 }
 
-export interface Repositories {
+export interface Repositories extends AuthRepositories {
   alerts: AlertRepository
   lives: LiveRepository
   relays: RelayRepository
@@ -180,6 +195,10 @@ export interface Repositories {
   fallbacks: FallbackRepository
   ingest: IngestRepository
   desired: DesiredStateRepository
+  /** Inbox, programmes and unit settings of the bulletin workflow. */
+  workflow: WorkflowRepository
+  presence: PresenceRepository
+  reports: ReportRepository
   /** Device MQTT credentials (device-credentials.ts). */
   credentials: DeviceCredentialRepository
   unitImport: UnitImportRepository

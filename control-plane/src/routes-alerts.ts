@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
+import { assertTargetsInScope, targetsVisible } from './access.js'
 import {
   AlertBody,
   AlertPatchBody,
@@ -53,11 +54,26 @@ export function registerAlertRoutes(
     watch: (id, fn) => alerts.watch(id, fn),
   })
 
+  /** 404 unless the alert concerns the actor's scope; with `act`, 403 unless all its targets are inside it. */
+  const visibleAlert = async (req: FastifyRequest, id: string, act = false): Promise<Alert> => {
+    const a = await alerts.get(id)
+    if (!(await targetsVisible(s, req.actor, a.targets, await s.repos.alerts.targetIds(id)))) {
+      throw new LoaError('LOA_NOT_FOUND', `alert "${id}" not found`)
+    }
+    if (act) await assertTargetsInScope(s, req, a.targets)
+    return a
+  }
+
   app.post(
     '/api/alerts',
-    { schema: { tags: ['alerts'], body: AlertBody }, attachValidation: true },
+    {
+      schema: { tags: ['alerts'], body: AlertBody },
+      attachValidation: true,
+      config: { permission: 'emergency', audit: 'alert.raise' },
+    },
     async (req, reply) => {
       checkValidation(req)
+      await assertTargetsInScope(s, req, req.body.targets)
       const input = await alertInputFromBody(s.repos, req.body)
       return reply.status(201).send(raiseView(await alerts.raise(input)))
     },
@@ -65,10 +81,14 @@ export function registerAlertRoutes(
 
   app.put(
     '/api/alerts/:id',
-    { schema: { tags: ['alerts'], params: IdParams, body: AlertPatchBody }, attachValidation: true },
+    {
+      schema: { tags: ['alerts'], params: IdParams, body: AlertPatchBody },
+      attachValidation: true,
+      config: { permission: 'emergency', audit: 'alert.revise' },
+    },
     async (req) => {
       checkValidation(req)
-      const cur = await alerts.get(req.params.id)
+      const cur = await visibleAlert(req, req.params.id, true)
       const b = req.body
       const patch: Partial<AlertInput> = {}
       if (b.title !== undefined) patch.title = b.title
@@ -86,8 +106,16 @@ export function registerAlertRoutes(
     },
   )
 
-  app.post('/api/alerts/:id/cancel', { schema: { tags: ['alerts'], params: IdParams } }, async (req) =>
-    alerts.cancel(req.params.id),
+  app.post(
+    '/api/alerts/:id/cancel',
+    {
+      schema: { tags: ['alerts'], params: IdParams },
+      config: { permission: 'emergency', audit: 'alert.cancel' },
+    },
+    async (req) => {
+      await visibleAlert(req, req.params.id, true)
+      return alerts.cancel(req.params.id)
+    },
   )
 
   app.get(
@@ -102,9 +130,14 @@ export function registerAlertRoutes(
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),
       },
+      config: { permission: 'read' },
     },
     async (req) => {
-      const list = await s.repos.alerts.list({ state: req.query.state, limit: req.query.limit ?? 200 })
+      const all = await s.repos.alerts.list({ state: req.query.state, limit: req.query.limit ?? 200 })
+      const shown = await Promise.all(
+        all.map(async (a) => targetsVisible(s, req.actor, a.targets, await s.repos.alerts.targetIds(a.id))),
+      )
+      const list = all.filter((_, i) => shown[i])
       const withCounts = await Promise.all(
         list.map(async (a: Alert) => ({ ...a, counts: await s.repos.alerts.counts(a.id) })),
       )
@@ -112,8 +145,13 @@ export function registerAlertRoutes(
     },
   )
 
-  app.get('/api/alerts/:id', { schema: { tags: ['alerts'], params: IdParams } }, async (req) =>
-    alerts.view(req.params.id),
+  app.get(
+    '/api/alerts/:id',
+    { schema: { tags: ['alerts'], params: IdParams }, config: { permission: 'read' } },
+    async (req) => {
+      await visibleAlert(req, req.params.id)
+      return alerts.view(req.params.id)
+    },
   )
 
   /**
@@ -122,9 +160,9 @@ export function registerAlertRoutes(
    */
   app.get(
     '/api/alerts/:id/stream',
-    { schema: { tags: ['alerts'], params: IdParams } },
+    { schema: { tags: ['alerts'], params: IdParams }, config: { permission: 'read' } },
     async (req, reply) => {
-      await alerts.get(req.params.id) // 404 before the stream starts
+      await visibleAlert(req, req.params.id) // 404 before the stream starts
       stream(req.params.id, req, reply)
     },
   )

@@ -1,6 +1,7 @@
+import { scopeUnitIds } from './access.js'
 import { ingestCap } from './cap-ingest.js'
 import type { App, Services } from './context.js'
-import { LoaError } from './errors.js'
+import { forbidden, LoaError } from './errors.js'
 
 /** CAP documents with an inline audio resource can be large; anything beyond this is refused (413). */
 const CAP_BODY_LIMIT = 16 * 1024 * 1024
@@ -23,8 +24,12 @@ export function registerCapRoutes(app: App, s: Services): void {
           consumes: CAP_TYPES,
           description: 'OASIS CAP 1.2 alert (Alert, Update, Cancel); see docs/alerts.md',
         },
+        config: { permission: 'emergency', audit: 'cap.ingest' },
       },
       async (req, reply) => {
+        // A CAP area can name any place of the province: feeds need a whole-tree token.
+        if ((await scopeUnitIds(s, req.actor)) !== null)
+          throw forbidden('CAP ingest needs an unrestricted scope')
         // JSON (or anything else the app parses) is not CAP.
         if (typeof req.body !== 'string') {
           throw new LoaError(

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
-import { CommandKind, EntityId, encodeMessage, Percent, serializeMessage } from '@loa/shared'
+import {
+  type CommandBody,
+  CommandKind,
+  EntityId,
+  encodeMessage,
+  Percent,
+  serializeMessage,
+  TestSpec,
+} from '@loa/shared'
+import { assertClusterInScope, assertUnitInScope, clusterVisible, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
@@ -39,9 +48,13 @@ export function registerClusterRoutes(app: App, s: Services): void {
 
   app.post(
     '/api/clusters',
-    { schema: { tags: ['clusters'], body: ClusterBody, response: { 201: ClusterSchema } } },
+    {
+      schema: { tags: ['clusters'], body: ClusterBody, response: { 201: ClusterSchema } },
+      config: { permission: 'admin-devices', audit: 'cluster.create' },
+    },
     async (req, reply) => {
       const b = req.body
+      await assertUnitInScope(s, req, b.unitId)
       await checkRefs(b)
       if (await clusters.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: cluster "${b.id}" already exists`)
       const input: ClusterInput = {
@@ -70,23 +83,36 @@ export function registerClusterRoutes(app: App, s: Services): void {
         querystring: Type.Object({ unitId: Type.Optional(Type.String()), tag: Type.Optional(Type.String()) }),
         response: { 200: Type.Object({ clusters: Type.Array(ClusterSchema) }) },
       },
+      config: { permission: 'read' },
     },
     async (req) => {
-      const unitIds = req.query.unitId !== undefined ? await units.subtreeIds(req.query.unitId) : undefined
+      const scope = await scopeUnitIds(s, req.actor)
+      let unitIds = req.query.unitId !== undefined ? await units.subtreeIds(req.query.unitId) : undefined
+      if (scope !== null) unitIds = (unitIds ?? [...scope]).filter((u) => scope.has(u))
       return { clusters: await clusters.list({ unitIds, tag: req.query.tag }) }
     },
   )
 
-  app.get('/api/clusters/:id', { schema: { tags: ['clusters'], params: IdParams } }, async (req) => {
-    const c = await clusters.get(req.params.id)
-    if (!c) throw notFound('cluster', req.params.id)
-    return c
-  })
+  app.get(
+    '/api/clusters/:id',
+    { schema: { tags: ['clusters'], params: IdParams }, config: { permission: 'read' } },
+    async (req) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
+      const c = await clusters.get(req.params.id)
+      if (!c) throw notFound('cluster', req.params.id)
+      return c
+    },
+  )
 
   app.patch(
     '/api/clusters/:id',
-    { schema: { tags: ['clusters'], params: IdParams, body: ClusterPatch } },
+    {
+      schema: { tags: ['clusters'], params: IdParams, body: ClusterPatch },
+      config: { permission: 'admin-devices', audit: 'cluster.update' },
+    },
     async (req) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
+      if (req.body.unitId !== undefined) await assertUnitInScope(s, req, req.body.unitId)
       await checkRefs(req.body)
       const c = await clusters.update(req.params.id, req.body)
       if (!c) throw notFound('cluster', req.params.id)
@@ -97,9 +123,9 @@ export function registerClusterRoutes(app: App, s: Services): void {
 
   app.get(
     '/api/clusters/:id/desired-state',
-    { schema: { tags: ['clusters'], params: IdParams } },
+    { schema: { tags: ['clusters'], params: IdParams }, config: { permission: 'read' } },
     async (req) => {
-      if (!(await clusters.get(req.params.id))) throw notFound('cluster', req.params.id)
+      await assertClusterInScope(s, req, req.params.id, 'read')
       await s.desired.settle()
       const d = await desired.get(req.params.id)
       if (!d) throw notFound('desired state of cluster', req.params.id)
@@ -115,8 +141,10 @@ export function registerClusterRoutes(app: App, s: Services): void {
         params: IdParams,
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }),
       },
+      config: { permission: 'read' },
     },
     async (req) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
       const c = await clusters.get(req.params.id)
       if (!c) throw notFound('cluster', req.params.id)
       const history = await ingest.listTelemetry(c.id, req.query.limit ?? 100)
@@ -131,21 +159,33 @@ export function registerClusterRoutes(app: App, s: Services): void {
         tags: ['commands'],
         params: IdParams,
         body: Type.Object(
-          { kind: CommandKind, deadlineS: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) },
+          {
+            kind: Type.Union([CommandKind, Type.Literal('test')]),
+            // Required with kind `test` (a tone on one zone or all), refused otherwise.
+            test: Type.Optional(TestSpec),
+            deadlineS: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })),
+          },
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'live', audit: 'command.send' },
     },
     async (req, reply) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
       const c = await clusters.get(req.params.id)
       if (!c) throw notFound('cluster', req.params.id)
+      const { kind, test } = req.body
+      if ((kind === 'test') !== (test !== undefined))
+        throw invalid('test', 'required with kind "test" and only then')
       if (!s.mqtt.connected) throw new LoaError('LOA_UNAVAILABLE', 'broker: not connected, command not sent')
       const commandId = randomUUID()
       const deadline = new Date(Date.now() + (req.body.deadlineS ?? 60) * 1000).toISOString()
       await ingest.createCommand({ id: commandId, clusterId: c.id, kind: req.body.kind, deadline })
-      const msg = s.signingKeys.sign(
-        encodeMessage('cmd', 'control-plane', { commandId, kind: req.body.kind, deadline }),
-      )
+      const body: CommandBody =
+        kind === 'test' && test
+          ? { commandId, kind, deadline, test }
+          : { commandId, kind: kind as CommandKind, deadline }
+      const msg = s.signingKeys.sign(encodeMessage('cmd', 'control-plane', body))
       await s.mqtt.publish(s.topics.device(c.id, 'cmd'), serializeMessage('cmd', msg))
       return reply.status(202).send({ commandId, deadline })
     },
@@ -153,10 +193,14 @@ export function registerClusterRoutes(app: App, s: Services): void {
 
   app.get(
     '/api/commands/:commandId',
-    { schema: { tags: ['commands'], params: Type.Object({ commandId: Type.String({ maxLength: 64 }) }) } },
+    {
+      schema: { tags: ['commands'], params: Type.Object({ commandId: Type.String({ maxLength: 64 }) }) },
+      config: { permission: 'read' },
+    },
     async (req) => {
       const cmd = await ingest.getCommand(req.params.commandId)
-      if (!cmd) throw notFound('command', req.params.commandId)
+      if (!cmd || !(await clusterVisible(s, req.actor, cmd.clusterId)))
+        throw notFound('command', req.params.commandId)
       return {
         commandId: cmd.id,
         clusterId: cmd.clusterId,

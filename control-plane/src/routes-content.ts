@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
 import { BulletinLevel, EntityId, Sha256Hex } from '@loa/shared'
+import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid, LoaError } from './errors.js'
+import { actorOf } from './request-actor.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 200 })
 
 export function registerContentRoutes(app: App, s: Services): void {
-  const { content, media } = s.repos
+  const { content } = s.repos
 
   app.post(
     '/api/bulletins',
@@ -15,31 +17,28 @@ export function registerContentRoutes(app: App, s: Services): void {
       schema: {
         tags: ['bulletins'],
         body: Type.Object(
-          { id: Type.Optional(EntityId), title: Title, level: BulletinLevel, mediaSha256: Sha256Hex },
+          {
+            id: Type.Optional(EntityId),
+            title: Title,
+            level: BulletinLevel,
+            mediaSha256: Sha256Hex,
+            unitId: Type.Optional(EntityId),
+          },
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'content', audit: 'bulletin.create' },
     },
-    async (req, reply) => {
-      const b = req.body
-      if (!(await media.get(b.mediaSha256)))
-        throw invalid('mediaSha256', `media "${b.mediaSha256}" not found`)
-      const id = b.id ?? `b-${randomUUID()}`
-      if (await content.getBulletin(id))
-        throw new LoaError('LOA_CONFLICT', `id: bulletin "${id}" already exists`)
-      const bulletin = await content.createBulletin({
-        id,
-        title: b.title,
-        level: b.level,
-        mediaSha256: b.mediaSha256,
-      })
-      return reply.status(201).send(bulletin)
-    },
+    async (req, reply) => reply.status(201).send(await createBulletin(s, req.body, actorOf(req))),
   )
 
-  app.get('/api/bulletins', { schema: { tags: ['bulletins'] } }, async () => ({
-    bulletins: await content.listBulletins(),
-  }))
+  app.get(
+    '/api/bulletins',
+    { schema: { tags: ['bulletins'] }, config: { permission: 'read' } },
+    async () => ({
+      bulletins: await content.listBulletins(),
+    }),
+  )
 
   app.post(
     '/api/playlists',
@@ -55,6 +54,7 @@ export function registerContentRoutes(app: App, s: Services): void {
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'content', audit: 'playlist.create' },
     },
     async (req, reply) => {
       const b = req.body
@@ -69,7 +69,11 @@ export function registerContentRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/playlists', { schema: { tags: ['playlists'] } }, async () => ({
-    playlists: await content.listPlaylists(),
-  }))
+  app.get(
+    '/api/playlists',
+    { schema: { tags: ['playlists'] }, config: { permission: 'read' } },
+    async () => ({
+      playlists: await content.listPlaylists(),
+    }),
+  )
 }

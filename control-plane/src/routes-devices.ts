@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
+import { assertClusterInScope, requireWholeTree } from './access.js'
 import type { App, Services } from './context.js'
 import { mosquittoFilesFor } from './device-security.js'
 
@@ -46,6 +47,7 @@ export function registerDeviceRoutes(app: App, s: Services): void {
       },
     },
     async (req, reply) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
       const issued = await s.credentials.issue(req.params.id)
       req.log.info({ deviceId: issued.deviceId, generation: issued.generation }, 'device credential issued')
       return reply.status(201).send(issued)
@@ -64,6 +66,7 @@ export function registerDeviceRoutes(app: App, s: Services): void {
       },
     },
     async (req) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
       const status = await s.credentials.revoke(req.params.id)
       req.log.warn({ deviceId: status.deviceId }, 'device credential revoked')
       return status
@@ -77,6 +80,7 @@ export function registerDeviceRoutes(app: App, s: Services): void {
       schema: { tags: ['devices'], params: IdParams, response: { 200: CredentialStatusSchema } },
     },
     async (req) => {
+      await assertClusterInScope(s, req, req.params.id, 'read')
       const status = await s.credentials.status(req.params.id)
       return s.brokerAuth ? { ...status, connected: s.brokerAuth.isConnected(req.params.id) } : status
     },
@@ -98,13 +102,15 @@ export function registerDeviceRoutes(app: App, s: Services): void {
         },
       },
     },
-    async () =>
-      mosquittoFilesFor({
+    async (req) => {
+      await requireWholeTree(s, req)
+      return mosquittoFilesFor({
         repos: s.repos,
         topics: s.topics,
         controlPlane: s.brokerIdentities?.controlPlane ?? null,
         monitor: s.brokerIdentities?.monitor ?? null,
-      }),
+      })
+    },
   )
 
   app.get(
@@ -131,6 +137,7 @@ export function registerDeviceRoutes(app: App, s: Services): void {
       },
     },
     async (req, reply) => {
+      await requireWholeTree(s, req)
       const key = s.signingKeys.rotate()
       req.log.warn({ keyId: key.keyId }, 'signing key rotated')
       // Every box learns the new key from its desired state, re-sent now signed with it (chain included).

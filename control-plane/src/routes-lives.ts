@@ -1,5 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { assertTargetsInScope, targetsVisible } from './access.js'
 import type { App, Services } from './context.js'
+import type { Live } from './domain.js'
 import { LoaError } from './errors.js'
 import { LiveBody, liveInputFromBody, sourceAwareMessage } from './live-input.js'
 import type { StartResult } from './lives-service.js'
@@ -35,20 +38,40 @@ export function registerLiveRoutes(
     watch: (id, fn) => lives.watch(id, fn),
   })
 
+  /** 404 unless the live relay concerns the actor's scope; with `act`, 403 unless all its targets are inside it. */
+  const visibleLive = async (req: FastifyRequest, id: string, act = false): Promise<Live> => {
+    const l = await lives.get(id)
+    if (!(await targetsVisible(s, req.actor, l.targets, await s.repos.lives.targetIds(id)))) {
+      throw new LoaError('LOA_NOT_FOUND', `live relay "${id}" not found`)
+    }
+    if (act) await assertTargetsInScope(s, req, l.targets)
+    return l
+  }
+
   app.post(
     '/api/lives',
-    { schema: { tags: ['lives'], body: LiveBody }, attachValidation: true },
+    {
+      schema: { tags: ['lives'], body: LiveBody },
+      attachValidation: true,
+      config: { permission: 'live', audit: 'live.start' },
+    },
     async (req, reply) => {
       if (req.validationError) {
         throw new LoaError('LOA_LIVE_INVALID', sourceAwareMessage(req.validationError))
       }
+      await assertTargetsInScope(s, req, req.body.targets)
       const input = await liveInputFromBody(s.repos, req.body)
       return reply.status(201).send(startView(await lives.startLive(input)))
     },
   )
 
-  app.post('/api/lives/:id/stop', { schema: { tags: ['lives'], params: IdParams } }, async (req) =>
-    lives.stopLive(req.params.id),
+  app.post(
+    '/api/lives/:id/stop',
+    { schema: { tags: ['lives'], params: IdParams }, config: { permission: 'live', audit: 'live.stop' } },
+    async (req) => {
+      await visibleLive(req, req.params.id, true)
+      return lives.stopLive(req.params.id)
+    },
   )
 
   app.get(
@@ -61,21 +84,35 @@ export function registerLiveRoutes(
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),
       },
+      config: { permission: 'read' },
     },
     async (req) => {
-      const list = await s.repos.lives.list({ state: req.query.state, limit: req.query.limit ?? 200 })
+      const all = await s.repos.lives.list({ state: req.query.state, limit: req.query.limit ?? 200 })
+      const shown = await Promise.all(
+        all.map(async (l) => targetsVisible(s, req.actor, l.targets, await s.repos.lives.targetIds(l.id))),
+      )
+      const list = all.filter((_, i) => shown[i])
       return {
         lives: await Promise.all(list.map(async (l) => ({ ...l, counts: await s.repos.lives.counts(l.id) }))),
       }
     },
   )
 
-  app.get('/api/lives/:id', { schema: { tags: ['lives'], params: IdParams } }, async (req) =>
-    lives.view(req.params.id),
+  app.get(
+    '/api/lives/:id',
+    { schema: { tags: ['lives'], params: IdParams }, config: { permission: 'read' } },
+    async (req) => {
+      await visibleLive(req, req.params.id)
+      return lives.view(req.params.id)
+    },
   )
 
-  app.get('/api/lives/:id/stream', { schema: { tags: ['lives'], params: IdParams } }, async (req, reply) => {
-    await lives.get(req.params.id) // 404 before the stream starts
-    stream(req.params.id, req, reply)
-  })
+  app.get(
+    '/api/lives/:id/stream',
+    { schema: { tags: ['lives'], params: IdParams }, config: { permission: 'read' } },
+    async (req, reply) => {
+      await visibleLive(req, req.params.id) // 404 before the stream starts
+      stream(req.params.id, req, reply)
+    },
+  )
 }

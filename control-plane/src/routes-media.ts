@@ -31,6 +31,7 @@ export function registerMediaRoutes(app: App, s: Services): void {
         consumes: ['multipart/form-data'],
         description: 'multipart upload, field "file"',
       },
+      config: { permission: 'content', audit: 'media.upload' },
     },
     async (req, reply) => {
       if (!req.isMultipart())
@@ -78,13 +79,20 @@ export function registerMediaRoutes(app: App, s: Services): void {
 
   app.get(
     '/api/media',
-    { schema: { tags: ['media'], response: { 200: Type.Object({ media: Type.Array(MediaSchema) }) } } },
+    {
+      schema: { tags: ['media'], response: { 200: Type.Object({ media: Type.Array(MediaSchema) }) } },
+      config: { permission: 'read' },
+    },
     async () => ({ media: await s.repos.media.list() }),
   )
 
   app.get(
     '/media/:sha256',
-    { schema: { tags: ['media'], params: Type.Object({ sha256: Sha256Hex }) } },
+    {
+      schema: { tags: ['media'], params: Type.Object({ sha256: Sha256Hex }) },
+      // Agents download media with their device credentials; operators with their session or token.
+      config: { permission: 'read', device: true },
+    },
     async (req, reply) => {
       const sha = req.params.sha256
       const media = await s.repos.media.get(sha)

@@ -9,7 +9,10 @@ import {
   RelayEntry,
   recurrenceProblems,
 } from '@loa/shared'
+import type { FastifyRequest } from 'fastify'
+import { assertTargetsInScope, targetsVisible } from './access.js'
 import type { App, Services } from './context.js'
+import type { Relay } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
 import { bodyProblem } from './routes-schedules.js'
@@ -39,9 +42,19 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 export function registerRelayRoutes(app: App, s: Services): void {
   const { relays } = s.repos
 
+  const visibleRelay = async (req: FastifyRequest, id: string): Promise<Relay> => {
+    const r = await relays.get(id)
+    if (!r || !(await targetsVisible(s, req.actor, r.targets))) throw notFound('relay', id)
+    return r
+  }
+
   app.post(
     '/api/relays',
-    { schema: { tags: ['relays'], body: RelayBody }, attachValidation: true },
+    {
+      schema: { tags: ['relays'], body: RelayBody },
+      attachValidation: true,
+      config: { permission: 'live', audit: 'relay.create' },
+    },
     async (req, reply) => {
       if (req.validationError) {
         throw bad(sourceAwareMessage(req.validationError, (e) => bodyProblem(e, req.body)))
@@ -51,6 +64,7 @@ export function registerRelayRoutes(app: App, s: Services): void {
       const problems = recurrenceProblems(b.recurrence)
       if (problems[0]) throw bad(problems[0])
       const targets = plainTargets(b.targets, bad)
+      await assertTargetsInScope(s, req, targets)
       await checkTargetsExist(s.repos, targets, bad)
       const id = b.id ?? `r-${randomUUID()}`
       if (await relays.get(id)) throw new LoaError('LOA_CONFLICT', `id: relay "${id}" already exists`)
@@ -69,17 +83,26 @@ export function registerRelayRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/relays', { schema: { tags: ['relays'] } }, async () => ({ relays: await relays.list() }))
-
-  app.get('/api/relays/:id', { schema: { tags: ['relays'], params: IdParams } }, async (req) => {
-    const r = await relays.get(req.params.id)
-    if (!r) throw notFound('relay', req.params.id)
-    return r
+  app.get('/api/relays', { schema: { tags: ['relays'] }, config: { permission: 'read' } }, async (req) => {
+    const all = await relays.list()
+    const shown = await Promise.all(all.map((r) => targetsVisible(s, req.actor, r.targets)))
+    return { relays: all.filter((_, i) => shown[i]) }
   })
 
-  app.delete('/api/relays/:id', { schema: { tags: ['relays'], params: IdParams } }, async (req, reply) => {
-    if (!(await relays.delete(req.params.id))) throw notFound('relay', req.params.id)
-    await s.desired.changed()
-    return reply.status(204).send()
-  })
+  app.get(
+    '/api/relays/:id',
+    { schema: { tags: ['relays'], params: IdParams }, config: { permission: 'read' } },
+    async (req) => visibleRelay(req, req.params.id),
+  )
+
+  app.delete(
+    '/api/relays/:id',
+    { schema: { tags: ['relays'], params: IdParams }, config: { permission: 'live', audit: 'relay.delete' } },
+    async (req, reply) => {
+      await assertTargetsInScope(s, req, (await visibleRelay(req, req.params.id)).targets)
+      if (!(await relays.delete(req.params.id))) throw notFound('relay', req.params.id)
+      await s.desired.changed()
+      return reply.status(204).send()
+    },
+  )
 }

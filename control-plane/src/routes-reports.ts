@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
+import { clusterIdsInScope, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import { EventSchema, PlaySchema } from './schemas.js'
 
@@ -21,12 +22,17 @@ export function registerReportRoutes(app: App, s: Services): void {
         }),
         response: { 200: Type.Object({ plays: Type.Array(PlaySchema) }) },
       },
+      config: { permission: 'read' },
     },
     async (req) => {
       const q = req.query
+      const scope = await scopeUnitIds(s, req.actor)
+      let unitIds = q.unitId !== undefined ? await units.subtreeIds(q.unitId) : undefined
+      // A scoped reader sees the plays of its subtree only, whatever it asks for.
+      if (scope !== null) unitIds = (unitIds ?? [...scope]).filter((u) => scope.has(u))
       const plays = await ingest.listPlays({
         clusterIds: q.clusterId !== undefined ? [q.clusterId] : undefined,
-        unitIds: q.unitId !== undefined ? await units.subtreeIds(q.unitId) : undefined,
+        unitIds,
         scheduleId: q.scheduleId,
         since: q.since !== undefined ? new Date(q.since).toISOString() : undefined,
         limit: q.limit ?? 1000,
@@ -47,10 +53,14 @@ export function registerReportRoutes(app: App, s: Services): void {
         }),
         response: { 200: Type.Object({ events: Type.Array(EventSchema) }) },
       },
+      config: { permission: 'read' },
     },
     async (req) => ({
       events: await ingest.listEvents({
         clusterId: req.query.clusterId,
+        clusterIds: await clusterIdsInScope(s, req.actor).then((ids) =>
+          ids === null ? undefined : [...ids],
+        ),
         kind: req.query.kind,
         limit: req.query.limit ?? 1000,
       }),

@@ -12,6 +12,8 @@ import {
   WeeklyRecurrence,
 } from '@loa/shared'
 import { Value } from '@sinclair/typebox/value'
+import { assertTargetsInScope, targetsVisible } from './access.js'
+import { assertApproved } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
 import { ScheduleSchema } from './schemas.js'
@@ -68,6 +70,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
     {
       schema: { tags: ['schedules'], body: ScheduleBody, response: { 201: ScheduleSchema } },
       attachValidation: true,
+      config: { permission: 'content', audit: 'schedule.create' },
     },
     async (req, reply) => {
       if (req.validationError) throw bad(bodyProblem(req.validationError, req.body))
@@ -82,14 +85,15 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       if (b.bulletinId !== undefined) {
         const bulletin = await content.getBulletin(b.bulletinId)
         if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
+        assertApproved(bulletin)
         level = bulletin.level
         title ||= bulletin.title
       } else {
         const playlist = await content.getPlaylist(b.playlistId as string)
         if (!playlist) throw bad(`playlistId: playlist "${b.playlistId}" not found`)
-        const levels = await Promise.all(
-          playlist.bulletinIds.map(async (id) => (await content.getBulletin(id))?.level),
-        )
+        const members = await Promise.all(playlist.bulletinIds.map((id) => content.getBulletin(id)))
+        for (const m of members) if (m) assertApproved(m, 'playlistId')
+        const levels = members.map((m) => m?.level)
         level = levels.includes('emergency')
           ? 'emergency'
           : levels.includes('priority')
@@ -98,6 +102,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
         title ||= playlist.title
       }
       const targets = plainTargets(b.targets, bad)
+      await assertTargetsInScope(s, req, targets)
       await checkTargetsExist(s.repos, targets, bad)
       const id = b.id ?? `s-${randomUUID()}`
       if (await schedules.get(id)) throw new LoaError('LOA_CONFLICT', `id: schedule "${id}" already exists`)
@@ -124,26 +129,39 @@ export function registerScheduleRoutes(app: App, s: Services): void {
         tags: ['schedules'],
         response: { 200: Type.Object({ schedules: Type.Array(ScheduleSchema) }) },
       },
+      config: { permission: 'read' },
     },
-    async () => ({
-      schedules: await schedules.list(),
-    }),
+    async (req) => {
+      const all = await schedules.list()
+      const shown = await Promise.all(all.map((sc) => targetsVisible(s, req.actor, sc.targets)))
+      return { schedules: all.filter((_, i) => shown[i]) }
+    },
   )
 
   app.get(
     '/api/schedules/:id',
-    { schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    {
+      schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
+      config: { permission: 'read' },
+    },
     async (req) => {
       const sc = await schedules.get(req.params.id)
-      if (!sc) throw notFound('schedule', req.params.id)
+      if (!sc || !(await targetsVisible(s, req.actor, sc.targets))) throw notFound('schedule', req.params.id)
       return sc
     },
   )
 
   app.delete(
     '/api/schedules/:id',
-    { schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    {
+      schema: { tags: ['schedules'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
+      config: { permission: 'content', audit: 'schedule.delete' },
+    },
     async (req, reply) => {
+      const sc = await schedules.get(req.params.id)
+      if (!sc || !(await targetsVisible(s, req.actor, sc.targets))) throw notFound('schedule', req.params.id)
+      // Cancelling a schedule that also plays outside one's scope is refused.
+      await assertTargetsInScope(s, req, sc.targets)
       if (!(await schedules.delete(req.params.id))) throw notFound('schedule', req.params.id)
       await s.desired.changed()
       return reply.status(204).send()

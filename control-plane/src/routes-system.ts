@@ -5,6 +5,7 @@ export function registerSystemRoutes(app: App, s: Services): void {
   app.get(
     '/healthz',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['system'],
         response: {
@@ -26,8 +27,12 @@ export function registerSystemRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/metrics', { schema: { tags: ['system'], produces: ['text/plain'] } }, async (_req, reply) => {
-    const text = await s.metrics.registry.metrics()
-    return reply.type(s.metrics.registry.contentType).send(text)
-  })
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], produces: ['text/plain'] }, config: { permission: 'read' } },
+    async (_req, reply) => {
+      const text = await s.metrics.registry.metrics()
+      return reply.type(s.metrics.registry.contentType).send(text)
+    },
+  )
 }

@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
+import { requireWholeTree } from './access.js'
 import type { App, Services } from './context.js'
 import { errorBody } from './errors.js'
 
@@ -32,8 +33,13 @@ const ImportBody = Type.Object(
 export function registerUnitImportRoutes(app: App, s: Services): void {
   app.post(
     '/api/units/import',
-    { bodyLimit: IMPORT_BODY_LIMIT, schema: { tags: ['units'], body: ImportBody } },
+    {
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: { tags: ['units'], body: ImportBody },
+      config: { permission: 'admin-devices', audit: 'unit.import' },
+    },
     async (req, reply) => {
+      await requireWholeTree(s, req)
       const dryRun = req.body.dryRun ?? false
       const result = await s.repos.unitImport.importUnits(req.body.rows, dryRun)
       if ('problems' in result) {

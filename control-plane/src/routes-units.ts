@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
 import { DailyWindow, EntityId, Percent, windowProblems } from '@loa/shared'
+import { assertUnitInScope, filterUnits, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
-import { invalid, LoaError, notFound } from './errors.js'
+import { forbidden, invalid, LoaError, notFound } from './errors.js'
 import { UnitSchema } from './schemas.js'
 
 const UnitBody = Type.Object(
@@ -31,10 +32,17 @@ export function registerUnitRoutes(app: App, s: Services): void {
 
   app.post(
     '/api/units',
-    { schema: { tags: ['units'], body: UnitBody, response: { 201: UnitSchema } } },
+    {
+      schema: { tags: ['units'], body: UnitBody, response: { 201: UnitSchema } },
+      config: { permission: 'admin-devices', audit: 'unit.create' },
+    },
     async (req, reply) => {
       const b = req.body
       const parentId = b.parentId ?? null
+      if (parentId === null) {
+        if ((await scopeUnitIds(s, req.actor)) !== null)
+          throw forbidden('parentId: only a whole-tree admin adds a root')
+      } else await assertUnitInScope(s, req, parentId)
       if (parentId !== null && !(await units.get(parentId)))
         throw invalid('parentId', `unit "${parentId}" not found`)
       if (await units.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: unit "${b.id}" already exists`)
@@ -51,21 +59,37 @@ export function registerUnitRoutes(app: App, s: Services): void {
 
   app.get(
     '/api/units',
-    { schema: { tags: ['units'], response: { 200: Type.Object({ units: Type.Array(UnitSchema) }) } } },
-    async () => ({ units: await units.list() }),
+    {
+      schema: { tags: ['units'], response: { 200: Type.Object({ units: Type.Array(UnitSchema) }) } },
+      config: { permission: 'read' },
+    },
+    async (req) => {
+      const scope = await scopeUnitIds(s, req.actor)
+      const all = await units.list()
+      return { units: scope === null ? all : all.filter((u) => scope.has(u.id)) }
+    },
   )
 
-  app.get('/api/units/:id', { schema: { tags: ['units'], params: IdParams } }, async (req) => {
-    const unit = await units.get(req.params.id)
-    if (!unit) throw notFound('unit', req.params.id)
-    return unit
-  })
+  app.get(
+    '/api/units/:id',
+    { schema: { tags: ['units'], params: IdParams }, config: { permission: 'read' } },
+    async (req) => {
+      await assertUnitInScope(s, req, req.params.id, 'read')
+      const unit = await units.get(req.params.id)
+      if (!unit) throw notFound('unit', req.params.id)
+      return unit
+    },
+  )
 
   app.put(
     '/api/units/:id/fallback',
-    { schema: { tags: ['units'], params: IdParams, body: FallbackBody } },
+    {
+      schema: { tags: ['units'], params: IdParams, body: FallbackBody },
+      config: { permission: 'content', audit: 'fallback.put' },
+    },
     async (req) => {
       const unitId = req.params.id
+      await assertUnitInScope(s, req, unitId, 'read')
       if (!(await units.get(unitId))) throw notFound('unit', unitId)
       const b = req.body
       for (const [i, id] of b.bulletinIds.entries()) {
@@ -86,16 +110,25 @@ export function registerUnitRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/units/:id/fallback', { schema: { tags: ['units'], params: IdParams } }, async (req) => {
-    const f = await fallbacks.get(req.params.id)
-    if (!f) throw notFound('fallback of unit', req.params.id)
-    return f
-  })
+  app.get(
+    '/api/units/:id/fallback',
+    { schema: { tags: ['units'], params: IdParams }, config: { permission: 'read' } },
+    async (req) => {
+      await assertUnitInScope(s, req, req.params.id, 'read')
+      const f = await fallbacks.get(req.params.id)
+      if (!f) throw notFound('fallback of unit', req.params.id)
+      return f
+    },
+  )
 
   app.delete(
     '/api/units/:id/fallback',
-    { schema: { tags: ['units'], params: IdParams } },
+    {
+      schema: { tags: ['units'], params: IdParams },
+      config: { permission: 'content', audit: 'fallback.delete' },
+    },
     async (req, reply) => {
+      await assertUnitInScope(s, req, req.params.id, 'read')
       if (!(await fallbacks.delete(req.params.id))) throw notFound('fallback of unit', req.params.id)
       await s.desired.changed()
       return reply.status(204).send()
@@ -116,8 +149,10 @@ export function registerUnitRoutes(app: App, s: Services): void {
           { additionalProperties: false },
         ),
       },
+      config: { permission: 'admin-devices', audit: 'station.create' },
     },
     async (req, reply) => {
+      await assertUnitInScope(s, req, req.body.unitId)
       if (!(await units.get(req.body.unitId))) throw invalid('unitId', `unit "${req.body.unitId}" not found`)
       const station = await stations.create({
         id: req.body.id ?? `st-${randomUUID().slice(0, 8)}`,
@@ -128,7 +163,11 @@ export function registerUnitRoutes(app: App, s: Services): void {
     },
   )
 
-  app.get('/api/stations', { schema: { tags: ['stations'] } }, async () => ({
-    stations: await stations.list(),
-  }))
+  app.get(
+    '/api/stations',
+    { schema: { tags: ['stations'] }, config: { permission: 'read' } },
+    async (req) => ({
+      stations: await filterUnits(s, req.actor, await stations.list(), (st) => st.unitId),
+    }),
+  )
 }

@@ -1,5 +1,5 @@
 import type { Db } from './db.js'
-import type { Bulletin, Fallback, Media, Playlist, Schedule } from './domain.js'
+import type { Bulletin, BulletinStatus, Fallback, Media, Playlist, Schedule } from './domain.js'
 import type {
   ContentRepository,
   FallbackRepository,
@@ -81,6 +81,13 @@ interface BulletinRow {
   level: Bulletin['level']
   media_sha256: string
   created_at: string
+  unit_id: string | null
+  status: BulletinStatus
+  text: string | null
+  voice: string | null
+  created_by: string | null
+  approved_by: string | null
+  approved_at: string | null
 }
 const toBulletin = (r: BulletinRow): Bulletin => ({
   id: r.id,
@@ -88,6 +95,13 @@ const toBulletin = (r: BulletinRow): Bulletin => ({
   level: r.level,
   mediaSha256: r.media_sha256,
   createdAt: r.created_at,
+  unitId: r.unit_id,
+  status: r.status,
+  text: r.text,
+  voice: r.voice,
+  createdBy: r.created_by,
+  approvedBy: r.approved_by,
+  approvedAt: r.approved_at,
 })
 
 export function sqliteContent(db: Db): ContentRepository {
@@ -107,13 +121,45 @@ export function sqliteContent(db: Db): ContentRepository {
       item.run(p.id, i, b)
     })
   })
+  const setItems = db.transaction((id: string, bulletinIds: string[]) => {
+    db.prepare('DELETE FROM playlist_items WHERE playlist_id = ?').run(id)
+    const item = db.prepare(
+      'INSERT INTO playlist_items (playlist_id, position, bulletin_id) VALUES (?, ?, ?)',
+    )
+    bulletinIds.forEach((b, i) => {
+      item.run(id, i, b)
+    })
+  })
   return {
     async createBulletin(b) {
       const createdAt = new Date().toISOString()
-      db.prepare(
-        'INSERT INTO bulletins (id, title, level, media_sha256, created_at) VALUES (?, ?, ?, ?, ?)',
-      ).run(b.id, b.title, b.level, b.mediaSha256, createdAt)
-      return { ...b, createdAt }
+      db.prepare(`INSERT INTO bulletins (id, title, level, media_sha256, created_at, unit_id, status, text, voice,
+        created_by, approved_by, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        b.id,
+        b.title,
+        b.level,
+        b.mediaSha256,
+        createdAt,
+        b.unitId ?? null,
+        b.status ?? 'approved',
+        b.text ?? null,
+        b.voice ?? null,
+        b.createdBy ?? null,
+        b.approvedBy ?? null,
+        b.approvedAt ?? null,
+      )
+      return toBulletin(db.prepare('SELECT * FROM bulletins WHERE id = ?').get(b.id) as BulletinRow)
+    },
+    async approveBulletin(id, by, at) {
+      return (
+        db
+          .prepare(`UPDATE bulletins SET status = 'approved', approved_by = ?, approved_at = ?
+            WHERE id = ? AND status = 'draft'`)
+          .run(by, at, id).changes > 0
+      )
+    },
+    async setPlaylistItems(id, bulletinIds) {
+      setItems(id, bulletinIds)
     },
     async getBulletin(id) {
       const r = db.prepare('SELECT * FROM bulletins WHERE id = ?').get(id) as BulletinRow | undefined
@@ -201,6 +247,22 @@ export function sqliteSchedules(db: Db): ScheduleRepository {
     },
     async delete(id) {
       return db.prepare('DELETE FROM schedules WHERE id = ?').run(id).changes > 0
+    },
+    async update(id, patch) {
+      const r = db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow | undefined
+      if (!r) return null
+      const next = { ...toSchedule(r), ...patch, id }
+      db.prepare(`UPDATE schedules SET title = ?, recurrence = ?, targets = ?, priority = ?, volume = ?, enabled = ?
+        WHERE id = ?`).run(
+        next.title,
+        JSON.stringify(next.recurrence),
+        JSON.stringify(next.targets),
+        next.priority,
+        next.volume,
+        next.enabled ? 1 : 0,
+        id,
+      )
+      return next
     },
   }
 }

@@ -219,6 +219,10 @@ export function sqliteIngest(db: Db): IngestRepository {
         where.push('cluster_id = ?')
         params.push(q.clusterId)
       }
+      if (q.clusterIds !== undefined) {
+        where.push('cluster_id IN (SELECT value FROM json_each(?))')
+        params.push(JSON.stringify(q.clusterIds))
+      }
       if (q.kind !== undefined) {
         where.push('kind = ?')
         params.push(q.kind)

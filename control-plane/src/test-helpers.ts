@@ -5,24 +5,39 @@ import path from 'node:path'
 import type { BodyFor } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
+import type { Role } from './actor.js'
+import { newApiTokenString } from './api-tokens.js'
 import type { ClusterInput } from './domain.js'
 import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from './index.js'
 
 /** Helpers shared by this package's tests: real control plane, real broker, real ffmpeg. */
 
+export type ApiCall = <T = Record<string, unknown>>(
+  method: string,
+  url: string,
+  body?: unknown,
+) => Promise<{ status: number; body: T }>
+
 export interface TestPlane {
   cp: ControlPlane
   dir: string
-  api<T = Record<string, unknown>>(
-    method: string,
-    url: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }>
+  /** Calls the API as a province administrator of the whole tree (the bootstrap token). */
+  api: ApiCall
+  /** A province-admin API token (`loa_<id>_<secret>`) and the headers that send it. */
+  adminToken: string
+  adminHeaders: Record<string, string>
+  /** Calls the API with a fresh API token of this role and scope (created on first use, then reused). */
+  apiAs(actor: { role: Role; scopeUnitId: string | null }): ApiCall
+  /** A fresh API token of this role and scope. */
+  tokenFor(role: Role, scopeUnitId: string | null): Promise<string>
+  /** Calls the API with exactly these headers (none: unauthenticated). */
+  apiWith(headers: Record<string, string>): ApiCall
   close(): Promise<void>
 }
 
 export async function startTestPlane(opts: Partial<ControlPlaneOptions> = {}): Promise<TestPlane> {
   const dir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cp-'))
+  const adminToken = opts.bootstrapToken ?? newApiTokenString('testadmin')
   const cp = await createControlPlane({
     httpHost: '127.0.0.1',
     httpPort: 0,
@@ -33,15 +48,17 @@ export async function startTestPlane(opts: Partial<ControlPlaneOptions> = {}): P
     alertDesiredDelayMs: 0,
     ingestFlushMs: 20,
     ...opts,
+    bootstrapToken: adminToken,
     dataDir: dir,
   })
-  return {
-    cp,
-    dir,
-    async api(method, url, body) {
+  const adminHeaders = { authorization: `Bearer ${adminToken}` }
+  const apiWith =
+    (headers: Record<string, string>): ApiCall =>
+    async (method, url, body) => {
       const res = await cp.app.inject({
         method: method as 'GET',
         url,
+        headers,
         ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}),
       })
       const text = res.body
@@ -52,6 +69,35 @@ export async function startTestPlane(opts: Partial<ControlPlaneOptions> = {}): P
         // Not JSON (e.g. /metrics): hand back the text.
       }
       return { status: res.statusCode, body: parsed as never }
+    }
+  const api = apiWith(adminHeaders)
+  const tokenFor = async (role: Role, scopeUnitId: string | null): Promise<string> => {
+    const r = await api<{ secret: string }>('POST', '/api/tokens', {
+      name: `test ${role}`,
+      role,
+      scopeUnitId,
+    })
+    if (r.status !== 201) throw new Error(`token for ${role}@${scopeUnitId}: ${JSON.stringify(r.body)}`)
+    return r.body.secret
+  }
+  const asCache = new Map<string, Promise<string>>()
+  return {
+    cp,
+    dir,
+    api,
+    adminToken,
+    adminHeaders,
+    apiWith,
+    tokenFor,
+    apiAs(actor) {
+      const key = `${actor.role}@${actor.scopeUnitId}`
+      let token = asCache.get(key)
+      if (!token) {
+        token = tokenFor(actor.role, actor.scopeUnitId)
+        asCache.set(key, token)
+      }
+      const t = token
+      return async (method, url, body) => apiWith({ authorization: `Bearer ${await t}` })(method, url, body)
     },
     async close() {
       await cp.close()
@@ -107,7 +153,12 @@ export async function uploadMedia(
   filename = 'bulletin.wav',
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const { payload, headers } = multipartBody('file', filename, content, 'audio/wav')
-  const res = await t.cp.app.inject({ method: 'POST', url: '/api/media', payload, headers })
+  const res = await t.cp.app.inject({
+    method: 'POST',
+    url: '/api/media',
+    payload,
+    headers: { ...headers, ...t.adminHeaders },
+  })
   return { status: res.statusCode, body: JSON.parse(res.body) }
 }
 

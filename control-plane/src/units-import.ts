@@ -99,7 +99,8 @@ export function canonicalKind(raw: string): string | null {
   return KIND_ALIASES[k] ?? null
 }
 
-function nameProblem(name: string): string | null {
+/** Why a display name is refused (empty, too long, control or bidi characters, markup, formula), or null. */
+export function nameProblem(name: string): string | null {
   if (name.length === 0) return 'is empty'
   if (name.length > MAX_NAME) return `is longer than ${MAX_NAME} characters`
   if (HOSTILE_CHARS.test(name)) return 'contains control, zero-width or bidirectional-override characters'

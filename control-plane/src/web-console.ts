@@ -12,7 +12,7 @@ export const CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
 const HASHED = /-[A-Z0-9]{8}\.[a-z0-9]+(\.br|\.gz)?$/
 
 /** Paths that belong to the API or to devices: never answered with the console's page. */
-const NOT_CONSOLE = /^\/(api|media)(\/|$)|^\/(healthz|metrics|openapi\.json)$/
+const NOT_CONSOLE = /^\/(api|media)(\/|$)|^\/(healthz|metrics|openapi\.json|console-config\.json)$/
 
 export type ConsoleFallback = (request: FastifyRequest, reply: FastifyReply) => boolean
 
@@ -53,7 +53,8 @@ export async function registerConsole(app: App, s: Services, dir = CONSOLE_DIR):
   return (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false
     const pathname = request.url.split('?')[0] ?? '/'
-    if (NOT_CONSOLE.test(pathname) || /\.[a-z0-9]+$/i.test(pathname)) return false
+    // Ids may contain dots (/clusters/c.1), so only /assets/ is taken to be files.
+    if (NOT_CONSOLE.test(pathname) || pathname.startsWith('/assets/')) return false
     void reply.sendFile('index.html', dir)
     return true
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AlertManager } from './alerts.js'
+import { AudioCardWatch } from './audio-cards.js'
 import { parseOutput } from './audio-output.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
@@ -14,12 +15,14 @@ import { LiveManager } from './live.js'
 import type { LiveTimeouts } from './live-player.js'
 import { LocalPlays } from './local-plays.js'
 import { MediaCache } from './media-cache.js'
+import { AmixerVolume } from './mixer.js'
 import { Modem } from './modem.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
+import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
 import { Telemetry } from './telemetry.js'
 import { MessageVerifier } from './verify.js'
@@ -63,6 +66,8 @@ export class Agent {
   readonly relay: Relay
   /** The box's hardware, zone by zone (BoxControls for the technician's page). */
   readonly box: Zones
+  /** The output's sound card: missing or busy is reported and retried. */
+  readonly card: AudioCardWatch
   /** The 4G modem, when `modem.port` is configured. */
   readonly modem: Modem | null
   readonly reconciler: Reconciler
@@ -95,7 +100,7 @@ export class Agent {
     // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
     const access = httpAccess({
       controlPlaneUrl: config.controlPlaneUrl,
-      username: config.mqtt.username,
+      username: config.mqtt.username ?? config.deviceId,
       password: config.mqtt.password,
       tls: config.tls,
     })
@@ -111,8 +116,20 @@ export class Agent {
       log: log.child({ c: 'box' }),
       zones: config.zones ?? [{ id: 'main', label: 'main', relay: { driver: config.relay.driver } }],
       sysfsRoot: config.gpio?.sysfsRoot ?? '/sys/class/gpio',
+      volume: new AmixerVolume(),
     })
     this.relay = this.box
+    this.card = new AudioCardWatch({
+      output: config.output,
+      cardsFile: config.audio?.cardsFile ?? '/proc/asound/cards',
+      outbox: this.outbox,
+      log: log.child({ c: 'audio' }),
+    })
+    const card = {
+      gain: () => this.box.gain(),
+      onCardFault: (kind: 'busy' | 'missing', error: string, retrying: boolean) =>
+        this.card.playFault(kind, error, retrying),
+    }
     this.reconciler = new Reconciler({
       db: this.db,
       store: this.store,
@@ -134,7 +151,7 @@ export class Agent {
       db: this.db,
       outbox: this.outbox,
       cache: this.cache,
-      player: new Player(output),
+      player: new Player(output, 'ffmpeg', card),
       relay: this.relay,
       log: log.child({ c: 'scheduler' }),
       desired: () => this.store.received()?.body ?? null,
@@ -180,7 +197,7 @@ export class Agent {
     this.localPlays = new LocalPlays({
       outbox: this.outbox,
       log: log.child({ c: 'local' }),
-      player: new Player(output),
+      player: new Player(output, 'ffmpeg', card),
       controls: () => this.box,
       enqueue: (q) => this.scheduler.enqueueAlert(q),
       withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
@@ -241,6 +258,17 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
     })
+    const previous = takePreviousRun(this.db, process.pid)
+    if (previous) {
+      this.outbox.event(
+        'agent-restarted',
+        'warning',
+        `previous run ended without a clean stop: ${previous.cause}`,
+        {
+          ...previous,
+        },
+      )
+    }
     this.link.setUnits(this.store.received()?.body.units ?? [])
     // Nothing plays yet: every zone off (and reported if an unclean exit left one on).
     await this.box.start()
@@ -255,6 +283,7 @@ export class Agent {
     if (held) this.lives.sync(held)
     this.link.start()
     this.modem?.start()
+    this.card.start()
     this.telemetry.start()
     this.reconciler.kick()
     this.startupVerify = this.cache
@@ -269,6 +298,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.telemetry.stop()
     this.modem?.stop()
+    this.card.stop()
     this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
@@ -279,6 +309,7 @@ export class Agent {
     this.link.flush()
     await this.link.stop()
     await this.reconciler.idle().catch(() => {})
+    markStopped(this.db)
     this.db.close()
     this.log.info('agent stopped')
   }

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, ID_PATTERN, isValidTimeZone } fro
 import { keyIdOf } from '@loa/shared/signing'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { outputUsesCardIndex } from './audio-cards.js'
 import { AgentError } from './errors.js'
 
 export interface AgentConfig {
@@ -159,8 +160,9 @@ const FIELDS: Field[] = [
     env: 'LOA_OUTPUT',
     kind: 'string',
     schema: Type.String({ pattern: '^(null|alsa:\\S+|file:.+)$' }),
-    rule: 'must be alsa:<device>, file:<dir> or null',
+    rule: 'must be alsa:<device> (a card by name, e.g. plughw:CARD=Headphones,DEV=0, never an index), file:<dir> or null',
     default: 'null',
+    check: (v: string) => !outputUsesCardIndex(v),
   },
   {
     path: 'relay.driver',

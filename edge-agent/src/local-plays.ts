@@ -209,6 +209,33 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     const id = q.live?.liveId.slice(PREFIX.length) ?? ''
     const p = this.pending.get(id)
     if (p?.action.status !== 'queued') return null
+    const controls = this.o.controls()
+    // The scheduler's session switched every zone on. A test or a hold of one zone is heard on that zone only:
+    // the others go off for this turn (before the pre-roll) and are put back as they were when it ends, since a
+    // turn that follows in the same session needs them (so they are on again for the post-roll).
+    const restore: { zone: string; on: boolean }[] = []
+    try {
+      for (const z of controls.zones()) {
+        const want = p.action.zone === ALL_ZONES || z.id === p.action.zone
+        if (z.relayOn === want) continue
+        await controls.setRelay(z.id, want)
+        restore.push({ zone: z.id, on: z.relayOn })
+      }
+      return await this.turn(p, q, ctl)
+    } catch (err) {
+      const { code, details } = describeError(err)
+      this.finish(p, 'failed', `${code}: ${details.join('; ')}`)
+      return null
+    } finally {
+      for (const r of restore) await controls.setRelay(r.zone, r.on).catch(() => {})
+    }
+  }
+
+  private async turn(
+    p: Pending,
+    q: QueuedOccurrence,
+    ctl: { notBefore: number; signal: AbortSignal; interrupt: () => LiveInterrupt | null },
+  ): Promise<Report | null> {
     await sleep(ctl.notBefore - Date.now(), ctl.signal)
     if (ctl.signal.aborted) {
       const o = LocalPlays.outcome(ctl.interrupt())
@@ -221,19 +248,8 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     a.startedAt = iso(startedAt)
     if (p.startTimer) clearTimeout(p.startTimer)
     p.onStart?.()
-    const controls = this.o.controls()
-    // The scheduler's session switched every zone on. A test or a hold of one zone is heard on that zone only:
-    // the others go off for this turn and are put back as they were before it ends (the next turn needs them).
-    const before = controls.zones()
-    const restore: { zone: string; on: boolean }[] = []
     let failure: string | null = null
     try {
-      for (const z of before) {
-        const want = a.zone === ALL_ZONES || z.id === a.zone
-        if (z.relayOn === want) continue
-        await controls.setRelay(z.id, want)
-        restore.push({ zone: z.id, on: z.relayOn })
-      }
       const audio = p.req.audio
       if (audio) {
         this.np = {
@@ -244,13 +260,8 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
           fallback: false,
         }
         const label = `${a.startedAt.replace(/[:.]/g, '-')}-${a.id}`
-        const r = await this.o.player.play(
-          audio.path,
-          q.volume / 100,
-          label,
-          ctl.signal,
-          a.seconds * 2000 + 30_000,
-        )
+        const maxMs = a.seconds * 2000 + 30_000
+        const r = await this.o.player.play(audio.path, q.volume / 100, label, ctl.signal, maxMs)
         if (r.outcome === 'failed') failure = r.error ?? 'ffmpeg failed'
       } else await sleep(a.seconds * 1000, ctl.signal)
     } catch (err) {
@@ -258,7 +269,6 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       failure = `${code}: ${details.join('; ')}`
     } finally {
       this.np = null
-      for (const r of restore) await controls.setRelay(r.zone, r.on).catch(() => {})
     }
     const endedAt = Date.now()
     let status: LocalStatus = 'done'

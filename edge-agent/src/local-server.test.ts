@@ -83,6 +83,25 @@ describe('technician page server over real HTTP', () => {
     cookie = ''
   })
 
+  it('refuses every login when no password is set, and says so', async () => {
+    const bare = await buildLocalServer({
+      agent,
+      log: silentLog,
+      auth: new TechnicianAuth(() => undefined),
+      webDir: tmp(),
+    })
+    try {
+      const auth = await bare.inject({ method: 'GET', url: '/api/auth' })
+      expect(auth.json()).toMatchObject({ configured: false, loggedIn: false })
+      const login = await bare.inject({ method: 'POST', url: '/api/login', payload: { password: '' } })
+      expect(login.statusCode).toBe(503)
+      expect(login.json().code).toBe('LOA_LOCAL_NO_PASSWORD')
+      expect(login.headers['set-cookie']).toBeUndefined()
+    } finally {
+      await bare.close()
+    }
+  })
+
   it('locks an address out after five wrong passwords, then lets the right one in after the lockout', async () => {
     const auth = await json(await req('GET', '/api/auth'))
     expect(auth).toMatchObject({ configured: true, loggedIn: false, deviceId: 'pi-local' })

@@ -1,24 +1,13 @@
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { DateTime } from 'luxon'
 import pino from 'pino'
 import type { Agent } from './agent.js'
 import { AGENT_VERSION } from './agent.js'
+import { readHealth } from './health.js'
 import { OccurrenceSource } from './occurrence-source.js'
 import { diskSpace } from './reconciler.js'
 
 const quiet = pino({ level: 'silent' })
-
-/** Whether the system clock is synchronised (systemd-timesyncd or chrony through timedatectl), or unknown. */
-function clockSynced(): Promise<boolean | null> {
-  if (existsSync('/run/systemd/timesync/synchronized')) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 2000 }, (err, out) =>
-      resolve(err ? null : out.trim() === 'yes'),
-    )
-  })
-}
 
 /** Interfaces and addresses, read-only (the page never changes the network). */
 export function network(): {
@@ -45,6 +34,7 @@ export async function localStatus(agent: Agent) {
   try {
     disk = await diskSpace(agent.config.dataDir)
   } catch {}
+  const health = await readHealth().catch(() => ({}) as Awaited<ReturnType<typeof readHealth>>)
   const names = new Map((held?.media ?? []).map((m) => [m.sha256, m]))
   return {
     deviceId: agent.config.deviceId,
@@ -55,9 +45,10 @@ export async function localStatus(agent: Agent) {
       desiredVersion: held?.version ?? null,
       outboxPending: agent.outbox.pendingCount(),
     },
-    // Filled by the modem driver's telemetry when the box has one (signal, operator, registration).
-    modem: null,
-    clock: { now: new Date().toISOString(), timezone: tz, synced: await clockSynced() },
+    // Signal, operator and registration, when the box has a modem (`modem.port`).
+    modem: agent.modem?.status().modem ?? null,
+    health,
+    clock: { now: new Date().toISOString(), timezone: tz, synced: health.clockSynced ?? null },
     disk,
     nowPlaying: agent.scheduler.nowPlaying,
     relayOn: agent.relay.isOn(),

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import pino from 'pino'
 import { Agent } from './agent.js'
+import { startAgentWatchdog } from './agent-watchdog.js'
 import { loadConfig } from './config.js'
 import { AgentError } from './errors.js'
 import { LogRing } from './local-log.js'
 import { startLocalServer } from './local-server.js'
+import { recordCrash } from './run-marker.js'
+import { installTestHang } from './test-hang.js'
 
 /** Entry point: `node dist/main.js [--config agent.json]`. Exit 2 on bad config, 0 on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
   // scheduler cursor make the restart lossless).
   const fatal = (err: unknown) => {
     log.fatal({ err }, 'uncaught error')
+    recordCrash(agent.db, err)
     // The amplifier must not stay on through the restart (sysfs lines keep their value after we die).
     agent.box.offSync()
     process.exit(1)
@@ -65,6 +69,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'))
   await agent.start()
   page = await startLocalServer(agent, log, ring)
+  const watchdog = startAgentWatchdog(agent, process.env, log)
+  process.once('exit', () => watchdog?.stop())
+  installTestHang(agent, process.env)
 }
 
 main().catch((err) => {

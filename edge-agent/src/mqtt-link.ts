@@ -44,6 +44,8 @@ export class MqttLink {
   private attempt = 0
   private flushTimer: NodeJS.Timeout | null = null
   private flushing = false
+  /** When the broker last sent anything (PINGRESP at least every keepalive): the watchdog's view of the link. */
+  lastPacketAt = Date.now()
 
   constructor(private readonly o: LinkOptions) {}
 
@@ -81,6 +83,9 @@ export class MqttLink {
       client.options.reconnectPeriod = backoffMs(this.attempt)
     })
     client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'))
+    client.on('packetreceive', () => {
+      this.lastPacketAt = Date.now()
+    })
     client.on('connect', () => {
       this.attempt = 0
       log.info({ url: this.o.url }, 'mqtt connected')

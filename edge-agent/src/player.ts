@@ -1,8 +1,24 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { AudioOutput } from './audio-output.js'
+import { sleep } from './item-player.js'
 
 const DEFAULT_MAX_MS = 4 * 3600_000
+
+export interface CardOptions {
+  /** Output gain (0–1) multiplied into every play: the zone's volume where its card has no mixer control. */
+  gain?: () => number
+  /** The card was busy or missing; `retrying` is false on the last attempt. */
+  onCardFault?: (kind: 'busy' | 'missing', error: string, retrying: boolean) => void
+  /** Waits between attempts while the card is busy or missing. */
+  retryMs?: number[]
+}
+
+/** ffmpeg's ALSA errors: `cannot open audio device X (Device or resource busy)` / `(No such device)`. */
+export function cardFault(error: string): 'busy' | 'missing' | null {
+  if (!/cannot open audio device/i.test(error)) return null
+  return /busy/i.test(error) ? 'busy' : 'missing'
+}
 
 export interface PlayResult {
   startedAt: Date
@@ -32,13 +48,39 @@ export class Player {
   constructor(
     private readonly output: AudioOutput,
     private readonly ffmpegPath = 'ffmpeg',
+    private readonly card: CardOptions = {},
   ) {}
+
+  /**
+   * Plays, retrying with backoff (by default 0.5 s, 1 s, 2 s) while the sound card is busy or missing: another
+   * process holding it, or a USB card re-enumerating. Each such failure is reported through `onCardFault`.
+   */
+  async play(
+    file: string,
+    volume: number,
+    label: string,
+    signal?: AbortSignal,
+    maxMs = DEFAULT_MAX_MS,
+    offsetMs = 0,
+  ): Promise<PlayResult> {
+    const gain = this.card.gain?.() ?? 1
+    const retries = this.card.retryMs ?? [500, 1000, 2000]
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.playOnce(file, volume * gain, label, signal, maxMs, offsetMs)
+      const fault = r.outcome === 'failed' ? cardFault(r.error ?? '') : null
+      const wait = retries[attempt]
+      if (!fault) return r
+      this.card.onCardFault?.(fault, r.error ?? '', wait !== undefined && !signal?.aborted)
+      if (wait === undefined || signal?.aborted) return r
+      await sleep(wait, signal)
+    }
+  }
 
   /**
    * `maxMs` bounds a play whose output blocks (a wedged ALSA device would otherwise hold the relay on forever):
    * past it ffmpeg is killed and the item reported failed. `offsetMs` starts that far into the file.
    */
-  play(
+  private playOnce(
     file: string,
     volume: number,
     label: string,

@@ -39,6 +39,8 @@ export class Scheduler {
   private readonly items: ItemPlayer
   private parts = 0
   private started = false
+  /** When the last tick ran (the watchdog stops pinging systemd when this gets old). */
+  lastTickAt = Date.now()
 
   constructor(private readonly o: SchedulerOptions) {
     this.queue = new OccurrenceQueue({
@@ -123,6 +125,7 @@ export class Scheduler {
 
   private tick(): void {
     const now = Date.now()
+    this.lastTickAt = now
     this.queue.collect(now + this.o.prerollMs)
     const c = this.current
     if (c && !c.interrupt) {

@@ -83,6 +83,10 @@ export class Zones implements Relay, BoxControls {
       }
       z.on = true // so drive() does not skip it
       await this.drive(z, false).catch((err) => this.fault(z, err))
+      // The card's mixer may have been reset (a new USB card, a fresh image): put the zone's level back.
+      if (z.cfg.volume?.control) {
+        await this.o.volume?.apply(z.cfg, this.volumeOf(z) ?? 100).catch((err) => this.fault(z, err))
+      }
     }
   }
 
@@ -124,11 +128,12 @@ export class Zones implements Relay, BoxControls {
   }
 
   /**
-   * The gain ffmpeg applies (0–1): zones share the one audio output, so it is the first zone's volume unless that
-   * zone has a mixer control (then the card does it and ffmpeg leaves the level alone).
+   * The gain ffmpeg applies (0–1). Zones share the one audio output, so it is the volume of the first zone that is
+   * on (a zone test switches the others off: it gets its own zone's level), or of the first zone; 1 when that
+   * zone has a mixer control (the card does it).
    */
   gain(): number {
-    const z = this.list[0]
+    const z = this.list.find((x) => x.on) ?? this.list[0]
     if (!z || z.cfg.volume?.control) return 1
     return (this.volumeOf(z) ?? 100) / 100
   }

@@ -1,8 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { type Activity as ActivityData, api, type NetworkInfo } from './api.js'
-import type { T } from './i18n.js'
-
-const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString() : '–')
+import { type T, timeText } from './i18n.js'
 
 export function Activity(props: { t: T; a: ActivityData }) {
   const { t, a } = props
@@ -18,8 +16,8 @@ export function Activity(props: { t: T; a: ActivityData }) {
         <h2>{t('activity')}</h2>
         <ul class="list" id="actions">
           {a.actions.map((x) => (
-            <li key={x.id} data-action-id={x.id} data-kind={x.kind} data-status={x.status}>
-              {time(x.requestedAt)} · {t(`k_${x.kind}`)} · {x.zone === '*' ? '' : x.zone} · {x.by} ·{' '}
+            <li key={x.id} data-action-id={x.id} data-kind={x.kind} data-by={x.by} data-status={x.status}>
+              {timeText(x.requestedAt)} · {t(`k_${x.kind}`)} · {x.zone === '*' ? '' : x.zone} · {x.by} ·{' '}
               <strong>{t(`s_${x.status}`)}</strong>
               {x.reason ? ` — ${x.reason}` : ''}
             </li>
@@ -29,7 +27,7 @@ export function Activity(props: { t: T; a: ActivityData }) {
         <ul class="list" id="relay-log">
           {a.relay.slice(0, 10).map((r) => (
             <li key={r.at} data-on={String(r.on)}>
-              {time(r.at)} · {r.on ? t('on') : t('off')}
+              {timeText(r.at)} · {r.on ? t('on') : t('off')}
             </li>
           ))}
         </ul>
@@ -37,7 +35,7 @@ export function Activity(props: { t: T; a: ActivityData }) {
         <ul class="list">
           {a.plays.slice(0, 15).map((p, i) => (
             <li key={`${p.startedAt}-${i}`}>
-              {time(p.startedAt)} · {p.title} · {p.status}
+              {timeText(p.startedAt)} · {p.title} · {p.status}
               {p.reason ? ` — ${p.reason}` : ''}
             </li>
           ))}
@@ -46,7 +44,7 @@ export function Activity(props: { t: T; a: ActivityData }) {
         <ul class="list" id="logs">
           {a.logs.slice(0, 40).map((l, i) => (
             <li key={`${l.at}-${i}`} class={l.level === 'error' || l.level === 'warn' ? 'bad' : ''}>
-              {time(l.at)} {l.level} {l.c ? `[${l.c}]` : ''} {l.msg}
+              {timeText(l.at)} {l.level} {l.c ? `[${l.c}]` : ''} {l.msg}
             </li>
           ))}
         </ul>

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks'
 import { api, type LocalAction } from './api.js'
-import { errorText, type T } from './i18n.js'
+import { errorText, type T, timeText } from './i18n.js'
 
 /** Upload a file, or record with the phone's microphone (MediaRecorder) and upload that; the box transcodes. */
 export function Announcement(props: { t: T; actions: LocalAction[]; onChange: () => void }) {
@@ -83,7 +83,7 @@ export function Announcement(props: { t: T; actions: LocalAction[]; onChange: ()
       <ul class="list">
         {mine.map((a) => (
           <li key={a.id} data-announcement={a.id} data-status={a.status}>
-            {new Date(a.requestedAt).toLocaleTimeString()} · {t(`s_${a.status}`)}
+            {timeText(a.requestedAt)} · {t(`s_${a.status}`)}
             {a.reason ? ` — ${a.reason}` : ''}
             {(a.status === 'queued' || a.status === 'playing') && (
               <button

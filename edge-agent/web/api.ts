@@ -64,7 +64,13 @@ export interface Status {
     desiredVersion: number | null
     outboxPending: number
   }
-  modem: { signalPercent?: number; operator?: string } | null
+  modem: {
+    signalDbm: number | null
+    registration: string | null
+    operator?: string
+    accessTech?: string | null
+  } | null
+  health: { cpuTempC?: number; throttled?: { underVoltageNow: boolean; throttledNow: boolean } }
   clock: { now: string; timezone: string; synced: boolean | null }
   disk: { total: number; free: number } | null
   nowPlaying: { title: string; startedAt: string } | null

@@ -2,12 +2,11 @@ import { useCallback, useEffect, useState } from 'preact/hooks'
 import { Activity } from './activity.js'
 import { Announcement } from './announcement.js'
 import { type Activity as ActivityData, ApiError, api, type Status } from './api.js'
-import { errorText, type T } from './i18n.js'
+import { clockFormat, errorText, type T, timeText } from './i18n.js'
 import { Zones } from './zones.js'
 
 const POLL_MS = 1500
 
-const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString() : '–')
 const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`
 
 function StatusView(props: { t: T; s: Status }) {
@@ -25,20 +24,28 @@ function StatusView(props: { t: T; s: Status }) {
           {s.province.connected ? t('connected') : t('disconnected')}
         </span>
         <span>{t('lastContact')}</span>
-        <span>{time(s.province.lastContactAt)}</span>
+        <span>{timeText(s.province.lastContactAt)}</span>
         <span>{t('signal')}</span>
         <span>
-          {s.modem?.signalPercent !== undefined
-            ? `${s.modem.signalPercent}% ${s.modem.operator ?? ''}`
+          {s.modem
+            ? `${s.modem.signalDbm ?? '?'} dBm · ${s.modem.operator ?? ''} ${s.modem.accessTech ?? ''} · ${s.modem.registration ?? t('unknown')}`
             : t('noModem')}
         </span>
         <span>{t('clock')}</span>
         <span>
-          {new Date(s.clock.now).toLocaleString()} ({s.clock.timezone},{' '}
+          {timeText(s.clock.now, true)} ({s.clock.timezone},{' '}
           {s.clock.synced === null ? t('unknown') : s.clock.synced ? t('synced') : t('notSynced')})
         </span>
         <span>{t('disk')}</span>
         <span>{s.disk ? `${gb(s.disk.free)} / ${gb(s.disk.total)}` : t('unknown')}</span>
+        {s.health.cpuTempC !== undefined && (
+          <>
+            <span>{t('cpuTemp')}</span>
+            <span class={s.health.throttled?.underVoltageNow ? 'bad' : ''}>
+              {s.health.cpuTempC} °C{s.health.throttled?.underVoltageNow ? ` · ${t('underVoltage')}` : ''}
+            </span>
+          </>
+        )}
         <span>{t('version')}</span>
         <span>{s.version}</span>
         <span>{t('nowPlaying')}</span>
@@ -49,7 +56,7 @@ function StatusView(props: { t: T; s: Status }) {
         {s.today.length === 0 && <li class="muted">{t('nothing')}</li>}
         {s.today.map((o) => (
           <li key={`${o.at}-${o.title}`}>
-            {time(o.at)} · {o.title} <span class="muted">({o.level})</span>
+            {timeText(o.at)} · {o.title} <span class="muted">({o.level})</span>
           </li>
         ))}
       </ul>
@@ -78,6 +85,7 @@ export function Dashboard(props: { t: T; onLoggedOut: () => void }) {
         api<Status>('GET', '/api/status'),
         api<ActivityData>('GET', '/api/activity'),
       ])
+      clockFormat.timeZone = s.clock.timezone
       setStatus(s)
       setActivity(a)
       setError(null)

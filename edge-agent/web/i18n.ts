@@ -30,6 +30,8 @@ const vi = {
   notSynced: 'chưa đồng bộ',
   unknown: 'không rõ',
   disk: 'Bộ nhớ trống',
+  cpuTemp: 'Nhiệt độ CPU',
+  underVoltage: 'thiếu điện áp',
   version: 'Phiên bản',
   nowPlaying: 'Đang phát',
   nothing: 'không có',
@@ -100,6 +102,8 @@ const en: Record<Key, string> = {
   notSynced: 'not synchronised',
   unknown: 'unknown',
   disk: 'Free disk',
+  cpuTemp: 'CPU temperature',
+  underVoltage: 'under-voltage',
   version: 'Version',
   nowPlaying: 'Playing now',
   nothing: 'nothing',
@@ -161,4 +165,19 @@ export function errorText(t: T, err: unknown): string {
     return t(err.code, { s: typeof s === 'number' ? s : '' })
   }
   return t('network_error')
+}
+
+/** How times are shown: in the page's language and the box's time zone (not the phone's). */
+export const clockFormat: { lang: Lang; timeZone: string | undefined } = { lang: 'vi', timeZone: undefined }
+
+export function timeText(iso: string | null, withDate = false): string {
+  if (!iso) return '–'
+  const opts: Intl.DateTimeFormatOptions = { timeZone: clockFormat.timeZone, hour12: false }
+  const locale = clockFormat.lang === 'vi' ? 'vi-VN' : 'en-GB'
+  try {
+    const d = new Date(iso)
+    return withDate ? d.toLocaleString(locale, opts) : d.toLocaleTimeString(locale, opts)
+  } catch {
+    return iso
+  }
 }

@@ -2,7 +2,7 @@ import { render } from 'preact'
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api } from './api.js'
 import { Dashboard } from './dashboard.js'
-import { errorText, initialLang, type Lang, type T, translate } from './i18n.js'
+import { clockFormat, errorText, initialLang, type Lang, type T, translate } from './i18n.js'
 
 function Login(props: { t: T; configured: boolean; onIn: () => void }) {
   const { t } = props
@@ -68,6 +68,7 @@ function App() {
   }, [])
   useEffect(refresh, [])
   useEffect(() => {
+    clockFormat.lang = lang
     document.documentElement.lang = lang
     localStorage.setItem('loa.lang', lang)
   }, [lang])

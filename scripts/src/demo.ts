@@ -6,9 +6,12 @@
  * the control plane receives them.
  */
 import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newApiTokenString } from '@loa/control-plane'
+import { hashPassword } from '@loa/shared/password-hash'
 import { makeBulletinAudio } from './demo-audio.js'
 import { pickPort, spawnLogged, waitForHttp } from './demo-processes.js'
 
@@ -33,10 +36,16 @@ const CLUSTERS: DemoCluster[] = [
 
 const children: ChildProcess[] = []
 
+/** The demo seeds through the API with a province-admin token it gives the control plane (LOA_BOOTSTRAP_TOKEN). */
+const TOKEN = newApiTokenString('demo')
+const AUTH = { authorization: `Bearer ${TOKEN}` }
+const ADMIN_USER = 'admin'
+const ADMIN_PASSWORD = process.env.LOA_ADMIN_PASSWORD || randomBytes(12).toString('base64url')
+
 async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? AUTH : { 'content-type': 'application/json', ...AUTH },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await res.text()
@@ -86,7 +95,7 @@ async function seed(base: string): Promise<void> {
   )
   const form = new FormData()
   form.append('file', new Blob([readFileSync(wav)]), 'ban-tin-thu-nghiem.wav')
-  const uploaded = await fetch(`${base}/api/media`, { method: 'POST', body: form })
+  const uploaded = await fetch(`${base}/api/media`, { method: 'POST', body: form, headers: AUTH })
   if (!uploaded.ok) throw new Error(`upload failed: ${uploaded.status} ${await uploaded.text()}`)
   const media = (await uploaded.json()) as { sha256: string; durationMs: number }
   const bulletin = await api<{ id: string }>(base, 'POST', '/api/bulletins', {
@@ -115,6 +124,13 @@ async function seed(base: string): Promise<void> {
     targets: { units: ['tinh-demo'] },
   })
   console.log(`  bản tin / bulletin: ${(media.durationMs / 1000).toFixed(1)} s, made with ${how}`)
+  await api(base, 'POST', '/api/users', {
+    username: ADMIN_USER,
+    displayName: 'Quản trị tỉnh',
+    role: 'province-admin',
+    scopeUnitId: 'tinh-demo',
+    password: ADMIN_PASSWORD,
+  })
 }
 
 interface PlayRow {
@@ -182,6 +198,7 @@ async function main(): Promise<void> {
       LOA_HTTP_PORT: String(httpPort),
       LOA_MQTT_HOST: '127.0.0.1',
       LOA_MQTT_PORT: String(mqttPort),
+      LOA_BOOTSTRAP_TOKEN: TOKEN,
     },
     join(DEMO_DIR, 'logs', 'control-plane.log'),
   )
@@ -202,6 +219,9 @@ async function main(): Promise<void> {
   )
   const pinned = keys.keys.find((k) => k.keyId === keys.current)
   if (!pinned) throw new Error('the control plane has no current signing key')
+  // The first cluster serves the technician's page (password `demo`); the others keep theirs off.
+  const pagePort = await pickPort(Number(process.env.LOA_DEMO_PAGE_PORT ?? 8090))
+  const pageHash = await hashPassword('demo')
   for (const c of CLUSTERS) {
     const dataDir = join(DEMO_DIR, 'clusters', c.id)
     mkdirSync(dataDir, { recursive: true })
@@ -224,6 +244,13 @@ async function main(): Promise<void> {
           LOA_DATA_DIR: dataDir,
           LOA_OUTPUT: c === CLUSTERS[0] && process.env.LOA_DEMO_OUTPUT ? process.env.LOA_DEMO_OUTPUT : 'null',
           LOA_TELEMETRY_INTERVAL_S: '15',
+          ...(c === CLUSTERS[0]
+            ? {
+                LOA_LOCAL_PAGE_HOST: '127.0.0.1',
+                LOA_LOCAL_PAGE_PORT: String(pagePort),
+                LOA_TECHNICIAN_PASSWORD_HASH: pageHash,
+              }
+            : { LOA_LOCAL_PAGE_HOST: 'off' }),
         },
         join(DEMO_DIR, 'logs', `${c.id}.log`),
       ),
@@ -235,6 +262,9 @@ async function main(): Promise<void> {
   OpenAPI:      ${base}/openapi.json
   Metrics:      ${base}/metrics
   MQTT broker:  ${mqttUrl}
+  Đăng nhập / log in:  ${ADMIN_USER} / ${ADMIN_PASSWORD}${process.env.LOA_ADMIN_PASSWORD ? ' (LOA_ADMIN_PASSWORD)' : ''}
+  API token (quản trị / admin): Authorization: Bearer ${TOKEN}
+  Trang kỹ thuật / technician page (${CLUSTERS[0]?.id}): http://127.0.0.1:${pagePort}/  (mật khẩu / password: demo)
   Nhật ký / logs: ${join(DEMO_DIR, 'logs')}
 
   ${CLUSTERS.length} cụm loa ở 2 xã đang chạy; bản tin phát mỗi phút. Ctrl-C để dừng.

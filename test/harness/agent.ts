@@ -1,13 +1,16 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { planesByMqttUrl } from './control-plane.js'
+import { HARNESS_DEVICE_SECRET, planesByMqttUrl } from './control-plane.js'
+import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
 
 export interface AgentHandle {
   readonly deviceId: string
   readonly dataDir: string
+  /** The technician's page (listening on 127.0.0.1). */
+  readonly localPageUrl: string
   process: ManagedProcess
   /** Starts the agent again with the same identity and data directory. */
   start(extraEnv?: Record<string, string>): Promise<void>
@@ -21,6 +24,10 @@ export interface AgentOptions {
   mqttUrl: string
   controlPlaneUrl: string
   env?: Record<string, string>
+  /** scrypt hash of the technician password (hashPassword); without it the local page refuses logins. */
+  technicianPasswordHash?: string
+  /** Port of the technician's page; a free one by default, so agents never compete for 8090. */
+  localPagePort?: number
 }
 
 /**
@@ -58,8 +65,8 @@ export async function provision(mqttUrl: string, deviceId: string): Promise<Reco
 export async function startAgent(dir: string, deviceId: string, opts: AgentOptions): Promise<AgentHandle> {
   const dataDir = join(dir, 'agents', deviceId)
   mkdirSync(dataDir, { recursive: true })
+  const localPagePort = opts.localPagePort ?? (await freePort())
   const baseEnv = {
-    ...(await provision(opts.mqttUrl, deviceId)),
     LOA_DEVICE_ID: deviceId,
     LOA_MQTT_URL: opts.mqttUrl,
     LOA_CONTROL_PLANE_URL: opts.controlPlaneUrl,
@@ -69,6 +76,14 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
     LOA_LOG_LEVEL: 'info',
+    // Media downloads are authenticated (HTTP Basic, device id and this secret).
+    LOA_MQTT_USERNAME: deviceId,
+    LOA_MQTT_PASSWORD: HARNESS_DEVICE_SECRET,
+    // Its own broker credentials and the pinned signing key, from the control plane (replace the above).
+    ...(await provision(opts.mqttUrl, deviceId)),
+    LOA_LOCAL_PAGE_HOST: '127.0.0.1',
+    LOA_LOCAL_PAGE_PORT: String(localPagePort),
+    ...(opts.technicianPasswordHash ? { LOA_TECHNICIAN_PASSWORD_HASH: opts.technicianPasswordHash } : {}),
     ...opts.env,
   }
   const launch = (extra: Record<string, string> = {}) =>
@@ -76,6 +91,7 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
   const handle: AgentHandle = {
     deviceId,
     dataDir,
+    localPageUrl: `http://127.0.0.1:${localPagePort}`,
     process: launch(),
     async start(extraEnv) {
       handle.process = launch(extraEnv)

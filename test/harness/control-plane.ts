@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { newApiTokenString } from '@loa/control-plane'
 import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { CONTROL_PLANE_MAIN } from './repo.js'
@@ -11,6 +12,12 @@ export interface ControlPlaneHandle {
   readonly httpPort: number
   readonly mqttPort: number
   readonly dataDir: string
+  /** The province-admin API token the control plane was started with (LOA_BOOTSTRAP_TOKEN). */
+  readonly token: string
+  /** `Authorization` header carrying that token. */
+  readonly authHeaders: Record<string, string>
+  /** fetch() against the control plane with the admin token (merged with the given headers). */
+  fetch(path: string, init?: RequestInit): Promise<Response>
   process: ManagedProcess
   /** Starts the process again on the same ports and data (after stop or kill). */
   restart(): Promise<void>
@@ -24,6 +31,11 @@ export interface ControlPlaneHandle {
 
 /** Every running control plane by broker URL, so agents started against it can get credentials from it. */
 export const planesByMqttUrl = new Map<string, ControlPlaneHandle>()
+/**
+ * Every harness agent authenticates its media downloads with this secret (HTTP Basic, device id and MQTT password)
+ * and the control plane accepts it through LOA_DEVICE_SHARED_SECRET, until per-device credentials are provisioned.
+ */
+export const HARNESS_DEVICE_SECRET = 'harness-device-secret-not-for-production'
 
 /** Runs the control plane as a real process with its embedded aedes broker, on free ports. */
 export async function startControlPlane(
@@ -35,7 +47,11 @@ export async function startControlPlane(
   mkdirSync(dataDir, { recursive: true })
   const httpPort = ports?.http ?? (await freePort())
   const mqttPort = ports?.mqtt ?? (await freePort())
+  const token = env.LOA_BOOTSTRAP_TOKEN ?? newApiTokenString('harness')
+  const authHeaders = { authorization: `Bearer ${token}` }
   const fullEnv = {
+    LOA_BOOTSTRAP_TOKEN: token,
+    LOA_DEVICE_SHARED_SECRET: HARNESS_DEVICE_SECRET,
     LOA_DATA_DIR: dataDir,
     LOA_HTTP_HOST: '127.0.0.1',
     LOA_HTTP_PORT: String(httpPort),
@@ -50,8 +66,13 @@ export async function startControlPlane(
     return p
   }
   const httpUrl = `http://127.0.0.1:${httpPort}`
+  const authedFetch = (path: string, init: RequestInit = {}) =>
+    fetch(`${httpUrl}${path}`, {
+      ...init,
+      headers: { ...authHeaders, ...(init.headers as Record<string, string>) },
+    })
   const apiRaw = async (method: string, path: string, body?: unknown) =>
-    await fetch(`${httpUrl}${path}`, {
+    await authedFetch(path, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -62,6 +83,9 @@ export async function startControlPlane(
     httpPort,
     mqttPort,
     dataDir,
+    token,
+    authHeaders,
+    fetch: authedFetch,
     process: await launch(),
     async restart() {
       await handle.process.stop()
@@ -84,7 +108,7 @@ export async function startControlPlane(
     async upload(path: string, name = basename(path)) {
       const form = new FormData()
       form.append('file', new Blob([await readFile(path)]), name)
-      const res = await fetch(`${httpUrl}/api/media`, { method: 'POST', body: form })
+      const res = await authedFetch('/api/media', { method: 'POST', body: form })
       const text = await res.text()
       if (!res.ok) throw new Error(`upload ${name} → ${res.status}: ${text}`)
       return JSON.parse(text) as { sha256: string; size: number; durationMs: number }

@@ -28,6 +28,7 @@ export async function startMediaProxy(upstream: string): Promise<MediaProxy> {
     try {
       const headers: Record<string, string> = {}
       if (req.headers.range) headers.range = req.headers.range
+      if (req.headers.authorization) headers.authorization = req.headers.authorization
       if (req.url?.startsWith('/media/')) proxy.ranges.push(req.headers.range ?? '')
       const up = await fetch(`${upstream}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers })
       const body = Buffer.from(await up.arrayBuffer())

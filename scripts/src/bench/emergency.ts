@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ControlPlane } from '@loa/control-plane'
 import type { BenchRow } from './desired-fanout.js'
-import { inject } from './seed.js'
+import { benchAuth, inject } from './seed.js'
 import { fmt } from './util.js'
 
 const WORKERS = 4
@@ -114,7 +114,7 @@ export async function benchEmergency(
     const t0 = Date.now()
     const res = await fetch(`${cp.httpUrl}/api/alerts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...benchAuth },
       body: JSON.stringify({ title: 'Bench', bulletinId, targets: { units }, expiresInS: 600 }),
     })
     const apiMs = Date.now() - t0
@@ -127,7 +127,9 @@ export async function benchEmergency(
     // Until the control plane has stored and aggregated every acknowledgement.
     let aggregatedMs = Number.NaN
     for (let i = 0; i < 600; i++) {
-      const v = (await (await fetch(`${cp.httpUrl}/api/alerts/${alert.id}`)).json()) as {
+      const v = (await (
+        await fetch(`${cp.httpUrl}/api/alerts/${alert.id}`, { headers: benchAuth })
+      ).json()) as {
         counts: { playing: number }
       }
       if (v.counts.playing >= devices) {
@@ -136,7 +138,7 @@ export async function benchEmergency(
       }
       await new Promise((r) => setTimeout(r, 100))
     }
-    await fetch(`${cp.httpUrl}/api/alerts/${alert.id}/cancel`, { method: 'POST' })
+    await fetch(`${cp.httpUrl}/api/alerts/${alert.id}/cancel`, { method: 'POST', headers: benchAuth })
     const p = (q: number) => fmt(percentile(latencies, q))
     return {
       name: `emergency fan-out, ${devices} devices, ${brokerName} (${units.length} unit publish${units.length > 1 ? 'es' : ''})`,

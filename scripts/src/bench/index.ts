@@ -18,7 +18,7 @@ import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
 import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
 import { findMosquitto, startMosquitto } from './mosquitto.js'
-import { seedBulletin, seedProvince } from './seed.js'
+import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
 import { freePort, useBrokerIdentity } from './util.js'
 
 const selected = new Set(
@@ -35,6 +35,7 @@ async function startPlane(dataDir: string, mqttUrl: string | null): Promise<Cont
     mqttPort: await freePort(),
     mqttUrl,
     logger: pino({ level: 'warn' }),
+    bootstrapToken: BENCH_TOKEN,
   })
   // Bench clients act as the control plane on the broker (devices may only use their own topics).
   const password = readFileSync(join(dataDir, 'mqtt-control-plane.secret'), 'utf8').trim()

@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import type { ControlPlane } from '@loa/control-plane'
+import { type ControlPlane, newApiTokenString } from '@loa/control-plane'
 import { fmt } from './util.js'
+
+/** The benches call the API as a province administrator (LOA_BOOTSTRAP_TOKEN of the plane they start). */
+export const BENCH_TOKEN = newApiTokenString('bench')
+export const benchAuth = { authorization: `Bearer ${BENCH_TOKEN}` }
 
 export async function inject(
   cp: ControlPlane,
@@ -9,7 +13,12 @@ export async function inject(
   url: string,
   payload: unknown,
 ): Promise<{ id?: string }> {
-  const res = await cp.app.inject({ method, url, payload: payload as Record<string, unknown> })
+  const res = await cp.app.inject({
+    method,
+    url,
+    payload: payload as Record<string, unknown>,
+    headers: benchAuth,
+  })
   if (res.statusCode >= 300) throw new Error(`${url} → ${res.statusCode}: ${res.body}`)
   return res.json() as { id?: string }
 }
@@ -57,7 +66,7 @@ export async function seedBulletin(cp: ControlPlane): Promise<string> {
   )
   const form = new FormData()
   form.append('file', new Blob([stdout]), 'tone.wav')
-  const up = await fetch(`${cp.httpUrl}/api/media`, { method: 'POST', body: form })
+  const up = await fetch(`${cp.httpUrl}/api/media`, { method: 'POST', body: form, headers: benchAuth })
   if (!up.ok) throw new Error(`upload → ${up.status} ${await up.text()}`)
   const media = (await up.json()) as { sha256: string }
   const b = await inject(cp, 'POST', '/api/bulletins', {

@@ -101,4 +101,7 @@ export class Api {
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('POST', path, body ?? {})
   }
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path)
+  }
 }

@@ -2,7 +2,12 @@
 import { Command, CommanderError } from 'commander'
 import { registerCa } from './ca.js'
 import { examples } from './command.js'
+import { registerDevices } from './devices.js'
 import { EXIT } from './exit.js'
+import { registerKeys } from './keys.js'
+import { registerLogin } from './login.js'
+import { registerMosquitto } from './mosquitto.js'
+import { registerTokens } from './tokens.js'
 import { registerUnits } from './units.js'
 
 /** `loa`: set up a province and provision its boxes from the command line (docs/cli.md). */
@@ -31,6 +36,11 @@ const program = new Command('loa')
 
 registerCa(program)
 registerUnits(program)
+registerDevices(program)
+registerLogin(program)
+registerTokens(program)
+registerKeys(program)
+registerMosquitto(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -31,7 +31,7 @@ describe('loa units import', () => {
   beforeAll(async () => {
     t = await startTestPlane()
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cli-units-'))
-    env = cliEnv().env
+    env = cliEnv({ LOA_TOKEN: t.adminToken }).env
   })
   afterAll(async () => {
     await t.close()

@@ -10,20 +10,24 @@ interface CommandView {
 
 const ANSWER_TIMEOUT_MS = 20_000
 
-/** Sends a ping command and waits for the cluster's acknowledgement: proves the whole path to the box works. */
+/**
+ * Sends a ping (the path to the box works) or a 5-second test tone on every zone (the loudspeakers work), and
+ * waits for the cluster's acknowledgement.
+ */
 export function ClusterTest({ clusterId }: { clusterId: string }) {
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState<string | null>(null)
-  if (!can('content') && !can('admin-devices')) return null
+  // Commands need the live permission (operators and administrators).
+  if (!can('live')) return null
 
-  const send = async () => {
+  const send = async (body: Record<string, unknown>) => {
     setBusy(true)
     setResult(tc('testSent'))
     const started = Date.now()
     try {
       const { commandId } = await post<{ commandId: string }>(
         `/api/clusters/${encodeURIComponent(clusterId)}/commands`,
-        { kind: 'ping', deadlineS: 30 },
+        { ...body, deadlineS: 30 },
       )
       while (Date.now() - started < ANSWER_TIMEOUT_MS) {
         await new Promise((r) => setTimeout(r, 500))
@@ -47,8 +51,15 @@ export function ClusterTest({ clusterId }: { clusterId: string }) {
       <h2>{tc('test')}</h2>
       <div class="card row">
         <span class="muted">{tc('testHelp')}</span>
-        <Button kind="primary" busy={busy} onClick={send} data-testid="send-test">
+        <Button kind="primary" busy={busy} onClick={() => send({ kind: 'ping' })} data-testid="send-test">
           {tc('sendTest')}
+        </Button>
+        <Button
+          busy={busy}
+          onClick={() => send({ kind: 'test', test: { seconds: 5 } })}
+          data-testid="send-tone"
+        >
+          {tc('sendTone')}
         </Button>
         {result ? (
           <span role="status" data-testid="test-result">

@@ -3,6 +3,7 @@ import { AuditPage } from './audit'
 import { ClusterPage } from './cluster'
 import { DashboardPage } from './dashboard'
 import { LoginPage } from './login'
+import { ReportsPage } from './reports'
 import type { PageDef } from './types'
 import { UsersPage } from './users'
 
@@ -16,6 +17,13 @@ export const corePages: PageDef[] = [
     nav: { vi: 'Tổng quan', en: 'Dashboard', order: 10 },
   },
   { path: '/clusters/:id', component: ClusterPage, navKey: 'dashboard', permission: 'read' },
+  {
+    path: '/reports',
+    component: ReportsPage,
+    navKey: 'reports',
+    nav: { vi: 'Báo cáo', en: 'Reports', order: 70 },
+    permission: 'read',
+  },
   {
     path: '/users',
     component: UsersPage,

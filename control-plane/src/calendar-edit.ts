@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto'
+import { occurrencesBetween, type Recurrence } from '@loa/shared'
+import { buildCalendar } from './calendar.js'
+import type { Services } from './context.js'
+import type { Schedule } from './domain.js'
+import { LoaError, notFound } from './errors.js'
+import { splitAround } from './schedule-split.js'
+
+const bad = (m: string) => new LoaError('LOA_CALENDAR_INVALID', m)
+
+function instant(value: string, field: string): Date {
+  const t = Date.parse(value)
+  if (Number.isNaN(t)) throw bad(`${field}: "${value}" is not a date-time`)
+  return new Date(t)
+}
+
+async function occurrenceOf(s: Services, id: string, occurrence: string) {
+  const sc = await s.repos.schedules.get(id)
+  if (!sc) throw notFound('schedule', id)
+  const at = instant(occurrence, 'occurrence')
+  const found = occurrencesBetween(sc.recurrence, s.config.timezone, at, new Date(at.getTime() + 1))
+  if (found.length === 0) throw bad(`occurrence: ${occurrence} is not an occurrence of schedule "${id}"`)
+  return { sc, at }
+}
+
+/** Clusters that receive the schedule, found the way the calendar finds them. */
+async function clustersOf(
+  s: Services,
+  sc: Schedule,
+  around: Date,
+): Promise<{ clusterIds: string[]; durationMs: number }> {
+  const all = (await s.repos.clusters.listInputs()).map((c) => c.id)
+  const day = 86_400_000
+  const cal = await buildCalendar(s, all, new Date(around.getTime() - day), new Date(around.getTime() + day))
+  const mine = cal.occurrences.find((o) => o.id === sc.id)
+  return { clusterIds: mine?.clusterIds ?? [], durationMs: mine?.durationMs ?? 0 }
+}
+
+/** The parts of a schedule after taking one occurrence out: stored back into it and as new schedules. */
+async function replaceWith(
+  s: Services,
+  sc: Schedule,
+  parts: Recurrence[],
+): Promise<{ schedules: Schedule[]; removed: string[] }> {
+  if (parts.length === 0) {
+    await s.repos.schedules.delete(sc.id)
+    return { schedules: [], removed: [sc.id] }
+  }
+  const [first, ...rest] = parts
+  const kept = (await s.repos.schedules.update(sc.id, { recurrence: first as Recurrence })) as Schedule
+  const created: Schedule[] = []
+  for (const r of rest) {
+    created.push(await s.repos.schedules.create({ ...sc, id: `s-${randomUUID()}`, recurrence: r }))
+  }
+  return { schedules: [kept, ...created], removed: [] }
+}
+
+export async function moveOccurrence(
+  s: Services,
+  id: string,
+  body: { occurrence: string; to: string; force?: boolean },
+): Promise<{ schedules: Schedule[]; removed: string[] }> {
+  const { sc, at } = await occurrenceOf(s, id, body.occurrence)
+  const to = instant(body.to, 'to')
+  const now = Date.now()
+  if (at.getTime() < now) throw bad(`occurrence: ${body.occurrence} is already past`)
+  if (to.getTime() < now) throw bad(`to: ${body.to} is in the past`)
+  if (to.getTime() === at.getTime()) throw bad('to: the same time as the occurrence')
+  if (!body.force) {
+    const { clusterIds, durationMs } = await clustersOf(s, sc, at)
+    const day = 86_400_000
+    const cal = await buildCalendar(s, clusterIds, new Date(to.getTime() - day), new Date(to.getTime() + day))
+    const end = to.getTime() + Math.max(durationMs, 1)
+    const movedKey = `${sc.id}@${at.toISOString()}`
+    const clash = cal.occurrences.find(
+      (o) => o.key !== movedKey && Date.parse(o.start) < end && Date.parse(o.end) > to.getTime(),
+    )
+    if (clash) {
+      throw new LoaError(
+        'LOA_CALENDAR_CONFLICT',
+        `to: overlaps "${clash.title}" at ${clash.start} on ${clash.clusterIds.length} cluster(s); send force: true to move anyway`,
+      )
+    }
+  }
+  let result: { schedules: Schedule[]; removed: string[] }
+  if (sc.recurrence.kind === 'once') {
+    const moved = (await s.repos.schedules.update(sc.id, {
+      recurrence: { kind: 'once', at: to.toISOString() },
+    })) as Schedule
+    await s.repos.workflow.moveProgrammeOf(sc.id, to.toISOString())
+    result = { schedules: [moved], removed: [] }
+  } else {
+    result = await replaceWith(s, sc, splitAround(sc.recurrence, at, s.config.timezone))
+    const single = await s.repos.schedules.create({
+      ...sc,
+      id: `s-${randomUUID()}`,
+      recurrence: { kind: 'once', at: to.toISOString() },
+    })
+    result.schedules.push(single)
+  }
+  await s.desired.changed()
+  return result
+}
+
+/** Cancels one occurrence (splitting a recurring schedule) or, with no occurrence, the whole schedule. */
+export async function cancelOccurrence(
+  s: Services,
+  id: string,
+  occurrence: string | undefined,
+): Promise<{ schedules: Schedule[]; removed: string[] }> {
+  let result: { schedules: Schedule[]; removed: string[] }
+  if (occurrence === undefined) {
+    if (!(await s.repos.schedules.delete(id))) throw notFound('schedule', id)
+    result = { schedules: [], removed: [id] }
+  } else {
+    const { sc, at } = await occurrenceOf(s, id, occurrence)
+    if (at.getTime() < Date.now()) throw bad(`occurrence: ${occurrence} is already past`)
+    result =
+      sc.recurrence.kind === 'once'
+        ? await replaceWith(s, sc, [])
+        : await replaceWith(s, sc, splitAround(sc.recurrence, at, s.config.timezone))
+  }
+  await s.desired.changed()
+  return result
+}

@@ -1,0 +1,70 @@
+import type { BulletinLevel } from '@loa/shared'
+import type { Delivery, DeliveryState, PresenceChange, Programme, UnitSettings } from './domain.js'
+
+/** Storage for the console's workflow (inbox, programmes, unit settings), presence history and report figures. */
+
+export interface DeliveryQuery {
+  toUnitIds?: string[]
+  fromUnitIds?: string[]
+  bulletinId?: string
+  state?: DeliveryState
+  limit: number
+}
+
+export interface WorkflowRepository {
+  getSettings(unitId: string): Promise<UnitSettings | null>
+  putSettings(s: Omit<UnitSettings, 'updatedAt'>): Promise<UnitSettings>
+  createDeliveries(ds: Delivery[]): Promise<void>
+  getDelivery(id: string): Promise<Delivery | null>
+  listDeliveries(q: DeliveryQuery): Promise<Delivery[]>
+  /** Compare-and-set on `state`: false if the delivery was no longer in `from` (decided twice, concurrently). */
+  decideDelivery(
+    id: string,
+    from: DeliveryState,
+    patch: Pick<Delivery, 'state' | 'decidedBy' | 'decidedAt'> &
+      Partial<Pick<Delivery, 'reason' | 'programmeId' | 'alertId'>>,
+  ): Promise<boolean>
+  createProgramme(p: Omit<Programme, 'createdAt'>): Promise<Programme>
+  getProgramme(id: string): Promise<Programme | null>
+  findProgramme(unitId: string, startsAt: string): Promise<Programme | null>
+  listProgrammes(q: { unitIds: string[]; from: string; to: string }): Promise<Programme[]>
+  /** A programme's schedule was moved in the calendar. */
+  moveProgrammeOf(scheduleId: string, startsAt: string): Promise<void>
+}
+
+export interface PresenceRepository {
+  /** Transitions in [from, to) plus, per cluster, the last one before `from` (the state at the start). */
+  history(clusterIds: string[], from: string, to: string): Promise<PresenceChange[]>
+}
+
+export interface PlayDayRow {
+  clusterId: string
+  /** Local date (YYYY-MM-DD) in the reporting time zone. */
+  day: string
+  level: BulletinLevel
+  status: string
+  plays: number
+  durationMs: number
+}
+
+export interface ReportRepository {
+  /** Non-fallback plays of the clusters in [from, to), grouped by cluster, local day, level and status. */
+  playDays(clusterIds: string[], from: string, to: string, utcOffsetMin: number): Promise<PlayDayRow[]>
+  /** Distinct media played successfully (not fallback) per cluster in [from, to). */
+  playedMedia(
+    clusterIds: string[],
+    from: string,
+    to: string,
+  ): Promise<{ clusterId: string; sha256: string; level: BulletinLevel }[]>
+  /** Recent error/critical device events per cluster since `since` (newest first). */
+  recentFaults(
+    since: string,
+  ): Promise<{ clusterId: string; at: string; kind: string; message: string; severity: string }[]>
+  /** Telemetry in [from, to), oldest first. */
+  telemetryBetween(
+    clusterId: string,
+    from: string,
+    to: string,
+    limit: number,
+  ): Promise<{ at: string; body: Record<string, unknown> }[]>
+}

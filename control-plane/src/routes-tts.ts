@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { Type } from '@fastify/type-provider-typebox'
+import { BulletinLevel, EntityId } from '@loa/shared'
+import { createBulletin } from './bulletin-workflow.js'
+import type { App, Services } from './context.js'
+import { importAudioFile } from './media-import.js'
+import { actorOf } from './request-actor.js'
+
+const Text = Type.String({ minLength: 1, maxLength: 4000 })
+const VoiceId = Type.String({ minLength: 1, maxLength: 100 })
+
+/** What the engine wrote, by its first bytes (engines differ: WAV, MP3, Ogg). */
+function sniffMime(buf: Buffer): string {
+  if (buf.subarray(0, 4).toString('latin1') === 'RIFF') return 'audio/wav'
+  if (buf.subarray(0, 4).toString('latin1') === 'OggS') return 'audio/ogg'
+  if (
+    buf.subarray(0, 3).toString('latin1') === 'ID3' ||
+    (buf[0] === 0xff && ((buf[1] ?? 0) & 0xe0) === 0xe0)
+  ) {
+    return 'audio/mpeg'
+  }
+  return 'application/octet-stream'
+}
+
+async function withTempFile<T>(s: Services, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = path.join(s.config.dataDir, 'tmp')
+  await fs.mkdir(dir, { recursive: true })
+  const file = path.join(dir, `${randomUUID()}.tts`)
+  try {
+    return await fn(file)
+  } finally {
+    await fs.rm(file, { force: true })
+  }
+}
+
+export function registerTtsRoutes(app: App, s: Services): void {
+  app.get('/api/tts/voices', { schema: { tags: ['tts'] }, config: { permission: 'read' } }, async () => ({
+    voices: s.tts.voices(),
+    defaultVoice: s.tts.defaultVoice,
+  }))
+
+  app.post(
+    '/api/tts/normalize',
+    {
+      schema: {
+        tags: ['tts'],
+        body: Type.Object({ text: Text, voice: Type.Optional(VoiceId) }, { additionalProperties: false }),
+      },
+      config: { permission: 'read' },
+    },
+    async (req) => ({ normalizedText: s.tts.normalize(req.body.text, req.body.voice) }),
+  )
+
+  app.post(
+    '/api/tts/preview',
+    {
+      schema: {
+        tags: ['tts'],
+        description: 'The spoken audio as is (WAV from espeak-ng); ?format=json wraps it in base64',
+        querystring: Type.Object({
+          format: Type.Optional(Type.Union([Type.Literal('audio'), Type.Literal('json')])),
+        }),
+        body: Type.Object({ text: Text, voice: Type.Optional(VoiceId) }, { additionalProperties: false }),
+      },
+      config: { permission: 'content' },
+    },
+    async (req, reply) => {
+      const { audio, normalizedText, voice } = await withTempFile(s, async (file) => {
+        const r = await s.tts.speak(req.body.text, req.body.voice, file)
+        return { ...r, audio: await fs.readFile(file) }
+      })
+      const mime = sniffMime(audio)
+      if (req.query.format === 'json') {
+        return { voice, normalizedText, mime, audioBase64: audio.toString('base64') }
+      }
+      reply.header('X-Loa-Voice', voice)
+      // Headers are ASCII: the text is percent-encoded.
+      reply.header('X-Loa-Normalized-Text', encodeURIComponent(normalizedText).slice(0, 7000))
+      reply.header('Cache-Control', 'no-store')
+      return reply.type(mime).send(audio)
+    },
+  )
+
+  app.post(
+    '/api/tts/bulletins',
+    {
+      schema: {
+        tags: ['tts', 'bulletins'],
+        body: Type.Object(
+          {
+            id: Type.Optional(EntityId),
+            text: Text,
+            voice: Type.Optional(VoiceId),
+            title: Type.String({ minLength: 1, maxLength: 200 }),
+            level: Type.Optional(BulletinLevel),
+            unitId: Type.Optional(EntityId),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      config: { permission: 'content' },
+    },
+    async (req, reply) => {
+      const b = req.body
+      const { media, normalizedText, voice } = await withTempFile(s, async (file) => {
+        const r = await s.tts.speak(b.text, b.voice, file)
+        return { ...r, media: await importAudioFile(s, file, `${r.voice}.tts`) }
+      })
+      const bulletin = await createBulletin(
+        s,
+        {
+          id: b.id,
+          title: b.title,
+          level: b.level ?? 'normal',
+          mediaSha256: media.sha256,
+          unitId: b.unitId,
+          text: b.text,
+          voice,
+        },
+        actorOf(req),
+      )
+      return reply.status(201).send({ bulletin, media, normalizedText })
+    },
+  )
+}

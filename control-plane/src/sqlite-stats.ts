@@ -1,0 +1,97 @@
+import type { Db } from './db.js'
+import type { PresenceChange } from './domain.js'
+import type { PlayDayRow, PresenceRepository, ReportRepository } from './repositories-console.js'
+
+/** When a play happened: its start, else its scheduled occurrence, else when it was reported. */
+const PLAY_AT = 'coalesce(p.started_at, p.occurrence, p.received_at)'
+
+export function sqlitePresence(db: Db): PresenceRepository {
+  return {
+    async history(clusterIds, from, to) {
+      const ids = JSON.stringify(clusterIds)
+      const before = db
+        .prepare(`SELECT h.cluster_id, h.at, h.online FROM presence_history h
+          JOIN (SELECT cluster_id, max(at) AS at FROM presence_history
+                WHERE cluster_id IN (SELECT value FROM json_each(?)) AND at < ? GROUP BY cluster_id) l
+            ON l.cluster_id = h.cluster_id AND l.at = h.at`)
+        .all(ids, from) as { cluster_id: string; at: string; online: number }[]
+      const within = db
+        .prepare(`SELECT cluster_id, at, online FROM presence_history
+          WHERE cluster_id IN (SELECT value FROM json_each(?)) AND at >= ? AND at < ? ORDER BY at, rowid`)
+        .all(ids, from, to) as { cluster_id: string; at: string; online: number }[]
+      return [...before, ...within].map(
+        (r): PresenceChange => ({ clusterId: r.cluster_id, at: r.at, online: r.online === 1 }),
+      )
+    },
+  }
+}
+
+export function sqliteReports(db: Db): ReportRepository {
+  return {
+    async playDays(clusterIds, from, to, utcOffsetMin) {
+      const rows = db
+        .prepare(`SELECT p.cluster_id, date(datetime(${PLAY_AT}, ? || ' minutes')) AS day, p.level, p.status,
+            count(*) AS plays, sum(p.duration_ms) AS duration_ms
+          FROM plays p
+          WHERE p.cluster_id IN (SELECT value FROM json_each(?)) AND p.fallback = 0
+            AND ${PLAY_AT} >= ? AND ${PLAY_AT} < ?
+          GROUP BY p.cluster_id, day, p.level, p.status`)
+        .all(`${utcOffsetMin >= 0 ? '+' : ''}${utcOffsetMin}`, JSON.stringify(clusterIds), from, to) as {
+        cluster_id: string
+        day: string
+        level: PlayDayRow['level']
+        status: string
+        plays: number
+        duration_ms: number
+      }[]
+      return rows.map((r) => ({
+        clusterId: r.cluster_id,
+        day: r.day,
+        level: r.level,
+        status: r.status,
+        plays: r.plays,
+        durationMs: r.duration_ms ?? 0,
+      }))
+    },
+    async playedMedia(clusterIds, from, to) {
+      const rows = db
+        .prepare(`SELECT p.cluster_id, p.sha256,
+            max(CASE p.level WHEN 'emergency' THEN 2 WHEN 'priority' THEN 1 ELSE 0 END) AS rank FROM plays p
+          WHERE p.cluster_id IN (SELECT value FROM json_each(?)) AND p.fallback = 0 AND p.status = 'played'
+            AND ${PLAY_AT} >= ? AND ${PLAY_AT} < ?
+          GROUP BY p.cluster_id, p.sha256`)
+        .all(JSON.stringify(clusterIds), from, to) as {
+        cluster_id: string
+        sha256: string
+        rank: number
+      }[]
+      const levels = ['normal', 'priority', 'emergency'] as const
+      return rows.map((r) => ({
+        clusterId: r.cluster_id,
+        sha256: r.sha256,
+        level: levels[r.rank] ?? 'normal',
+      }))
+    },
+    async recentFaults(since) {
+      const rows = db
+        .prepare(`SELECT cluster_id, at, kind, message, severity FROM events
+          WHERE source = 'device' AND severity = 'error' AND cluster_id IS NOT NULL AND received_at >= ?
+          ORDER BY at DESC LIMIT 10000`)
+        .all(since) as { cluster_id: string; at: string; kind: string; message: string; severity: string }[]
+      return rows.map((r) => ({
+        clusterId: r.cluster_id,
+        at: r.at,
+        kind: r.kind,
+        message: r.message,
+        severity: r.severity,
+      }))
+    },
+    async telemetryBetween(clusterId, from, to, limit) {
+      const rows = db
+        .prepare(`SELECT at, body FROM telemetry WHERE cluster_id = ? AND at >= ? AND at < ?
+          ORDER BY at LIMIT ?`)
+        .all(clusterId, from, to, limit) as { at: string; body: string }[]
+      return rows.map((r) => ({ at: r.at, body: JSON.parse(r.body) }))
+    },
+  }
+}
