@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
@@ -195,5 +195,33 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
       targets: {},
     })
     expect(noTarget.status).toBe(400)
+  })
+
+  it('the API refuses unauthenticated calls and oversized bodies, and keeps serving', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/clusters'],
+      ['POST', '/api/alerts'],
+      ['GET', '/metrics'],
+      ['GET', '/openapi.json'],
+    ]) {
+      const res = await fetch(`${cp.httpUrl}${path}`, { method })
+      expect(res.status, `${method} ${path}`).toBe(401)
+      expect(((await res.json()) as { code: string }).code).toBe('LOA_UNAUTHENTICATED')
+    }
+    const forged = await fetch(`${cp.httpUrl}/api/clusters`, {
+      headers: { authorization: `${cp.authHeaders.authorization}x` },
+    })
+    expect(forged.status).toBe(401)
+    const big = await cp.apiRaw('POST', '/api/units', {
+      id: 'big',
+      name: 'x'.repeat(400 * 1024),
+      kind: 'commune',
+    })
+    expect(big.status).toBe(413)
+    expect(((await big.json()) as { code: string }).code).toBe('LOA_BODY_TOO_LARGE')
+    expect((await cp.apiRaw('GET', '/api/clusters')).status).toBe(200)
+    const log = readFileSync(join(dir, 'control-plane.log'), 'utf8')
+    expect(log).toContain('bootstrap API token ensured')
+    expect(log).not.toContain(cp.token)
   })
 })

@@ -18,7 +18,7 @@ describe('web console: login, scope and phone', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     h = await startConsoleHarness()
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
   })
@@ -97,6 +97,33 @@ describe('web console: login, scope and phone', { timeout: 180_000 }, () => {
     await admin.getByTestId('audit').waitFor()
     // Creating the test users was recorded.
     expect(await admin.getByTestId('audit').textContent()).toContain('user.create')
+  })
+
+  it('an administrator adds a commune operator from the users page, who can then log in to that commune', async () => {
+    const admin = await h.open('admin', '/users')
+    await admin.getByTestId('add-user').click()
+    const form = admin.getByTestId('new-user')
+    await form.getByLabel('Tên đăng nhập').fill('can-bo-moi')
+    await form.getByLabel('Họ tên').fill('Cán bộ mới')
+    await form.getByLabel('Vai trò').selectOption('commune-operator')
+    await form.getByLabel('Phạm vi (đơn vị)').selectOption('xa-hoa-phu')
+    await form.getByLabel('Mật khẩu').fill('mat-khau-can-bo-moi')
+    await form.getByRole('button', { name: 'Tạo mới' }).click()
+    await admin.getByTestId('users').getByText('can-bo-moi').waitFor()
+    const { users } = await h.cp.api<{ users: { username: string; role: string; scopeUnitId: string }[] }>(
+      'GET',
+      '/api/users',
+    )
+    expect(users.find((u) => u.username === 'can-bo-moi')).toMatchObject({
+      role: 'commune-operator',
+      scopeUnitId: 'xa-hoa-phu',
+    })
+
+    const page = await h.openAnonymous('/')
+    await page.getByLabel('Tên đăng nhập').fill('can-bo-moi')
+    await page.getByLabel('Mật khẩu').fill('mat-khau-can-bo-moi')
+    await page.getByRole('button', { name: 'Đăng nhập' }).click()
+    expect(await listedClusters(page)).toEqual(['c-hp-1'])
   })
 
   it('the dashboard fits a 375 px phone: no horizontal scroll, the menu opens', async () => {

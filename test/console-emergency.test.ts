@@ -21,7 +21,7 @@ describe('web console: emergency with live acknowledgements', { timeout: 180_000
     // c-ab-thon-1 has no agent: targeted but never acknowledging (it stays pending).
     h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2', 'c-hp-1'] })
     const wav = join(h.dir, 'siren.wav')
-    await makeTone(wav, 40, 880)
+    await makeTone(wav, 25, 880)
     const media = await h.cp.upload(wav, 'coi-bao-dong.wav')
     bulletinTitle = 'Cảnh báo lũ quét'
     await h.cp.api('POST', '/api/bulletins', {
@@ -29,7 +29,7 @@ describe('web console: emergency with live acknowledgements', { timeout: 180_000
       level: 'emergency',
       mediaSha256: media.sha256,
     })
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
   })

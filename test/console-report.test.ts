@@ -82,7 +82,7 @@ describe('web console: report export matches the plays', { timeout: 180_000 }, (
       90_000,
       500,
     )
-  })
+  }, 150_000)
   afterAll(async () => {
     await h?.close()
   })

@@ -102,7 +102,7 @@ export async function assertClusterInScope(
   noteUnit(request, c.unitId)
 }
 
-/** Whether every id of a list filter may be shown: a scoped actor only sees units in its subtree. */
+/** The items of a list that belong to a unit of the actor's subtree (all of them for an unrestricted actor). */
 export async function filterUnits<T>(s: Services, actor: Actor, items: T[], unitOf: (t: T) => string | null) {
   const scope = await scopeUnitIds(s, actor)
   if (scope === null) return items
@@ -112,12 +112,20 @@ export async function filterUnits<T>(s: Services, actor: Actor, items: T[], unit
   })
 }
 
-/** Cluster ids inside the actor's scope; null = unrestricted. */
-export async function clusterIdsInScope(s: Services, actor: Actor): Promise<Set<string> | null> {
-  const scope = await scopeUnitIds(s, actor)
-  if (scope === null) return null
-  const clusters = await s.repos.clusters.list({ unitIds: [...scope] })
-  return new Set(clusters.map((c) => c.id))
+const clusterScopes = new WeakMap<Actor, Promise<Set<string> | null>>()
+
+/** Cluster ids inside the actor's scope; null = unrestricted. Memoised per actor (a list checks it per item). */
+export function clusterIdsInScope(s: Services, actor: Actor): Promise<Set<string> | null> {
+  let p = clusterScopes.get(actor)
+  if (!p) {
+    p = scopeUnitIds(s, actor).then(async (scope) =>
+      scope === null
+        ? null
+        : new Set((await s.repos.clusters.list({ unitIds: [...scope] })).map((c) => c.id)),
+    )
+    clusterScopes.set(actor, p)
+  }
+  return p
 }
 
 export interface TargetsLike {

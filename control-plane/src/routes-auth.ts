@@ -113,6 +113,11 @@ export function registerAuthRoutes(app: App, s: Services): void {
         lockedUntil: null,
         lastLoginAt: new Date(now).toISOString(),
       })
+      // Expired sessions are swept here, at a rate bounded by logins.
+      await sessions.deleteExpired(
+        new Date(now - s.auth.sessionIdleMs).toISOString(),
+        new Date(now).toISOString(),
+      )
       const { token } = await createSession(s.repos, user.id, s.auth, req.ip)
       setSessionCookie(req, reply, token, s.auth.sessionAbsoluteMs)
       req.auditInfo.actor = { kind: 'user', id: user.id, name: user.displayName || user.username }

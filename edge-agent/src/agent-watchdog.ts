@@ -1,3 +1,4 @@
+import type { NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { Agent } from './agent.js'
 import { clearUnhealthy, recordUnhealthy } from './run-marker.js'
@@ -8,11 +9,17 @@ const PLAYER_MARGIN_MS = 60_000
 /** mqtt.js gets a PINGRESP every keepalive (30 s) while connected: four missed means its loop is stuck. */
 const MQTT_SILENT_MS = 120_000
 
+/** What the probes look at (the agent's scheduler and MQTT link; a plain object in tests). */
+export interface ProbeTarget {
+  scheduler: { lastTickAt: number; nowPlaying: NowPlaying | null }
+  link: { connected: boolean; lastPacketAt: number }
+  /** The manifest's duration of a file (ms), when known. */
+  durationOf: (sha: string) => number | undefined
+}
+
 /** What "the main loop is healthy" means: the scheduler ticks, the player is not stuck, the MQTT link moves. */
-export function agentProbes(agent: Agent, staleTickMs: number): HealthProbe[] {
-  const durationOf = (sha: string) =>
-    agent.store.received()?.body.media.find((m) => m.sha256 === sha)?.durationMs ??
-    agent.alerts.durationOf(sha)
+export function agentProbes(agent: ProbeTarget, staleTickMs: number): HealthProbe[] {
+  const durationOf = (sha: string) => agent.durationOf(sha)
   return [
     {
       name: 'scheduler',
@@ -64,7 +71,16 @@ export function startAgentWatchdog(agent: Agent, env: NodeJS.ProcessEnv, log: Lo
     notify,
     pingMs,
     log: log.child({ c: 'watchdog' }),
-    probes: agentProbes(agent, staleTickMs),
+    probes: agentProbes(
+      {
+        scheduler: agent.scheduler,
+        link: agent.link,
+        durationOf: (sha) =>
+          agent.store.received()?.body.media.find((m) => m.sha256 === sha)?.durationMs ??
+          agent.alerts.durationOf(sha),
+      },
+      staleTickMs,
+    ),
     onUnhealthy: (reasons) =>
       recordUnhealthy(agent.db, reasons, {
         nowPlaying: agent.scheduler.nowPlaying,

@@ -215,7 +215,7 @@ export class Agent {
       cancelAlert: (id, topic) => this.alerts.cancel(id, topic),
       live: (l, topic, deadline) => this.lives.receive(l, topic, deadline),
       stopLive: (id, topic) => this.lives.stopLive(id, topic),
-      test: (t, commandId) => this.zoneTests.command(t, commandId),
+      test: (t, commandId, deadline) => this.zoneTests.command(t, commandId, deadline),
     })
     this.link = new MqttLink({
       url: config.mqtt.url,

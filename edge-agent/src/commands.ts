@@ -21,7 +21,11 @@ export class Commands {
       live?: (live: LiveSpec, topic: string, deadline: string) => void
       stopLive?: (liveId: string, topic: string) => void
       /** Runs a test tone to its end; `playing` is acked by it, the final stage returned here. */
-      test?: (test: TestSpec, commandId: string) => Promise<{ stage: AckStage; reason?: string }>
+      test?: (
+        test: TestSpec,
+        commandId: string,
+        deadline: string,
+      ) => Promise<{ stage: AckStage; reason?: string }>
     },
   ) {}
 
@@ -82,7 +86,7 @@ export class Commands {
         this.actions.cancelAlert(cmd.alertId, topic)
       } else if (cmd.kind === 'live-stop' && this.actions.stopLive) this.actions.stopLive(cmd.liveId, topic)
       else if (cmd.kind === 'test' && this.actions.test) {
-        const r = await this.actions.test(cmd.test, cmd.commandId)
+        const r = await this.actions.test(cmd.test, cmd.commandId, cmd.deadline)
         this.ack(cmd.commandId, r.stage, r.reason)
         return
       } else if (cmd.kind !== 'ping') {

@@ -4,7 +4,7 @@ import type { NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { QueuedOccurrence } from './arbiter.js'
 import type { BoxControls } from './box-controls.js'
-import { describeError } from './errors.js'
+import { AgentError, describeError } from './errors.js'
 import { iso, type Report, sleep } from './item-player.js'
 import type { LiveHooks, LiveInterrupt } from './live-session.js'
 import { levelOf } from './live-session.js'
@@ -14,6 +14,8 @@ import type { Player } from './player.js'
 /** Queue keys of local plays; the scheduler hands their turn back to LocalPlays (see `isLocal`). */
 const PREFIX = 'local:'
 const KEEP = 50
+/** Local actions waiting or running at once: more is a stuck button or a script, and each may hold a file. */
+export const MAX_PENDING = 10
 /** The zone of an announcement: every zone at once. */
 export const ALL_ZONES = '*'
 
@@ -87,6 +89,11 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     return q.live?.liveId.startsWith(PREFIX) ?? false
   }
 
+  /** Whether a new action would be refused (MAX_PENDING waiting or running). */
+  get busy(): boolean {
+    return this.pending.size >= MAX_PENDING
+  }
+
   nowPlaying(): NowPlaying | null {
     return this.np
   }
@@ -102,6 +109,9 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
 
   /** Queues one action; `done` settles when it is over, whatever the outcome (never rejects). */
   request(req: LocalRequest, onStart?: () => void): { action: LocalAction; done: Promise<LocalAction> } {
+    if (this.busy) {
+      throw new AgentError('LOA_LOCAL_BUSY', [`${this.pending.size} local actions are waiting or running`])
+    }
     const id = `local-${randomUUID().slice(0, 8)}`
     const now = Date.now()
     const action: LocalAction = {
@@ -133,7 +143,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       this.finish(
         p,
         'expired',
-        `not started within ${Math.round(startWithin / 1000)} s (a higher band held the amplifier)`,
+        `not started within ${Math.round(startWithin / 1000)} s (the amplifier was busy with an equal or higher band)`,
       )
     }, startWithin)
     p.startTimer.unref()

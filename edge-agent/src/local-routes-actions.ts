@@ -118,6 +118,8 @@ export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<
   app.post('/api/announcements', async (req, reply) => {
     if (!req.isMultipart())
       return sendError(reply, 400, 'LOA_LOCAL_BAD_REQUEST', { details: ['multipart upload expected'] })
+    // Refused before anything is written or transcoded.
+    if (agent.localPlays.busy) return sendError(reply, 429, 'LOA_LOCAL_BUSY')
     const file = await req.file().catch(() => undefined)
     if (!file) return sendError(reply, 400, 'LOA_LOCAL_BAD_REQUEST', { details: ['no file in the upload'] })
     const dir = join(agent.config.dataDir, 'local')
@@ -136,6 +138,7 @@ export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<
       if (file.file.truncated) return sendError(reply, 413, 'LOA_LOCAL_TOO_LARGE')
       const audio = await transcodeAnnouncement(raw, join(dir, 'announcements'), id)
       const seconds = Math.ceil(audio.durationMs / 1000)
+      if (agent.localPlays.busy) rmSync(audio.path, { force: true })
       const { action } = agent.localPlays.request({
         kind: 'announcement',
         zone: ALL_ZONES,

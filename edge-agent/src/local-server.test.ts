@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
 import { TechnicianAuth } from './local-auth.js'
+import { MAX_PENDING } from './local-plays.js'
 import { buildLocalServer, SESSION_COOKIE } from './local-server.js'
 import { silentLog, startBroker, testAgentConfig, tmp, waitFor } from './test-helpers.js'
 
@@ -178,6 +179,21 @@ describe('technician page server over real HTTP', () => {
     expect(agent.localPlays.get(action.id)?.status).toBe('cancelled')
     expect((await req('POST', '/api/zones/main/relay', { on: true, seconds: 0 })).status).toBe(400)
     expect((await req('POST', '/api/zones/nowhere/relay', { on: true })).status).toBe(404)
+  })
+
+  it('refuses more than MAX_PENDING local actions at once, and takes them again once they are over', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < MAX_PENDING; i++) {
+      const res = await req('POST', '/api/zones/main/relay', { on: true, seconds: 600 })
+      expect(res.status).toBe(202)
+      ids.push((await json(res)).action.id)
+    }
+    const over = await req('POST', '/api/zones/main/test', { seconds: 1 })
+    expect(over.status).toBe(429)
+    expect((await json(over)).code).toBe('LOA_LOCAL_BUSY')
+    for (const id of ids) expect((await req('POST', `/api/actions/${id}/cancel`, {})).status).toBe(200)
+    await waitFor(() => !agent.localPlays.busy && !agent.relay.isOn(), 10_000, 'all cancelled, relay off')
+    expect(ids.map((id) => agent.localPlays.get(id)?.status)).toEqual(ids.map(() => 'cancelled'))
   })
 
   it('refuses broken, hostile and oversized uploads and keeps nothing of them', async () => {

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Agent } from './agent.js'
+import { AgentError, type AgentErrorCode } from './errors.js'
 import { TechnicianAuth } from './local-auth.js'
 import { sendError } from './local-http.js'
 import type { LogRing } from './local-log.js'
@@ -17,6 +18,12 @@ import { statusRoutes } from './local-routes-status.js'
 export const SESSION_COOKIE = 'loa_tech'
 /** Audio uploads and recordings: ten minutes of a phone's recording is a few MB; more is a mistake. */
 export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+/** Agent errors a request can cause, and their HTTP status; anything else is a 500. */
+const AGENT_ERROR_STATUS: Partial<Record<AgentErrorCode, number>> = {
+  LOA_LOCAL_BUSY: 429,
+  LOA_AGENT_ZONE_UNKNOWN: 404,
+  LOA_LOCAL_AUDIO_INVALID: 400,
+}
 const WEB_DIR = fileURLToPath(new URL('../dist-web/', import.meta.url))
 
 export interface LocalServerOptions {
@@ -86,6 +93,10 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
 
   app.setErrorHandler(
     (err: Error & { statusCode?: number; validation?: unknown; code?: string }, _req, reply) => {
+      if (err instanceof AgentError) {
+        const status = AGENT_ERROR_STATUS[err.code]
+        if (status) return sendError(reply, status, err.code, { details: err.details })
+      }
       if (err.validation) return sendError(reply, 400, 'LOA_LOCAL_BAD_REQUEST', { details: [err.message] })
       if (err.code === 'FST_REQ_FILE_TOO_LARGE' || err.statusCode === 413) {
         return sendError(reply, 413, 'LOA_LOCAL_TOO_LARGE', { limitBytes: MAX_UPLOAD_BYTES })

@@ -8,6 +8,16 @@ import { OccurrenceSource } from './occurrence-source.js'
 import { diskSpace } from './reconciler.js'
 
 const quiet = pino({ level: 'silent' })
+/** readHealth runs vcgencmd and timedatectl: the page polls every 1.5 s, so a reading serves 10 s. */
+const HEALTH_TTL_MS = 10_000
+let healthCache: { at: number; value: Promise<Awaited<ReturnType<typeof readHealth>>> } | null = null
+
+function health(): Promise<Awaited<ReturnType<typeof readHealth>>> {
+  if (!healthCache || Date.now() - healthCache.at > HEALTH_TTL_MS) {
+    healthCache = { at: Date.now(), value: readHealth().catch(() => ({})) }
+  }
+  return healthCache.value
+}
 
 /** Interfaces and addresses, read-only (the page never changes the network). */
 export function network(): {
@@ -34,7 +44,7 @@ export async function localStatus(agent: Agent) {
   try {
     disk = await diskSpace(agent.config.dataDir)
   } catch {}
-  const health = await readHealth().catch(() => ({}) as Awaited<ReturnType<typeof readHealth>>)
+  const h = await health()
   const names = new Map((held?.media ?? []).map((m) => [m.sha256, m]))
   return {
     deviceId: agent.config.deviceId,
@@ -47,8 +57,8 @@ export async function localStatus(agent: Agent) {
     },
     // Signal, operator and registration, when the box has a modem (`modem.port`).
     modem: agent.modem?.status().modem ?? null,
-    health,
-    clock: { now: new Date().toISOString(), timezone: tz, synced: health.clockSynced ?? null },
+    health: h,
+    clock: { now: new Date().toISOString(), timezone: tz, synced: h.clockSynced ?? null },
     disk,
     nowPlaying: agent.scheduler.nowPlaying,
     relayOn: agent.relay.isOn(),

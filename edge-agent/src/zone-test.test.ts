@@ -1,4 +1,4 @@
-import { serializeMessage, topicTree } from '@loa/shared'
+import { Bands, serializeMessage, topicTree } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
@@ -36,7 +36,11 @@ describe('test command', () => {
     await broker?.close()
   })
 
-  const send = (commandId: string, test: { zone?: string; seconds: number; frequencyHz?: number }) =>
+  const send = (
+    commandId: string,
+    test: { zone?: string; seconds: number; frequencyHz?: number },
+    deadlineMs = 60_000,
+  ) =>
     cp.publishAsync(
       tree.device(DEVICE, 'cmd'),
       serializeMessage(
@@ -44,7 +48,7 @@ describe('test command', () => {
         signed('cmd', {
           commandId,
           kind: 'test',
-          deadline: new Date(Date.now() + 60_000).toISOString(),
+          deadline: new Date(Date.now() + deadlineMs).toISOString(),
           test,
         }),
       ),
@@ -91,6 +95,26 @@ describe('test command', () => {
     )
     // One after the other, not together.
     expect(Date.parse(second?.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(first?.endedAt ?? '') - 50)
+  })
+
+  it('gives up a test that cannot start before its deadline, and acks it expired', async () => {
+    // A relay held by the technician at the same band: the test waits its turn (an equal band never interrupts).
+    const hold = agent.localPlays.request({
+      kind: 'relay',
+      zone: 'main',
+      by: 'technician',
+      title: 'hold',
+      priority: Bands.test,
+      seconds: 20,
+    })
+    await waitFor(() => hold.action.status === 'playing', 10_000, 'hold playing')
+    await send('cmd-test-late-01', { zone: 'main', seconds: 1 }, 1500)
+    await waitFor(() => stages('cmd-test-late-01').includes('expired'), 15_000, 'expired')
+    expect(stages('cmd-test-late-01')).toEqual(['received', 'expired'])
+    expect(agent.localPlays.cancel(hold.action.id, 'test over')).toBe(true)
+    await waitFor(() => !agent.relay.isOn(), 10_000, 'relay off')
+    const tone = agent.localPlays.recent().find((a) => a.commandId === 'cmd-test-late-01')
+    expect(tone?.startedAt).toBeNull()
   })
 
   it('fails a test of a zone the box does not have', async () => {

@@ -28,6 +28,7 @@ export class ZoneTests {
     by: string,
     commandId?: string,
     onStart?: () => void,
+    startWithinMs?: number,
   ): Promise<{ actions: LocalAction[]; done: Promise<LocalAction[]> }> {
     const zones = this.o.controls().zones()
     const chosen = spec.zone === undefined ? zones : zones.filter((z) => z.id === spec.zone)
@@ -47,6 +48,7 @@ export class ZoneTests {
           seconds: spec.seconds,
           audio: tone,
           orderMs: i,
+          ...(startWithinMs !== undefined ? { startWithinMs } : {}),
         },
         () => {
           if (started) return
@@ -58,11 +60,19 @@ export class ZoneTests {
     return { actions: queued.map((q) => q.action), done: Promise.all(queued.map((q) => q.done)) }
   }
 
-  /** The province's `test` command: acks `playing` on the first tone, then the final stage is returned. */
-  async command(spec: TestSpec, commandId: string): Promise<{ stage: AckStage; reason?: string }> {
+  /**
+   * The province's `test` command: acks `playing` on the first tone, then the final stage is returned. A tone that
+   * has not started by the command's deadline (a higher or equal band holds the amplifier) is not played.
+   */
+  async command(
+    spec: TestSpec,
+    commandId: string,
+    deadline?: string,
+  ): Promise<{ stage: AckStage; reason?: string }> {
     const playing = () =>
       this.o.outbox.enqueue('ack', { commandId, stage: 'playing', at: new Date().toISOString() })
-    const { done } = await this.start(spec, 'province', commandId, playing)
+    const within = deadline ? Math.max(0, Date.parse(deadline) - Date.now()) : undefined
+    const { done } = await this.start(spec, 'province', commandId, playing, within)
     const results = await done
     const bad = results.filter((a) => a.status !== 'done')
     if (bad.length === 0) return { stage: 'done' }

@@ -49,7 +49,7 @@ async function handshake(
   }
 }
 
-describe('loa ca', () => {
+describe('loa ca', { timeout: 180_000 }, () => {
   let dir: string
   let env: Record<string, string>
   beforeAll(() => {

@@ -174,6 +174,7 @@ qt-0103,45,Cụm 3,,,
     const ok = await loa('--json', 'devices', 'provision', '--csv', good, '--out', out, ...hw())
     expect(ok.code, ok.stderr).toBe(0)
     const doc = ok.json<Provisioned>()
+    expect(ok.stderr + ok.stdout).not.toContain('provisioning [')
     expect(doc.devices.map((d) => d.id)).toEqual(['qt-0101', 'qt-0102', 'qt-0103'])
     expect(doc.failed).toEqual([])
     for (const d of doc.devices) {
@@ -190,6 +191,36 @@ qt-0103,45,Cụm 3,,,
     ])
     const human = await loa('devices', 'list')
     expect(human.stdout).toContain('qt-0103')
+  })
+
+  it('shows a progress bar on a terminal (script(1) gives it one), never in pipes', async () => {
+    const csv = writeFile(dir, 'tty.csv', 'id,unit\nqt-0301,19345\nqt-0302,19345\nqt-0303,19346\n')
+    const args = [
+      process.execPath,
+      CLI_MAIN,
+      '--api',
+      t.cp.httpUrl,
+      'devices',
+      'provision',
+      '--csv',
+      csv,
+      '--out',
+      out,
+      ...hw(),
+    ]
+    const text = await new Promise<string>((resolve) => {
+      const child = spawn('script', ['-qec', args.join(' '), '/dev/null'], {
+        env: { ...process.env, ...env },
+      })
+      let all = ''
+      child.stdout.on('data', (d) => {
+        all += d
+      })
+      child.on('close', () => resolve(all))
+    })
+    expect(text).toContain('provisioning [')
+    expect(text).toContain('3/3')
+    expect(text).toContain('provisioned 3/3')
   })
 
   it('with --ca and --client-cert the box gets the province CA and its own client certificate', async () => {

@@ -4,6 +4,7 @@ import { registerCa } from './ca.js'
 import { examples } from './command.js'
 import { registerDevices } from './devices.js'
 import { EXIT } from './exit.js'
+import { registerInit } from './init.js'
 import { registerKeys } from './keys.js'
 import { registerLogin } from './login.js'
 import { registerMosquitto } from './mosquitto.js'
@@ -34,6 +35,7 @@ const program = new Command('loa')
     ),
   )
 
+registerInit(program)
 registerCa(program)
 registerUnits(program)
 registerDevices(program)

@@ -21,7 +21,7 @@ const GOOD = `code,parent_code,name,type
 19345-02,19345,Thôn Hà Thượng,thôn
 `
 
-describe('loa units import', () => {
+describe('loa units import', { timeout: 180_000 }, () => {
   let t: TestPlane
   let dir: string
   let env: Record<string, string>

@@ -38,13 +38,15 @@ export function Chart({ x, series, height = 200, categories, bars, label, testId
         {
           width: Math.max(200, el.clientWidth),
           height,
+          title: label,
+          legend: { show: series.length > 1 },
           scales: { x: { time: !categories } },
           axes: [
             categories ? { values: (_u, ticks) => ticks.map((i) => categories[i] ?? '') } : {},
             { size: 50 },
           ],
           series: [
-            {},
+            { label: '' },
             ...series.map((s) => ({
               label: s.label,
               stroke: s.color,
