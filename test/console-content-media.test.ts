@@ -79,4 +79,30 @@ describe('web console: upload with progress and preview', { timeout: 180_000 }, 
     // The library lists it too.
     await expect.poll(() => page.getByTestId('media-library').textContent()).toContain('thong-bao.wav')
   })
+
+  it('every content page fits a 375 px phone and speaks English on request', async () => {
+    const page = await h.open('anBinh', '/audio', { width: 375, height: 800 })
+    const pages: [string, string, string][] = [
+      ['/audio', 'Âm thanh', 'Media'],
+      ['/tts', 'Đọc văn bản thành tiếng', 'Text to speech'],
+      ['/bulletins', 'Bản tin', 'Bulletins'],
+      ['/inbox', 'Hộp thư bản tin', 'Bulletin inbox'],
+      ['/calendar', 'Lịch phát', 'Schedule'],
+      ['/live', 'Tiếp sóng trực tiếp', 'Live relay'],
+      ['/emergency', 'Phát khẩn cấp', 'Emergency broadcast'],
+    ]
+    for (const [path, vi] of pages) {
+      await page.goto(path)
+      await expect.poll(() => page.locator('main h1').textContent(), { timeout: 20_000 }).toBe(vi)
+      await page.waitForLoadState('networkidle')
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), path).toBe(
+        true,
+      )
+    }
+    await page.getByTestId('lang-toggle').click()
+    for (const [path, , en] of pages) {
+      await page.goto(path)
+      await expect.poll(() => page.locator('main h1').textContent(), { timeout: 20_000 }).toBe(en)
+    }
+  })
 })
