@@ -163,10 +163,11 @@ function PlaysArriving({ schedule }: { schedule: Schedule }) {
     const poll = async () => {
       while (!stop) {
         try {
+          if (document.visibilityState !== 'visible') throw new Error('hidden')
           const plays = await contentApi.listPlays({ scheduleId: schedule.id })
           setPlayed([...new Set(plays.filter((p) => p.status === 'played').map((p) => p.clusterId))].sort())
         } catch {
-          // keep polling: a dropped request is not the schedule's fault
+          // keep polling: a hidden tab or a dropped request is not the schedule's fault
         }
         await new Promise((r) => setTimeout(r, 3000))
       }
