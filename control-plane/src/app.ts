@@ -19,6 +19,7 @@ import { registerCalendarRoutes } from './routes-calendar.js'
 import { registerCapRoutes } from './routes-cap.js'
 import { registerClusterRoutes } from './routes-clusters.js'
 import { registerContentRoutes } from './routes-content.js'
+import { registerDashboardRoutes } from './routes-dashboard.js'
 import { registerDeviceRoutes } from './routes-devices.js'
 import { registerLiveRoutes } from './routes-lives.js'
 import { registerMediaRoutes } from './routes-media.js'
@@ -129,6 +130,7 @@ export async function buildApp(
   registerTtsRoutes(app, services)
   registerWorkflowRoutes(app, services)
   registerCalendarRoutes(app, services)
+  registerDashboardRoutes(app, services)
   registerDeviceRoutes(app, services)
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>

@@ -4,6 +4,7 @@ import type { Actor } from './actor.js'
 import type { Services } from './context.js'
 import type { Bulletin, UnitSettings } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
+import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 /** Commune radio typically speaks twice a day; accepted bulletins go to the next slot unless one is picked. */
 export const DEFAULT_SLOTS = ['06:00', '17:00']
@@ -30,7 +31,9 @@ export interface NewBulletin {
 }
 
 /** Creates a bulletin: a draft when its unit requires approval, approved otherwise. */
-export async function createBulletin(s: Services, b: NewBulletin, actor: Actor): Promise<Bulletin> {
+export async function createBulletin(s: Services, input: NewBulletin, actor: Actor): Promise<Bulletin> {
+  const b = { ...input, unitId: await defaultUnit(s, actor, input.unitId) }
+  if (b.unitId !== undefined) await assertActsOn(s, actor, b.unitId, 'unitId')
   if (!(await s.repos.media.get(b.mediaSha256)))
     throw invalid('mediaSha256', `media "${b.mediaSha256}" not found`)
   if (b.unitId !== undefined && !(await s.repos.units.get(b.unitId))) {
@@ -62,6 +65,7 @@ export async function createBulletin(s: Services, b: NewBulletin, actor: Actor):
 export async function approveBulletin(s: Services, id: string, actor: Actor): Promise<Bulletin> {
   const b = await s.repos.content.getBulletin(id)
   if (!b) throw notFound('bulletin', id)
+  await assertActsOn(s, actor, b.unitId ?? null, 'id')
   if (b.status !== 'draft') throw new LoaError('LOA_CONFLICT', `status: bulletin "${id}" is already approved`)
   if (actor.kind !== 'system' && b.createdBy === actor.id) {
     throw new LoaError(

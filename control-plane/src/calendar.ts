@@ -46,7 +46,9 @@ export async function buildCalendar(
   clusterIds: string[],
   from: Date,
   to: Date,
+  opts: { maxOccurrences?: number; relays?: boolean } = {},
 ): Promise<{ occurrences: CalendarOccurrence[]; conflicts: CalendarConflict[] }> {
+  const max = opts.maxOccurrences ?? MAX_CALENDAR_OCCURRENCES
   const { repos } = s
   const tz = s.config.timezone
   const [units, schedules, bulletins, playlists, media, relays, clusters] = await Promise.all([
@@ -87,7 +89,7 @@ export async function buildCalendar(
     const key = `${o.id}@${o.start}`
     let occ = byKey.get(key)
     if (!occ) {
-      if (++total > MAX_CALENDAR_OCCURRENCES) {
+      if (++total > max) {
         throw new LoaError(
           'LOA_CALENDAR_INVALID',
           'to: too many occurrences in this range; ask for a shorter one',
@@ -119,7 +121,7 @@ export async function buildCalendar(
         })
       }
     }
-    for (const r of content.relays ?? []) {
+    for (const r of opts.relays === false ? [] : (content.relays ?? [])) {
       for (const at of expand(r.id, r.recurrence)) {
         add(c.id, {
           kind: 'relay',

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { Bands } from '@loa/shared'
+import { can } from './access.js'
 import type { Actor } from './actor.js'
 import { mediaRef } from './alert-input.js'
 import { assertApproved } from './bulletin-workflow.js'
 import type { Services } from './context.js'
 import type { Delivery } from './domain.js'
-import { invalid, LoaError, notFound } from './errors.js'
+import { forbidden, invalid, LoaError, notFound } from './errors.js'
 import { nextSlot, placeInProgramme } from './programmes.js'
+import { assertActsOn } from './workflow-scope.js'
 
 /**
  * A bulletin sent from a unit to units below it (Circular 39): normal ones wait in the commune's inbox to be
@@ -31,6 +33,8 @@ export async function sendBulletin(
 ): Promise<{ deliveries: Delivery[]; alertId: string | null }> {
   const b = await s.repos.content.getBulletin(bulletinId)
   if (!b) throw notFound('bulletin', bulletinId)
+  await assertActsOn(s, actor, b.unitId ?? null, 'id')
+  if (b.level === 'emergency' && !can(actor, 'emergency')) throw forbidden('permission "emergency" required')
   assertApproved(b, 'id')
   if (!b.unitId)
     throw invalid(
@@ -103,9 +107,10 @@ export async function sendBulletin(
   return { deliveries: stored.filter((d): d is Delivery => d !== null), alertId }
 }
 
-async function pending(s: Services, id: string): Promise<Delivery> {
+async function pending(s: Services, id: string, actor: Actor): Promise<Delivery> {
   const d = await s.repos.workflow.getDelivery(id)
   if (!d) throw notFound('delivery', id)
+  await assertActsOn(s, actor, d.toUnitId, 'id')
   if (d.state !== 'pending')
     throw new LoaError('LOA_INBOX_STATE', `state: delivery "${id}" is already ${d.state}`)
   return d
@@ -118,7 +123,7 @@ export async function acceptDelivery(
   at: string | undefined,
   actor: Actor,
 ): Promise<Delivery> {
-  const d = await pending(s, id)
+  const d = await pending(s, id, actor)
   const b = await s.repos.content.getBulletin(d.bulletinId)
   if (!b) throw notFound('bulletin', d.bulletinId)
   const decidedAt = new Date().toISOString()
@@ -157,7 +162,7 @@ export async function declineDelivery(
   reason: string,
   actor: Actor,
 ): Promise<Delivery> {
-  await pending(s, id)
+  await pending(s, id, actor)
   const ok = await s.repos.workflow.decideDelivery(id, 'pending', {
     state: 'declined',
     decidedBy: actor.id,

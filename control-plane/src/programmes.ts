@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { Bands, type BulletinLevel } from '@loa/shared'
 import { DateTime } from 'luxon'
+import type { Actor } from './actor.js'
 import { unitSettings } from './bulletin-workflow.js'
 import type { Services } from './context.js'
 import type { Bulletin, Programme } from './domain.js'
 import { LoaError, notFound } from './errors.js'
+import { assertActsOn } from './workflow-scope.js'
 
 /**
  * A unit's programme for one slot (e.g. 06:00 on 28/11): an ordered playlist played once on the unit's clusters.
@@ -128,9 +130,15 @@ export async function programmeView(s: Services, p: Programme) {
 }
 
 /** New order of a programme's items: exactly the same bulletins, permuted. */
-export async function reorderProgramme(s: Services, id: string, bulletinIds: string[]): Promise<Programme> {
+export async function reorderProgramme(
+  s: Services,
+  id: string,
+  bulletinIds: string[],
+  actor: Actor,
+): Promise<Programme> {
   const p = await s.repos.workflow.getProgramme(id)
   if (!p) throw notFound('programme', id)
+  await assertActsOn(s, actor, p.unitId, 'id')
   const playlist = await s.repos.content.getPlaylist(p.playlistId)
   if (!playlist) throw notFound('playlist', p.playlistId)
   const same =

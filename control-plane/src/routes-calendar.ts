@@ -1,5 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
+import type { FastifyRequest } from 'fastify'
+import { assertClusterInScope, assertTargetsInScope, assertUnitInScope } from './access.js'
 import { buildCalendar } from './calendar.js'
 import { cancelOccurrence, moveOccurrence } from './calendar-edit.js'
 import type { App, Services } from './context.js'
@@ -8,6 +10,13 @@ import { parsePeriod } from './period.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const Bound = Type.String({ maxLength: 40 })
+
+/** Editing a schedule needs its targets inside the actor's scope (a province-wide one: province users). */
+async function assertScheduleInScope(s: Services, req: FastifyRequest, id: string): Promise<void> {
+  const sc = await s.repos.schedules.get(id)
+  if (!sc) throw notFound('schedule', id)
+  await assertTargetsInScope(s, req, sc.targets)
+}
 
 export function registerCalendarRoutes(app: App, s: Services): void {
   app.get(
@@ -33,9 +42,11 @@ export function registerCalendarRoutes(app: App, s: Services): void {
       const { from, to } = parsePeriod(q, tz, 'LOA_CALENDAR_INVALID', { maxDays: 62, defaultDays: 7 })
       let clusterIds: string[]
       if (q.clusterId !== undefined) {
+        await assertClusterInScope(s, req, q.clusterId, 'read')
         if (!(await s.repos.clusters.get(q.clusterId))) throw notFound('cluster', q.clusterId)
         clusterIds = [q.clusterId]
       } else {
+        await assertUnitInScope(s, req, q.unitId as string, 'read')
         if (!(await s.repos.units.get(q.unitId as string))) throw notFound('unit', q.unitId as string)
         const units = await s.repos.units.subtreeIds(q.unitId as string)
         clusterIds = (await s.repos.clusters.list({ unitIds: units })).map((c) => c.id)
@@ -64,7 +75,10 @@ export function registerCalendarRoutes(app: App, s: Services): void {
       },
       config: { permission: 'content' },
     },
-    async (req) => moveOccurrence(s, req.params.id, req.body),
+    async (req) => {
+      await assertScheduleInScope(s, req, req.params.id)
+      return moveOccurrence(s, req.params.id, req.body)
+    },
   )
 
   app.post(
@@ -79,6 +93,9 @@ export function registerCalendarRoutes(app: App, s: Services): void {
       },
       config: { permission: 'content' },
     },
-    async (req) => cancelOccurrence(s, req.params.id, req.body?.occurrence),
+    async (req) => {
+      await assertScheduleInScope(s, req, req.params.id)
+      return cancelOccurrence(s, req.params.id, req.body?.occurrence)
+    },
   )
 }

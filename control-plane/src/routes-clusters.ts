@@ -14,6 +14,7 @@ import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
 import { ClusterSchema } from './schemas.js'
+import { telemetryView } from './telemetry-series.js'
 
 const Zone = Type.Object(
   { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -139,7 +140,11 @@ export function registerClusterRoutes(app: App, s: Services): void {
       schema: {
         tags: ['clusters'],
         params: IdParams,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }),
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+        }),
       },
       config: { permission: 'read' },
     },
@@ -147,8 +152,7 @@ export function registerClusterRoutes(app: App, s: Services): void {
       await assertClusterInScope(s, req, req.params.id, 'read')
       const c = await clusters.get(req.params.id)
       if (!c) throw notFound('cluster', req.params.id)
-      const history = await ingest.listTelemetry(c.id, req.query.limit ?? 100)
-      return { clusterId: c.id, latest: history[0]?.body ?? null, telemetry: history }
+      return telemetryView(s, c.id, req.query)
     },
   )
 

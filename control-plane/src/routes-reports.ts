@@ -1,6 +1,11 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { clusterIdsInScope, scopeUnitIds } from './access.js'
+import { DateTime } from 'luxon'
+import { assertUnitInScope, clusterIdsInScope, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
+import { LoaError } from './errors.js'
+import { parsePeriod } from './period.js'
+import { reportCsv } from './report-csv.js'
+import { buildReport } from './reports.js'
 import { EventSchema, PlaySchema } from './schemas.js'
 
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
@@ -65,5 +70,75 @@ export function registerReportRoutes(app: App, s: Services): void {
         limit: req.query.limit ?? 1000,
       }),
     }),
+  )
+
+  const PeriodQuery = Type.Object({
+    unitId: Type.String({ maxLength: 64 }),
+    from: Type.String({ maxLength: 40 }),
+    to: Type.String({ maxLength: 40 }),
+  })
+  const YearQuery = Type.Object({
+    unitId: Type.String({ maxLength: 64 }),
+    year: Type.Integer({ minimum: 2000, maximum: 2100 }),
+  })
+  const period = (q: { from: string; to: string }) =>
+    parsePeriod(q, s.config.timezone, 'LOA_REPORT_INVALID', {
+      maxDays: 366,
+      defaultDays: 1,
+      toInclusiveDate: true,
+    })
+  const year = (y: number) => {
+    const from = DateTime.fromObject({ year: y, month: 1, day: 1 }, { zone: s.config.timezone })
+    if (from.toMillis() > Date.now()) throw new LoaError('LOA_REPORT_INVALID', `year: ${y} has not begun`)
+    return { from: from.toJSDate(), to: from.plus({ years: 1 }).toJSDate() }
+  }
+  const csv = (name: string, body: string) => ({
+    type: 'text/csv; charset=utf-8',
+    disposition: `attachment; filename="${name}.csv"`,
+    body,
+  })
+
+  app.get(
+    '/api/reports',
+    { schema: { tags: ['reports'], querystring: PeriodQuery }, config: { permission: 'read' } },
+    async (req) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
+      const { from, to } = period(req.query)
+      return buildReport(s, req.query.unitId, from, to)
+    },
+  )
+
+  app.get(
+    '/api/reports.csv',
+    { schema: { tags: ['reports'], querystring: PeriodQuery }, config: { permission: 'read' } },
+    async (req, reply) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
+      const { from, to } = period(req.query)
+      const r = buildReport(s, req.query.unitId, from, to)
+      const c = csv(`bao-cao-${req.query.unitId}-${req.query.from}-${req.query.to}`, reportCsv(await r))
+      return reply.type(c.type).header('Content-Disposition', c.disposition).send(c.body)
+    },
+  )
+
+  app.get(
+    '/api/reports/yearly',
+    { schema: { tags: ['reports'], querystring: YearQuery }, config: { permission: 'read' } },
+    async (req) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
+      const { from, to } = year(req.query.year)
+      return buildReport(s, req.query.unitId, from, to)
+    },
+  )
+
+  app.get(
+    '/api/reports/yearly.csv',
+    { schema: { tags: ['reports'], querystring: YearQuery }, config: { permission: 'read' } },
+    async (req, reply) => {
+      await assertUnitInScope(s, req, req.query.unitId, 'read')
+      const { from, to } = year(req.query.year)
+      const r = await buildReport(s, req.query.unitId, from, to)
+      const c = csv(`bao-cao-nam-${req.query.year}-${req.query.unitId}`, reportCsv(r))
+      return reply.type(c.type).header('Content-Disposition', c.disposition).send(c.body)
+    },
   )
 }

@@ -5,6 +5,7 @@ import { Type } from '@fastify/type-provider-typebox'
 import { BulletinLevel, EntityId } from '@loa/shared'
 import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
+import { invalid } from './errors.js'
 import { importAudioFile } from './media-import.js'
 import { actorOf } from './request-actor.js'
 
@@ -35,6 +36,14 @@ async function withTempFile<T>(s: Services, fn: (file: string) => Promise<T>): P
   }
 }
 
+/** Speaks `text` and puts the audio through the media pipeline (same text and voice: same media). */
+function speakToMedia(s: Services, text: string, voice: string | undefined) {
+  return withTempFile(s, async (file) => {
+    const spoken = await s.tts.speak(text, voice, file)
+    return { ...spoken, media: await importAudioFile(s, file, `${spoken.voice}.tts`) }
+  })
+}
+
 export function registerTtsRoutes(app: App, s: Services): void {
   app.get('/api/tts/voices', { schema: { tags: ['tts'] }, config: { permission: 'read' } }, async () => ({
     voices: s.tts.voices(),
@@ -50,7 +59,11 @@ export function registerTtsRoutes(app: App, s: Services): void {
       },
       config: { permission: 'read' },
     },
-    async (req) => ({ normalizedText: s.tts.normalize(req.body.text, req.body.voice) }),
+    async (req) => {
+      const normalizedText = s.tts.normalize(req.body.text, req.body.voice)
+      // `text` too: the console's first draft read that name.
+      return { normalizedText, text: normalizedText }
+    },
   )
 
   app.post(
@@ -84,6 +97,23 @@ export function registerTtsRoutes(app: App, s: Services): void {
   )
 
   app.post(
+    '/api/tts',
+    {
+      schema: {
+        tags: ['tts', 'media'],
+        description:
+          'Speaks the text into the media library (no bulletin): the media record and the spoken text',
+        body: Type.Object({ text: Text, voice: Type.Optional(VoiceId) }, { additionalProperties: false }),
+      },
+      config: { permission: 'content' },
+    },
+    async (req, reply) => {
+      const r = await speakToMedia(s, req.body.text, req.body.voice)
+      return reply.status(201).send({ ...r.media, normalizedText: r.normalizedText, voice: r.voice })
+    },
+  )
+
+  app.post(
     '/api/tts/bulletins',
     {
       schema: {
@@ -104,10 +134,10 @@ export function registerTtsRoutes(app: App, s: Services): void {
     },
     async (req, reply) => {
       const b = req.body
-      const { media, normalizedText, voice } = await withTempFile(s, async (file) => {
-        const r = await s.tts.speak(b.text, b.voice, file)
-        return { ...r, media: await importAudioFile(s, file, `${r.voice}.tts`) }
-      })
+      if (b.unitId !== undefined && !(await s.repos.units.get(b.unitId))) {
+        throw invalid('unitId', `unit "${b.unitId}" not found`)
+      }
+      const { media, normalizedText, voice } = await speakToMedia(s, b.text, b.voice)
       const bulletin = await createBulletin(
         s,
         {

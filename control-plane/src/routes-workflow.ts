@@ -1,8 +1,10 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId, LocalTime } from '@loa/shared'
+import { assertUnitInScope, filterUnits, scopeUnitIds, unitInScope } from './access.js'
+import type { Actor } from './actor.js'
 import { approveBulletin, unitSettings } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
-import type { DeliveryState } from './domain.js'
+import type { Bulletin, DeliveryState } from './domain.js'
 import { notFound } from './errors.js'
 import { acceptDelivery, declineDelivery, sendBulletin } from './inbox.js'
 import { programmeView, reorderProgramme } from './programmes.js'
@@ -16,6 +18,14 @@ const DeliveryStateT = Type.Union([
   Type.Literal('alerted'),
 ])
 
+/** A bulletin of the actor's scope, province-wide, or sent to a unit of its scope. */
+async function bulletinVisible(s: Services, actor: Actor, b: Bulletin): Promise<boolean> {
+  const scope = await scopeUnitIds(s, actor)
+  if (scope === null || !b.unitId || scope.has(b.unitId)) return true
+  const sent = await s.repos.workflow.listDeliveries({ bulletinId: b.id, toUnitIds: [...scope], limit: 1 })
+  return sent.length > 0
+}
+
 /** Circular 39 workflow: approval, unit settings, sending to units below, the inbox, programmes. */
 export function registerWorkflowRoutes(app: App, s: Services): void {
   const { content, workflow, units } = s.repos
@@ -25,7 +35,7 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
     { schema: { tags: ['bulletins'], params: IdParams }, config: { permission: 'read' } },
     async (req) => {
       const b = await content.getBulletin(req.params.id)
-      if (!b) throw notFound('bulletin', req.params.id)
+      if (!b || !(await bulletinVisible(s, req.actor, b))) throw notFound('bulletin', req.params.id)
       return b
     },
   )
@@ -40,6 +50,7 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
     '/api/units/:id/settings',
     { schema: { tags: ['units'], params: IdParams }, config: { permission: 'read' } },
     async (req) => {
+      await assertUnitInScope(s, req, req.params.id, 'read')
       if (!(await units.get(req.params.id))) throw notFound('unit', req.params.id)
       return unitSettings(s, req.params.id)
     },
@@ -62,6 +73,7 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
       config: { permission: 'admin-devices' },
     },
     async (req) => {
+      await assertUnitInScope(s, req, req.params.id)
       if (!(await units.get(req.params.id))) throw notFound('unit', req.params.id)
       const cur = await unitSettings(s, req.params.id)
       return workflow.putSettings({
@@ -96,9 +108,14 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
   app.get(
     '/api/bulletins/:id/deliveries',
     { schema: { tags: ['inbox'], params: IdParams }, config: { permission: 'read' } },
-    async (req) => ({
-      deliveries: await workflow.listDeliveries({ bulletinId: req.params.id, limit: 10_000 }),
-    }),
+    async (req) => {
+      const b = await content.getBulletin(req.params.id)
+      if (!b || !(await bulletinVisible(s, req.actor, b))) throw notFound('bulletin', req.params.id)
+      const all = await workflow.listDeliveries({ bulletinId: b.id, limit: 10_000 })
+      // The sender's side sees every delivery; a unit below sees its own.
+      const own = b.unitId !== null && b.unitId !== undefined && (await unitInScope(s, req.actor, b.unitId))
+      return { deliveries: own ? all : await filterUnits(s, req.actor, all, (d) => d.toUnitId) }
+    },
   )
 
   app.get(
@@ -116,9 +133,11 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const q = req.query
+      if (q.unitId !== undefined) await assertUnitInScope(s, req, q.unitId, 'read')
       if (q.unitId !== undefined && !(await units.get(q.unitId))) throw notFound('unit', q.unitId)
+      const scope = await scopeUnitIds(s, req.actor)
       const deliveries = await workflow.listDeliveries({
-        toUnitIds: q.unitId !== undefined ? await units.subtreeIds(q.unitId) : undefined,
+        toUnitIds: q.unitId !== undefined ? await units.subtreeIds(q.unitId) : scope ? [...scope] : undefined,
         state: q.state as DeliveryState | undefined,
         limit: q.limit ?? 500,
       })
@@ -194,6 +213,7 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const q = req.query
+      await assertUnitInScope(s, req, q.unitId, 'read')
       if (!(await units.get(q.unitId))) throw notFound('unit', q.unitId)
       const from = q.from ? new Date(q.from) : new Date(Date.now() - 86_400_000)
       const to = q.to ? new Date(q.to) : new Date(from.getTime() + 8 * 86_400_000)
@@ -219,6 +239,7 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
       },
       config: { permission: 'content' },
     },
-    async (req) => programmeView(s, await reorderProgramme(s, req.params.id, req.body.bulletinIds)),
+    async (req) =>
+      programmeView(s, await reorderProgramme(s, req.params.id, req.body.bulletinIds, actorOf(req))),
   )
 }

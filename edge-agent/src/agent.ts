@@ -289,6 +289,8 @@ export class Agent {
     this.link.flush()
     await this.link.stop()
     await this.reconciler.idle().catch(() => {})
+    // Every zone off and no gpioset left holding a line (the scheduler already switched them off).
+    this.box.offSync()
     markStopped(this.db)
     this.db.close()
     this.log.info('agent stopped')

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { SerialPort } from 'serialport'
+import type { SerialPort } from 'serialport'
 import { AtClient } from './at-client.js'
 import { describeError } from './errors.js'
 import {
@@ -55,7 +55,16 @@ class Line {
 
   open(): void {
     if (this.stopped) return
-    const p = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false })
+    // Loaded on first use: the native binding costs ~0.5 s of start-up on a Pi, and most boxes have no modem.
+    import('serialport').then(
+      ({ SerialPort: Port }) =>
+        this.openWith(new Port({ path: this.path, baudRate: this.baudRate, autoOpen: false })),
+      (err: Error) => this.retry(`serialport: ${err.message}`),
+    )
+  }
+
+  private openWith(p: SerialPort): void {
+    if (this.stopped) return
     p.open((err) => {
       if (err) return this.retry(err.message)
       this.delay = REOPEN_MIN_MS

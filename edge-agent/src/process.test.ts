@@ -248,6 +248,12 @@ describe('agent as a child process', () => {
     const spawnAgent = () => spawn(process.execPath, [MAIN], { env, stdio: 'ignore' })
     let child = spawnAgent()
     try {
+      // A loaded machine can take seconds to start node: count the 4 s from the agent being online.
+      await waitFor(
+        () => ups.find((u) => u.topic.endsWith('/presence') && u.msg.body.online === true),
+        20_000,
+        'presence',
+      )
       const at = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000)
       const body: DesiredStateBody = {
         deviceId: 'pi-e2e-2',

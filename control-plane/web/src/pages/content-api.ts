@@ -1,12 +1,15 @@
-import { api, upload } from '../api'
+import { api, qs, upload } from '../api'
 import type {
   AckCounts,
   Bulletin,
   BulletinLevel,
+  CalendarView,
   Cluster,
+  Delivery,
   Live,
   Media,
   Play,
+  Programme,
   Recurrence,
   Schedule,
   Targets,
@@ -26,13 +29,36 @@ export const contentApi = {
   },
   listMedia: async () => (await request<{ media: Media[] }>('GET', '/api/media')).media,
   listBulletins: async () => (await request<{ bulletins: Bulletin[] }>('GET', '/api/bulletins')).bulletins,
-  createBulletin: (b: {
-    title: string
-    level: BulletinLevel
-    mediaSha256: string
-    text?: string
-    voice?: string
-  }) => request<Bulletin>('POST', '/api/bulletins', b),
+  createBulletin: (b: { title: string; level: BulletinLevel; mediaSha256: string; unitId?: string }) =>
+    request<Bulletin>('POST', '/api/bulletins', b),
+  approveBulletin: (id: string) =>
+    request<Bulletin>('POST', `/api/bulletins/${encodeURIComponent(id)}/approve`),
+  sendBulletin: (id: string, body: { toUnitIds: string[]; note?: string }) =>
+    request<{ deliveries: unknown[]; alertId: string | null }>(
+      'POST',
+      `/api/bulletins/${encodeURIComponent(id)}/send`,
+      body,
+    ),
+  inbox: async (unitId?: string) =>
+    (await request<{ deliveries: Delivery[] }>('GET', `/api/inbox${qs({ unitId })}`)).deliveries,
+  accept: (id: string, at?: string) =>
+    request<Delivery>('POST', `/api/inbox/${encodeURIComponent(id)}/accept`, at ? { at } : {}),
+  decline: (id: string, reason: string) =>
+    request<Delivery>('POST', `/api/inbox/${encodeURIComponent(id)}/decline`, { reason }),
+  programmes: async (unitId: string) =>
+    (await request<{ programmes: Programme[] }>('GET', `/api/programmes${qs({ unitId })}`)).programmes,
+  reorder: (id: string, bulletinIds: string[]) =>
+    request<Programme>('PUT', `/api/programmes/${encodeURIComponent(id)}/order`, { bulletinIds }),
+  calendar: (q: { unitId?: string; clusterId?: string; from: string; to: string }) =>
+    request<CalendarView>('GET', `/api/calendar${qs(q)}`),
+  moveOccurrence: (scheduleId: string, body: { occurrence: string; to: string; force?: boolean }) =>
+    request<unknown>('POST', `/api/schedules/${encodeURIComponent(scheduleId)}/move`, body),
+  cancelSchedule: (scheduleId: string, occurrence?: string) =>
+    request<unknown>(
+      'POST',
+      `/api/schedules/${encodeURIComponent(scheduleId)}/cancel`,
+      occurrence ? { occurrence } : {},
+    ),
   listUnits: async () => (await request<{ units: Unit[] }>('GET', '/api/units')).units,
   listClusters: async (unitId?: string) =>
     (
@@ -51,10 +77,19 @@ export const contentApi = {
   },
   raiseAlert: (a: { title: string; bulletinId: string; targets: Targets; repeat?: number }) =>
     request<{ id: string; targetCount: number }>('POST', '/api/alerts', a),
-  listVoices: async () => (await request<{ voices: Voice[] }>('GET', '/api/tts/voices')).voices,
-  normalizeText: async (text: string) =>
-    (await request<{ text: string }>('POST', '/api/tts/normalize', { text })).text,
-  synthesize: (text: string, voice: string) => request<Media>('POST', '/api/tts', { text, voice }),
+  listVoices: () => request<{ voices: Voice[]; defaultVoice: string }>('GET', '/api/tts/voices'),
+  normalizeText: async (text: string, voice: string) =>
+    (await request<{ normalizedText: string }>('POST', '/api/tts/normalize', { text, voice })).normalizedText,
+  /** The spoken audio as the engine made it (before transcoding), base64 in JSON. */
+  previewSpeech: (text: string, voice: string) =>
+    request<{ voice: string; normalizedText: string; mime: string; audioBase64: string }>(
+      'POST',
+      '/api/tts/preview?format=json',
+      { text, voice },
+    ),
+  /** Speaks the text, stores the audio and makes a bulletin of it (a draft where the unit requires approval). */
+  speakBulletin: (b: { text: string; voice: string; title: string; level: BulletinLevel; unitId?: string }) =>
+    request<{ bulletin: Bulletin; media: Media; normalizedText: string }>('POST', '/api/tts/bulletins', b),
   listLives: async (state?: 'active' | 'stopped' | 'ended') =>
     (await request<{ lives: Live[] }>('GET', `/api/lives${state ? `?state=${state}` : ''}`)).lives,
   startLive: (l: { title: string; sourceUrl: string; targets: Targets; durationS?: number }) =>

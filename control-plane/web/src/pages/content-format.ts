@@ -2,7 +2,12 @@
  * Dates, times and durations for the content pages. Schedules are written in the province's wall-clock time
  * (docs/protocol.md), whatever zone the operator's phone is set to, so every conversion names the zone.
  */
-export const PROVINCE_TZ = 'Asia/Ho_Chi_Minh'
+let provinceTz = 'Asia/Ho_Chi_Minh'
+
+/** The installation's zone (LOA_TIMEZONE, from /console-config.json); Vietnam's until it has loaded. */
+export function setProvinceTimezone(tz: string): void {
+  provinceTz = tz
+}
 
 /** 83_000 → "1:23". */
 export function formatDuration(ms: number): string {
@@ -38,7 +43,7 @@ function parts(at: Date, tz: string): Parts {
 }
 
 /** The local date (YYYY-MM-DD) and time (HH:MM) of an instant in the province. */
-export function localParts(at: Date, tz = PROVINCE_TZ): { date: string; time: string; isoWeekday: number } {
+export function localParts(at: Date, tz = provinceTz): { date: string; time: string; isoWeekday: number } {
   const p = parts(at, tz)
   const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
   return {
@@ -49,7 +54,7 @@ export function localParts(at: Date, tz = PROVINCE_TZ): { date: string; time: st
 }
 
 /** The UTC instant of a local date and time in the province (the zone's offset found by asking Intl). */
-export function fromLocal(date: string, time: string, tz = PROVINCE_TZ): Date {
+export function fromLocal(date: string, time: string, tz = provinceTz): Date {
   const [y, mo, d] = date.split('-').map(Number) as [number, number, number]
   const [h, mi, s = 0] = time.split(':').map(Number) as [number, number, number?]
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s)
@@ -77,7 +82,7 @@ export function mondayOf(date: string): string {
 }
 
 /** "27/11 06:30" in the province's zone, as Vietnamese write dates. */
-export function formatLocal(iso: string, tz = PROVINCE_TZ): string {
+export function formatLocal(iso: string, tz = provinceTz): string {
   const p = parts(new Date(iso), tz)
   return `${p.day}/${p.month} ${p.hour}:${p.minute}`
 }

@@ -23,6 +23,8 @@ export interface Bulletin {
   /** Present once the approval workflow is on the server: draft bulletins are not broadcast. */
   status?: 'draft' | 'approved' | string
   unitId?: string | null
+  /** The user who made it: they may not approve it themselves (four eyes). */
+  createdBy?: string | null
 }
 
 export interface Unit {
@@ -113,8 +115,75 @@ export interface Live {
 }
 
 export interface Voice {
+  /** `engine:voice` */
   id: string
+  engine: string
   name: string
-  region: 'north' | 'central' | 'south' | string
-  engine?: string
+  region: 'north' | 'central' | 'south' | null
+  default: boolean
+}
+
+export interface Delivery {
+  id: string
+  bulletinId: string
+  fromUnitId: string
+  toUnitId: string
+  level: BulletinLevel
+  state: 'pending' | 'accepted' | 'declined' | 'alerted'
+  note: string | null
+  reason: string | null
+  programmeId: string | null
+  alertId: string | null
+  sentAt: string
+  decidedAt: string | null
+  bulletin: {
+    id: string
+    title: string
+    level: BulletinLevel
+    mediaSha256: string
+    durationMs: number
+  } | null
+}
+
+export interface Programme {
+  id: string
+  unitId: string
+  startsAt: string
+  playlistId: string
+  scheduleId: string
+  title: string
+  items: { bulletinId: string; title: string; level: BulletinLevel; durationMs: number }[]
+}
+
+export interface Occurrence {
+  /** `scheduleId@start` */
+  key: string
+  kind: 'schedule' | 'relay'
+  id: string
+  title: string
+  level: BulletinLevel
+  priority: number
+  start: string
+  end: string
+  durationMs: number
+  recurrence: 'once' | 'weekly' | 'interval'
+  clusterIds: string[]
+  conflict: boolean
+}
+
+export interface CalendarConflict {
+  a: string
+  b: string
+  winner: string
+  reason: string
+  clusterIds: string[]
+}
+
+export interface CalendarView {
+  timezone: string
+  from: string
+  to: string
+  clusterCount: number
+  occurrences: Occurrence[]
+  conflicts: CalendarConflict[]
 }

@@ -22,9 +22,6 @@ const vi = {
   library: 'Thư viện âm thanh',
   empty: 'Chưa có tệp nào.',
   noFile: 'Hãy chọn một tệp trước.',
-  errTooLarge: 'Tệp quá lớn.',
-  errNotAudio: 'Tệp không có âm thanh.',
-  error: 'Lỗi',
 }
 
 export const tMedia = defineMessages({
@@ -52,8 +49,5 @@ export const tMedia = defineMessages({
     library: 'Media library',
     empty: 'No media yet.',
     noFile: 'Choose a file first.',
-    errTooLarge: 'The file is too large.',
-    errNotAudio: 'The file has no audio.',
-    error: 'Error',
   },
 })

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { errorText } from '../api'
+import { currentSession } from '../session'
 import { contentApi } from './content-api'
 import { formatBytes, formatDuration } from './content-format'
 import type { BulletinLevel, Media } from './content-types'
@@ -67,7 +68,7 @@ export function MediaPage() {
           {t('upload')}
         </button>
         {phase.kind === 'uploading' && (
-          <div class="progress" data-testid="media-progress">
+          <div class="progress" data-testid="media-progress" data-percent={Math.round(phase.fraction * 100)}>
             <progress max={1} value={phase.fraction} />
             <span>
               {t('uploading')} {Math.round(phase.fraction * 100)}%
@@ -75,7 +76,7 @@ export function MediaPage() {
           </div>
         )}
         {phase.kind === 'transcoding' && (
-          <div class="progress" data-testid="media-progress">
+          <div class="progress" data-testid="media-progress" data-percent={100}>
             <progress max={1} value={1} />
             <span>{t('transcoding')}</span>
           </div>
@@ -117,7 +118,13 @@ function MediaCard({ media, fresh = false }: { media: Media; fresh?: boolean }) 
   const save = async () => {
     setError(null)
     try {
-      const b = await contentApi.createBulletin({ title: title.trim(), level, mediaSha256: media.sha256 })
+      const b = await contentApi.createBulletin({
+        title: title.trim(),
+        level,
+        mediaSha256: media.sha256,
+        // The operator's unit owns it, so that unit's approval step applies.
+        unitId: currentSession()?.user.scopeUnitId ?? undefined,
+      })
       setSaved(b.id)
     } catch (e) {
       setError(errorText(e))

@@ -114,7 +114,7 @@ export function ScheduleForm(props: ScheduleFormProps) {
           />
         </label>
       </div>
-      <fieldset class="field">
+      <fieldset>
         <legend>{t('repeat')}</legend>
         <label>
           <input type="radio" checked={kind === 'once'} onChange={() => setKind('once')} /> {t('once')}

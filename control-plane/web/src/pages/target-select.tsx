@@ -11,8 +11,8 @@ export function targetsOf(key: TargetKey | ''): Targets {
   return {}
 }
 
-/** Units in tree order with their depth, so a select can indent them. */
-export function unitTree(units: Unit[]): { unit: Unit; depth: number }[] {
+/** Units in tree order with their depth, so a list can indent them; from `rootId` down when given. */
+export function unitTree(units: Unit[], rootId: string | null = null): { unit: Unit; depth: number }[] {
   const known = new Set(units.map((u) => u.id))
   const children = new Map<string | null, Unit[]>()
   for (const u of units) {
@@ -26,7 +26,11 @@ export function unitTree(units: Unit[]): { unit: Unit; depth: number }[] {
       walk(u.id, depth + 1)
     }
   }
-  walk(null, 0)
+  const root = rootId === null ? undefined : units.find((u) => u.id === rootId)
+  if (root) {
+    out.push({ unit: root, depth: 0 })
+    walk(root.id, 1)
+  } else walk(null, 0)
   return out
 }
 

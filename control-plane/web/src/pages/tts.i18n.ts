@@ -22,8 +22,6 @@ const vi = {
   saved: 'Đã lưu bản tin',
   savedDraft: 'Đã lưu bản nháp, chờ phê duyệt trước khi phát',
   needText: 'Hãy nhập nội dung.',
-  needPreview: 'Hãy nghe thử trước khi lưu.',
-  error: 'Lỗi',
 }
 export const tTts = defineMessages({
   vi,
@@ -49,7 +47,5 @@ export const tTts = defineMessages({
     saved: 'Bulletin saved',
     savedDraft: 'Saved as a draft; it needs approval before broadcast',
     needText: 'Type some text first.',
-    needPreview: 'Preview it before saving.',
-    error: 'Error',
   },
 })
