@@ -128,4 +128,19 @@ describe('web console: report export matches the plays', { timeout: 180_000 }, (
       .poll(() => page.getByTestId('total-successfulPlays').textContent())
       .toBe(String(played.length))
   })
+
+  it('the dashboard shows the running clusters online, the silent one as an alert, and all four on the map', async () => {
+    const page = await h.open('province', '/')
+    await expect.poll(() => page.getByTestId('count-online').textContent()).toBe('3')
+    expect(await page.getByTestId('count-offline').textContent()).toBe('1')
+    expect(await page.getByTestId('count-total').textContent()).toBe('4')
+    // c-ab-thon-1 never connected: an alert that links to its page.
+    const alert = page.getByTestId('alerts').locator('li[data-cluster="c-ab-thon-1"]')
+    expect(await alert.textContent()).toContain('chưa từng kết nối')
+    // Four markers (and one frame per commune) on the tile-less map.
+    await expect.poll(() => page.locator('.leaflet-overlay-pane path.leaflet-interactive').count()).toBe(6)
+    await alert.getByRole('link').click()
+    await page.getByTestId('cluster-page').waitFor()
+    expect(page.url()).toContain('/clusters/c-ab-thon-1')
+  })
 })

@@ -1,6 +1,9 @@
 import fs from 'node:fs'
 import { encodeMessage, serializeMessage } from '@loa/shared'
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerAuth } from './auth-plugin.js'
+import type { App, Services } from './context.js'
 import {
   type ApiCall,
   connectClient,
@@ -392,5 +395,22 @@ describe('role permissions', () => {
     expect((await t.apiWith({ authorization: 'Basic Yy1hYjpzZWNyZXQ=' })('GET', '/api/units')).status).toBe(
       401,
     )
+  })
+})
+
+describe('route declarations', () => {
+  it('refuses a protected route that declares no permission, so none can be left open by mistake', async () => {
+    const app = Fastify()
+    // The hooks only read services when a request arrives.
+    await registerAuth(app as unknown as App, {} as Services)
+    app.get('/console/page', async () => 'a public page')
+    app.get('/api/declared', { config: { permission: 'read' } }, async () => 'ok')
+    expect(() => app.get('/api/forgotten', async () => 'open?')).toThrow(
+      /GET \/api\/forgotten: config.permission missing/,
+    )
+    expect(() => app.post('/media/upload', async () => 'open?')).toThrow(/config.permission missing/)
+    await app.ready()
+    expect((await app.inject({ url: '/console/page' })).statusCode).toBe(200)
+    await app.close()
   })
 })

@@ -1,8 +1,8 @@
-import type { Cluster, DeviceEvent, Unit } from './types'
+import type { Cluster, DeviceEvent } from './types'
 import type { ClusterState } from './ui/badge'
 
-/** A cluster with an error event this recent (and no later recovery) counts as faulty. */
-export const FAULT_WINDOW_MS = 60 * 60_000
+/** A cluster with an error event this recent counts as faulty (the same window as GET /api/dashboard). */
+export const FAULT_WINDOW_MS = 24 * 3_600_000
 
 const FAULT_SEVERITIES = new Set(['error', 'critical'])
 
@@ -25,16 +25,3 @@ export function clusterState(c: Cluster, faults: Map<string, DeviceEvent>): Clus
   if (c.nowPlaying) return 'playing'
   return 'online'
 }
-
-/** The commune a unit belongs to: itself or its nearest ancestor of kind commune/ward (xã/phường); else itself. */
-export function communeOf(unitId: string, units: Map<string, Unit>): Unit | null {
-  let u = units.get(unitId)
-  const start = u
-  while (u) {
-    if (/^(commune|ward|xa|phuong|town)$/i.test(u.kind)) return u
-    u = u.parentId ? units.get(u.parentId) : undefined
-  }
-  return start ?? null
-}
-
-export const unitMap = (units: Unit[]): Map<string, Unit> => new Map(units.map((u) => [u.id, u]))

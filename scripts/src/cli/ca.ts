@@ -61,7 +61,16 @@ export function registerCa(program: Command): void {
       }),
     )
 
-  const issue = ca.command('issue').description('Cấp chứng chỉ / issue a certificate')
+  const issue = ca
+    .command('issue')
+    .description('Cấp chứng chỉ / issue a certificate')
+    .addHelpText(
+      'after',
+      examples(
+        'loa ca issue server --dir /srv/loa-ca --dns loa.example.vn',
+        'loa ca issue device qt-0001 --dir /srv/loa-ca',
+      ),
+    )
 
   issue
     .command('server')

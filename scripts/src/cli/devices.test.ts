@@ -387,7 +387,7 @@ qt-0103,45,Cụm 3,,,
     expect((await loa('devices', 'test', 'qt-0001', '--seconds', '99')).code).toBe(64)
   })
 
-  it('usage errors, unreachable control plane and help', async () => {
+  it('usage errors and an unreachable control plane', async () => {
     expect((await loa('devices', 'provision', '--out', out)).code).toBe(64)
     expect(
       (await loa('devices', 'provision', '--id', 'a', '--csv', 'b', '--unit', 'u', '--out', out)).code,
@@ -396,10 +396,5 @@ qt-0103,45,Cụm 3,,,
     expect(down.code).toBe(69)
     const noApi = await runCli(['devices', 'list'], { env })
     expect(noApi.code).toBe(64)
-    for (const cmd of ['provision', 'list', 'show', 'revoke', 'rotate', 'test']) {
-      const h = await loa('devices', cmd, '--help')
-      expect(h.code).toBe(0)
-      expect(h.stdout).toContain('Ví dụ / Examples')
-    }
   })
 })

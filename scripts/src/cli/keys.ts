@@ -13,6 +13,7 @@ export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
     .description('Khoá ký lệnh của máy chủ điều khiển / the control plane command-signing keys (Ed25519)')
+    .addHelpText('after', examples('loa keys list', 'loa keys rotate'))
   keys
     .command('list')
     .description('Liệt kê khoá công khai / list public keys')

@@ -7,6 +7,7 @@ export function registerMosquitto(program: Command): void {
   const m = program
     .command('mosquitto')
     .description('Tệp cấu hình cho Mosquitto / files for an external Mosquitto broker')
+    .addHelpText('after', examples('loa mosquitto export --out /etc/mosquitto'))
   m.command('export')
     .description(
       'Ghi tệp mật khẩu, ACL và đoạn cấu hình từ cơ sở dữ liệu / write the password file, ACL file and config ' +

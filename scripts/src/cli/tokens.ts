@@ -15,7 +15,13 @@ interface Token {
 const ROLES = 'province-admin | province-operator | commune-operator | viewer'
 
 export function registerTokens(program: Command): void {
-  const tokens = program.command('tokens').description('Mã API cho máy / API tokens for machine clients')
+  const tokens = program
+    .command('tokens')
+    .description('Mã API cho máy / API tokens for machine clients')
+    .addHelpText(
+      'after',
+      examples('loa tokens create --name "CAP feed" --role province-operator', 'loa tokens list'),
+    )
   tokens
     .command('create')
     .description('Tạo mã API; bí mật chỉ hiện một lần / create a token; the secret is shown once')

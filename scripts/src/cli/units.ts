@@ -56,7 +56,10 @@ function summary(r: ImportResult): string[] {
 }
 
 export function registerUnits(program: Command): void {
-  const units = program.command('units').description('Đơn vị hành chính / administrative units')
+  const units = program
+    .command('units')
+    .description('Đơn vị hành chính / administrative units')
+    .addHelpText('after', examples('loa units import don-vi.csv --dry-run', 'loa units list'))
 
   units
     .command('import')

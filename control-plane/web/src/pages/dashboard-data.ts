@@ -1,17 +1,32 @@
 import { get } from '../api'
-import { clusterState, communeOf, faultyClusters, unitMap } from '../clusters'
-import type { Cluster, DeviceEvent, Unit } from '../types'
+import type { NowPlaying, Unit } from '../types'
 import type { ClusterState } from '../ui/badge'
 
-/** A cluster offline longer than this is an alert on the dashboard. */
-export const OFFLINE_ALERT_MS = 15 * 60_000
-
-export interface ClusterRow extends Cluster {
-  state: ClusterState
-  unitName: string
-  commune: Unit | null
-  fault: DeviceEvent | undefined
+/** GET /api/dashboard (docs/api.md): computed by the control plane inside the user's scope. */
+interface DashboardAnswer {
+  communes: { unitId: string; name: string }[]
+  alerts: {
+    kind: 'offline' | 'fault'
+    clusterId: string
+    name: string
+    since: string | null
+    message: string
+  }[]
+  clusters: {
+    id: string
+    name: string
+    unitId: string
+    communeId: string
+    lat: number | null
+    lon: number | null
+    state: ClusterState
+    lastSeenAt: string | null
+    nowPlaying: NowPlaying | null
+  }[]
 }
+
+export type ClusterRow = DashboardAnswer['clusters'][number] & { unitName: string; communeName: string }
+export type Alert = DashboardAnswer['alerts'][number]
 
 export interface CommuneRow {
   id: string
@@ -23,57 +38,39 @@ export interface CommuneRow {
 export interface DashboardData {
   at: string
   clusters: ClusterRow[]
+  /** Exclusive: every cluster is counted once, in its one state (so the four add up to the total). */
   counts: Record<ClusterState, number>
   communes: CommuneRow[]
-  alerts: { clusterId: string; kind: 'offline' | 'fault'; cluster: ClusterRow }[]
+  alerts: Alert[]
 }
 
 const zero = (): Record<ClusterState, number> => ({ online: 0, offline: 0, playing: 0, fault: 0 })
 
-/** Everything the dashboard shows, from the scoped lists of the API (a commune operator sees only its own). */
+/** The dashboard's figures; the alerts are the server's (offline over 30 min, an error in the last 24 h). */
 export async function loadDashboard(): Promise<DashboardData> {
-  const [{ units }, { clusters }, { events }] = await Promise.all([
+  const [d, { units }] = await Promise.all([
+    get<DashboardAnswer>('/api/dashboard'),
     get<{ units: Unit[] }>('/api/units'),
-    get<{ clusters: Cluster[] }>('/api/clusters'),
-    get<{ events: DeviceEvent[] }>('/api/events?limit=500'),
   ])
-  const byId = unitMap(units)
-  const faults = faultyClusters(events)
-  const rows: ClusterRow[] = clusters.map((c) => ({
-    ...c,
-    state: clusterState(c, faults),
-    unitName: byId.get(c.unitId)?.name ?? c.unitId,
-    commune: communeOf(c.unitId, byId),
-    fault: faults.get(c.id),
-  }))
-  rows.sort((a, b) => a.name.localeCompare(b.name, 'vi'))
+  const unitName = new Map(units.map((u) => [u.id, u.name]))
+  const communeName = new Map(d.communes.map((c) => [c.unitId, c.name]))
   const counts = zero()
   const communes = new Map<string, CommuneRow>()
-  for (const r of rows) {
-    counts[r.state]++
-    const key = r.commune?.id ?? r.unitId
-    const row = communes.get(key) ?? {
-      id: key,
-      name: r.commune?.name ?? r.unitName,
-      total: 0,
-      counts: zero(),
-    }
+  const clusters: ClusterRow[] = d.clusters.map((c) => {
+    const name = communeName.get(c.communeId) ?? unitName.get(c.communeId) ?? c.communeId
+    counts[c.state]++
+    const row = communes.get(c.communeId) ?? { id: c.communeId, name, total: 0, counts: zero() }
     row.total++
-    row.counts[r.state]++
-    communes.set(key, row)
-  }
-  const now = Date.now()
-  const alerts: DashboardData['alerts'] = []
-  for (const r of rows) {
-    if (r.state === 'offline' && (!r.lastSeenAt || now - Date.parse(r.lastSeenAt) > OFFLINE_ALERT_MS)) {
-      alerts.push({ clusterId: r.id, kind: 'offline', cluster: r })
-    } else if (r.state === 'fault') alerts.push({ clusterId: r.id, kind: 'fault', cluster: r })
-  }
+    row.counts[c.state]++
+    communes.set(c.communeId, row)
+    return { ...c, unitName: unitName.get(c.unitId) ?? c.unitId, communeName: name }
+  })
+  clusters.sort((a, b) => a.name.localeCompare(b.name, 'vi'))
   return {
     at: new Date().toISOString(),
-    clusters: rows,
+    clusters,
     counts,
     communes: [...communes.values()].sort((a, b) => a.name.localeCompare(b.name, 'vi')),
-    alerts,
+    alerts: d.alerts,
   }
 }

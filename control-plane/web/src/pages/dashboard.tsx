@@ -105,10 +105,10 @@ function Alerts({ alerts }: { alerts: DashboardData['alerts'] }) {
             >
               <a href={`/clusters/${encodeURIComponent(a.clusterId)}`}>
                 {a.kind === 'fault'
-                  ? td('faulty', { name: a.cluster.name, message: a.cluster.fault?.message ?? '' })
-                  : a.cluster.lastSeenAt
-                    ? td('offlineFor', { name: a.cluster.name, ago: formatAgo(a.cluster.lastSeenAt) })
-                    : td('offlineNever', { name: a.cluster.name })}
+                  ? td('faulty', { name: a.name, message: a.message })
+                  : a.since
+                    ? td('offlineFor', { name: a.name, ago: formatAgo(a.since) })
+                    : td('offlineNever', { name: a.name })}
               </a>
             </li>
           ))}
@@ -131,7 +131,7 @@ function MapSection({ clusters }: { clusters: ClusterRow[] }) {
           lat: c.lat as number,
           lon: c.lon as number,
           state: c.state,
-          group: c.commune?.name ?? c.unitName,
+          group: c.communeName,
           href: `/clusters/${encodeURIComponent(c.id)}`,
         })),
     [key],
