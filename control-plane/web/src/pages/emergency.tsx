@@ -32,10 +32,12 @@ export function EmergencyPage() {
   useEffect(() => {
     void contentApi
       .listBulletins()
-      // Emergency bulletins first: they are what this page is for.
+      // Drafts cannot be raised; emergency bulletins first: they are what this page is for.
       .then((bs) =>
         setBulletins(
-          [...bs].sort((a, b) => Number(b.level === 'emergency') - Number(a.level === 'emergency')),
+          bs
+            .filter((b) => b.status !== 'draft')
+            .sort((a, b) => Number(b.level === 'emergency') - Number(a.level === 'emergency')),
         ),
       )
       .catch(() => {})
