@@ -78,6 +78,8 @@ beforeAll(async () => {
     (await t.api('POST', '/api/bulletins', { id: 'b1', title: 'Tin', level: 'normal', mediaSha256: sha }))
       .status,
   ).toBe(201)
+  const hp = { id: 'b-hp', title: 'Tin Hòa Phú', level: 'normal', mediaSha256: sha, unitId: 'xa-hoa-phu' }
+  expect((await t.api('POST', '/api/bulletins', hp)).status).toBe(201)
   const schedule = (id: string, units: string[]) =>
     t.api('POST', '/api/schedules', {
       id,
@@ -206,6 +208,7 @@ describe('commune operator of xa-an-binh', () => {
       `/api/lives/${ids.live}`,
       `/api/lives/${ids.live}/stream`,
       '/api/relays/r-hp',
+      '/api/bulletins/b-hp',
       `/api/commands/${ids.command}`,
     ]) {
       const r = await ab('GET', url)
@@ -234,6 +237,11 @@ describe('commune operator of xa-an-binh', () => {
     expect((await ab<{ alerts: L }>('GET', '/api/alerts')).body.alerts).toEqual([])
     expect((await ab<{ lives: L }>('GET', '/api/lives')).body.lives).toEqual([])
     expect((await ab<{ relays: L }>('GET', '/api/relays')).body.relays).toEqual([])
+    expect(idsOf((await ab<{ bulletins: L }>('GET', '/api/bulletins')).body.bulletins)).toEqual(['b1'])
+    expect(idsOf((await provOp<{ bulletins: L }>('GET', '/api/bulletins')).body.bulletins)).toEqual([
+      'b-hp',
+      'b1',
+    ])
     type P = { plays: { clusterId: string }[] }
     expect((await ab<P>('GET', '/api/plays')).body.plays.map((p) => p.clusterId)).toEqual(['c-ab'])
     expect((await ab<P>('GET', '/api/plays?unitId=xa-hoa-phu')).body.plays).toEqual([])

@@ -5,6 +5,7 @@ import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid, LoaError } from './errors.js'
 import { actorOf } from './request-actor.js'
+import { bulletinVisible } from './routes-workflow.js'
 
 const Title = Type.String({ minLength: 1, maxLength: 200 })
 
@@ -35,9 +36,12 @@ export function registerContentRoutes(app: App, s: Services): void {
   app.get(
     '/api/bulletins',
     { schema: { tags: ['bulletins'] }, config: { permission: 'read' } },
-    async () => ({
-      bulletins: await content.listBulletins(),
-    }),
+    async (req) => {
+      // Like GET /api/bulletins/:id: the scope's own, province-wide ones, and those sent to it.
+      const all = await content.listBulletins()
+      const shown = await Promise.all(all.map((b) => bulletinVisible(s, req.actor, b)))
+      return { bulletins: all.filter((_, i) => shown[i]) }
+    },
   )
 
   app.post(

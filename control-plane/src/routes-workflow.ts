@@ -19,7 +19,7 @@ const DeliveryStateT = Type.Union([
 ])
 
 /** A bulletin of the actor's scope, province-wide, or sent to a unit of its scope. */
-async function bulletinVisible(s: Services, actor: Actor, b: Bulletin): Promise<boolean> {
+export async function bulletinVisible(s: Services, actor: Actor, b: Bulletin): Promise<boolean> {
   const scope = await scopeUnitIds(s, actor)
   if (scope === null || !b.unitId || scope.has(b.unitId)) return true
   const sent = await s.repos.workflow.listDeliveries({ bulletinId: b.id, toUnitIds: [...scope], limit: 1 })

@@ -67,6 +67,7 @@ class Line {
     if (this.stopped) return
     p.open((err) => {
       if (err) return this.retry(err.message)
+      if (this.stopped) return p.close()
       this.delay = REOPEN_MIN_MS
       this.port = p
       p.once('close', () => {
@@ -107,6 +108,7 @@ export class Modem {
   private qgpsPos: Position | null = null
   private faulty = false
   private polling = false
+  private stopped = false
 
   constructor(private readonly o: ModemOptions) {
     this.line = new Line(
@@ -147,6 +149,7 @@ export class Modem {
   }
 
   stop(): void {
+    this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.at?.close()
     this.line.close()
@@ -222,6 +225,8 @@ export class Modem {
 
   /** Reported once per outage; the log has every occurrence. */
   private fault(why: string): void {
+    // Stopping closes the port under an in-flight poll: that is no fault.
+    if (this.stopped) return
     this.o.log.warn({ why }, 'modem fault')
     if (this.faulty) return
     this.faulty = true

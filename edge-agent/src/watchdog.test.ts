@@ -36,7 +36,7 @@ while True:
 
 /**
  * A small systemd: runs the agent with NOTIFY_SOCKET and WATCHDOG_USEC, and when no WATCHDOG=1 arrives within
- * `watchdogMs` sends SIGTERM (the unit's WatchdogSignal=SIGTERM), SIGKILL 5 s later, then starts it again
+ * `watchdogMs` after READY=1 sends SIGTERM (the unit's WatchdogSignal=SIGTERM), SIGKILL 5 s later, then starts it again
  * (Restart=always) with `restartEnv`.
  */
 class Supervisor {
@@ -48,6 +48,8 @@ class Supervisor {
   private receiver: ChildProcess | null = null
   private timer: NodeJS.Timeout | null = null
   private lastPing = 0
+  /** systemd arms the watchdog once start-up is complete (READY=1); before that TimeoutStartSec applies. */
+  private ready = false
   private stopping = false
 
   constructor(
@@ -72,7 +74,8 @@ class Supervisor {
           if (l === 'LISTENING') resolve()
           else {
             this.messages.push({ at: Date.now(), state: l })
-            if (l.includes('WATCHDOG=1')) this.lastPing = Date.now()
+            if (l.includes('READY=1')) this.ready = true
+            if (l.includes('WATCHDOG=1') || l.includes('READY=1')) this.lastPing = Date.now()
           }
         }
       })
@@ -87,6 +90,7 @@ class Supervisor {
 
   private launch(extra: NodeJS.ProcessEnv): void {
     this.lastPing = Date.now()
+    this.ready = false
     const child = spawn(process.execPath, [MAIN], {
       env: {
         ...process.env,
@@ -112,7 +116,7 @@ class Supervisor {
 
   private check(): void {
     const a = this.agent
-    if (!a || a.exitCode !== null || Date.now() - this.lastPing < this.watchdogMs) return
+    if (!a || !this.ready || a.exitCode !== null || Date.now() - this.lastPing < this.watchdogMs) return
     this.lastPing = Date.now() // one kill per timeout
     this.messages.push({ at: Date.now(), state: 'SUPERVISOR: watchdog timeout, SIGTERM' })
     a.kill('SIGTERM')

@@ -56,5 +56,8 @@ try {
     )
   }
 }
-// Keep-alive sockets must not hold the process open once the work is done (stdout is synchronous on Linux).
+// Keep-alive sockets must not hold the process open once the work is done; but a pipe takes large output
+// asynchronously, so wait until stdout and stderr have handed everything over before exiting.
+const flushed = (s: NodeJS.WriteStream) => new Promise<void>((resolve) => s.write('', () => resolve()))
+await Promise.all([flushed(process.stdout), flushed(process.stderr)])
 process.exit(process.exitCode ?? 0)

@@ -160,6 +160,25 @@ Thôn An Mỹ,19345-01,village,19346
     expect(byId.get('19345-01')?.parentId).toBe('19346')
   })
 
+  it('imports a province-sized file (3 000 villages) in one transaction', async () => {
+    const lines = ['code,parent_code,name,type', 'P2,,Tỉnh Hai,province']
+    for (let c = 0; c < 30; c++) {
+      lines.push(`P2-${c},P2,Xã ${c},commune`)
+      for (let v = 0; v < 100; v++) lines.push(`P2-${c}-${v},P2-${c},Thôn ${v} xã ${c},village`)
+    }
+    const file = writeFile(dir, 'big.csv', `${lines.join('\n')}\n`)
+    const r = await loa('--json', 'units', 'import', file)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json<{ created: unknown[] }>().created).toHaveLength(3031)
+    expect((await units()).filter((u) => u.code?.startsWith('P2'))).toHaveLength(3031)
+    const human = await loa('units', 'import', file)
+    expect(human.stdout).toContain('unchanged 3031')
+    const renamed = writeFile(dir, 'big2.csv', `${lines.join('\n').replaceAll('Thôn', 'Bản')}\n`)
+    const dry = await loa('units', 'import', renamed, '--dry-run')
+    expect(dry.stdout).toContain('would update 3000')
+    expect(dry.stdout).toContain('and 2800 more (--json: all of them)')
+  })
+
   it('refuses a cycle made by re-parenting stored units', async () => {
     // Units created through the API with free-text kinds the level check cannot rank.
     for (const u of [

@@ -37,14 +37,15 @@ interface ImportResult {
   unchanged: number
 }
 
+const SHOWN = 200
+
 function summary(r: ImportResult): string[] {
   const head = r.dryRun
     ? `Chạy thử — chưa ghi gì / dry run — nothing written: sẽ tạo / would create ${r.created.length}, ` +
       `sẽ sửa / would update ${r.updated.length}, không đổi / unchanged ${r.unchanged}`
     : `Đã nhập / imported: tạo / created ${r.created.length}, sửa / updated ${r.updated.length}, ` +
       `không đổi / unchanged ${r.unchanged}`
-  return [
-    head,
+  const changes = [
     ...r.created.map((u) => `  + ${u.code} ${u.name} (${u.kind}${u.parentCode ? ` < ${u.parentCode}` : ''})`),
     ...r.updated.map(
       (u) =>
@@ -52,6 +53,13 @@ function summary(r: ImportResult): string[] {
           .map(([k, c]) => `${k}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
           .join(', ')}`,
     ),
+  ]
+  // A province's villages are thousands of lines: a person reads the first ones, a script uses --json.
+  const more = changes.length - SHOWN
+  return [
+    head,
+    ...changes.slice(0, SHOWN),
+    ...(more > 0 ? [`  … và ${more} thay đổi nữa / and ${more} more (--json: all of them)`] : []),
   ]
 }
 
