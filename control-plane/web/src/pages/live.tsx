@@ -26,7 +26,9 @@ export function LivePage() {
   useEffect(() => {
     void reload()
     // Counts of every active relay at once: one poll is lighter than a stream per relay on a phone.
-    const timer = setInterval(() => void reload(), 2000)
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void reload()
+    }, 2000)
     return () => clearInterval(timer)
   }, [])
 

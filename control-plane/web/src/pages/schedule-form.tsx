@@ -162,11 +162,13 @@ function PlaysArriving({ schedule }: { schedule: Schedule }) {
     let stop = false
     const poll = async () => {
       while (!stop) {
-        try {
-          const plays = await contentApi.listPlays({ scheduleId: schedule.id })
-          setPlayed([...new Set(plays.filter((p) => p.status === 'played').map((p) => p.clusterId))].sort())
-        } catch {
-          // keep polling: a dropped request is not the schedule's fault
+        if (document.visibilityState === 'visible') {
+          try {
+            const plays = await contentApi.listPlays({ scheduleId: schedule.id })
+            setPlayed([...new Set(plays.filter((p) => p.status === 'played').map((p) => p.clusterId))].sort())
+          } catch {
+            // keep polling: a dropped request is not the schedule's fault
+          }
         }
         await new Promise((r) => setTimeout(r, 3000))
       }
