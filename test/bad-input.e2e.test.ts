@@ -25,7 +25,12 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
     await seedProvince(cp)
     proxy = await startMediaProxy(cp.httpUrl)
     agent = await startAgent(dir, 'c-ab-1', { mqttUrl: cp.mqttUrl, controlPlaneUrl: proxy.url })
-    rogue = await mqtt.connectAsync(cp.mqttUrl, { clientId: 'rogue-test-client', reconnectPeriod: 0 })
+    // A misbehaving client with the control plane's identity (devices cannot publish on these topics at all).
+    rogue = await mqtt.connectAsync(cp.mqttUrl, {
+      clientId: 'rogue-test-client',
+      reconnectPeriod: 0,
+      ...cp.mqttIdentity(),
+    })
     await waitFor(
       'c-ab-1 online',
       async () => (await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')).online,

@@ -6,7 +6,7 @@ import { registerAuth } from './auth-plugin.js'
 import type { App, Services } from './context.js'
 import {
   type ApiCall,
-  connectClient,
+  deviceClient,
   makeAudio,
   startTestPlane,
   type TestPlane,
@@ -30,7 +30,7 @@ const ids: Record<string, string> = {}
 const idsOf = (list: { id: string }[]) => list.map((x) => x.id).sort()
 
 async function play(clusterId: string, scheduleId: string) {
-  const client = await connectClient(t.cp.mqttUrl, `${clusterId}-play`)
+  const client = await deviceClient(t, clusterId)
   const body = {
     scheduleId,
     title: 'Tin sáng',

@@ -7,7 +7,7 @@ import {
   serializeMessage,
 } from '@loa/shared'
 import type { MqttClient } from 'mqtt'
-import { connectClient, type TestPlane, waitFor } from './test-helpers.js'
+import { deviceClient, planeClient, type TestPlane, waitFor } from './test-helpers.js'
 
 /** Test helpers for alerts: a broker-wide spy on command topics and simulated devices (real mqtt.js clients). */
 
@@ -18,7 +18,7 @@ export interface CmdSpy {
 
 /** Counts every command published on the broker, unit and device topics alike. */
 export async function spyCommands(t: TestPlane): Promise<CmdSpy> {
-  const client = await connectClient(t.cp.mqttUrl, `spy-${Math.random().toString(16).slice(2)}`)
+  const client = await planeClient(t, `spy-${Math.random().toString(16).slice(2)}`)
   const seen: CmdSpy['seen'] = []
   client.on('message', (topic, payload) => {
     seen.push({ topic, body: decodeMessage('cmd', payload).body })
@@ -44,7 +44,7 @@ export interface SimDevice {
 /** A device that subscribes like an agent: its own topics and the command topic of every unit on its path. */
 export async function simDevice(t: TestPlane, id: string): Promise<SimDevice> {
   const state = (await t.api<DesiredStateBody>('GET', `/api/clusters/${id}/desired-state`)).body
-  const client = await connectClient(t.cp.mqttUrl, `sim-${id}-${Math.random().toString(16).slice(2)}`)
+  const client = await deviceClient(t, id)
   const commands: CommandBody[] = []
   const desired: DesiredStateBody[] = []
   client.on('message', (topic, payload) => {

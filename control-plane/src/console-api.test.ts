@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReportFigures } from './reports.js'
 import {
-  connectClient,
+  deviceClient,
   makeAudio,
   seedTree,
   startTestPlane,
@@ -87,9 +87,9 @@ beforeAll(async () => {
     targets: { units: ['xa-a'] },
   })
   expect(sc.status).toBe(201)
-  const a = await connectClient(t.cp.mqttUrl, 'c-a')
-  const a1 = await connectClient(t.cp.mqttUrl, 'c-a1')
-  const cb = await connectClient(t.cp.mqttUrl, 'c-b')
+  const a = await deviceClient(t, 'c-a')
+  const a1 = await deviceClient(t, 'c-a1')
+  const cb = await deviceClient(t, 'c-b')
   devices.push(a, a1, cb)
   await send(a, 'c-a', 'telemetry', telemetry(true))
   await send(a, 'c-a', 'play', play({ sha256: sha('a'), durationMs: 60_000 }))

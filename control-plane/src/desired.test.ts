@@ -2,8 +2,9 @@ import fs from 'node:fs'
 import { type DesiredStateBody, decodeMessage, encodeMessage, serializeMessage } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  connectClient,
+  deviceClient,
   makeAudio,
+  planeClient,
   seedTree,
   startTestPlane,
   type TestPlane,
@@ -223,7 +224,7 @@ describe('desired state targeting', () => {
 
 describe('desired state over MQTT', () => {
   it('publishes to the device topic and re-publishes when the device comes online', async () => {
-    const sub = await connectClient(t.cp.mqttUrl, 'test-sub-c-a')
+    const sub = await planeClient(t, 'test-sub-c-a')
     const got: { version: number; retain: boolean }[] = []
     sub.on('message', (_topic, payload, packet) => {
       const msg = decodeMessage('desired', payload)
@@ -240,7 +241,7 @@ describe('desired state over MQTT', () => {
 
     // The device comes online: it is sent its state again, from the database.
     const before = got.length
-    const device = await connectClient(t.cp.mqttUrl, 'c-a')
+    const device = await deviceClient(t, 'c-a')
     const presence = encodeMessage('presence', 'c-a', { online: true })
     await device.publishAsync('loa/v1/device/c-a/presence', serializeMessage('presence', presence), {
       qos: 1,
@@ -256,14 +257,14 @@ describe('desired state over MQTT', () => {
   })
 
   it('re-publishes when the device reports it is behind', async () => {
-    const sub = await connectClient(t.cp.mqttUrl, 'test-sub-c-b')
+    const sub = await planeClient(t, 'test-sub-c-b')
     const versions: number[] = []
     sub.on('message', (_topic, payload) => versions.push(decodeMessage('desired', payload).body.version))
     await sub.subscribeAsync('loa/v1/device/c-b/desired', { qos: 1 })
     const current = (await desired('c-b')).version
     await waitFor(() => versions.length >= 1, 'retained copy')
     const before = versions.length
-    const device = await connectClient(t.cp.mqttUrl, 'c-b')
+    const device = await deviceClient(t, 'c-b')
     const reported = encodeMessage('reported', 'c-b', {
       desiredVersion: null,
       receivedVersion: current - 1,

@@ -76,7 +76,7 @@ export interface ControlPlane {
 }
 
 /** Switched on once every client in the repository authenticates (landing in steps). */
-const ENFORCE_BROKER_AUTH = false
+const ENFORCE_BROKER_AUTH = true
 
 const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
 

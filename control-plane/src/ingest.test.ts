@@ -8,7 +8,15 @@ import {
 } from '@loa/shared'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectClient, seedTree, startTestPlane, type TestPlane, waitFor } from './test-helpers.js'
+import {
+  deviceClient,
+  planeClient,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  telemetryFixture,
+  waitFor,
+} from './test-helpers.js'
 
 let t: TestPlane
 let device: MqttClient
@@ -31,20 +39,8 @@ const playBody: BodyFor<'play'> = {
   relayOffAt: '2026-11-27T23:01:02.000Z',
   durationMs: 60_000,
 }
-const telemetryBody = (at: string): BodyFor<'telemetry'> => ({
-  at,
-  uptimeS: 100,
-  agentVersion: '0.1.0',
-  cpuLoad1: 0.2,
-  cpuCount: 4,
-  memTotalBytes: 4e9,
-  memFreeBytes: 2e9,
-  diskTotalBytes: 32e9,
-  diskFreeBytes: 20e9,
-  relayOn: true,
-  nowPlaying: { scheduleId: 's-1', title: 'Tin sáng', sha256: sha, startedAt: at, fallback: false },
-  outboxPending: 0,
-})
+const telemetryBody = (at: string) =>
+  telemetryFixture(at, { scheduleId: 's-1', title: 'Tin sáng', sha256: sha, startedAt: at, fallback: false })
 
 async function send<C extends DeviceUpChannel>(
   channel: C,
@@ -65,7 +61,7 @@ const metric = async (re: RegExp, plane: TestPlane = t) =>
 beforeAll(async () => {
   t = await startTestPlane({ heartbeatTimeoutS: 1 })
   await seedTree(t)
-  device = await connectClient(t.cp.mqttUrl, 'c-a')
+  device = await deviceClient(t, 'c-a')
   device.on('message', (topic, payload) => {
     if (topic.endsWith('/receipt')) receipts.push(decodeMessage('receipt', payload).body.ids)
     if (topic.endsWith('/cmd')) commands.push(decodeMessage('cmd', payload).body)
@@ -173,11 +169,14 @@ describe('ingest over MQTT', () => {
     await device.publishAsync(topic, JSON.stringify({ ...good, v: 9 }), { qos: 1 })
     await device.publishAsync(topic, JSON.stringify({ ...good, type: 'play' }), { qos: 1 })
     await device.publishAsync(topic, JSON.stringify({ ...good, from: 'c-b' }), { qos: 1 })
-    await device.publishAsync(
+    // The embedded broker lets no device publish as another; an external broker with laxer ACLs might.
+    const lax = await planeClient(t, 'lax-broker-test')
+    await lax.publishAsync(
       'loa/v1/device/ghost-device/event',
       serializeMessage('event', { ...good, from: 'ghost-device' }),
       { qos: 1 },
     )
+    await lax.endAsync()
     // A valid message after them proves the pipeline is still alive.
     const okId = await send('event', good.body)
     await waitFor(() => receiptedIds().has(okId), 'receipt after bad messages')
@@ -219,7 +218,7 @@ describe('ingest over MQTT', () => {
   })
 
   it('marks a device offline when nothing is heard within the heartbeat timeout', async () => {
-    const other = await connectClient(t.cp.mqttUrl, 'c-b')
+    const other = await deviceClient(t, 'c-b')
     const msg = encodeMessage('telemetry', 'c-b', telemetryBody(new Date().toISOString()))
     await other.publishAsync('loa/v1/device/c-b/telemetry', serializeMessage('telemetry', msg), { qos: 1 })
     await waitFor(
@@ -246,7 +245,7 @@ describe('ingest over MQTT', () => {
     try {
       await seedTree(p)
       const will = encodeMessage('presence', 'c-a1', { online: false })
-      const c = await connectClient(p.cp.mqttUrl, 'c-a1', {
+      const c = await deviceClient(p, 'c-a1', {
         will: {
           topic: 'loa/v1/device/c-a1/presence',
           payload: serializeMessage('presence', will),

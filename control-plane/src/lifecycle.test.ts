@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage, serializeMessage } from '@loa/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startEmbeddedBroker } from './broker.js'
 import { ConfigError, loadConfigFromEnv } from './config.js'
-import { connectClient, seedTree, startTestPlane, waitFor } from './test-helpers.js'
+import { connectClient, deviceClient, seedTree, startTestPlane, waitFor } from './test-helpers.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cp-life-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -85,7 +85,7 @@ describe('restart', () => {
     let t = await startTestPlane({ dataDir })
     await seedTree(t)
     const before = await t.api<{ clusters: { id: string; desiredVersion: number }[] }>('GET', '/api/clusters')
-    const device = await connectClient(t.cp.mqttUrl, 'c-b')
+    const device = await deviceClient(t, 'c-b')
     const receipts: string[] = []
     device.on('message', (_topic, payload) => receipts.push(...decodeMessage('receipt', payload).body.ids))
     await device.subscribeAsync('loa/v1/device/c-b/receipt', { qos: 1 })

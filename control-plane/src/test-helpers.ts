@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type { BodyFor } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
 import type { Role } from './actor.js'
@@ -173,6 +174,61 @@ export async function connectClient(
   })
   return client
 }
+
+/** The control plane's own broker identity (from its data dir): may read and write the whole topic tree. */
+export async function planeClient(
+  t: TestPlane,
+  clientId: string,
+  opts: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
+  const password = fs.readFileSync(path.join(t.dir, 'mqtt-control-plane.secret'), 'utf8').trim()
+  return connectClient(t.cp.mqttUrl, clientId, { username: 'loa-control-plane', password, ...opts })
+}
+
+const issued = new WeakMap<TestPlane, Map<string, string>>()
+
+/** A device's MQTT password, issued once per plane through the API (issuing again would rotate it). */
+export async function devicePassword(t: TestPlane, deviceId: string): Promise<string> {
+  const known = issued.get(t) ?? new Map<string, string>()
+  issued.set(t, known)
+  let password = known.get(deviceId)
+  if (!password) {
+    const r = await t.api<{ password: string }>('POST', `/api/clusters/${deviceId}/credentials`)
+    if (r.status !== 201) throw new Error(`credentials for ${deviceId}: ${JSON.stringify(r.body)}`)
+    password = r.body.password
+    known.set(deviceId, password)
+  }
+  return password
+}
+
+/** A client that is the device `deviceId`, with its own credentials and client id, as the agent connects. */
+export async function deviceClient(
+  t: TestPlane,
+  deviceId: string,
+  opts: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
+  const password = await devicePassword(t, deviceId)
+  return connectClient(t.cp.mqttUrl, `loa-agent-${deviceId}`, { username: deviceId, password, ...opts })
+}
+
+/** A heartbeat body as an agent sends it. */
+export const telemetryFixture = (
+  at: string,
+  nowPlaying: BodyFor<'telemetry'>['nowPlaying'] = null,
+): BodyFor<'telemetry'> => ({
+  at,
+  uptimeS: 100,
+  agentVersion: '0.1.0',
+  cpuLoad1: 0.2,
+  cpuCount: 4,
+  memTotalBytes: 4e9,
+  memFreeBytes: 2e9,
+  diskTotalBytes: 32e9,
+  diskFreeBytes: 20e9,
+  relayOn: nowPlaying !== null,
+  nowPlaying,
+  outboxPending: 0,
+})
 
 /** Polls until `fn` returns a truthy value (generous bound; never used to assert on speed). */
 export async function waitFor<T>(

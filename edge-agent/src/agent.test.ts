@@ -3,7 +3,7 @@ import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, t
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
-import { desired, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
+import { desired, signed, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
 
 const DEVICE = 'pi-d'
 const tree = topicTree('loa')
@@ -37,7 +37,7 @@ describe('agent over a real in-process broker', () => {
 
   it('rejects malformed, oversized, wrong-version, wrong-type and other-device messages without crashing', async () => {
     const desiredTopic = tree.device(DEVICE, 'desired')
-    const good = encodeMessage('desired', 'cp', desired(1, []))
+    const good = signed('desired', desired(1, []))
     await cp.publishAsync(desiredTopic, 'not json', { qos: 1 })
     await cp.publishAsync(desiredTopic, Buffer.alloc(5 * 1024 * 1024, 32), { qos: 1 })
     await cp.publishAsync(desiredTopic, JSON.stringify({ ...good, v: 9 }), { qos: 1 })
@@ -47,7 +47,7 @@ describe('agent over a real in-process broker', () => {
     })
     await cp.publishAsync(
       desiredTopic,
-      JSON.stringify({ ...good, body: { ...good.body, deviceId: 'pi-other' } }),
+      JSON.stringify(signed('desired', { ...good.body, deviceId: 'pi-other' })),
       { qos: 1 },
     )
     await cp.publishAsync(tree.device(DEVICE, 'cmd'), '{"v":1', { qos: 1 })
@@ -78,7 +78,7 @@ describe('agent over a real in-process broker', () => {
     const cmd = (id: string, kind: 'ping' | 'resync', deadlineMs: number) =>
       serializeMessage(
         'cmd',
-        encodeMessage('cmd', 'cp', {
+        signed('cmd', {
           commandId: id,
           kind,
           deadline: new Date(Date.now() + deadlineMs).toISOString(),
@@ -102,7 +102,7 @@ describe('agent over a real in-process broker', () => {
       tree.device(DEVICE, 'desired'),
       serializeMessage(
         'desired',
-        encodeMessage('desired', 'cp', { ...desired(2, []), units: ['province-1', 'commune-7'] }),
+        signed('desired', { ...desired(2, []), units: ['province-1', 'commune-7'] }),
       ),
       { qos: 1 },
     )
@@ -116,7 +116,7 @@ describe('agent over a real in-process broker', () => {
       tree.device(DEVICE, 'cmd'),
       serializeMessage(
         'cmd',
-        encodeMessage('cmd', 'cp', {
+        signed('cmd', {
           commandId: 'cmd-live-0001',
           kind: 'live-stop',
           deadline: new Date(Date.now() + 60_000).toISOString(),

@@ -25,6 +25,8 @@ import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
 import { Telemetry } from './telemetry.js'
+import { MessageVerifier } from './verify.js'
+import { accessFetch, httpAccess } from './verify-http.js'
 import { ZoneTests } from './zone-test.js'
 import { Zones } from './zones.js'
 
@@ -56,6 +58,8 @@ const MAX_REJECT_EVENTS_PER_MIN = 60
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
   readonly db: Db
+  /** Signatures, deadlines and replays of everything the control plane sends (verify.ts). */
+  readonly verifier: MessageVerifier
   readonly outbox: Outbox
   readonly cache: MediaCache
   readonly store: DesiredStore
@@ -87,7 +91,22 @@ export class Agent {
     tuning: AgentTuning = {},
   ) {
     this.tree = topicTree(config.topicRoot)
+    if (!config.controlPlaneKey && !config.insecureAcceptUnsigned) {
+      throw new AgentError('LOA_CONFIG_INVALID', [
+        'controlPlaneKey: is required (the key from GET /api/signing-keys), or insecureAcceptUnsigned for development',
+      ])
+    }
     this.db = openDb(join(config.dataDir, 'agent.db'))
+    // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
+    const access = httpAccess({
+      controlPlaneUrl: config.controlPlaneUrl,
+      username: config.mqtt.username ?? config.deviceId,
+      password: config.mqtt.password,
+      tls: config.tls,
+    })
+    this.verifier = new MessageVerifier(this.db, config.controlPlaneKey ?? null, (n) =>
+      this.outbox.event(n.kind, 'info', n.message, n.data),
+    )
     this.outbox = new Outbox(this.db, tuning.outbox)
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db)
@@ -118,7 +137,7 @@ export class Agent {
       outbox: this.outbox,
       log: log.child({ c: 'reconciler' }),
       controlPlaneUrl: config.controlPlaneUrl,
-      mediaAuthorization: mediaAuthorization(config),
+      fetch: accessFetch(access),
       agentVersion: AGENT_VERSION,
       dataDir: config.dataDir,
       cacheBudgetBytes: Math.round(config.cacheBudgetMb * MB),
@@ -202,6 +221,7 @@ export class Agent {
       url: config.mqtt.url,
       username: config.mqtt.username,
       password: config.mqtt.password,
+      tls: access.tls,
       deviceId: config.deviceId,
       tree: this.tree,
       outbox: this.outbox,
@@ -303,8 +323,8 @@ export class Agent {
     await this.reconciler.enqueueReportedState()
   }
 
-  private reject(topic: string, code: string, details: string[]): void {
-    this.log.warn({ topic, code, details }, 'message rejected')
+  private reject(topic: string, code: string, details: string[], messageId?: string): void {
+    this.log.warn({ topic, code, details, messageId }, 'message rejected')
     const now = Date.now()
     if (now - this.rejects.windowStart > 60_000) this.rejects = { windowStart: now, count: 0 }
     if (++this.rejects.count > MAX_REJECT_EVENTS_PER_MIN) return
@@ -312,6 +332,7 @@ export class Agent {
       topic,
       code,
       details: details.slice(0, 5).map((d) => d.slice(0, 300)),
+      ...(messageId ? { messageId } : {}),
     })
   }
 
@@ -328,9 +349,12 @@ export class Agent {
     this.lastContactAt = Date.now()
     // A zero-length payload is how a retained message is cleared: nothing to do.
     if (payload.length === 0) return
+    let messageId: string | undefined
     try {
       if (parsed.channel === 'desired') {
         const msg = decodeMessage('desired', payload)
+        messageId = msg.id
+        this.verifier.checkDesired(msg, this.store.received()?.version ?? null)
         if (msg.body.deviceId !== this.config.deviceId) {
           throw new AgentError('LOA_DESIRED_WRONG_DEVICE', [`deviceId ${msg.body.deviceId}`])
         }
@@ -349,6 +373,8 @@ export class Agent {
         this.lives.sync(msg.body)
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)
+        messageId = msg.id
+        this.verifier.checkCommand(msg)
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))
       } else {
         const msg = decodeMessage('receipt', payload)
@@ -357,18 +383,11 @@ export class Agent {
       }
     } catch (err) {
       if (err instanceof ProtocolError || err instanceof AgentError) {
-        this.reject(topic, err.code, err.details)
+        this.reject(topic, err.code, err.details, messageId)
         return
       }
       const { code, details } = describeError(err)
       this.reject(topic, code, details)
     }
   }
-}
-
-/** Media downloads authenticate with the device's MQTT credentials (HTTP Basic), when it has them. */
-function mediaAuthorization(config: AgentConfig): string | undefined {
-  if (!config.mqtt.password) return undefined
-  const user = config.mqtt.username ?? config.deviceId
-  return `Basic ${Buffer.from(`${user}:${config.mqtt.password}`, 'utf8').toString('base64')}`
 }

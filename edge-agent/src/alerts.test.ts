@@ -1,11 +1,4 @@
-import {
-  type AlertSpec,
-  Bands,
-  type CommandBody,
-  type DesiredStateBody,
-  encodeMessage,
-  topicTree,
-} from '@loa/shared'
+import { type AlertSpec, Bands, type CommandBody, type DesiredStateBody, topicTree } from '@loa/shared'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
@@ -13,9 +6,11 @@ import type { AgentConfig } from './config.js'
 import {
   type MediaServer,
   receiptingClient,
+  signed,
   silentLog,
   startBroker,
   startMediaServer,
+  TEST_KEY,
   tmp,
   tone,
   type Upstream,
@@ -78,6 +73,7 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
       deviceId,
       mqtt: { url: broker.url },
       controlPlaneUrl: server.url,
+      controlPlaneKey: TEST_KEY,
       topicRoot: 'loa',
       dataDir: tmp('loa-alerts-'),
       output: 'null',
@@ -122,7 +118,7 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
   }
 
   async function send(body: CommandBody, topic: string) {
-    await cp.publishAsync(topic, JSON.stringify(encodeMessage('cmd', 'cp', body)), { qos: 1 })
+    await cp.publishAsync(topic, JSON.stringify(signed('cmd', body)), { qos: 1 })
   }
   const deadline = () => new Date(Date.now() + 60_000).toISOString()
   const sendAlert = (a: AlertSpec, topic = tree.device('pi-al', 'cmd')) =>
@@ -143,11 +139,10 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     }
   }
   async function publishDesired(body: DesiredStateBody, retain = false) {
-    await cp.publishAsync(
-      tree.device(body.deviceId, 'desired'),
-      JSON.stringify(encodeMessage('desired', 'cp', body)),
-      { qos: 1, retain },
-    )
+    await cp.publishAsync(tree.device(body.deviceId, 'desired'), JSON.stringify(signed('desired', body)), {
+      qos: 1,
+      retain,
+    })
   }
 
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import { openDb } from './db.js'
 import { AmixerVolume } from './mixer.js'
 import { Outbox } from './outbox.js'
 import { Player } from './player.js'
-import { silentLog, tmp, tone, waitFor } from './test-helpers.js'
+import { silentLog, TEST_KEY, tmp, tone, waitFor } from './test-helpers.js'
 
 // Sound cards are the hardware edge: the card list is a fixture file shaped like /proc/asound/cards, amixer a
 // fake on PATH; ffmpeg is real (the gain path writes to a file, a missing card fails the real ALSA open).
@@ -63,7 +63,12 @@ describe('ALSA cards by name', () => {
       'never an index',
     )
     expect(
-      loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_OUTPUT: 'alsa:plughw:CARD=Device,DEV=0' }).output,
+      loadConfig([], {
+        LOA_DEVICE_ID: 'pi-1',
+        LOA_OUTPUT: 'alsa:plughw:CARD=Device,DEV=0',
+        LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId,
+        LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey,
+      }).output,
     ).toBe('alsa:plughw:CARD=Device,DEV=0')
   })
 

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from './config.js'
-import { tmp } from './test-helpers.js'
+import { TEST_KEY, tmp } from './test-helpers.js'
+
+const KEY = { LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId, LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey }
 
 describe('loadConfig', () => {
   it('applies defaults, then the file, then env overrides', () => {
@@ -12,6 +14,7 @@ describe('loadConfig', () => {
       JSON.stringify({ deviceId: 'pi-1', prerollMs: 800, mqtt: { url: 'mqtt://broker:1883' } }),
     )
     const c = loadConfig(['--config', file], {
+      ...KEY,
       LOA_PREROLL_MS: '250',
       LOA_OUTPUT: 'alsa:plughw:CARD=Headphones,DEV=0',
     })
@@ -25,7 +28,26 @@ describe('loadConfig', () => {
       timezone: 'Asia/Ho_Chi_Minh',
       cacheBudgetMb: 2048,
       relay: { driver: 'simulated' },
+      controlPlaneKey: TEST_KEY,
+      insecureAcceptUnsigned: false,
     })
+  })
+
+  it('requires the pinned control-plane key unless the insecure development flag is set', () => {
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1' })).toThrow('controlPlaneKey')
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId })).toThrow(
+      'keyId and publicKey are required',
+    )
+    const wrongId = { ...KEY, LOA_CONTROL_PLANE_KEY_ID: '0123456789abcdef' }
+    expect(() => loadConfig([], { LOA_DEVICE_ID: 'pi-1', ...wrongId })).toThrow(
+      'keyId does not match publicKey',
+    )
+    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_INSECURE_ACCEPT_UNSIGNED: 'true' })).toMatchObject({
+      insecureAcceptUnsigned: true,
+    })
+    const c = loadConfig([], { LOA_DEVICE_ID: 'pi-1', ...KEY, LOA_TLS_CA_FILE: '/etc/loa/ca.crt' })
+    expect(c.controlPlaneKey).toEqual(TEST_KEY)
+    expect(c.tls).toEqual({ caFile: '/etc/loa/ca.crt' })
   })
 
   it('names the field and the env variable it came from', () => {
@@ -50,14 +72,16 @@ describe('loadConfig', () => {
   })
 
   it('zones: one simulated zone by default; a list from the file or LOA_ZONES (JSON), checked', () => {
-    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1' }).zones).toEqual([
+    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1', ...KEY }).zones).toEqual([
       { id: 'main', label: 'main', relay: { driver: 'simulated' } },
     ])
     const zones = [
       { id: 'cho', label: 'Chợ', relay: { driver: 'gpiod', chip: 'pinctrl-rp1', line: 17, activeLow: true } },
       { id: 'xom-2', relay: { driver: 'sysfs', chip: 'pinctrl-bcm2711', line: 27 }, volume: { percent: 70 } },
     ]
-    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1', LOA_ZONES: JSON.stringify(zones) }).zones).toEqual(zones)
+    expect(loadConfig([], { LOA_DEVICE_ID: 'pi-1', ...KEY, LOA_ZONES: JSON.stringify(zones) }).zones).toEqual(
+      zones,
+    )
     const file = join(tmp(), 'agent.json')
     writeFileSync(
       file,

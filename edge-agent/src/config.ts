@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, ID_PATTERN, isValidTimeZone } from '@loa/shared'
+import { keyIdOf } from '@loa/shared/signing'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { outputUsesCardIndex } from './audio-cards.js'
@@ -28,6 +29,12 @@ export interface AgentConfig {
   logLevel: string
   /** The technician's page served by the agent (docs/technician-page.md); absent in tests that build configs. */
   localPage?: { port: number; host: string; maxRelaySeconds: number }
+  /** The control plane's public signing key pinned at provisioning (docs/security.md); newer keys follow by chain. */
+  controlPlaneKey?: { keyId: string; publicKey: string }
+  /** Development only: run without a pinned key, accepting unsigned commands and desired states. */
+  insecureAcceptUnsigned?: boolean
+  /** PEM files for mqtts:// and https://: the CA to trust, and an optional client certificate and key. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string }
   /** `passwordHash`: scrypt string from hashPassword in @loa/shared/password-hash; absent refuses every login. */
   technician?: { passwordHash?: string }
 }
@@ -309,6 +316,49 @@ const FIELDS: Field[] = [
     schema: Type.String({ minLength: 1 }),
     rule: "must be a serial device path (the modem's NMEA port)",
   },
+  {
+    path: 'controlPlaneKey.keyId',
+    env: 'LOA_CONTROL_PLANE_KEY_ID',
+    kind: 'string',
+    schema: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+    rule: 'must be 16 hex digits (keyId from GET /api/signing-keys)',
+  },
+  {
+    path: 'controlPlaneKey.publicKey',
+    env: 'LOA_CONTROL_PLANE_PUBLIC_KEY',
+    kind: 'string',
+    schema: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+    rule: 'must be a base64 Ed25519 public key (publicKey from GET /api/signing-keys)',
+  },
+  {
+    path: 'insecureAcceptUnsigned',
+    env: 'LOA_INSECURE_ACCEPT_UNSIGNED',
+    kind: 'json',
+    schema: Type.Boolean(),
+    rule: 'must be true or false',
+    default: false,
+  },
+  {
+    path: 'tls.caFile',
+    env: 'LOA_TLS_CA_FILE',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a PEM file path',
+  },
+  {
+    path: 'tls.certFile',
+    env: 'LOA_TLS_CERT_FILE',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a PEM file path',
+  },
+  {
+    path: 'tls.keyFile',
+    env: 'LOA_TLS_KEY_FILE',
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    rule: 'must be a PEM file path',
+  },
 ]
 
 function getPath(obj: unknown, path: string): unknown {
@@ -380,7 +430,21 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig 
     if (!Value.Check(f.schema, value) || (f.check && !f.check(value as never))) fail(f.path, source, f.rule)
     setPath(out, f.path, value)
   }
+  checkKey(out, file)
   // Existing setups have no zones: one simulated zone `main` keeps them working.
   out.zones ??= [{ id: 'main', label: 'main', relay: { driver: 'simulated' } }]
   return out as unknown as AgentConfig
+}
+
+/** A pinned key is required (both fields, matching each other) unless the insecure development flag is set. */
+function checkKey(out: Record<string, unknown>, file: string | undefined): void {
+  const key = out.controlPlaneKey as { keyId?: string; publicKey?: string } | undefined
+  const where = `LOA_CONTROL_PLANE_KEY_ID/_PUBLIC_KEY or ${file ?? 'the config file'}`
+  if (!key?.keyId || !key.publicKey) {
+    if (key || out.insecureAcceptUnsigned !== true) {
+      fail('controlPlaneKey', where, 'keyId and publicKey are required (or insecureAcceptUnsigned: true)')
+    }
+    return
+  }
+  if (keyIdOf(key.publicKey) !== key.keyId) fail('controlPlaneKey', where, 'keyId does not match publicKey')
 }

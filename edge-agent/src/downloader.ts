@@ -14,8 +14,8 @@ export interface DownloadJob {
   signal?: AbortSignal
   /** A transfer that delivers nothing for this long is aborted (the part is kept, the next try resumes). */
   idleTimeoutMs?: number
-  /** `Authorization` header value (the device's credentials: the control plane refuses anonymous downloads). */
-  authorization?: string
+  /** Adds the device's credentials and TLS material (verify-http.ts); default: global fetch. */
+  fetch?: typeof fetch
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -81,10 +81,9 @@ async function transfer(
   let res: Response
   try {
     const headers: Record<string, string> = {}
-    if (job.authorization) headers.authorization = job.authorization
     // A complete part still needs one request: we ask for its last byte to confirm it is the same file.
     if (offset > 0) headers.range = `bytes=${offset === job.size ? offset - 1 : offset}-`
-    res = await fetch(job.url, { headers, signal })
+    res = await (job.fetch ?? fetch)(job.url, { headers, signal })
   } catch (err) {
     throw new AgentError('LOA_DOWNLOAD_NETWORK', [job.url, reason(err, signal)])
   }

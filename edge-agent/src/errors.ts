@@ -34,6 +34,13 @@ export const AgentErrorCodes = {
   LOA_MODEM_TIMEOUT: 'the modem did not answer in time',
   LOA_MODEM_ERROR: 'the modem answered with an error',
   LOA_MODEM_CLOSED: 'the modem port is closed',
+  LOA_SIG_MISSING: 'unsigned command or desired state refused',
+  LOA_SIG_UNKNOWN_KEY: 'signed by a key this box does not trust',
+  LOA_SIG_CHAIN: 'a signing-key link is forged',
+  LOA_SIG_INVALID: 'signature does not match the content (forged or tampered)',
+  LOA_CMD_DEADLINE_FAR: 'command deadline absurdly far in the future',
+  LOA_CMD_EXPIRED: 'command expired before a time the control plane already vouched for (replay)',
+  LOA_DESIRED_REPLAY: 'desired state older than the one held (replay)',
 } as const
 export type AgentErrorCode = keyof typeof AgentErrorCodes
 

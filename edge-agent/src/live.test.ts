@@ -3,7 +3,6 @@ import {
   Bands,
   type CommandBody,
   type DesiredStateBody,
-  encodeMessage,
   type LiveSpec,
   type ScheduleEntry,
   topicTree,
@@ -17,9 +16,11 @@ import {
   type MediaServer,
   receiptingClient,
   StreamSource,
+  signed,
   silentLog,
   startBroker,
   startMediaServer,
+  TEST_KEY,
   tmp,
   tone,
   type Upstream,
@@ -73,6 +74,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
       deviceId,
       mqtt: { url: broker.url },
       controlPlaneUrl: server.url,
+      controlPlaneKey: TEST_KEY,
       topicRoot: 'loa',
       dataDir,
       output: 'null',
@@ -133,7 +135,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
   }
 
   async function send(deviceId: string, body: CommandBody) {
-    await cp.publishAsync(tree.device(deviceId, 'cmd'), JSON.stringify(encodeMessage('cmd', 'cp', body)), {
+    await cp.publishAsync(tree.device(deviceId, 'cmd'), JSON.stringify(signed('cmd', body)), {
       qos: 1,
     })
   }
@@ -158,11 +160,9 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     }
   }
   async function publishDesired(body: DesiredStateBody) {
-    await cp.publishAsync(
-      tree.device(body.deviceId, 'desired'),
-      JSON.stringify(encodeMessage('desired', 'cp', body)),
-      { qos: 1 },
-    )
+    await cp.publishAsync(tree.device(body.deviceId, 'desired'), JSON.stringify(signed('desired', body)), {
+      qos: 1,
+    })
   }
   const once = (id: string, at: number, priority: number = Bands.normal): ScheduleEntry => ({
     id,

@@ -14,7 +14,7 @@ export class MediaFetcher {
     private readonly cache: MediaCache,
     private readonly baseUrl: string,
     private readonly signal: AbortSignal,
-    private readonly authorization?: string,
+    private readonly fetchImpl?: typeof fetch,
   ) {}
 
   url(m: MediaRef): string {
@@ -36,7 +36,7 @@ export class MediaFetcher {
         partPath: this.cache.partPath(m.sha256),
         finalPath: this.cache.path(m.sha256),
         signal: this.signal,
-        authorization: this.authorization,
+        ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}),
       })
       this.cache.markReady(m.sha256, m.size)
     })().finally(() => this.inFlight.delete(m.sha256))

@@ -7,6 +7,8 @@ export interface LinkOptions {
   url: string
   username?: string
   password?: string
+  /** For mqtts://: the CA to trust, and a client certificate (CN = device id) and key. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }
   deviceId: string
   tree: TopicTree
   outbox: Outbox
@@ -61,6 +63,7 @@ export class MqttLink {
       clientId: `loa-agent-${deviceId}`,
       username: this.o.username,
       password: this.o.password,
+      ...this.o.tls,
       clean: true,
       queueQoSZero: false,
       resubscribe: false,

@@ -16,8 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type MediaServer,
   sha256,
+  signed,
   startBroker,
   startMediaServer,
+  TEST_KEY,
   tmp,
   tone,
   waitFor,
@@ -73,6 +75,7 @@ describe('agent as a child process', () => {
         deviceId: DEVICE,
         mqtt: { url: broker.url },
         controlPlaneUrl: media.url,
+        controlPlaneKey: TEST_KEY,
         dataDir,
         output: `file:${join(dir, 'out')}`,
         prerollMs: 300,
@@ -134,7 +137,7 @@ describe('agent as a child process', () => {
       }
       await cp.publishAsync(
         tree.device(DEVICE, 'desired'),
-        serializeMessage('desired', encodeMessage('desired', 'control-plane', body)),
+        serializeMessage('desired', signed('desired', body)),
         { qos: 1, retain: true },
       )
       const applied = await waitFor(
@@ -202,7 +205,7 @@ describe('agent as a child process', () => {
       }
       await cp.publishAsync(
         tree.device(DEVICE, 'desired'),
-        serializeMessage('desired', encodeMessage('desired', 'control-plane', v2)),
+        serializeMessage('desired', signed('desired', v2)),
         { qos: 1, retain: true },
       )
       await waitFor(() => Date.now() > at2.getTime() + 800, 10_000, 'playback under way')
@@ -234,6 +237,8 @@ describe('agent as a child process', () => {
       LOA_MQTT_URL: broker.url,
       LOA_CONTROL_PLANE_URL: media.url,
       LOA_DATA_DIR: join(dir, 'data-kill'),
+      LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId,
+      LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey,
       LOA_OUTPUT: 'null',
       LOA_PREROLL_MS: '200',
       LOA_POSTROLL_MS: '200',
@@ -285,7 +290,7 @@ describe('agent as a child process', () => {
       }
       await cp.publishAsync(
         tree.device('pi-e2e-2', 'desired'),
-        serializeMessage('desired', encodeMessage('desired', 'cp', body)),
+        serializeMessage('desired', signed('desired', body)),
         { qos: 1, retain: true },
       )
       const first = await waitFor(() => ups.find((u) => u.topic.endsWith('/play')), 20_000, 'play report')

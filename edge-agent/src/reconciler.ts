@@ -24,8 +24,6 @@ export interface ReconcilerOptions {
   outbox: Outbox
   log: Logger
   controlPlaneUrl: string
-  /** `Authorization` header for media downloads (HTTP Basic with the device's credentials), if configured. */
-  mediaAuthorization?: string
   agentVersion: string
   dataDir: string
   cacheBudgetBytes: number
@@ -37,6 +35,8 @@ export interface ReconcilerOptions {
   retryMaxMs?: number
   /** Media that must be kept although the desired state does not list it (active alerts). */
   extraMedia?: () => Iterable<string>
+  /** Downloads with the device's credentials and TLS material (verify-http.ts). */
+  fetch?: typeof fetch
 }
 
 export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
@@ -105,7 +105,7 @@ export class Reconciler {
   constructor(private readonly o: ReconcilerOptions) {
     this.retryBaseMs = o.retryBaseMs ?? 5_000
     this.retryMaxMs = o.retryMaxMs ?? 600_000
-    this.fetcher = new MediaFetcher(o.cache, o.controlPlaneUrl, this.abort.signal, o.mediaAuthorization)
+    this.fetcher = new MediaFetcher(o.cache, o.controlPlaneUrl, this.abort.signal, o.fetch)
   }
 
   private referenced(body: DesiredStateBody): Set<string> {

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type DesiredStateBody, encodeMessage, topicTree } from '@loa/shared'
+import { type BodyFor, type DesiredStateBody, encodeMessage, type MessageFor, topicTree } from '@loa/shared'
+import { generateSigningKey, type Signer, signEnvelope, signerFromPem } from '@loa/shared/signing'
 import { Aedes } from 'aedes'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
@@ -273,6 +274,7 @@ export function testAgentConfig(
     deviceId,
     mqtt: { url: mqttUrl },
     controlPlaneUrl: 'http://127.0.0.1:9',
+    controlPlaneKey: TEST_KEY,
     topicRoot: 'loa',
     dataDir: tmp(),
     output: 'null',
@@ -286,4 +288,23 @@ export function testAgentConfig(
     logLevel: 'silent',
     ...extra,
   }
+}
+
+/** The test control plane's signing key: agents built by these helpers pin it (docs/security.md). */
+export const TEST_SIGNER: Signer = signerFromPem(generateSigningKey().privateKeyPem)
+export const TEST_KEY = { keyId: TEST_SIGNER.keyId, publicKey: TEST_SIGNER.publicKey }
+
+/** A command or desired state as the control plane sends it: encoded and signed with the test key. */
+export function signed<C extends 'cmd' | 'desired'>(
+  channel: C,
+  body: BodyFor<C>,
+  opts: { from?: string; signer?: Signer; sentAt?: Date } = {},
+): MessageFor<C> {
+  const msg = encodeMessage(
+    channel,
+    opts.from ?? 'control-plane',
+    body,
+    opts.sentAt ? { sentAt: opts.sentAt } : {},
+  )
+  return signEnvelope(msg, opts.signer ?? TEST_SIGNER)
 }

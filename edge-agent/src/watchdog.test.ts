@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fakeSysfs } from './gpio-fakes.js'
-import { startBroker, tmp, waitFor } from './test-helpers.js'
+import { startBroker, TEST_KEY, tmp, waitFor } from './test-helpers.js'
 import { watchdogPingMs } from './watchdog.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
@@ -177,6 +177,8 @@ describe('agent under a watchdog (emulated systemd, real agent process, real bro
       LOA_MQTT_URL: broker.url,
       LOA_DATA_DIR: join(dir, 'data'),
       LOA_LOCAL_PAGE_HOST: 'off',
+      LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId,
+      LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey,
     }
     sup = new Supervisor(
       dir,
@@ -216,6 +218,8 @@ describe('agent under a watchdog (emulated systemd, real agent process, real bro
         LOA_MQTT_URL: broker.url,
         LOA_DATA_DIR: join(dir, 'data'),
         LOA_LOCAL_PAGE_HOST: 'off',
+        LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId,
+        LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey,
         LOA_GPIO_SYSFS_ROOT: gpio,
         LOA_ZONES: JSON.stringify([
           { id: 'main', relay: { driver: 'sysfs', chip: 'pinctrl-bcm2711', line: 17 } },

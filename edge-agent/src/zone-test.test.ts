@@ -1,8 +1,8 @@
-import { Bands, encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import { Bands, serializeMessage, topicTree } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
-import { silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
+import { signed, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
 
 const DEVICE = 'pi-zone-test'
 const tree = topicTree('loa')
@@ -45,7 +45,7 @@ describe('test command', () => {
       tree.device(DEVICE, 'cmd'),
       serializeMessage(
         'cmd',
-        encodeMessage('cmd', 'cp', {
+        signed('cmd', {
           commandId,
           kind: 'test',
           deadline: new Date(Date.now() + deadlineMs).toISOString(),

@@ -39,8 +39,6 @@ const children: ChildProcess[] = []
 /** The demo seeds through the API with a province-admin token it gives the control plane (LOA_BOOTSTRAP_TOKEN). */
 const TOKEN = newApiTokenString('demo')
 const AUTH = { authorization: `Bearer ${TOKEN}` }
-/** The demo's agents download media with this shared device secret (LOA_DEVICE_SHARED_SECRET). */
-const DEVICE_SECRET = randomBytes(24).toString('base64url')
 const ADMIN_USER = 'admin'
 const ADMIN_PASSWORD = process.env.LOA_ADMIN_PASSWORD || randomBytes(12).toString('base64url')
 
@@ -201,7 +199,6 @@ async function main(): Promise<void> {
       LOA_MQTT_HOST: '127.0.0.1',
       LOA_MQTT_PORT: String(mqttPort),
       LOA_BOOTSTRAP_TOKEN: TOKEN,
-      LOA_DEVICE_SHARED_SECRET: DEVICE_SECRET,
     },
     join(DEMO_DIR, 'logs', 'control-plane.log'),
   )
@@ -213,24 +210,40 @@ async function main(): Promise<void> {
   await waitForHttp(`${base}/healthz`, 30_000)
   await seed(base)
 
+  // Provisioning, as `loa` does it for a real box: the control plane's public key to pin, and the device's own
+  // broker credentials (issued again on every demo start: the old secret stops working).
+  const keys = await api<{ current: string; keys: { keyId: string; publicKey: string }[] }>(
+    base,
+    'GET',
+    '/api/signing-keys',
+  )
+  const pinned = keys.keys.find((k) => k.keyId === keys.current)
+  if (!pinned) throw new Error('the control plane has no current signing key')
   // The first cluster serves the technician's page (password `demo`); the others keep theirs off.
   const pagePort = await pickPort(Number(process.env.LOA_DEMO_PAGE_PORT ?? 8090))
   const pageHash = await hashPassword('demo')
   for (const c of CLUSTERS) {
     const dataDir = join(DEMO_DIR, 'clusters', c.id)
     mkdirSync(dataDir, { recursive: true })
+    const creds = await api<{ username: string; password: string }>(
+      base,
+      'POST',
+      `/api/clusters/${c.id}/credentials`,
+    )
     children.push(
       spawnLogged(
         join(ROOT, 'edge-agent/dist/main.js'),
         {
           LOA_DEVICE_ID: c.id,
           LOA_MQTT_URL: mqttUrl,
+          LOA_MQTT_USERNAME: creds.username,
+          LOA_MQTT_PASSWORD: creds.password,
+          LOA_CONTROL_PLANE_KEY_ID: pinned.keyId,
+          LOA_CONTROL_PLANE_PUBLIC_KEY: pinned.publicKey,
           LOA_CONTROL_PLANE_URL: base,
           LOA_DATA_DIR: dataDir,
           LOA_OUTPUT: c === CLUSTERS[0] && process.env.LOA_DEMO_OUTPUT ? process.env.LOA_DEMO_OUTPUT : 'null',
           LOA_TELEMETRY_INTERVAL_S: '15',
-          LOA_MQTT_USERNAME: c.id,
-          LOA_MQTT_PASSWORD: DEVICE_SECRET,
           ...(c === CLUSTERS[0]
             ? {
                 LOA_LOCAL_PAGE_HOST: '127.0.0.1',

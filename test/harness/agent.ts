@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { HARNESS_DEVICE_SECRET } from './control-plane.js'
+import { HARNESS_DEVICE_SECRET, planesByMqttUrl } from './control-plane.js'
 import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
@@ -30,6 +30,37 @@ export interface AgentOptions {
   localPagePort?: number
 }
 
+/**
+ * What a provisioned box holds, from the control plane that runs the broker: its own MQTT credentials (issued
+ * once per device and plane) and the control plane's public signing key to pin.
+ */
+const provisioned = new Map<string, Record<string, string>>()
+export async function provision(mqttUrl: string, deviceId: string): Promise<Record<string, string>> {
+  const key = `${mqttUrl} ${deviceId}`
+  const known = provisioned.get(key)
+  if (known) return known
+  const cp = planesByMqttUrl.get(mqttUrl)
+  if (!cp) return {}
+  const creds = await cp.api<{ username: string; password: string }>(
+    'POST',
+    `/api/clusters/${deviceId}/credentials`,
+  )
+  const keys = await cp.api<{ current: string; keys: { keyId: string; publicKey: string }[] }>(
+    'GET',
+    '/api/signing-keys',
+  )
+  const current = keys.keys.find((k) => k.keyId === keys.current)
+  if (!current) throw new Error('control plane has no current signing key')
+  const env = {
+    LOA_MQTT_USERNAME: creds.username,
+    LOA_MQTT_PASSWORD: creds.password,
+    LOA_CONTROL_PLANE_KEY_ID: current.keyId,
+    LOA_CONTROL_PLANE_PUBLIC_KEY: current.publicKey,
+  }
+  provisioned.set(key, env)
+  return env
+}
+
 /** Runs one simulated cluster: a real agent process with its own SQLite file and MQTT connection. */
 export async function startAgent(dir: string, deviceId: string, opts: AgentOptions): Promise<AgentHandle> {
   const dataDir = join(dir, 'agents', deviceId)
@@ -48,6 +79,8 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     // Media downloads are authenticated (HTTP Basic, device id and this secret).
     LOA_MQTT_USERNAME: deviceId,
     LOA_MQTT_PASSWORD: HARNESS_DEVICE_SECRET,
+    // Its own broker credentials and the pinned signing key, from the control plane (replace the above).
+    ...(await provision(opts.mqttUrl, deviceId)),
     LOA_LOCAL_PAGE_HOST: '127.0.0.1',
     LOA_LOCAL_PAGE_PORT: String(localPagePort),
     ...(opts.technicianPasswordHash ? { LOA_TECHNICIAN_PASSWORD_HASH: opts.technicianPasswordHash } : {}),

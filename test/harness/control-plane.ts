@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { newApiTokenString } from '@loa/control-plane'
@@ -25,8 +25,12 @@ export interface ControlPlaneHandle {
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
   apiRaw(method: string, path: string, body?: unknown): Promise<Response>
   upload(path: string, name?: string): Promise<{ sha256: string; size: number; durationMs: number }>
+  /** The control plane's own broker identity (generated in its data dir): for test clients acting as it. */
+  mqttIdentity(): { username: string; password: string }
 }
 
+/** Every running control plane by broker URL, so agents started against it can get credentials from it. */
+export const planesByMqttUrl = new Map<string, ControlPlaneHandle>()
 /**
  * Every harness agent authenticates its media downloads with this secret (HTTP Basic, device id and MQTT password)
  * and the control plane accepts it through LOA_DEVICE_SHARED_SECRET, until per-device credentials are provisioned.
@@ -97,6 +101,10 @@ export async function startControlPlane(
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`)
       return (text ? JSON.parse(text) : undefined) as T
     },
+    mqttIdentity() {
+      const password = readFileSync(join(dataDir, 'mqtt-control-plane.secret'), 'utf8').trim()
+      return { username: 'loa-control-plane', password }
+    },
     async upload(path: string, name = basename(path)) {
       const form = new FormData()
       form.append('file', new Blob([await readFile(path)]), name)
@@ -106,5 +114,6 @@ export async function startControlPlane(
       return JSON.parse(text) as { sha256: string; size: number; durationMs: number }
     },
   }
+  planesByMqttUrl.set(handle.mqttUrl, handle)
   return handle
 }

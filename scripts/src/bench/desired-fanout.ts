@@ -1,7 +1,7 @@
 import type { ControlPlane } from '@loa/control-plane'
 import mqtt from 'mqtt'
 import { inject } from './seed.js'
-import { collector, fmt } from './util.js'
+import { brokerIdentity, collector, fmt } from './util.js'
 
 export interface BenchRow {
   name: string
@@ -49,6 +49,7 @@ export async function benchDesiredFanOut(
   const raw = await mqtt.connectAsync(cp.mqttUrl, {
     clientId: `bench-raw-${process.pid}`,
     reconnectPeriod: 0,
+    ...brokerIdentity(),
   })
   const rawSub = await collector(cp.mqttUrl, 'bench/raw/+/desired', () => 1)
   const payload = Buffer.alloc(avgSize, 0x20)

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ControlPlane } from '@loa/control-plane'
 import type { BenchRow } from './desired-fanout.js'
-import { benchAuth } from './seed.js'
+import { benchAuth, inject } from './seed.js'
 import { fmt } from './util.js'
 
 const WORKERS = 4
@@ -42,14 +42,19 @@ function ask<T>(w: Worker, message: unknown, key: string, timeoutMs: number): Pr
 
 /** Starts `devices` simulated agents in worker processes, connected to `mqttUrl`. */
 async function startSimulators(
-  mqttUrl: string,
+  cp: ControlPlane,
   devices: number,
   communeOf: (i: number) => string,
 ): Promise<Worker[]> {
+  const mqttUrl = cp.mqttUrl
+  // Each simulated agent authenticates as itself, as a real one does (credentials issued once per bench run).
+  const passwords = await devicePasswords(cp, devices)
   const workers: Worker[] = []
   for (let w = 0; w < WORKERS; w++) {
-    const mine: { id: string; unitIds: string[] }[] = []
-    for (let i = w; i < devices; i += WORKERS) mine.push({ id: `c-${i}`, unitIds: ['tinh', communeOf(i)] })
+    const mine: { id: string; unitIds: string[]; password?: string }[] = []
+    for (let i = w; i < devices; i += WORKERS) {
+      mine.push({ id: `c-${i}`, unitIds: ['tinh', communeOf(i)], password: passwords.get(`c-${i}`) })
+    }
     const worker: Worker = {
       child: fork(SIM, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
       count: mine.length,
@@ -58,6 +63,22 @@ async function startSimulators(
     await ask<number>(worker, { devices: mine, mqttUrl }, 'ready', 180_000)
   }
   return workers
+}
+
+const issued = new WeakMap<ControlPlane, Map<string, string>>()
+
+async function devicePasswords(cp: ControlPlane, devices: number): Promise<Map<string, string>> {
+  const known = issued.get(cp) ?? new Map<string, string>()
+  issued.set(cp, known)
+  for (let i = 0; i < devices; i++) {
+    const id = `c-${i}`
+    if (known.has(id)) continue
+    const r = (await inject(cp, 'POST', `/api/clusters/${id}/credentials`, undefined)) as {
+      password?: string
+    }
+    if (r.password) known.set(id, r.password)
+  }
+  return known
 }
 
 async function stopSimulators(workers: Worker[]): Promise<void> {
@@ -85,7 +106,7 @@ export async function benchEmergency(
   bulletinId: string,
 ): Promise<BenchRow> {
   const communeOf = (i: number) => `xa-${Math.floor(i / 100)}`
-  const workers = await startSimulators(cp.mqttUrl, devices, communeOf)
+  const workers = await startSimulators(cp, devices, communeOf)
   try {
     const communes = Math.ceil(devices / 100)
     const units = devices >= 5000 ? ['tinh'] : Array.from({ length: communes }, (_, c) => `xa-${c}`)

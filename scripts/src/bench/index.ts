@@ -9,17 +9,17 @@
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
  *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { type ControlPlane, createControlPlane } from '@loa/control-plane'
+import { CONTROL_PLANE_USERNAME, type ControlPlane, createControlPlane } from '@loa/control-plane'
 import pino from 'pino'
 import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
 import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
 import { findMosquitto, startMosquitto } from './mosquitto.js'
 import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
-import { freePort } from './util.js'
+import { freePort, useBrokerIdentity } from './util.js'
 
 const selected = new Set(
   (process.env.LOA_BENCH ?? 'desired,ingest,emergency').split(',').map((s) => s.trim()),
@@ -27,7 +27,7 @@ const selected = new Set(
 const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
 
 async function startPlane(dataDir: string, mqttUrl: string | null): Promise<ControlPlane> {
-  return await createControlPlane({
+  const cp = await createControlPlane({
     dataDir,
     httpHost: '127.0.0.1',
     httpPort: 0,
@@ -37,6 +37,10 @@ async function startPlane(dataDir: string, mqttUrl: string | null): Promise<Cont
     logger: pino({ level: 'warn' }),
     bootstrapToken: BENCH_TOKEN,
   })
+  // Bench clients act as the control plane on the broker (devices may only use their own topics).
+  const password = readFileSync(join(dataDir, 'mqtt-control-plane.secret'), 'utf8').trim()
+  useBrokerIdentity({ username: CONTROL_PLANE_USERNAME, password })
+  return cp
 }
 
 async function main(): Promise<void> {

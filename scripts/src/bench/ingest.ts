@@ -2,7 +2,7 @@ import type { ControlPlane } from '@loa/control-plane'
 import { encodeMessage, serializeMessage } from '@loa/shared'
 import mqtt from 'mqtt'
 import type { BenchRow } from './desired-fanout.js'
-import { collector, fmt } from './util.js'
+import { brokerIdentity, collector, fmt } from './util.js'
 
 const PUBLISHERS = 10
 
@@ -42,6 +42,7 @@ async function publishAll(
       mqtt.connectAsync(url, {
         clientId: `bench-pub-${process.pid}-${i}-${Math.random()}`,
         reconnectPeriod: 0,
+        ...brokerIdentity(),
       }),
     ),
   )

@@ -3,14 +3,15 @@
  * like a real agent (its own command topic and its commune's), acknowledging `received` and `playing` as soon
  * as an alert arrives. No audio: the bench measures delivery, not ffmpeg.
  *
- * Protocol with the parent (IPC): parent → {devices: [{id, unitIds}], mqttUrl}; child → {ready: n};
+ * Protocol with the parent (IPC): parent → {devices: [{id, unitIds, password}], mqttUrl}; child → {ready: n};
  * child → {acks: [[deviceId, ackAtMs], ...]} once every device acknowledged, or on {report: true}.
  */
 import { encodeMessage, serializeMessage, topicTree } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 
 interface Start {
-  devices: { id: string; unitIds: string[] }[]
+  /** `password`: the device's own broker credential (username = id). */
+  devices: { id: string; unitIds: string[]; password?: string }[]
   mqttUrl: string
 }
 
@@ -48,6 +49,7 @@ async function start(s: Start): Promise<void> {
       s.devices.slice(i, i + batch).map(async (d) => {
         const client = await mqtt.connectAsync(s.mqttUrl, {
           clientId: `loa-agent-${d.id}`,
+          ...(d.password ? { username: d.id, password: d.password } : {}),
           reconnectPeriod: 1000,
           keepalive: 120,
           queueQoSZero: false,

@@ -12,6 +12,17 @@ export async function freePort(): Promise<number> {
   })
 }
 
+let identity: { username: string; password: string } | undefined
+
+/** The broker identity every bench client uses (the control plane's own: devices may only use their topics). */
+export function useBrokerIdentity(id: { username: string; password: string } | undefined): void {
+  identity = id
+}
+
+export function brokerIdentity(): { username?: string; password?: string } {
+  return identity ?? {}
+}
+
 /** Subscribes and resolves once `count` messages matching `accept` have arrived; returns elapsed ms from `t0`. */
 export async function collector(
   url: string,
@@ -25,6 +36,7 @@ export async function collector(
   const client = await mqtt.connectAsync(url, {
     clientId: `bench-sub-${process.pid}-${Math.random()}`,
     reconnectPeriod: 0,
+    ...brokerIdentity(),
   })
   let seen = 0
   let target = Number.POSITIVE_INFINITY

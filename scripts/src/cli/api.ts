@@ -32,7 +32,10 @@ export function resolveConnection(g: GlobalOptions, env: NodeJS.ProcessEnv = pro
       EXIT.usage,
     )
   }
-  return { apiUrl: apiUrl.replace(/\/+$/, ''), token: g.token ?? env.LOA_TOKEN ?? profile?.token ?? null }
+  const url = apiUrl.replace(/\/+$/, '')
+  // The profile's token goes only to the profile's server, never to another one named by --api.
+  const profileToken = profile && profile.apiUrl.replace(/\/+$/, '') === url ? profile.token : null
+  return { apiUrl: url, token: g.token ?? env.LOA_TOKEN ?? profileToken }
 }
 
 interface ErrorBody {

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { startTestPlane, type TestPlane } from '@loa/control-plane/test-helpers'
@@ -117,6 +118,26 @@ describe('loa init, login and tokens', { timeout: 180_000 }, () => {
     expect(elsewhere.code).toBe(73)
     expect(elsewhere.stderr).toContain('already initialised')
     expect(fs.existsSync(path.join(dir, 'other.json'))).toBe(false)
+  })
+
+  it("never sends the profile's token to another server named by --api", async () => {
+    const seen: (string | undefined)[] = []
+    const srv = http.createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      res.setHeader('content-type', 'application/json')
+      res.end('{"clusters":[]}')
+    })
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+    try {
+      const other = `http://127.0.0.1:${(srv.address() as { port: number }).port}`
+      const r = await runCli(['--api', other, 'devices', 'list'], { env })
+      expect(r.code, r.stderr).toBe(0)
+      expect(seen).toEqual([undefined])
+      // The profile's own server still gets it.
+      expect((await runCli(['--api', t.cp.httpUrl, 'devices', 'list'], { env })).code).toBe(0)
+    } finally {
+      srv.close()
+    }
   })
 
   it('tokens: create (secret once), list, revoke; a revoked token is refused (77)', async () => {
