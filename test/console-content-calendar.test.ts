@@ -33,9 +33,10 @@ describe('web console: week calendar', { timeout: 180_000 }, () => {
   }, 60_000)
 
   it('schedules from the calendar, shows the conflict, moves it away, and the agents play', async () => {
-    const page = await h.open('anBinh', '/calendar?target=unit:xa-an-binh')
-    const at = secondsFromNow(35_000)
+    const at = secondsFromNow(45_000)
     const local = localTime(at)
+    // The week holding that instant (near midnight on a Sunday it is next week's).
+    const page = await h.open('anBinh', `/calendar?target=unit:xa-an-binh&week=${local.date}`)
     const day = page.locator(`.day[data-date="${local.date}"]`)
 
     const schedule = async (bulletinId: string, time: string) => {

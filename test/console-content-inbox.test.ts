@@ -110,5 +110,14 @@ describe('web console: inbox and approval', { timeout: 180_000 }, () => {
       status: 'approved',
       unitId: 'xa-an-binh',
     })
+
+    // The province sees what the commune did with what it sent.
+    await province
+      .locator('li.bulletin', { hasText: 'hội chợ' })
+      .getByRole('button', { name: 'Gửi xuống cấp dưới' })
+      .click()
+    const sent = province.getByTestId('send-panel').getByTestId('deliveries')
+    await expect.poll(() => sent.textContent(), { timeout: 20_000 }).toContain('Xã An Bình: đã từ chối')
+    expect(await sent.textContent()).toContain('Không phù hợp với địa phương')
   })
 })

@@ -215,6 +215,8 @@ function SendPanel({ bulletin, units, onClose }: { bulletin: Bulletin; units: Un
   const [note, setNote] = useState('')
   const [error, setError] = useState<string | null>(null)
   const below = unitTree(units, bulletin.unitId ?? null).filter((u) => u.unit.id !== bulletin.unitId)
+  const sent = useData(() => contentApi.deliveries(bulletin.id), [bulletin.id])
+  const names = new Map(units.map((u) => [u.id, u.name]))
   const send = async () => {
     if (chosen.length === 0) return setError(t('noUnits'))
     setError(null)
@@ -224,7 +226,8 @@ function SendPanel({ bulletin, units, onClose }: { bulletin: Bulletin; units: Un
         ...(note.trim() ? { note: note.trim() } : {}),
       })
       toast(r.alertId ? t('sentAlert') : t('sent', { n: chosen.length }), 'success')
-      onClose()
+      setChosen([])
+      sent.reload()
     } catch (e) {
       setError(errorText(e))
     }
@@ -234,11 +237,22 @@ function SendPanel({ bulletin, units, onClose }: { bulletin: Bulletin; units: Un
       <h2>
         {t('sendHeading')}: {bulletin.title}
       </h2>
+      {(sent.data ?? []).length > 0 && (
+        <ul class="list" data-testid="deliveries">
+          {(sent.data ?? []).map((d) => (
+            <li key={d.id} data-state={d.state}>
+              {names.get(d.toUnitId) ?? d.toUnitId}: {t(`state_${d.state}`)}
+              {d.reason ? ` — ${d.reason}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
       <fieldset>
         {below.map(({ unit, depth }) => (
           <label key={unit.id} style={{ paddingLeft: `${depth}rem` }}>
             <input
               type="checkbox"
+              disabled={(sent.data ?? []).some((d) => d.toUnitId === unit.id)}
               checked={chosen.includes(unit.id)}
               onChange={(e) =>
                 setChosen((c) => (e.currentTarget.checked ? [...c, unit.id] : c.filter((x) => x !== unit.id)))

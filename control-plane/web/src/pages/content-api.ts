@@ -59,6 +59,13 @@ export const contentApi = {
       `/api/schedules/${encodeURIComponent(scheduleId)}/cancel`,
       occurrence ? { occurrence } : {},
     ),
+  deliveries: async (bulletinId: string) =>
+    (
+      await request<{ deliveries: Delivery[] }>(
+        'GET',
+        `/api/bulletins/${encodeURIComponent(bulletinId)}/deliveries`,
+      )
+    ).deliveries,
   listUnits: async () => (await request<{ units: Unit[] }>('GET', '/api/units')).units,
   listClusters: async (unitId?: string) =>
     (
