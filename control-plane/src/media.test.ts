@@ -137,7 +137,9 @@ describe('media download', () => {
       '/media/../loa.db',
     ]) {
       const res = await t.cp.app.inject({ method: 'GET', url, headers: t.adminHeaders })
-      expect([400, 404]).toContain(res.statusCode)
+      // `/media/../loa.db` is `/loa.db`: a console page path when the console is built, never the database.
+      if (res.statusCode === 200) expect(res.headers['content-type']).toMatch(/^text\/html/)
+      else expect([400, 404]).toContain(res.statusCode)
       expect(res.body).not.toContain('SQLite')
     }
     const unknown = await t.cp.app.inject({

@@ -128,7 +128,10 @@ export async function buildReport(s: Services, unitId: string, from: Date, to: D
   const groups = new Map<string, Tally>()
   const group = (id: string) => {
     let t = groups.get(id)
-    if (!t) groups.set(id, (t = new Tally()))
+    if (!t) {
+      t = new Tally()
+      groups.set(id, t)
+    }
     return t
   }
   // Every commune of the subtree gets a row, even one without clusters or plays.
