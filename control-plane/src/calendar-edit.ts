@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { occurrencesBetween, type Recurrence } from '@loa/shared'
-import { buildCalendar } from './calendar.js'
+import { buildCalendar, clustersReceiving } from './calendar.js'
 import type { Services } from './context.js'
 import type { Schedule } from './domain.js'
 import { LoaError, notFound } from './errors.js'
@@ -21,19 +21,6 @@ async function occurrenceOf(s: Services, id: string, occurrence: string) {
   const found = occurrencesBetween(sc.recurrence, s.config.timezone, at, new Date(at.getTime() + 1))
   if (found.length === 0) throw bad(`occurrence: ${occurrence} is not an occurrence of schedule "${id}"`)
   return { sc, at }
-}
-
-/** Clusters that receive the schedule, found the way the calendar finds them. */
-async function clustersOf(
-  s: Services,
-  sc: Schedule,
-  around: Date,
-): Promise<{ clusterIds: string[]; durationMs: number }> {
-  const all = (await s.repos.clusters.listInputs()).map((c) => c.id)
-  const day = 86_400_000
-  const cal = await buildCalendar(s, all, new Date(around.getTime() - day), new Date(around.getTime() + day))
-  const mine = cal.occurrences.find((o) => o.id === sc.id)
-  return { clusterIds: mine?.clusterIds ?? [], durationMs: mine?.durationMs ?? 0 }
 }
 
 /** The parts of a schedule after taking one occurrence out: stored back into it and as new schedules. */
@@ -67,7 +54,7 @@ export async function moveOccurrence(
   if (to.getTime() < now) throw bad(`to: ${body.to} is in the past`)
   if (to.getTime() === at.getTime()) throw bad('to: the same time as the occurrence')
   if (!body.force) {
-    const { clusterIds, durationMs } = await clustersOf(s, sc, at)
+    const { clusterIds, durationMs } = await clustersReceiving(s, sc.id, at)
     const day = 86_400_000
     const cal = await buildCalendar(s, clusterIds, new Date(to.getTime() - day), new Date(to.getTime() + day))
     const end = to.getTime() + Math.max(durationMs, 1)

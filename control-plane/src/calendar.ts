@@ -41,16 +41,9 @@ interface Slot {
   priority: number
 }
 
-export async function buildCalendar(
-  s: Services,
-  clusterIds: string[],
-  from: Date,
-  to: Date,
-  opts: { maxOccurrences?: number; relays?: boolean } = {},
-): Promise<{ occurrences: CalendarOccurrence[]; conflicts: CalendarConflict[] }> {
-  const max = opts.maxOccurrences ?? MAX_CALENDAR_OCCURRENCES
+/** The desired-state compiler over a snapshot, with `now` = the start of the view (so its past is not pruned). */
+async function compilerFor(s: Services, clusterIds: string[] | undefined, from: Date) {
   const { repos } = s
-  const tz = s.config.timezone
   const [units, schedules, bulletins, playlists, media, relays, clusters] = await Promise.all([
     repos.units.list(),
     repos.schedules.list({ enabledOnly: true }),
@@ -60,7 +53,6 @@ export async function buildCalendar(
     repos.relays.list(),
     repos.clusters.listInputs(clusterIds),
   ])
-  // `now` = the start of the view, so occurrences in the past part of it are shown, not pruned.
   const compile = desiredStateCompiler({
     units,
     schedules,
@@ -69,9 +61,41 @@ export async function buildCalendar(
     media,
     fallbacks: [],
     relays,
-    timezone: tz,
+    timezone: s.config.timezone,
     now: from.toISOString(),
   })
+  return { compile, clusters, media }
+}
+
+/** Clusters that receive a schedule (without expanding anyone's occurrences) and its content's length. */
+export async function clustersReceiving(
+  s: Services,
+  scheduleId: string,
+  at: Date,
+): Promise<{ clusterIds: string[]; durationMs: number }> {
+  const { compile, clusters, media } = await compilerFor(s, undefined, at)
+  const duration = new Map(media.map((m) => [m.sha256, m.durationMs]))
+  const clusterIds: string[] = []
+  let durationMs = 0
+  for (const c of clusters) {
+    const e = compile(c).schedule.find((x) => x.id === scheduleId)
+    if (!e) continue
+    clusterIds.push(c.id)
+    durationMs = e.items.reduce((sum, sha) => sum + (duration.get(sha) ?? 0), 0)
+  }
+  return { clusterIds, durationMs }
+}
+
+export async function buildCalendar(
+  s: Services,
+  clusterIds: string[],
+  from: Date,
+  to: Date,
+  opts: { maxOccurrences?: number; relays?: boolean; conflicts?: boolean } = {},
+): Promise<{ occurrences: CalendarOccurrence[]; conflicts: CalendarConflict[] }> {
+  const max = opts.maxOccurrences ?? MAX_CALENDAR_OCCURRENCES
+  const tz = s.config.timezone
+  const { compile, clusters, media } = await compilerFor(s, clusterIds, from)
   const duration = new Map(media.map((m) => [m.sha256, m.durationMs]))
   const expanded = new Map<string, Date[]>()
   const expand = (id: string, r: Recurrence) => {
@@ -99,6 +123,7 @@ export async function buildCalendar(
       byKey.set(key, occ)
     }
     occ.clusterIds.push(clusterId)
+    if (opts.conflicts === false) return
     const list = perCluster.get(clusterId) ?? []
     list.push({ key, start: Date.parse(o.start), end: Date.parse(o.end), priority: o.priority })
     perCluster.set(clusterId, list)

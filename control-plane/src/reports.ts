@@ -169,7 +169,11 @@ export async function buildReport(s: Services, unitId: string, from: Date, to: D
 
   // Requested: every scheduled occurrence up to now, as each cluster received it (relays are not proof-of-play).
   if (hi > lo && ids.length > 0) {
-    const cal = await buildCalendar(s, ids, from, new Date(hi), { maxOccurrences: 2_000_000, relays: false })
+    const cal = await buildCalendar(s, ids, from, new Date(hi), {
+      maxOccurrences: 2_000_000,
+      relays: false,
+      conflicts: false,
+    })
     for (const o of cal.occurrences) {
       const d = day(dayOf(Date.parse(o.start)))
       for (const c of o.clusterIds) {

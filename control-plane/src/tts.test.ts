@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EspeakEngine } from './speech.js'
 import { startTestPlane, type TestPlane } from './test-helpers.js'
-import { CloudTtsEngine } from './tts-cloud.js'
+import { CloudTtsEngine, cloudEnginesFromEnv } from './tts-cloud.js'
 
 /** A local stand-in for a domestic vendor: checks the key, answers with a link that becomes ready later. */
 function vendorServer(wav: Buffer) {
@@ -235,5 +235,38 @@ describe('cloud engine adapter', () => {
     })
     const e2 = await down.synthesize('a', '/tmp/never.wav').catch((e: Error) => e)
     expect((e2 as Error & { code: string }).code).toBe('LOA_TTS_FAILED')
+  })
+})
+
+describe('cloud engine configuration', () => {
+  it('reads LOA_TTS_CLOUD, taking the key from another variable, and refuses what cannot work', () => {
+    const engines = cloudEnginesFromEnv({
+      LOA_TTS_CLOUD: JSON.stringify({
+        id: 'fpt',
+        name: 'FPT.AI',
+        url: 'https://tts.example.vn/v5',
+        apiKeyEnv: 'FPT_KEY',
+        voices: [{ id: 'banmai', name: 'Ban Mai', region: 'north' }],
+      }),
+      FPT_KEY: 'k',
+    })
+    expect(engines.map((e) => [e.id, e.voices.map((v) => v.id)])).toEqual([['fpt', ['banmai']]])
+    expect(cloudEnginesFromEnv({})).toEqual([])
+    expect(() => cloudEnginesFromEnv({ LOA_TTS_CLOUD: '{nope' })).toThrow(/LOA_TTS_CLOUD: not valid JSON/)
+    const noKey = JSON.stringify({
+      id: 'x',
+      name: 'X',
+      url: 'https://a.vn',
+      voices: [{ id: 'v', name: 'V', region: null }],
+    })
+    expect(() => cloudEnginesFromEnv({ LOA_TTS_CLOUD: noKey })).toThrow(/no apiKey/)
+    const badUrl = JSON.stringify({
+      id: 'x',
+      name: 'X',
+      url: 'file:///etc/passwd',
+      apiKey: 'k',
+      voices: [{ id: 'v', name: 'V', region: null }],
+    })
+    expect(() => cloudEnginesFromEnv({ LOA_TTS_CLOUD: badUrl })).toThrow(/http/)
   })
 })
