@@ -129,10 +129,13 @@ export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<
     const id = randomUUID()
     const raw = join(uploads, `${id}.upload`)
     try {
-      const broken = await pipeline(file.file, createWriteStream(raw)).then(
+      const out = createWriteStream(raw)
+      const broken = await pipeline(file.file, out).then(
         () => null,
         (err: Error) => err.message,
       )
+      // A stream destroyed before its file was opened still opens it: wait, or the file outlives the rmSync below.
+      if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()))
       if (broken)
         return sendError(reply, 400, 'LOA_LOCAL_BAD_REQUEST', { details: [`upload broken off: ${broken}`] })
       if (file.file.truncated) return sendError(reply, 413, 'LOA_LOCAL_TOO_LARGE')

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
 import { TechnicianAuth } from './local-auth.js'
 import { MAX_PENDING } from './local-plays.js'
-import { buildLocalServer, SESSION_COOKIE } from './local-server.js'
+import { buildLocalServer, OPEN_ROUTES, SESSION_COOKIE } from './local-server.js'
 import { silentLog, startBroker, testAgentConfig, tmp, waitFor } from './test-helpers.js'
 
 const PASSWORD = 'kỹ-thuật-viên 2026'
@@ -64,9 +64,8 @@ describe('technician page server over real HTTP', () => {
   })
 
   it('refuses every API route without a session', async () => {
-    const open = ['/api/login', '/api/logout', '/api/auth']
     const guarded = routes.filter(
-      (r) => r.url.startsWith('/api/') && !open.includes(r.url) && r.method !== 'HEAD',
+      (r) => r.url.startsWith('/api/') && !OPEN_ROUTES.includes(r.url) && r.method !== 'HEAD',
     )
     expect(guarded.length).toBeGreaterThanOrEqual(8)
     for (const r of guarded) {
@@ -78,6 +77,16 @@ describe('technician page server over real HTTP', () => {
       })
       expect((await json(res)).code).toBe('LOA_LOCAL_UNAUTHORIZED')
     }
+    // Nor under another spelling of the same route (percent-encoded letters are decoded by the router).
+    for (const [method, path] of [
+      ['GET', '/%61pi/status'],
+      ['GET', '/api/st%61tus'],
+      ['POST', '/%61pi/zones/main/relay'],
+    ] as const) {
+      const res = await req(method, path, method === 'POST' ? { on: true } : undefined)
+      expect({ path, status: res.status }).toEqual({ path, status: 401 })
+    }
+    expect(agent.relay.isOn()).toBe(false)
     // A made-up token is no session either.
     cookie = `${SESSION_COOKIE}=forged`
     expect((await req('GET', '/api/status')).status).toBe(401)

@@ -24,6 +24,8 @@ const AGENT_ERROR_STATUS: Partial<Record<AgentErrorCode, number>> = {
   LOA_AGENT_ZONE_UNKNOWN: 404,
   LOA_LOCAL_AUDIO_INVALID: 400,
 }
+/** The only /api routes without a session: the login screen's question, login and logout. */
+export const OPEN_ROUTES = ['/api/auth', '/api/login', '/api/logout']
 const WEB_DIR = fileURLToPath(new URL('../dist-web/', import.meta.url))
 
 export interface LocalServerOptions {
@@ -71,12 +73,14 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
       'content-security-policy',
       "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     )
-    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store')
+    if ((req.routeOptions.url ?? req.url).startsWith('/api/')) reply.header('cache-control', 'no-store')
     return payload
   })
 
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/')) return
+    // Decided by the route matched, never by the raw URL: `/%61pi/status` reaches the /api/status route too.
+    const route = req.routeOptions.url ?? ''
+    if (!route.startsWith('/api/')) return
     // The cookie is SameSite=Strict already; a foreign Origin on a change is refused as well.
     const origin = req.headers.origin
     if (req.method !== 'GET' && origin && origin !== 'null') {
@@ -86,7 +90,7 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
       } catch {}
       if (host !== req.headers.host) return sendError(reply, 403, 'LOA_LOCAL_FORBIDDEN')
     }
-    const open = ['/api/login', '/api/logout', '/api/auth'].includes(req.url.split('?')[0] ?? '')
+    const open = OPEN_ROUTES.includes(route)
     if (!open && !auth.check(req.cookies[SESSION_COOKIE]))
       return sendError(reply, 401, 'LOA_LOCAL_UNAUTHORIZED')
   })
