@@ -29,7 +29,7 @@ describe('web console: login, scope and phone', { timeout: 180_000 }, () => {
     await page.getByLabel('Mật khẩu').fill('sai-mat-khau-roi')
     await page.getByRole('button', { name: 'Đăng nhập' }).click()
     await expect
-      .poll(() => page.getByTestId('login-error').textContent())
+      .poll(() => page.getByTestId('login-error').textContent(), { timeout: 15_000 })
       .toBe('Sai tên đăng nhập hoặc mật khẩu.')
     // The password field is emptied; the username stays.
     expect(await page.getByLabel('Mật khẩu').inputValue()).toBe('')

@@ -42,7 +42,9 @@ describe('web console: emergency with live acknowledgements', { timeout: 180_000
     await page.getByTestId('emergency-target').selectOption('unit:xa-an-binh')
     await page.getByTestId('emergency-preview').click()
     // The preview names how many clusters will sound: the commune's three (a village's included), not Hòa Phú's.
-    await expect.poll(() => page.getByTestId('emergency-cluster-count').textContent()).toBe('3')
+    await expect
+      .poll(() => page.getByTestId('emergency-cluster-count').textContent(), { timeout: 15_000 })
+      .toBe('3')
     const raise = page.getByTestId('emergency-raise')
     expect(await raise.isDisabled()).toBe(true) // guarded until confirmed
     await page.getByTestId('emergency-confirm').check()
@@ -65,7 +67,9 @@ describe('web console: emergency with live acknowledgements', { timeout: 180_000
     // Cancel takes two presses (no dialog to miss on a phone), then the clusters acknowledge it.
     await page.getByTestId('emergency-cancel').click()
     await page.getByTestId('emergency-cancel').click()
-    await expect.poll(() => page.getByTestId('emergency-state').getAttribute('data-state')).toBe('cancelled')
+    await expect
+      .poll(() => page.getByTestId('emergency-state').getAttribute('data-state'), { timeout: 15_000 })
+      .toBe('cancelled')
     await waitFor('the alert cancelled on the API', async () => {
       const v = await h.cp.api<AlertView>('GET', `/api/alerts/${alertId}`)
       return v.alert.state === 'cancelled' && v.counts.playing === 0

@@ -101,7 +101,7 @@ describe('web console: report export matches the plays', { timeout: 180_000 }, (
     const page = await h.open('admin', `/reports?unitId=tinh-thu&from=${today}&to=${today}`)
     await page.getByTestId('report-table').waitFor()
     await expect
-      .poll(() => page.getByTestId('total-successfulPlays').textContent())
+      .poll(() => page.getByTestId('total-successfulPlays').textContent(), { timeout: 15_000 })
       .toBe(String(played.length))
 
     const [download] = await Promise.all([
@@ -122,23 +122,26 @@ describe('web console: report export matches the plays', { timeout: 180_000 }, (
     // The yearly report is one click away and counts the same plays (they are all this year).
     await page.getByTestId('yearly-report').click()
     await expect
-      .poll(() => page.getByTestId('report-title').textContent())
+      .poll(() => page.getByTestId('report-title').textContent(), { timeout: 15_000 })
       .toContain(String(new Date().getFullYear()))
     await expect
-      .poll(() => page.getByTestId('total-successfulPlays').textContent())
+      .poll(() => page.getByTestId('total-successfulPlays').textContent(), { timeout: 15_000 })
       .toBe(String(played.length))
   })
 
   it('the dashboard shows the running clusters online, the silent one as an alert, and all four on the map', async () => {
     const page = await h.open('province', '/')
-    await expect.poll(() => page.getByTestId('count-online').textContent()).toBe('3')
+    // Playing clusters count as playing until their next heartbeat (every 5 s here) says the bulletin ended.
+    await expect.poll(() => page.getByTestId('count-online').textContent(), { timeout: 20_000 }).toBe('3')
     expect(await page.getByTestId('count-offline').textContent()).toBe('1')
     expect(await page.getByTestId('count-total').textContent()).toBe('4')
     // c-ab-thon-1 never connected: an alert that links to its page.
     const alert = page.getByTestId('alerts').locator('li[data-cluster="c-ab-thon-1"]')
     expect(await alert.textContent()).toContain('chưa từng kết nối')
     // Four markers (and one frame per commune) on the tile-less map.
-    await expect.poll(() => page.locator('.leaflet-overlay-pane path.leaflet-interactive').count()).toBe(6)
+    await expect
+      .poll(() => page.locator('.leaflet-overlay-pane path.leaflet-interactive').count(), { timeout: 15_000 })
+      .toBe(6)
     await alert.getByRole('link').click()
     await page.getByTestId('cluster-page').waitFor()
     expect(page.url()).toContain('/clusters/c-ab-thon-1')
