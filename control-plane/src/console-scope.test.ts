@@ -151,6 +151,12 @@ describe('console routes and scopes', () => {
     expect((await communeA('POST', `/api/schedules/${sc.body.id}/cancel`, {})).status).toBe(403)
     expect((await viewerB('GET', '/api/tts/voices')).status).toBe(200)
     expect((await viewerB('POST', '/api/tts/preview', { text: 'a' })).status).toBe(403)
+    const elsewhere = await communeA<{ code: string }>('POST', '/api/tts/bulletins', {
+      text: 'xin chào',
+      title: 'x',
+      unitId: 'xa-b',
+    })
+    expect(elsewhere.status).toBe(403)
     expect((await t.apiWith({})('GET', '/api/dashboard')).status).toBe(401)
   })
 })

@@ -8,6 +8,7 @@ import type { App, Services } from './context.js'
 import { invalid } from './errors.js'
 import { importAudioFile } from './media-import.js'
 import { actorOf } from './request-actor.js'
+import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 4000 })
 const VoiceId = Type.String({ minLength: 1, maxLength: 100 })
@@ -134,8 +135,11 @@ export function registerTtsRoutes(app: App, s: Services): void {
     },
     async (req, reply) => {
       const b = req.body
-      if (b.unitId !== undefined && !(await s.repos.units.get(b.unitId))) {
-        throw invalid('unitId', `unit "${b.unitId}" not found`)
+      // Checked before synthesis, which is the expensive part.
+      const unitId = await defaultUnit(s, actorOf(req), b.unitId)
+      if (unitId !== undefined) await assertActsOn(s, actorOf(req), unitId, 'unitId')
+      if (unitId !== undefined && !(await s.repos.units.get(unitId))) {
+        throw invalid('unitId', `unit "${unitId}" not found`)
       }
       const { media, normalizedText, voice } = await speakToMedia(s, b.text, b.voice)
       const bulletin = await createBulletin(

@@ -62,8 +62,13 @@ const entry = Object.keys(outputs).find(
 if (!entry) throw new Error('build:web: no entry bundle')
 const css = outputs[entry].cssBundle
 const url = (f) => `/assets/${path.basename(f)}`
+// Chunks the entry imports statically are announced up front, so they download in parallel with it.
+const preloads = outputs[entry].imports
+  .filter((i) => i.kind === 'import-statement')
+  .map((i) => `<link rel="modulepreload" href="${url(i.path)}" />`)
+  .join('')
 const html = readFileSync(path.join(here, 'index.html'), 'utf8')
-  .replace('<!--STYLES-->', css ? `<link rel="stylesheet" href="${url(css)}" />` : '')
+  .replace('<!--STYLES-->', (css ? `<link rel="stylesheet" href="${url(css)}" />` : '') + preloads)
   .replace('<!--SCRIPTS-->', `<script type="module" src="${url(entry)}"></script>`)
 writeFileSync(path.join(out, 'index.html'), html)
 

@@ -6,6 +6,7 @@ import { type PageDef, pages } from './pages/index'
 import { LoginPage } from './pages/login'
 import { matchPath, navigate, useLocation } from './router'
 import { can, dropSession, loadSession, logout, type Session, useSession } from './session'
+import { prefetchPages } from './ui/lazy-page'
 import { ErrorBox, Forbidden, Loading, NotFound } from './ui/states'
 import { Toasts } from './ui/toast'
 
@@ -94,6 +95,7 @@ export function App() {
   const [menuOpen, setMenuOpen] = useState(false)
   const route = useLocation()
   const session = useSession()
+  const userId = session?.user.id
 
   useEffect(() => onLangChange(() => rerender((n) => n + 1)), [])
   useEffect(() => {
@@ -103,6 +105,10 @@ export function App() {
       (error: unknown) => setBoot({ done: true, error }),
     )
   }, [])
+
+  useEffect(() => {
+    if (userId) prefetchPages()
+  }, [userId])
 
   if (!boot.done) return <Loading />
   if (boot.error) return <ErrorBox error={boot.error} onRetry={() => location.reload()} />

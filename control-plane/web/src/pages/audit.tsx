@@ -10,6 +10,7 @@ import { ErrorBox, Loading } from '../ui/states'
 import { Table } from '../ui/table'
 import { useData } from '../ui/use-data'
 import { ta } from './audit.i18n'
+import { actionText } from './audit-actions'
 import type { PageProps } from './types'
 
 interface AuditEntry {
@@ -138,7 +139,15 @@ export function AuditPage({ query }: PageProps) {
         columns={[
           { key: 'at', label: ta('at'), render: (e) => formatDateTime(e.at) },
           { key: 'actor', label: ta('actor'), render: (e) => e.actorName },
-          { key: 'action', label: ta('action'), render: (e) => <code>{e.action}</code> },
+          {
+            key: 'action',
+            label: ta('action'),
+            render: (e) => (
+              <span title={e.action} data-action={e.action}>
+                {actionText(e.action)}
+              </span>
+            ),
+          },
           {
             key: 'target',
             label: ta('target'),
