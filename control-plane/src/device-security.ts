@@ -18,13 +18,11 @@ export function deviceCredentialsFor(repos: Repositories): DeviceCredentials {
 export async function unitsOfCluster(repos: Repositories, clusterId: string): Promise<string[] | null> {
   const [cluster] = await repos.clusters.listInputs([clusterId])
   if (!cluster) return null
-  const chain: string[] = []
   const byId = new Map<string, { id: string; parentId: string | null }>()
-  for (let id: string | null = cluster.unitId; id && !byId.has(id) && chain.length < 64; ) {
+  for (let id: string | null = cluster.unitId; id && !byId.has(id) && byId.size < 64; ) {
     const u = await repos.units.get(id)
     if (!u) break
     byId.set(u.id, u)
-    chain.push(u.id)
     id = u.parentId
   }
   return unitsAbove(byId, cluster.unitId)

@@ -75,9 +75,6 @@ export interface ControlPlane {
   close(): Promise<void>
 }
 
-/** Switched on once every client in the repository authenticates (landing in steps). */
-const ENFORCE_BROKER_AUTH = true
-
 const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
 
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -139,7 +136,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       broker = await startEmbeddedBroker({
         host: config.mqttHost,
         port: config.mqttPort,
-        hooks: brokerHooks ?? (ENFORCE_BROKER_AUTH ? brokerAuth?.hooks() : undefined),
+        hooks: brokerHooks ?? brokerAuth?.hooks(),
         ...(tls ? { tls: { ...tls, requestCert: config.mqttClientCerts } } : {}),
       })
     }
