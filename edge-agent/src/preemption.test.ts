@@ -12,7 +12,7 @@ import { Outbox } from './outbox.js'
 import { Player } from './player.js'
 import { LoggedRelay } from './relay.js'
 import { Scheduler } from './scheduler.js'
-import { silentLog, tmp, tone, waitFor } from './test-helpers.js'
+import { silentLog, testAgentConfig, tmp, tone, waitFor } from './test-helpers.js'
 
 const PRE = 300
 const POST = 400
@@ -306,22 +306,14 @@ describe('offline preemption (whole agent, no broker at all)', () => {
     })
     db.close()
     const agent = new Agent(
-      {
-        deviceId: 'pi-off',
-        mqtt: { url: 'mqtt://127.0.0.1:9' },
+      // Stored state was signed when received; no broker here, only a pinned key so the agent starts.
+      testAgentConfig('pi-off', 'mqtt://127.0.0.1:9', {
         controlPlaneUrl: 'http://127.0.0.1:9',
-        topicRoot: 'loa',
         dataDir,
-        output: 'null',
-        relay: { driver: 'simulated' },
         prerollMs: PRE,
         postrollMs: POST,
         cacheBudgetMb: 50,
-        minFreeMb: 0,
-        telemetryIntervalS: 3600,
-        timezone: 'Asia/Ho_Chi_Minh',
-        logLevel: 'silent',
-      },
+      }),
       silentLog,
     )
     await agent.start()

@@ -221,15 +221,17 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
   })
 
   it('several due at once: highest priority first, the rest queued; one past the grace period is skipped', async () => {
-    const s = setup(tmp(), 1500)
-    const t = tone(s.dataDir, 1)
+    // Grace 4.5 s, items 3 s: mid starts about 3.4 s late (inside), low about 6.7 s late (outside), with a second
+    // or more of margin either way for ffmpeg spawns on a loaded machine.
+    const s = setup(tmp(), 4500)
+    const t = tone(s.dataDir, 3)
     const sha = cacheFile(s.cache, t.path, t.data)
     const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000)
     s.store.saveReceived(
       state([entry('low', at, [sha], 40), entry('mid', at, [sha], 50), entry('high', at, [sha], 100)], [sha]),
     )
     s.sched.start()
-    const rows = await waitFor(() => (s.plays().length >= 3 ? s.plays() : null), 20_000, 'three reports')
+    const rows = await waitFor(() => (s.plays().length >= 3 ? s.plays() : null), 30_000, 'three reports')
     const by = (id: string) => rows.find((r) => r.schedule_id === id)
     expect(by('low')).toMatchObject({ status: 'skipped', reason: 'grace-expired' })
     expect(by('high')?.status).toBe('played')
