@@ -5,6 +5,9 @@ import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { outputUsesCardIndex } from './audio-cards.js'
 import { AgentError } from './errors.js'
+import { Zone, type ZoneConfig, zonesValid } from './zone-config.js'
+
+export type { ZoneConfig } from './zone-config.js'
 
 export interface AgentConfig {
   deviceId: string
@@ -37,53 +40,6 @@ export interface AgentConfig {
   tls?: { caFile?: string; certFile?: string; keyFile?: string }
   /** `passwordHash`: scrypt string from hashPassword in @loa/shared/password-hash; absent refuses every login. */
   technician?: { passwordHash?: string }
-}
-
-export interface ZoneConfig {
-  id: string
-  label?: string
-  relay: { driver: 'simulated' | 'gpiod' | 'sysfs'; chip?: string; line?: number; activeLow?: boolean }
-  /** `control`: an amixer simple control of `card` (a card name); without one, ffmpeg applies the gain. */
-  volume?: { card?: string; control?: string; percent?: number }
-}
-
-const Zone = Type.Object(
-  {
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
-    relay: Type.Object(
-      {
-        driver: Type.Union([Type.Literal('simulated'), Type.Literal('gpiod'), Type.Literal('sysfs')]),
-        chip: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-        line: Type.Optional(Type.Integer({ minimum: 0, maximum: 4095 })),
-        activeLow: Type.Optional(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    ),
-    volume: Type.Optional(
-      Type.Object(
-        {
-          card: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,31}$' })),
-          control: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-          percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-)
-
-/** Unique ids; a GPIO driver needs its chip and line. */
-function zonesValid(zones: ZoneConfig[]): boolean {
-  const ids = new Set(zones.map((z) => z.id))
-  return (
-    zones.length > 0 &&
-    ids.size === zones.length &&
-    zones.every(
-      (z) => z.relay.driver === 'simulated' || (z.relay.chip !== undefined && z.relay.line !== undefined),
-    )
-  )
 }
 
 type Kind = 'string' | 'number' | 'json'
