@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseApiToken } from './api-tokens.js'
 import type { AuditEntry } from './auth-domain.js'
 import { initDataDir } from './bootstrap.js'
-import { csvCell } from './routes-audit.js'
+import { csvCell } from './csv-cell.js'
 import { startTestPlane, type TestPlane } from './test-helpers.js'
 
 /** The audit log, users admin, first administrator and device actors (docs/users-and-roles.md). */

@@ -1,3 +1,4 @@
+import { csvCell } from './csv-cell.js'
 import type { Report, ReportFigures } from './reports.js'
 
 /** Column headers in Vietnamese, as the ministry's tables name them. */
@@ -16,18 +17,10 @@ const COLUMNS: ReadonlyArray<readonly [string, (f: ReportFigures) => string | nu
   ['Tỷ lệ trực tuyến (%)', (f) => f.availabilityPct],
 ]
 
-function cell(v: string | number | null): string {
-  if (v === null) return ''
-  const s = String(v)
-  // Quote what needs it; a leading =, +, - or @ would be run as a formula by a spreadsheet.
-  const safe = /^[=+\-@]/.test(s) && typeof v === 'string' ? `'${s}` : s
-  return /[",\r\n]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe
-}
-
 /** UTF-8 with a BOM (so Excel reads the Vietnamese), CRLF line ends, one row per commune and a total row. */
 export function reportCsv(r: Report): string {
-  const lines = [COLUMNS.map(([h]) => cell(h)).join(',')]
-  for (const row of r.rows) lines.push(COLUMNS.map(([, f]) => cell(f(row))).join(','))
-  lines.push(COLUMNS.map(([, f], i) => cell(i === 0 ? 'Tổng cộng' : f(r.totals))).join(','))
+  const lines = [COLUMNS.map(([h]) => csvCell(h)).join(',')]
+  for (const row of r.rows) lines.push(COLUMNS.map(([, f]) => csvCell(f(row))).join(','))
+  lines.push(COLUMNS.map(([, f], i) => csvCell(i === 0 ? 'Tổng cộng' : f(r.totals))).join(','))
   return `\uFEFF${lines.join('\r\n')}\r\n`
 }

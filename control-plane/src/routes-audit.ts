@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { scopeUnitIds } from './access.js'
 import type { AuditEntry, AuditQuery } from './auth-domain.js'
 import type { App, Services } from './context.js'
+import { csvCell } from './csv-cell.js'
 
 const AuditFilter = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
@@ -38,13 +39,6 @@ const CSV_COLUMNS: (keyof AuditEntry)[] = [
   'ip',
   'details',
 ]
-
-/** RFC 4180 quoting; a leading = + - @ is defused so a spreadsheet does not run it as a formula. */
-export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
-}
 
 /**
  * The audit log (docs/users-and-roles.md): permission `audit` (every role but viewer). A scoped reader sees the
