@@ -1,6 +1,12 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONSOLE_USERS, type ConsoleHarness, startConsoleHarness, TEST_PASSWORD } from './harness/console.js'
+import {
+  CONSOLE_USERS,
+  type ConsoleHarness,
+  printBrowserLogOnFailure,
+  startConsoleHarness,
+  TEST_PASSWORD,
+} from './harness/console.js'
 
 /** Cluster ids in the dashboard's cluster table. */
 const listedClusters = async (page: Page) => {
@@ -15,6 +21,7 @@ const listedClusters = async (page: Page) => {
 // (enforced by the API, seen in the pages), role-gated pages, and the dashboard on a 375 px phone.
 describe('web console: login, scope and phone', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
 
   beforeAll(async () => {
     h = await startConsoleHarness()

@@ -2,13 +2,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
 import { makeTone } from './harness/audio.js'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { localTime, secondsFromNow } from './harness/schedule.js'
 
 // A commune operator schedules a bulletin from the week calendar and sees it played by the simulated agents; a
 // second bulletin scheduled over it shows as a conflict until it is moved away.
 describe('web console: week calendar', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
   const bulletins: Record<'morning' | 'notice', string> = { morning: '', notice: '' }
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTone } from './harness/audio.js'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 
 interface Delivery {
   id: string
@@ -19,6 +19,7 @@ interface Programme {
 // that requires approval is approved by someone else.
 describe('web console: inbox and approval', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
   let sha = ''
   const ids: Record<'normal1' | 'normal2' | 'priority', string> = { normal1: '', normal2: '', priority: '' }
 

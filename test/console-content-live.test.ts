@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { type StreamServer, startStreamServer } from './harness/stream-server.js'
 
 interface LiveView {
@@ -11,6 +11,7 @@ interface LiveView {
 // acknowledge it, and stops it; a source that is not a network stream is refused with the server's reason.
 describe('web console: live relay', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
   let station: StreamServer
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTone } from './harness/audio.js'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { mediaDuration, playBriefly } from './harness/media-element.js'
 
 interface MediaView {
@@ -15,6 +15,7 @@ interface MediaView {
 // what the speakers will play: the audio element loads the transcoded file the server stored.
 describe('web console: upload with progress and preview', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
 
   beforeAll(async () => {
     h = await startConsoleHarness()

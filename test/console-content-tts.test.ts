@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { mediaDuration } from './harness/media-element.js'
 import { localTime, secondsFromNow } from './harness/schedule.js'
 
@@ -18,6 +18,7 @@ interface BulletinView {
 // saves it as a bulletin and schedules it: the simulated agents download and play the spoken audio.
 describe('web console: text to speech, played by the agents', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
 
   beforeAll(async () => {
     h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2'] })

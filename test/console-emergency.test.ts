@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
 import { makeTone } from './harness/audio.js'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { waitFor } from './harness/wait.js'
 
 interface AlertView {
@@ -15,6 +15,7 @@ interface AlertView {
 // clusters, confirmation), watches the acknowledgements of real agents arrive live, and cancels it.
 describe('web console: emergency with live acknowledgements', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
   let bulletinTitle: string
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
 import { makeTone } from './harness/audio.js'
-import { type ConsoleHarness, startConsoleHarness } from './harness/console.js'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { localTime, secondsFromNow } from './harness/schedule.js'
 import { waitFor } from './harness/wait.js'
 
@@ -49,6 +49,7 @@ const COMMUNE_OF: Record<string, string> = {
 // numbers of plays the control plane recorded.
 describe('web console: report export matches the plays', { timeout: 180_000 }, () => {
   let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
 
   beforeAll(async () => {
     h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2', 'c-hp-1'] })

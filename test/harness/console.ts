@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { beforeEach } from 'vitest'
 import { type AgentHandle, startAgent } from './agent.js'
 import type { ClusterView } from './api-types.js'
-import { launchBrowser } from './browser.js'
+import { BrowserLog, launchBrowser } from './browser.js'
 import { type ControlPlaneHandle, startControlPlane } from './control-plane.js'
 import { type Cluster, seedProvince } from './province.js'
 import { REPO_ROOT } from './repo.js'
@@ -53,7 +54,19 @@ export interface ConsoleHarness {
   open(user: ConsoleUser, path?: string, viewport?: { width: number; height: number }): Promise<Page>
   /** A new, logged-out browser context at `path`. */
   openAnonymous(path?: string, viewport?: { width: number; height: number }): Promise<Page>
+  /** The browser log (errors, failed and refused requests, navigations) and what every open page shows. */
+  diagnose(): Promise<string>
   close(): Promise<void>
+}
+
+/** Call at the top of a describe: when one of its tests fails, the browser log is printed with the failure. */
+export function printBrowserLogOnFailure(harness: () => ConsoleHarness | undefined): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      const h = harness()
+      if (h) console.error(await h.diagnose())
+    })
+  })
 }
 
 export interface ConsoleHarnessOptions {
@@ -75,6 +88,7 @@ export async function startConsoleHarness(opts: ConsoleHarnessOptions = {}): Pro
   const dir = mkdtempSync(join(tmpdir(), 'loa-console-'))
   const cp = await startControlPlane(dir, opts.env ?? {})
   const contexts: BrowserContext[] = []
+  const log = new BrowserLog()
   const agents = new Map<string, AgentHandle>()
   let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null
   try {
@@ -102,6 +116,7 @@ export async function startConsoleHarness(opts: ConsoleHarnessOptions = {}): Pro
         viewport: viewport ?? { width: 1280, height: 900 },
       })
       contexts.push(ctx)
+      log.attach(ctx, `context ${contexts.length}`)
       return ctx
     }
     const harness: ConsoleHarness = {
@@ -124,6 +139,9 @@ export async function startConsoleHarness(opts: ConsoleHarnessOptions = {}): Pro
         const page = await (await newContext(viewport)).newPage()
         await page.goto(path)
         return page
+      },
+      diagnose() {
+        return log.dump(contexts.flatMap((c) => c.pages()))
       },
       async close() {
         for (const c of contexts) await c.close().catch(() => {})
