@@ -235,28 +235,31 @@ describe('first administrator', () => {
 })
 
 describe('device actors', () => {
-  it('download media and nothing else; a wrong secret is refused', async () => {
-    const plane = await startTestPlane({ deviceSharedSecret: 'chia-se-tam-thoi-0123456789' })
+  it('download media with their own credentials and nothing else; wrong, rotated and revoked ones are refused', async () => {
+    const plane = await startTestPlane()
     try {
       await plane.api('POST', '/api/units', { id: 'p', name: 'P', kind: 'province' })
-      await plane.api('POST', '/api/clusters', { id: 'c-1', name: 'c', unitId: 'p' })
-      const basic = (id: string, secret: string) => ({
-        authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-      })
-      const device = plane.apiWith(basic('c-1', 'chia-se-tam-thoi-0123456789'))
-      const missing = await device('GET', `/media/${'0'.repeat(64)}`)
-      expect(missing.status).toBe(404)
+      for (const id of ['c-1', 'c-2']) await plane.api('POST', '/api/clusters', { id, name: id, unitId: 'p' })
+      const issue = async (id: string) =>
+        (await plane.api<{ password: string }>('POST', `/api/clusters/${id}/credentials`)).body.password
+      const basic = (id: string, secret: string) =>
+        plane.apiWith({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` })
+      const media = `/media/${'0'.repeat(64)}`
+      const first = await issue('c-1')
+      const device = basic('c-1', first)
+      expect((await device('GET', media)).status).toBe(404)
       expect((await device('GET', '/api/clusters')).status).toBe(403)
       expect((await device('POST', '/api/units', { id: 'q', name: 'q', kind: 'x' })).status).toBe(403)
-      expect((await plane.apiWith(basic('c-1', 'wrong'))('GET', `/media/${'0'.repeat(64)}`)).status).toBe(401)
-      expect(
-        (
-          await plane.apiWith(basic('c-unknown', 'chia-se-tam-thoi-0123456789'))(
-            'GET',
-            `/media/${'0'.repeat(64)}`,
-          )
-        ).status,
-      ).toBe(401)
+      expect((await basic('c-1', 'wrong')('GET', media)).status).toBe(401)
+      // One device's secret is not another's, and an unknown or never-provisioned id has none.
+      expect((await basic('c-2', first)('GET', media)).status).toBe(401)
+      expect((await basic('c-unknown', first)('GET', media)).status).toBe(401)
+      // A rotation ends the old secret at once; a revocation ends the new one.
+      const second = await issue('c-1')
+      expect((await basic('c-1', first)('GET', media)).status).toBe(401)
+      expect((await basic('c-1', second)('GET', media)).status).toBe(404)
+      expect((await plane.api('POST', '/api/clusters/c-1/revoke')).status).toBe(200)
+      expect((await basic('c-1', second)('GET', media)).status).toBe(401)
     } finally {
       await plane.close()
     }

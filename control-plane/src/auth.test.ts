@@ -250,7 +250,9 @@ describe('API tokens', () => {
     expect(row).toMatchObject({ name: 'CAP feed', role: 'viewer', scopeUnitId: 'xa-a' })
     expect(row?.lastUsedAt).toEqual(expect.any(String))
     // The secret part is base64url and may itself contain '_': cut after the id, not on every '_'.
-    expect(JSON.stringify(list.body)).not.toContain(created.body.secret.slice(`loa_${created.body.id}_`.length))
+    expect(JSON.stringify(list.body)).not.toContain(
+      created.body.secret.slice(`loa_${created.body.id}_`.length),
+    )
     expect(JSON.stringify(list.body)).not.toMatch(/secret/i)
     expect((await t.api('DELETE', `/api/tokens/${created.body.id}`)).status).toBe(204)
     const revoked = await as('GET', '/api/units')

@@ -14,7 +14,6 @@ import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
 import type { App, DeviceVerifier } from './context.js'
 import { DesiredService } from './desired-service.js'
 import { deviceCredentialsFor, unitsOfCluster } from './device-security.js'
-import { eitherVerifier, sharedSecretVerifier } from './device-shared-secret.js'
 import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
 import { REDACT } from './log-redact.js'
@@ -64,8 +63,6 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   bootstrapToken?: string
   /** Checks device credentials (HTTP Basic) for media downloads. */
   deviceVerifier?: DeviceVerifier
-  /** LOA_DEVICE_SHARED_SECRET: interim device check (device-shared-secret.ts) when no deviceVerifier is given. */
-  deviceSharedSecret?: string
 }
 
 export interface ControlPlane {
@@ -89,7 +86,6 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     auth,
     bootstrapToken,
     deviceVerifier,
-    deviceSharedSecret,
     ttsEngines,
     ttsDefaultVoice,
     ...rest
@@ -223,12 +219,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         alertStream: { streamLingerMs: alertStreamLingerMs },
         audit: new AuditLog(repos.audit, log.child({ component: 'audit' })),
         auth: { ...DEFAULT_AUTH, ...auth },
-        // Per-device credentials; the interim shared secret too when configured.
-        deviceVerifier:
-          deviceVerifier ??
-          (deviceSharedSecret
-            ? eitherVerifier(credentials, sharedSecretVerifier(repos, deviceSharedSecret))
-            : credentials),
+        // Media downloads: each device with its own credentials, nothing installation-wide.
+        deviceVerifier: deviceVerifier ?? credentials,
       },
       log,
       tls ? { https: tls } : {},

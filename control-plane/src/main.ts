@@ -38,7 +38,6 @@ async function main(): Promise<void> {
     ttsEngines: [new EspeakEngine(), ...ttsEngines],
     ttsDefaultVoice: process.env.LOA_TTS_DEFAULT_VOICE || undefined,
     bootstrapToken: process.env.LOA_BOOTSTRAP_TOKEN || undefined,
-    deviceSharedSecret: process.env.LOA_DEVICE_SHARED_SECRET || undefined,
   })
   let stopping = false
   const stop = (signal: string) => {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { HARNESS_DEVICE_SECRET, planesByMqttUrl } from './control-plane.js'
+import { planesByMqttUrl } from './control-plane.js'
 import { freePort } from './ports.js'
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
@@ -40,7 +40,8 @@ export async function provision(mqttUrl: string, deviceId: string): Promise<Reco
   const known = provisioned.get(key)
   if (known) return known
   const cp = planesByMqttUrl.get(mqttUrl)
-  if (!cp) return {}
+  if (!cp)
+    throw new Error(`no harness control plane runs the broker at ${mqttUrl}: start it with startControlPlane`)
   const creds = await cp.api<{ username: string; password: string }>(
     'POST',
     `/api/clusters/${deviceId}/credentials`,
@@ -76,10 +77,7 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
     LOA_LOG_LEVEL: 'info',
-    // Media downloads are authenticated (HTTP Basic, device id and this secret).
-    LOA_MQTT_USERNAME: deviceId,
-    LOA_MQTT_PASSWORD: HARNESS_DEVICE_SECRET,
-    // Its own broker credentials and the pinned signing key, from the control plane (replace the above).
+    // Its own broker credentials (also used for media downloads) and the pinned signing key.
     ...(await provision(opts.mqttUrl, deviceId)),
     LOA_LOCAL_PAGE_HOST: '127.0.0.1',
     LOA_LOCAL_PAGE_PORT: String(localPagePort),

@@ -31,11 +31,6 @@ export interface ControlPlaneHandle {
 
 /** Every running control plane by broker URL, so agents started against it can get credentials from it. */
 export const planesByMqttUrl = new Map<string, ControlPlaneHandle>()
-/**
- * Every harness agent authenticates its media downloads with this secret (HTTP Basic, device id and MQTT password)
- * and the control plane accepts it through LOA_DEVICE_SHARED_SECRET, until per-device credentials are provisioned.
- */
-export const HARNESS_DEVICE_SECRET = 'harness-device-secret-not-for-production'
 
 /** Runs the control plane as a real process with its embedded aedes broker, on free ports. */
 export async function startControlPlane(
@@ -51,7 +46,6 @@ export async function startControlPlane(
   const authHeaders = { authorization: `Bearer ${token}` }
   const fullEnv = {
     LOA_BOOTSTRAP_TOKEN: token,
-    LOA_DEVICE_SHARED_SECRET: HARNESS_DEVICE_SECRET,
     LOA_DATA_DIR: dataDir,
     LOA_HTTP_HOST: '127.0.0.1',
     LOA_HTTP_PORT: String(httpPort),
