@@ -23,6 +23,7 @@ import { registerDashboardRoutes } from './routes-dashboard.js'
 import { registerDeviceRoutes } from './routes-devices.js'
 import { registerLiveRoutes } from './routes-lives.js'
 import { registerMediaRoutes } from './routes-media.js'
+import { registerMicRoutes, registerWebsocket } from './routes-mic.js'
 import { registerRelayRoutes } from './routes-relays.js'
 import { registerReportRoutes } from './routes-reports.js'
 import { registerScheduleRoutes } from './routes-schedules.js'
@@ -110,6 +111,7 @@ export async function buildApp(
   })
 
   // Before any route: its onRoute hook checks that every protected route declares a permission.
+  await registerWebsocket(app, services)
   await registerAuth(app, services)
   registerSystemRoutes(app, services)
   registerAuthRoutes(app, services)
@@ -132,6 +134,7 @@ export async function buildApp(
   registerCalendarRoutes(app, services)
   registerDashboardRoutes(app, services)
   registerDeviceRoutes(app, services)
+  await registerMicRoutes(app, services, { limits: services.mic })
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
     app.swagger(),

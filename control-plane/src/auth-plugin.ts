@@ -51,7 +51,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * Cookie-authenticated browsers: an unsafe request must come from our own origin. SameSite=Strict already keeps
  * the cookie off cross-site requests; this also stops same-site subdomains and old browsers (docs/security.md).
  */
-function assertSameOrigin(req: FastifyRequest): void {
+export function assertSameOrigin(req: FastifyRequest): void {
   const site = req.headers['sec-fetch-site']
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new LoaError('LOA_CROSS_SITE', `cross-site request refused (Sec-Fetch-Site: ${site})`)

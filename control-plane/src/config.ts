@@ -35,6 +35,8 @@ export interface ControlPlaneConfig {
   /** Web console map: a tile URL template ({z}/{x}/{y}); null on an offline network (plain background). */
   mapTileUrl: string | null
   mapTileAttribution: string
+  /** How agents reach this control plane over HTTP (LOA_PUBLIC_URL), for microphone streams; null: as the browser did. */
+  publicUrl: string | null
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   mqttClientCerts: false,
   mapTileUrl: null,
   mapTileAttribution: '',
+  publicUrl: null,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -160,7 +163,25 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     mqttClientCerts: bool(env, 'LOA_MQTT_CLIENT_CERTS'),
     mapTileUrl,
     mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
+    publicUrl: publicUrlOf(env.LOA_PUBLIC_URL),
   }
+}
+
+/** LOA_PUBLIC_URL: an http(s) origin (and optional path), without a trailing slash. */
+function publicUrlOf(raw: string | undefined): string | null {
+  if (!raw) return null
+  try {
+    const u = new URL(raw)
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search && !u.hash) {
+      return raw.replace(/\/+$/, '')
+    }
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(
+    'LOA_PUBLIC_URL',
+    `expected an http(s) URL such as https://loa.example.vn, got "${raw}"`,
+  )
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string): boolean {

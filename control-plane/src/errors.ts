@@ -39,6 +39,10 @@ export const LoaErrorCodes = {
   LOA_CALENDAR_CONFLICT: 409,
   LOA_REPORT_INVALID: 400,
   LOA_SELF_APPROVAL: 403,
+  LOA_MIC_INVALID: 400,
+  LOA_MIC_NOT_AUDIO: 422,
+  LOA_MIC_LIMIT: 429,
+  LOA_MIC_IDLE: 408,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 

@@ -133,6 +133,10 @@ export class LivesService {
     return { ...cur, state: 'stopped' }
   }
 
+  listActive(): Promise<Live[]> {
+    return this.o.repos.lives.list({ state: 'active', limit: 1000 })
+  }
+
   async get(id: string): Promise<Live> {
     const l = await this.o.repos.lives.get(id)
     if (!l) throw notFound('live relay', id)
