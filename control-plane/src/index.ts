@@ -37,6 +37,7 @@ export type { CredentialStatus, IssuedCredentials } from './device-credentials.j
 export { type DeviceSecurity, openDeviceSecurity } from './device-security.js'
 export type * from './domain.js'
 export { LoaError, type LoaErrorCode, LoaErrorCodes } from './errors.js'
+export type { Report, ReportDay, ReportFigures } from './reports.js'
 export type * from './repositories.js'
 export type { SigningKeyInfo } from './signing-keys.js'
 export { currentSigningKey, rotateSigningKey } from './signing-keys.js'
