@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['*/src/**/*.test.ts', '*/web/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // Agents and brokers are real processes and sockets: give them time, and keep
     // files isolated so ports and temp dirs never collide.

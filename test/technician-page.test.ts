@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
 import { makeTone } from './harness/audio.js'
-import { launchBrowser } from './harness/browser.js'
+import { BrowserLog, launchBrowser } from './harness/browser.js'
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
 import { REPO_ROOT } from './harness/repo.js'
@@ -31,6 +31,7 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
   let agent: AgentHandle
   let browser: { browser: Browser; close(): Promise<void> }
   let page: Page
+  const log = new BrowserLog()
 
   const relayLog = (after = 0) =>
     agent.query<RelayRow>('SELECT seq, at, "on" FROM relay_log WHERE seq > ? ORDER BY seq', after)
@@ -57,6 +58,12 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     browser = await launchBrowser()
     // A phone's screen.
     page = await browser.browser.newPage({ viewport: { width: 390, height: 844 } })
+    log.attach(page.context(), 'phone')
+  })
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      if (page) console.error(await log.dump([page]))
+    })
   })
 
   afterAll(async () => {

@@ -36,6 +36,7 @@ export type { DeviceVerifier } from './context.js'
 export { type DeviceSecurity, openDeviceSecurity } from './device-security.js'
 export type * from './domain.js'
 export { LoaError, type LoaErrorCode, LoaErrorCodes } from './errors.js'
+export type { Report, ReportDay, ReportFigures } from './reports.js'
 export type * from './repositories.js'
 export { currentSigningKey, rotateSigningKey } from './signing-keys.js'
 

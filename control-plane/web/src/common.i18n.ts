@@ -56,6 +56,12 @@ export const common = {
     'err.LOA_MEDIA_NOT_AUDIO': 'Tệp không có âm thanh.',
     'err.LOA_UNAVAILABLE': 'Máy chủ tạm thời không liên lạc được với các cụm loa.',
     'err.LOA_INTERNAL': 'Lỗi máy chủ. Vui lòng thử lại.',
+    copy: 'Sao chép',
+    copied: 'Đã sao chép',
+    copyFailed: 'Không sao chép tự động được: hãy chọn đoạn mã ở trên rồi sao chép.',
+    secretSaved: 'Tôi đã lưu lại, đóng',
+    secretOnceWarning:
+      'Chỉ hiện MỘT LẦN. Hãy sao chép và cất giữ an toàn ngay bây giờ: sau khi đóng hoặc tải lại trang sẽ không xem lại được.',
   },
   en: {
     appName: 'Loa — Commune radio',
@@ -111,6 +117,12 @@ export const common = {
     'err.LOA_MEDIA_NOT_AUDIO': 'The file has no audio.',
     'err.LOA_UNAVAILABLE': 'The server cannot reach the clusters right now.',
     'err.LOA_INTERNAL': 'Server error. Please try again.',
+    copy: 'Copy',
+    copied: 'Copied',
+    copyFailed: 'Could not copy automatically: select the text above and copy it.',
+    secretSaved: 'I have saved it, close',
+    secretOnceWarning:
+      'Shown ONCE. Copy it and keep it safe now: once closed or after a reload it cannot be seen again.',
   },
 }
 

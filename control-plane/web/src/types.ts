@@ -2,8 +2,13 @@
 export type {
   Cluster,
   EventRecord as DeviceEvent,
+  Fallback,
   Play,
   Schedule,
   Unit,
+  UnitSettings,
 } from '@loa/control-plane'
+export type { ApiToken } from '@loa/control-plane/auth-domain'
+export type { CredentialStatus, IssuedCredentials } from '@loa/control-plane/device-credentials'
+export type { SigningKeyInfo } from '@loa/control-plane/signing-keys'
 export type { NowPlaying, TelemetryBody as Telemetry } from '@loa/shared'

@@ -5,8 +5,8 @@ import { useSession } from '../session'
 import { Button } from '../ui/button'
 import { Field } from '../ui/field'
 import { toast } from '../ui/toast'
+import { roleText } from './access-fields'
 import type { PageProps } from './types'
-import { roleText } from './user-form'
 import { tu } from './users.i18n'
 
 /** Every user: who am I, and change my password (other sessions of mine end). */

@@ -32,6 +32,11 @@ const ACTIONS: Record<string, [vi: string, en: string]> = {
   'live.stop': ['Dừng tiếp sóng', 'Stopped a live relay'],
   'relay.create': ['Lập lịch tiếp sóng', 'Scheduled a relay'],
   'relay.delete': ['Hủy lịch tiếp sóng', 'Removed a relay'],
+  // Routes without an action name are logged as "METHOD /path" (the administration pages use these).
+  'PUT /api/units/:id/settings': ['Đổi thiết lập đơn vị', 'Changed unit settings'],
+  'POST /api/clusters/:id/credentials': ['Cấp mật khẩu thiết bị', 'Issued a device password'],
+  'POST /api/clusters/:id/revoke': ['Thu hồi thiết bị', 'Revoked a device'],
+  'POST /api/signing-keys/rotate': ['Đổi khóa ký lệnh', 'Rotated the signing key'],
 }
 
 export function actionText(action: string): string {

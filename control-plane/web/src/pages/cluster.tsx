@@ -2,12 +2,14 @@ import { get } from '../api'
 import { clusterState, faultyClusters } from '../clusters'
 import { formatAgo, formatDateTime, formatNumber } from '../i18n'
 import { recurrenceText } from '../recurrence-text'
+import { can } from '../session'
 import type { Cluster, DeviceEvent, Play, Unit } from '../types'
 import { StatusBadge } from '../ui/badge'
 import { ErrorBox, Loading } from '../ui/states'
 import { Table } from '../ui/table'
 import { useData } from '../ui/use-data'
 import { tc } from './cluster.i18n'
+import { ClusterCredentials } from './cluster-credentials'
 import { ClusterTelemetry } from './cluster-telemetry'
 import { ClusterTest } from './cluster-test'
 import type { PageProps } from './types'
@@ -79,6 +81,7 @@ export function ClusterPage({ params }: PageProps) {
       </div>
       <ClusterTest clusterId={c.id} />
       <ClusterTelemetry clusterId={c.id} />
+      {can('admin-devices') ? <ClusterCredentials clusterId={c.id} name={c.name} /> : null}
       <h2>{tc('plays')}</h2>
       <Table<Play>
         testId="plays"

@@ -1,39 +1,8 @@
+import type { Report, ReportDay } from '@loa/control-plane'
 import { get, qs } from '../api'
 
-/** One line of a report (a commune, or the totals), as GET /api/reports answers (docs/reports.md). */
-export interface ReportFigures {
-  unitId: string
-  name: string
-  clusters: number
-  bulletins: number
-  plays: number
-  successfulPlays: number
-  failedPlays: number
-  emergencyBulletins: number
-  minutesPlayed: number
-  minutesRequested: number
-  playedRatio: number | null
-  availabilityPct: number | null
-}
-
-export interface ReportDay {
-  date: string
-  plays: number
-  successfulPlays: number
-  minutesPlayed: number
-  minutesRequested: number
-  availabilityPct: number | null
-}
-
-export interface Report {
-  unit: { id: string; name: string }
-  from: string
-  to: string
-  timezone: string
-  totals: ReportFigures
-  rows: ReportFigures[]
-  series: ReportDay[]
-}
+/** The report as GET /api/reports answers it (docs/reports.md): the control plane's own types. */
+export type { Report, ReportDay, ReportFigures } from '@loa/control-plane'
 
 export interface ReportQuery {
   unitId: string

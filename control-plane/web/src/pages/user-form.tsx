@@ -4,10 +4,8 @@ import { t } from '../common.i18n'
 import type { Unit } from '../types'
 import { Button } from '../ui/button'
 import { Field } from '../ui/field'
+import { type Role, RoleField, ScopeField } from './access-fields'
 import { tu } from './users.i18n'
-
-export const ROLES = ['province-admin', 'province-operator', 'commune-operator', 'viewer'] as const
-export type Role = (typeof ROLES)[number]
 
 export interface UserValues {
   username: string
@@ -18,15 +16,11 @@ export interface UserValues {
   disabled: boolean
 }
 
-export const roleText = (r: string): string => {
-  const key = `role.${r.replace(/-/g, '_')}` as Parameters<typeof t>[0]
-  const text = t(key)
-  return text === key ? r : text
-}
-
 interface Props {
   initial: UserValues
   units: Unit[]
+  /** Offer "whole province" (only a whole-tree admin may grant it). */
+  wholeTree: boolean
   /** Editing: the username is fixed and the password optional. */
   editing: boolean
   onSubmit: (v: UserValues) => Promise<void>
@@ -34,7 +28,7 @@ interface Props {
 }
 
 /** Create or edit an operator: who, which role, over which part of the administrative tree. */
-export function UserForm({ initial, units, editing, onSubmit, onCancel }: Props) {
+export function UserForm({ initial, units, wholeTree, editing, onSubmit, onCancel }: Props) {
   const [v, setV] = useState(initial)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -76,39 +70,14 @@ export function UserForm({ initial, units, editing, onSubmit, onCancel }: Props)
             />
           )}
         </Field>
-        <Field label={tu('role')}>
-          {(id) => (
-            <select
-              id={id}
-              name="role"
-              value={v.role}
-              onChange={(e) => set('role', e.currentTarget.value as Role)}
-            >
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {roleText(r)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label={tu('scope')}>
-          {(id) => (
-            <select
-              id={id}
-              name="scopeUnitId"
-              value={v.scopeUnitId ?? ''}
-              onChange={(e) => set('scopeUnitId', e.currentTarget.value || null)}
-            >
-              <option value="">{tu('wholeTree')}</option>
-              {units.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name} ({u.kind})
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <RoleField label={tu('role')} value={v.role} onChange={(r) => set('role', r)} />
+        <ScopeField
+          label={tu('scope')}
+          value={v.scopeUnitId}
+          units={units}
+          wholeTree={wholeTree}
+          onChange={(u) => set('scopeUnitId', u)}
+        />
         <Field label={editing ? tu('newPassword') : tu('password')} hint={tu('passwordHint')}>
           {(id) => (
             <input

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import { api, get, post } from '../api'
 import { t } from '../common.i18n'
 import { formatDateTime } from '../i18n'
+import { useSession } from '../session'
 import type { Unit } from '../types'
 import { Badge } from '../ui/badge'
 import { Button } from '../ui/button'
@@ -9,8 +10,10 @@ import { ErrorBox, Loading } from '../ui/states'
 import { Table } from '../ui/table'
 import { toast } from '../ui/toast'
 import { useData } from '../ui/use-data'
+import { ROLES, type Role, roleText } from './access-fields'
 import type { PageProps } from './types'
-import { ROLES, type Role, roleText, UserForm, type UserValues } from './user-form'
+import { administersWholeTree } from './unit-tree'
+import { UserForm, type UserValues } from './user-form'
 import { tu } from './users.i18n'
 
 interface UserRow {
@@ -52,11 +55,13 @@ function stateBadge(u: UserRow) {
 
 /** Users admin (permission admin-users); the API limits it to the admin's own scope. */
 export function UsersPage(_: PageProps) {
+  const session = useSession()
   const d = useData(load, [])
   const [creating, setCreating] = useState(false)
   const [editing, setEditing] = useState<UserRow | null>(null)
   if (!d.data) return d.error ? <ErrorBox error={d.error} onRetry={d.reload} /> : <Loading />
   const { users, units } = d.data
+  const wholeTree = session ? administersWholeTree(session.user, units) : false
 
   const create = async (v: UserValues) => {
     await post('/api/users', {
@@ -92,6 +97,7 @@ export function UsersPage(_: PageProps) {
           <UserForm
             initial={{ ...EMPTY, scopeUnitId: units[0]?.id ?? null }}
             units={units}
+            wholeTree={wholeTree}
             editing={false}
             onSubmit={create}
             onCancel={() => setCreating(false)}
@@ -109,6 +115,7 @@ export function UsersPage(_: PageProps) {
             key={editing.id}
             initial={{ ...editing, password: '' }}
             units={units}
+            wholeTree={wholeTree}
             editing
             onSubmit={(v) => update(editing, v)}
             onCancel={() => setEditing(null)}

@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'preact/hooks'
 import type UPlotClass from 'uplot'
 import { injectCss } from '../config'
+import { lang } from '../i18n'
+import { localiseDateTemplate, VI_DATE_NAMES } from './chart-dates'
 
 export interface ChartSeries {
   label: string
@@ -39,6 +41,10 @@ export function Chart({ x, series, height = 200, categories, bars, label, testId
           width: Math.max(200, el.clientWidth),
           height,
           title: label,
+          fmtDate: (tpl) => {
+            const l = lang()
+            return UPlot.fmtDate(localiseDateTemplate(tpl, l), l === 'vi' ? VI_DATE_NAMES : undefined)
+          },
           legend: { show: series.length > 1 },
           scales: { x: { time: !categories } },
           axes: [
