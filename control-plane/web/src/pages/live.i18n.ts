@@ -26,8 +26,28 @@ const vi = {
   stage_cancelled: 'Đã dừng',
   stage_expired: 'Hết hạn',
   micHeading: 'Nói trực tiếp từ micrô',
-  micWhy:
-    'Chưa hỗ trợ nói trực tiếp từ micrô của trình duyệt: trình duyệt chỉ cho dùng micrô trên trang HTTPS, và cần một máy chủ nhận luồng âm thanh riêng để độ trễ đủ thấp. Hãy dùng phần mềm phát luồng (ví dụ BUTT, OBS) đẩy lên máy chủ Icecast/SRT rồi tiếp sóng địa chỉ đó.',
+  micIntro:
+    'Nói vào micrô của máy này; các cụm loa phát lời bạn sau khoảng 1–2 giây. Đừng để loa ngoài gần micrô. Phiên tự dừng khi mất kết nối hoặc im lặng mất tín hiệu 10 giây.',
+  micDefaultTitle: 'Thông báo trực tiếp',
+  micSource: 'Micrô của bảng điều khiển',
+  micStart: 'Bắt đầu nói',
+  micStop: 'Dừng nói',
+  micAsking: 'Đang xin quyền dùng micrô…',
+  micConnecting: 'Đang kết nối tới các cụm loa…',
+  micOnAir: 'Đang phát trực tiếp',
+  micLevel: 'Mức âm lượng micrô',
+  micMissing: 'Hãy nhập tên và nơi phát.',
+  micInsecure:
+    'Trình duyệt chỉ cho dùng micrô trên trang bảo mật: hãy mở bảng điều khiển qua HTTPS (hoặc trên chính máy chủ, localhost). Trang này đang mở qua HTTP thường.',
+  micNoSupport:
+    'Trình duyệt này không ghi âm được micrô theo định dạng cần thiết (WebM/Opus). Hãy dùng Chrome, Edge hoặc Firefox bản mới.',
+  micEndStopped: 'Đã dừng phát trực tiếp.',
+  micEndIdle: 'Đã dừng: không nhận được âm thanh từ micrô trong 10 giây.',
+  micEndTooLong: 'Đã dừng: phiên nói trực tiếp đã tới thời lượng tối đa.',
+  micEndRelayStopped: 'Đã dừng: chương trình tiếp sóng này đã được dừng từ nơi khác.',
+  micEndPermission: 'Không dùng được micrô: trình duyệt từ chối quyền hoặc không có micrô.',
+  micEndConnection: 'Mất kết nối tới máy chủ; đã dừng phát trực tiếp.',
+  micEndError: 'Phát trực tiếp bị dừng do lỗi:',
   missing: 'Hãy nhập tên, địa chỉ luồng và nơi phát.',
 }
 export const tLive = defineMessages({
@@ -57,9 +77,29 @@ export const tLive = defineMessages({
     stage_failed: 'Source failing',
     stage_cancelled: 'Stopped',
     stage_expired: 'Expired',
-    micHeading: 'Speaking live from the microphone',
-    micWhy:
-      'Speaking live from the browser microphone is not supported: browsers give pages the microphone only over HTTPS, and low enough latency needs a dedicated audio ingest server. Use a streaming encoder (e.g. BUTT, OBS) pushing to an Icecast/SRT server, and relay that address.',
+    micHeading: 'Speak from the microphone',
+    micIntro:
+      "Speak into this device's microphone; the clusters play you about 1–2 seconds later. Keep loudspeakers away from the microphone. The session stops by itself if the connection drops or no audio arrives for 10 seconds.",
+    micDefaultTitle: 'Live announcement',
+    micSource: 'Console microphone',
+    micStart: 'Start speaking',
+    micStop: 'Stop speaking',
+    micAsking: 'Asking for the microphone…',
+    micConnecting: 'Connecting to the clusters…',
+    micOnAir: 'On air',
+    micLevel: 'Microphone level',
+    micMissing: 'Enter a name and where to play it.',
+    micInsecure:
+      'Browsers give a page the microphone only in a secure context: open the console over HTTPS (or on the server itself, localhost). This page was opened over plain HTTP.',
+    micNoSupport:
+      'This browser cannot record the microphone in the format needed (WebM/Opus). Use a recent Chrome, Edge or Firefox.',
+    micEndStopped: 'Live speaking stopped.',
+    micEndIdle: 'Stopped: no audio from the microphone for 10 seconds.',
+    micEndTooLong: 'Stopped: the session reached its maximum length.',
+    micEndRelayStopped: 'Stopped: this relay was stopped elsewhere.',
+    micEndPermission: 'The microphone is not available: permission refused or no microphone.',
+    micEndConnection: 'Lost the connection to the server; live speaking stopped.',
+    micEndError: 'Live speaking stopped by an error:',
     missing: 'Enter a name, a stream address and where to play it.',
   },
 })

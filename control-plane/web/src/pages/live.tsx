@@ -5,7 +5,11 @@ import { contentApi } from './content-api'
 import { formatLocal } from './content-format'
 import type { Live } from './content-types'
 import { tLive as t } from './live.i18n'
+import { MicPanel } from './live-mic'
 import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select'
+
+/** A relay fed by a console microphone session: its capability URL is not worth showing. */
+const isMicSource = (url: string) => /\/live-mic\/m-[^/]+\/[0-9a-f]{32}\.mp3$/.test(url)
 
 /** Start a live relay from a stream URL, follow the clusters' acknowledgements, stop it. */
 export function LivePage() {
@@ -128,7 +132,7 @@ export function LivePage() {
           <div class="card" key={l.id} data-testid="live-item" data-live-id={l.id}>
             <h3>{l.title}</h3>
             <p class="muted">
-              {l.sourceUrl} · {formatLocal(l.startsAt)}{' '}
+              {isMicSource(l.sourceUrl) ? t('micSource') : l.sourceUrl} · {formatLocal(l.startsAt)}{' '}
               {l.endsAt ? `${t('until')} ${formatLocal(l.endsAt)}` : t('untilStopped')}
             </p>
             {l.counts && (
@@ -150,7 +154,7 @@ export function LivePage() {
         ))
       )}
       <h2>{t('micHeading')}</h2>
-      <p class="muted">{t('micWhy')}</p>
+      <MicPanel />
     </section>
   )
 }

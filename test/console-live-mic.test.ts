@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { makeWebm, openMic, paceFile } from '@loa/control-plane/mic-test-kit'
+import { liveInputArgs } from '@loa/edge-agent/live-player'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
+import { waitFor } from './harness/wait.js'
+
+interface LiveView {
+  live: { id: string; state: string; sourceUrl: string }
+  counts: Record<'targeted' | 'playing' | 'cancelled' | 'pending', number>
+}
+
+// A commune operator speaks from the browser's (fake) microphone: Chromium's fake device produces a tone, the
+// control plane transcodes it and relays it, the commune's simulated agents play it, and Stop ends it on them.
+describe('web console: speaking live from the microphone', { timeout: 180_000 }, () => {
+  let h: ConsoleHarness
+  printBrowserLogOnFailure(() => h)
+
+  beforeAll(async () => {
+    h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2'] })
+  }, 150_000)
+  afterAll(async () => {
+    await h?.close()
+  }, 60_000)
+
+  it('speaks to a commune, the agents play it, and Stop ends it on them', async () => {
+    const page = await h.open('anBinh', '/live', { width: 375, height: 800 })
+    const panel = page.getByTestId('mic-panel')
+    await panel.waitFor()
+    // http://127.0.0.1 is a secure context: no "HTTPS needed" message.
+    expect(await page.getByTestId('mic-unsupported').count()).toBe(0)
+    await page.getByTestId('mic-title').fill('Xã An Bình thông báo')
+    await page.getByTestId('mic-target').selectOption('unit:xa-an-binh')
+    const clicked = Date.now()
+    await page.getByTestId('mic-start').click()
+
+    await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 30_000 }).toBe('live')
+    // The fake microphone's tone moves the level meter.
+    await expect
+      .poll(async () => Number(await page.getByTestId('mic-level').getAttribute('data-level')), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0.01)
+    // Both agents of the commune report the relay as playing (the village cluster has no agent).
+    await expect
+      .poll(() => panel.getByTestId('ack-playing').textContent(), { timeout: 60_000, interval: 500 })
+      .toBe('2')
+    console.log(`mic: start click → both agents playing in ${Date.now() - clicked} ms`)
+    const { lives } = await h.cp.api<{ lives: { id: string; sourceUrl: string }[] }>(
+      'GET',
+      '/api/lives?state=active',
+    )
+    expect(lives).toHaveLength(1)
+    const liveId = lives[0]?.id as string
+    expect(lives[0]?.sourceUrl).toMatch(/\/live-mic\/m-[0-9a-f-]+\/[0-9a-f]{32}\.mp3$/)
+    expect((await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).counts.playing).toBe(2)
+    // The active list shows the relay, not its capability URL.
+    await expect
+      .poll(() => page.getByTestId('live-item').textContent())
+      .toContain('Micrô của bảng điều khiển')
+    await expect.poll(() => page.getByTestId('mic-elapsed').textContent()).toMatch(/00:0[1-9]/)
+
+    await page.getByTestId('mic-stop').click()
+    await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 20_000 }).toBe('idle')
+    expect(await page.getByTestId('mic-end').textContent()).toContain('Đã dừng phát trực tiếp')
+    expect((await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).live.state).toBe('stopped')
+    // The agents stop: both acknowledge the relay as cancelled.
+    await waitFor(
+      'both agents cancelled',
+      async () => (await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).counts.cancelled === 2,
+      30_000,
+    )
+    // And the audit log has the operator's start and stop.
+    const audit = await h.cp.api<{ entries: { action: string; actorName: string }[] }>(
+      'GET',
+      '/api/audit?limit=50',
+    )
+    const mine = audit.entries.filter((e) => e.action.startsWith('live.mic.'))
+    expect(mine.map((e) => e.action).sort()).toEqual(['live.mic.start', 'live.mic.stop'])
+    expect(mine[0]?.actorName).toBe('Cán bộ xã An Bình')
+  })
+
+  it('says why when the page is not a secure context', async () => {
+    const page = await h.open('anBinh', '/')
+    // Only the flag the browser sets over plain HTTP differs; everything else is the real page.
+    await page.addInitScript(() => Object.defineProperty(globalThis, 'isSecureContext', { value: false }))
+    await page.goto('/live')
+    await expect.poll(() => page.getByTestId('mic-unsupported').textContent()).toContain('HTTPS')
+    expect(await page.getByTestId('mic-start').count()).toBe(0)
+  })
+
+  // Not an assertion: how long a sound takes from the browser's socket to an agent's decoder, with the agent's
+  // own input options (liveInputArgs). MediaRecorder's 250 ms timeslice and the agent's output buffer come on top.
+  it('measures the latency from the ingest to an agent decoding it', async () => {
+    const file = makeWebm(h.dir, 'onset.webm', { seconds: 6, silenceS: 2.5 })
+    const size = fs.statSync(file).size
+    const mic = await openMic(h.cp.httpUrl, h.cp.authHeaders)
+    mic.ws.send(JSON.stringify({ type: 'start', title: 'Đo độ trễ', targets: { clusters: ['c-hp-1'] } }))
+    const started = await mic.next('started')
+    const { live } = await h.cp.api<LiveView>('GET', `/api/lives/${started.liveId}`)
+    const rx = spawn(
+      'ffmpeg',
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', ...liveInputArgs(live.sourceUrl, 8000)].concat([
+        '-f',
+        's16le',
+        '-ac',
+        '1',
+        '-ar',
+        '8000',
+        '-flush_packets',
+        '1',
+        'pipe:1',
+      ]),
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    )
+    let heardAt = 0
+    rx.stdout.on('data', (d: Buffer) => {
+      for (let i = 0; i + 1 < d.length && heardAt === 0; i += 2)
+        if (Math.abs(d.readInt16LE(i)) > 4000) heardAt = Date.now()
+    })
+    // As MediaRecorder: a chunk every 250 ms; the CBR file makes byte offset ∝ time.
+    const chunk = Math.round((size / 6) * 0.25)
+    const onsetOffset = Math.floor(size * (2.5 / 6))
+    let sentAt = 0
+    await paceFile(mic, file, chunk, 250, (off) => {
+      if (sentAt === 0 && off + chunk > onsetOffset) sentAt = Date.now()
+    })
+    await waitFor('the tone decoded', () => heardAt > 0, 20_000)
+    const ms = heardAt - sentAt
+    console.log(
+      `mic latency: socket → agent decoder ≈ ${ms} ms (chunk of the onset sent → first loud sample)`,
+    )
+    fs.writeFileSync(join(h.dir, 'mic-latency.txt'), `${ms}\n`)
+    expect(ms).toBeGreaterThan(0)
+    mic.ws.send(JSON.stringify({ type: 'stop' }))
+    await mic.next('ended')
+    rx.kill('SIGKILL')
+  })
+})
