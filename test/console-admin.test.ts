@@ -216,6 +216,61 @@ describe('web console: administration pages', { timeout: 240_000 }, () => {
     expect(await bulletin()).toBe('approved')
   })
 
+  it('sets and removes a unit’s fallback programme from the page; a bad window is refused in words', async () => {
+    const wav = join(h.dir, 'nen.wav')
+    await makeTone(wav, 1)
+    const media = await h.cp.upload(wav, 'nen.wav')
+    const b = await h.cp.api<{ id: string; status: string }>('POST', '/api/bulletins', {
+      title: 'Nhạc nền An Bình',
+      level: 'normal',
+      mediaSha256: media.sha256,
+      unitId: 'xa-an-binh',
+    })
+    expect(b.status).toBe('approved')
+    const fallbackStatus = async () => (await h.cp.apiRaw('GET', '/api/units/xa-an-binh/fallback')).status
+
+    // A commune operator (permission content) edits its own commune's fallback.
+    const page = await h.open('anBinh', '/units', { width: 375, height: 800 })
+    const form = page.getByTestId('fallback-form')
+    await form.waitFor()
+    expect(await page.getByTestId('fallback-summary').textContent()).toBe('Chưa đặt.')
+    await form.locator(`input[name=bulletin][value="${b.id}"]`).check()
+    await form.getByLabel('Khung giờ').fill('07:00-05:00')
+    await page.getByTestId('save-fallback').click()
+    await form.getByText('Khung giờ không hợp lệ: "07:00-05:00"').waitFor()
+    expect(await fallbackStatus()).toBe(404)
+
+    await form.getByLabel('Khung giờ').fill('05:00-07:00, 17:00-19:00')
+    await form.getByLabel('CN', { exact: true }).uncheck()
+    await form.getByLabel('Âm lượng (%)').fill('60')
+    await page.getByTestId('save-fallback').click()
+    const weekdays = [1, 2, 3, 4, 5, 6]
+    await expect
+      .poll(async () => (await h.cp.apiRaw('GET', '/api/units/xa-an-binh/fallback')).json(), {
+        timeout: 15_000,
+      })
+      .toMatchObject({
+        bulletinIds: [b.id],
+        windows: [
+          { daysOfWeek: weekdays, from: '05:00', until: '07:00' },
+          { daysOfWeek: weekdays, from: '17:00', until: '19:00' },
+        ],
+        volume: 60,
+      })
+    await expect.poll(() => page.getByTestId('fallback-summary').textContent()).toContain('05:00–07:00')
+    expect(await noSideScroll(page)).toBe(true)
+    // Another commune's fallback is out of reach.
+    const other = await page.request.put('/api/units/xa-hoa-phu/fallback', {
+      data: { bulletinIds: [b.id], windows: [] },
+    })
+    expect(other.status()).toBe(404)
+
+    await page.getByTestId('remove-fallback').click()
+    await confirmDialog(page, 'Xã An Bình')
+    await expect.poll(fallbackStatus, { timeout: 15_000 }).toBe(404)
+    await expect.poll(() => page.getByTestId('fallback-summary').textContent()).toBe('Chưa đặt.')
+  })
+
   it('rotating a cluster’s credential in the page refuses the old password and accepts the new; revoke refuses it', async () => {
     const old = await h.cp.api<{ password: string }>('POST', '/api/clusters/c-hp-1/credentials')
     expect(await mediaStatus(h, 'c-hp-1', old.password)).toBe(404)

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks'
 import { errorText } from '../api'
-import { lang } from '../i18n'
 import { contentApi } from './content-api'
 import { fromLocal, localParts } from './content-format'
 import type { Bulletin, Recurrence, Schedule } from './content-types'
-import { tSchedule as t, weekdayText } from './schedule-form.i18n'
+import { tSchedule as t } from './schedule-form.i18n'
 import { type TargetKey, TargetSelect, targetsOf, useTree } from './target-select'
+import { WeekdayPicker } from './weekday-picker'
 
 export interface ScheduleFormProps {
   bulletins: Bulletin[]
@@ -19,7 +19,6 @@ export interface ScheduleFormProps {
 
 /** Create a schedule: which bulletin, where, when (once or weekly); then watch its plays arrive. */
 export function ScheduleForm(props: ScheduleFormProps) {
-  const days = weekdayText[lang()]
   const { units, clusters } = useTree()
   const soon = localParts(new Date(Date.now() + 120_000))
   const [bulletinId, setBulletinId] = useState(props.bulletinId ?? '')
@@ -122,25 +121,7 @@ export function ScheduleForm(props: ScheduleFormProps) {
         <label>
           <input type="radio" checked={kind === 'weekly'} onChange={() => setKind('weekly')} /> {t('weekly')}
         </label>
-        {kind === 'weekly' && (
-          <fieldset class="weekdays">
-            <legend>{t('days')}</legend>
-            {days.map((d, i) => (
-              <label key={d}>
-                <input
-                  type="checkbox"
-                  checked={weekdays.includes(i + 1)}
-                  onChange={(e) =>
-                    setWeekdays((w) =>
-                      e.currentTarget.checked ? [...w, i + 1].sort() : w.filter((x) => x !== i + 1),
-                    )
-                  }
-                />
-                {d}
-              </label>
-            ))}
-          </fieldset>
-        )}
+        {kind === 'weekly' && <WeekdayPicker legend={t('days')} value={weekdays} onChange={setWeekdays} />}
       </fieldset>
       <button type="submit" class="btn btn-primary" data-testid="schedule-submit">
         {t('submit')}

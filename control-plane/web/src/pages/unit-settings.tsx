@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks'
-import { ApiError, api, get } from '../api'
+import { api, get } from '../api'
 import { t } from '../common.i18n'
 import { formatDateTime } from '../i18n'
 import { setQuery } from '../router'
 import { can, useSession } from '../session'
-import type { Fallback, Unit, UnitSettings } from '../types'
+import type { Unit, UnitSettings } from '../types'
 import { Button } from '../ui/button'
 import { Field } from '../ui/field'
 import { ErrorBox, Loading } from '../ui/states'
@@ -13,6 +13,7 @@ import { ActionError, useAction } from '../ui/use-action'
 import { useData } from '../ui/use-data'
 import { ta } from './admin.i18n'
 import type { PageProps } from './types'
+import { UnitFallback } from './unit-fallback'
 import { treeLabel, unitTree } from './unit-tree'
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/
@@ -28,13 +29,7 @@ function parseSlots(text: string): { slots: string[] } | { bad: string } {
 }
 
 async function loadUnit(id: string) {
-  const enc = encodeURIComponent(id)
-  const settings = await get<UnitSettings>(`/api/units/${enc}/settings`)
-  const fallback = await get<Fallback>(`/api/units/${enc}/fallback`).catch((err: unknown) => {
-    if (err instanceof ApiError && err.status === 404) return null
-    throw err
-  })
-  return { settings, fallback }
+  return get<UnitSettings>(`/api/units/${encodeURIComponent(id)}/settings`)
 }
 
 /** One unit's settings: editable with admin-devices, read-only otherwise (the API decides either way). */
@@ -52,7 +47,7 @@ function UnitSettingsCard({ unit, unitId }: { unit: Unit | undefined; unitId: st
     d.reload()
   })
   if (!d.data) return d.error ? <ErrorBox error={d.error} onRetry={d.reload} /> : <Loading />
-  const { settings: s, fallback } = d.data
+  const s = d.data
   const checked = approval ?? s.requiresApproval
   const text = slotsText ?? s.slots.join(', ')
   const submit = (e: Event) => {
@@ -88,7 +83,6 @@ function UnitSettingsCard({ unit, unitId }: { unit: Unit | undefined; unitId: st
               name="slots"
               value={text}
               disabled={!editable}
-              inputMode="numeric"
               onInput={(e) => setSlotsText(e.currentTarget.value)}
             />
           )}
@@ -103,19 +97,7 @@ function UnitSettingsCard({ unit, unitId }: { unit: Unit | undefined; unitId: st
           </Button>
         ) : null}
       </form>
-      <div class="card section">
-        <h2>{ta('units.fallback')}</h2>
-        <p data-testid="fallback">
-          {fallback
-            ? ta('units.fallbackText', {
-                n: fallback.bulletinIds.length,
-                windows: fallback.windows.map((w) => `${w.from}–${w.until}`).join(', ') || '—',
-                volume: fallback.volume === null ? '—' : `${fallback.volume}%`,
-              })
-            : ta('units.noFallback')}
-        </p>
-        <p class="muted">{ta('units.fallbackHelp', { id: unitId })}</p>
-      </div>
+      <UnitFallback unitId={unitId} name={unit?.name ?? unitId} />
     </div>
   )
 }
