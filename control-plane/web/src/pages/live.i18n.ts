@@ -27,7 +27,7 @@ const vi = {
   stage_expired: 'Hết hạn',
   micHeading: 'Nói trực tiếp từ micrô',
   micIntro:
-    'Nói vào micrô của máy này; các cụm loa phát lời bạn sau khoảng 1–2 giây. Đừng để loa ngoài gần micrô. Phiên tự dừng khi mất kết nối hoặc im lặng mất tín hiệu 10 giây.',
+    'Nói vào micrô của máy này; các cụm loa phát lời bạn sau khoảng một giây. Đừng để loa ngoài gần micrô. Phiên tự dừng khi mất kết nối hoặc không nhận được âm thanh trong 10 giây.',
   micDefaultTitle: 'Thông báo trực tiếp',
   micSource: 'Micrô của bảng điều khiển',
   micStart: 'Bắt đầu nói',
@@ -79,7 +79,7 @@ export const tLive = defineMessages({
     stage_expired: 'Expired',
     micHeading: 'Speak from the microphone',
     micIntro:
-      "Speak into this device's microphone; the clusters play you about 1–2 seconds later. Keep loudspeakers away from the microphone. The session stops by itself if the connection drops or no audio arrives for 10 seconds.",
+      "Speak into this device's microphone; the clusters play you about a second later. Keep loudspeakers away from the microphone. The session stops by itself if the connection drops or no audio arrives for 10 seconds.",
     micDefaultTitle: 'Live announcement',
     micSource: 'Console microphone',
     micStart: 'Start speaking',
