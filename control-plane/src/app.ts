@@ -134,7 +134,7 @@ export async function buildApp(
   registerCalendarRoutes(app, services)
   registerDashboardRoutes(app, services)
   registerDeviceRoutes(app, services)
-  await registerMicRoutes(app, services, { limits: services.mic })
+  await registerMicRoutes(app, services, { limits: services.config.micLimits })
   consoleFallback = await registerConsole(app, services)
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
     app.swagger(),

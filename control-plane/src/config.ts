@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
 import { IANAZone } from 'luxon'
+import type { MicLimits } from './mic-sessions.js'
 
 export type MediaCodec = 'opus' | 'mp3'
 
@@ -37,6 +38,8 @@ export interface ControlPlaneConfig {
   mapTileAttribution: string
   /** How agents reach this control plane over HTTP (LOA_PUBLIC_URL), for microphone streams; null: as the browser did. */
   publicUrl: string | null
+  /** Microphone session limits; not from the environment (tests shorten them). Defaults in mic-sessions.ts. */
+  micLimits?: Partial<MicLimits>
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {

@@ -18,7 +18,6 @@ import type { DeviceCredentials } from './device-credentials.js'
 import type { Ingest } from './ingest.js'
 import type { LivesService } from './lives-service.js'
 import type { Metrics } from './metrics.js'
-import type { MicLimits } from './mic-sessions.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
 import type { SigningKeys } from './signing-keys.js'
@@ -55,8 +54,6 @@ export interface Services {
   audit: AuditLog
   /** Session, lockout and login rate-limit tuning. */
   auth: AuthSettings
-  /** Microphone session limits (tests shorten them); defaults in mic-sessions.ts. */
-  mic?: Partial<MicLimits>
 }
 
 export interface DeviceVerifier {

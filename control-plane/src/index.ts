@@ -18,7 +18,6 @@ import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
 import { REDACT } from './log-redact.js'
 import { createMetrics } from './metrics.js'
-import type { MicLimits } from './mic-sessions.js'
 import { MqttLink } from './mqtt-link.js'
 import { SigningKeys } from './signing-keys.js'
 import { EspeakEngine, type SpeechEngine, type TtsEngine } from './speech.js'
@@ -65,8 +64,6 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   bootstrapToken?: string
   /** Checks device credentials (HTTP Basic) for media downloads. */
   deviceVerifier?: DeviceVerifier
-  /** Microphone session limits (tests shorten them). */
-  micLimits?: Partial<MicLimits>
 }
 
 export interface ControlPlane {
@@ -92,7 +89,6 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     deviceVerifier,
     ttsEngines,
     ttsDefaultVoice,
-    micLimits,
     ...rest
   } = options
   const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
@@ -226,7 +222,6 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         auth: { ...DEFAULT_AUTH, ...auth },
         // Media downloads: each device with its own credentials, nothing installation-wide.
         deviceVerifier: deviceVerifier ?? credentials,
-        mic: micLimits,
       },
       log,
       tls ? { https: tls } : {},

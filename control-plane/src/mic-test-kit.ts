@@ -61,14 +61,15 @@ export async function openMic(httpUrl: string, headers: Record<string, string>):
   return c
 }
 
-/** WebM/Opus as MediaRecorder makes it, from ffmpeg's sine (optionally after some silence); CBR, so bytes ∝ time. */
-export function makeWebm(dir: string, name: string, opts: { seconds: number; silenceS?: number }): string {
+/**
+ * WebM/Opus as MediaRecorder makes it, from ffmpeg's generators: a steady tone, or `beeps` (0.3 s of tone at every
+ * whole second from 1 s on, silence between). CBR, so a byte offset is proportional to a time.
+ */
+export function makeWebm(dir: string, name: string, opts: { seconds: number; beeps?: boolean }): string {
   const file = path.join(dir, name)
-  const silence = opts.silenceS ?? 0
-  const src =
-    silence > 0
-      ? `aevalsrc='if(gt(t,${silence}),0.5*sin(2*PI*440*t),0)':s=48000:d=${opts.seconds}`
-      : `sine=frequency=440:duration=${opts.seconds}:sample_rate=48000`
+  const src = opts.beeps
+    ? `aevalsrc='if(gte(t,1)*lt(mod(t,1),0.3),0.5*sin(2*PI*440*t),0)':s=48000:d=${opts.seconds}`
+    : `sine=frequency=440:duration=${opts.seconds}:sample_rate=48000`
   execFileSync('ffmpeg', [
     '-hide_banner',
     '-loglevel',

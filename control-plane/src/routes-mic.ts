@@ -36,7 +36,7 @@ const micError = (code: string, message: string) => ({ type: 'error', code, mess
  * handshake left a half-open socket behind, and the server never finished closing.
  */
 export async function registerWebsocket(app: App, s: Services): Promise<void> {
-  const maxChunk = s.mic?.maxChunkBytes ?? DEFAULT_MIC_LIMITS.maxChunkBytes
+  const maxChunk = s.config.micLimits?.maxChunkBytes ?? DEFAULT_MIC_LIMITS.maxChunkBytes
   await app.register(websocket, { options: { maxPayload: maxChunk + 1024 } })
 }
 
