@@ -124,6 +124,15 @@ describe('web console: administration pages', { timeout: 240_000 }, () => {
       await page.goto('/signing-keys')
       await page.getByTestId('keys').waitFor()
       expect(await page.getByTestId('rotate-key').count()).toBe(0)
+      expect(await page.getByTestId('keys-page').textContent()).toContain(
+        'Chỉ quản trị viên toàn tỉnh mới đổi được khóa ký.',
+      )
+      // In English too.
+      await page.getByTestId('lang-toggle').click()
+      await page.getByRole('heading', { name: 'Command signing keys' }).waitFor()
+      expect(await page.getByTestId('keys-page').textContent()).toContain(
+        'Only a whole-province administrator can rotate the signing key.',
+      )
     } finally {
       await page.context().close()
     }

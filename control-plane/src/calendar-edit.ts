@@ -4,6 +4,7 @@ import { buildCalendar, clustersReceiving } from './calendar.js'
 import type { Services } from './context.js'
 import type { Schedule } from './domain.js'
 import { LoaError, notFound } from './errors.js'
+import { closeRequestedLedger } from './requested-ledger.js'
 import { splitAround } from './schedule-split.js'
 
 const bad = (m: string) => new LoaError('LOA_CALENDAR_INVALID', m)
@@ -49,6 +50,8 @@ export async function moveOccurrence(
 ): Promise<{ schedules: Schedule[]; removed: string[] }> {
   const { sc, at } = await occurrenceOf(s, id, body.occurrence)
   const to = instant(body.to, 'to')
+  // The series is about to be split: what it asked for until now stays in the reports under its id.
+  await closeRequestedLedger(s)
   const now = Date.now()
   if (at.getTime() < now) throw bad(`occurrence: ${body.occurrence} is already past`)
   if (to.getTime() < now) throw bad(`to: ${body.to} is in the past`)
@@ -96,6 +99,7 @@ export async function cancelOccurrence(
   occurrence: string | undefined,
 ): Promise<{ schedules: Schedule[]; removed: string[] }> {
   let result: { schedules: Schedule[]; removed: string[] }
+  await closeRequestedLedger(s)
   if (occurrence === undefined) {
     if (!(await s.repos.schedules.delete(id))) throw notFound('schedule', id)
     result = { schedules: [], removed: [id] }

@@ -86,6 +86,7 @@ export async function clustersReceiving(
   return { clusterIds, durationMs }
 }
 
+/** Occurrences starting in [from, to) on the given clusters. */
 export async function buildCalendar(
   s: Services,
   clusterIds: string[],

@@ -11,7 +11,7 @@ import { BrokerAuth, type Refusal } from './broker-auth.js'
 import { type BrokerIdentity, controlPlaneIdentity, MONITOR_USERNAME } from './broker-identity.js'
 import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
-import type { App, DeviceVerifier } from './context.js'
+import type { App, DeviceVerifier, Services } from './context.js'
 import { DesiredService } from './desired-service.js'
 import { deviceCredentialsFor, unitsOfCluster } from './device-security.js'
 import { Ingest } from './ingest.js'
@@ -19,6 +19,7 @@ import { LivesService } from './lives-service.js'
 import { REDACT } from './log-redact.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
+import { startRequestedLedger } from './requested-ledger.js'
 import { SigningKeys } from './signing-keys.js'
 import { EspeakEngine, type SpeechEngine, type TtsEngine } from './speech.js'
 import { openSqliteRepositories } from './sqlite.js'
@@ -64,6 +65,8 @@ export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
   bootstrapToken?: string
   /** Checks device credentials (HTTP Basic) for media downloads. */
   deviceVerifier?: DeviceVerifier
+  /** How often the requested-minutes ledger is written (requested-ledger.ts); default a minute. */
+  requestedLedgerEveryMs?: number
 }
 
 export interface ControlPlane {
@@ -87,6 +90,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     auth,
     bootstrapToken,
     deviceVerifier,
+    requestedLedgerEveryMs,
     ttsEngines,
     ttsDefaultVoice,
     ...rest
@@ -128,6 +132,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   let broker: EmbeddedBroker | null = null
   let mqtt: MqttLink | null = null
   let app: App | null = null
+  let stopLedger: (() => Promise<void>) | null = null
   try {
     if (config.mqttUrl === null) {
       broker = await startEmbeddedBroker({
@@ -200,31 +205,33 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     await alerts.start()
     await lives.start()
 
-    app = await buildApp(
-      {
-        config,
-        repos,
-        desired,
-        ingest,
-        mqtt,
-        metrics,
-        topics,
-        alerts,
-        lives,
-        speech: speech ?? new EspeakEngine(),
-        tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),
-        credentials,
-        signingKeys,
-        brokerAuth,
-        brokerIdentities: { controlPlane: identity, monitor },
-        alertStream: { streamLingerMs: alertStreamLingerMs },
-        audit: new AuditLog(repos.audit, log.child({ component: 'audit' })),
-        auth: { ...DEFAULT_AUTH, ...auth },
-        // Media downloads: each device with its own credentials, nothing installation-wide.
-        deviceVerifier: deviceVerifier ?? credentials,
-      },
-      log,
-      tls ? { https: tls } : {},
+    const services: Services = {
+      config,
+      repos,
+      desired,
+      ingest,
+      mqtt,
+      metrics,
+      topics,
+      alerts,
+      lives,
+      speech: speech ?? new EspeakEngine(),
+      tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),
+      credentials,
+      signingKeys,
+      brokerAuth,
+      brokerIdentities: { controlPlane: identity, monitor },
+      alertStream: { streamLingerMs: alertStreamLingerMs },
+      audit: new AuditLog(repos.audit, log.child({ component: 'audit' })),
+      auth: { ...DEFAULT_AUTH, ...auth },
+      // Media downloads: each device with its own credentials, nothing installation-wide.
+      deviceVerifier: deviceVerifier ?? credentials,
+    }
+    app = await buildApp(services, log, tls ? { https: tls } : {})
+    stopLedger = startRequestedLedger(
+      services,
+      requestedLedgerEveryMs ?? 60_000,
+      log.child({ component: 'ledger' }),
     )
     await app.listen({ host: config.httpHost, port: config.httpPort })
     const address = app.server.address()
@@ -252,6 +259,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       close() {
         closing ??= (async () => {
           await theApp.close()
+          await stopLedger?.()
           await alerts.close()
           await lives.close()
           await ingest.close()
@@ -265,6 +273,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       },
     }
   } catch (err) {
+    await stopLedger?.().catch(() => {})
     await app?.close().catch(() => {})
     await mqtt?.close().catch(() => {})
     await broker?.close().catch(() => {})

@@ -1,3 +1,5 @@
+import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
+
 /**
  * Numbered migrations, applied in order and recorded in `schema_migrations`. Never edit a released one: add the next.
  * JSON columns hold small value objects (zones, tags, recurrence); anything queried on has its own column.
@@ -423,4 +425,5 @@ WHEN NEW.online <> OLD.online BEGIN
 END;
 `,
   },
+  REQUESTED_LEDGER_MIGRATION,
 ]

@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon'
-import { buildCalendar } from './calendar.js'
 import { communeGrouper, isCommune } from './commune-of.js'
 import type { Services } from './context.js'
 import type { Cluster, PresenceChange } from './domain.js'
 import { notFound } from './errors.js'
+import { requestedDays } from './requested-ledger.js'
 
 /**
  * The figures the ministry asks of a unit for a period (docs/reports.md): per commune and in total, plus a series per
@@ -167,20 +167,16 @@ export async function buildReport(s: Services, unitId: string, from: Date, to: D
     }
   }
 
-  // Requested: every scheduled occurrence up to now, as each cluster received it (relays are not proof-of-play).
+  // Requested: every scheduled occurrence up to now, as each cluster received it at the time (the ledger; relays
+  // are not proof-of-play).
   if (hi > lo && ids.length > 0) {
-    const cal = await buildCalendar(s, ids, from, new Date(hi), {
-      maxOccurrences: 2_000_000,
-      relays: false,
-      conflicts: false,
-    })
-    for (const o of cal.occurrences) {
-      const d = day(dayOf(Date.parse(o.start)))
-      for (const c of o.clusterIds) {
-        group(clusterGroup.get(c) as string).requestedMs += o.durationMs
-        total.requestedMs += o.durationMs
-        if (d) d.requestedMs += o.durationMs
-      }
+    for (const r of await requestedDays(s, ids, from, new Date(hi))) {
+      const g = clusterGroup.get(r.clusterId)
+      if (g === undefined) continue
+      group(g).requestedMs += r.requestedMs
+      total.requestedMs += r.requestedMs
+      const d = day(r.day)
+      if (d) d.requestedMs += r.requestedMs
     }
     // Alerts raised in the period: their items, repeated, on each targeted cluster of the unit.
     const inUnit = new Set(ids)

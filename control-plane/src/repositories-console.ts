@@ -68,3 +68,29 @@ export interface ReportRepository {
     limit: number,
   ): Promise<{ at: string; body: Record<string, unknown> }[]>
 }
+
+/** What a cluster was asked to play on one local day by one schedule (the requested-minutes ledger). */
+export interface RequestedDayRow {
+  clusterId: string
+  /** Local date (YYYY-MM-DD) in the province's time zone. */
+  day: string
+  scheduleId: string
+  requestedMs: number
+  occurrences: number
+}
+
+export interface RequestedLedgerRepository {
+  /** The ledger covers occurrences starting in [startedAt, through); null before its first close. */
+  span(): Promise<{ startedAt: string; through: string } | null>
+  /**
+   * Adds the rows and moves `through`, in one transaction; false (and nothing written) when another close moved
+   * `through` away from `expectedThrough` meanwhile, so no occurrence is ever counted twice.
+   */
+  close(
+    rows: RequestedDayRow[],
+    span: { startedAt: string; through: string },
+    expectedThrough: string | null,
+  ): Promise<boolean>
+  /** Ledger rows of the clusters for local days fromDay..toDay (inclusive). */
+  days(clusterIds: string[], fromDay: string, toDay: string): Promise<RequestedDayRow[]>
+}

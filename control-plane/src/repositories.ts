@@ -25,7 +25,12 @@ import type {
   TelemetryRecord,
   Unit,
 } from './domain.js'
-import type { PresenceRepository, ReportRepository, WorkflowRepository } from './repositories-console.js'
+import type {
+  PresenceRepository,
+  ReportRepository,
+  RequestedLedgerRepository,
+  WorkflowRepository,
+} from './repositories-console.js'
 import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
@@ -199,6 +204,8 @@ export interface Repositories extends AuthRepositories {
   workflow: WorkflowRepository
   presence: PresenceRepository
   reports: ReportRepository
+  /** What each cluster was asked to play, per day (requested-ledger.ts). */
+  requested: RequestedLedgerRepository
   /** Device MQTT credentials (device-credentials.ts). */
   credentials: DeviceCredentialRepository
   unitImport: UnitImportRepository

@@ -16,6 +16,7 @@ import { assertTargetsInScope, targetsVisible } from './access.js'
 import { assertApproved } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
+import { closeRequestedLedger } from './requested-ledger.js'
 import { ScheduleSchema } from './schemas.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
 
@@ -162,6 +163,8 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       if (!sc || !(await targetsVisible(s, req.actor, sc.targets))) throw notFound('schedule', req.params.id)
       // Cancelling a schedule that also plays outside one's scope is refused.
       await assertTargetsInScope(s, req, sc.targets)
+      // What it already asked for stays in the reports.
+      await closeRequestedLedger(s)
       if (!(await schedules.delete(req.params.id))) throw notFound('schedule', req.params.id)
       await s.desired.changed()
       return reply.status(204).send()

@@ -1,6 +1,12 @@
 import type { Db } from './db.js'
 import type { PresenceChange } from './domain.js'
-import type { PlayDayRow, PresenceRepository, ReportRepository } from './repositories-console.js'
+import type {
+  PlayDayRow,
+  PresenceRepository,
+  ReportRepository,
+  RequestedDayRow,
+  RequestedLedgerRepository,
+} from './repositories-console.js'
 
 /** When a play happened: its start, else its scheduled occurrence, else when it was reported. */
 const PLAY_AT = 'coalesce(p.started_at, p.occurrence, p.received_at)'
@@ -92,6 +98,55 @@ export function sqliteReports(db: Db): ReportRepository {
           ORDER BY at LIMIT ?`)
         .all(clusterId, from, to, limit) as { at: string; body: string }[]
       return rows.map((r) => ({ at: r.at, body: JSON.parse(r.body) }))
+    },
+  }
+}
+
+export function sqliteRequested(db: Db): RequestedLedgerRepository {
+  const add = db.prepare(`INSERT INTO requested_days (cluster_id, day, schedule_id, requested_ms, occurrences)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (cluster_id, day, schedule_id) DO UPDATE SET
+      requested_ms = requested_ms + excluded.requested_ms, occurrences = occurrences + excluded.occurrences`)
+  const close = db.transaction(
+    (rows: RequestedDayRow[], span: { startedAt: string; through: string }, expected: string | null) => {
+      const current = db.prepare('SELECT through FROM requested_ledger WHERE id = 1').get() as
+        | { through: string }
+        | undefined
+      if ((current?.through ?? null) !== expected) return false
+      for (const r of rows) add.run(r.clusterId, r.day, r.scheduleId, r.requestedMs, r.occurrences)
+      db.prepare(`INSERT INTO requested_ledger (id, started_at, through) VALUES (1, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET through = excluded.through`).run(span.startedAt, span.through)
+      return true
+    },
+  )
+  return {
+    async span() {
+      const r = db.prepare('SELECT started_at, through FROM requested_ledger WHERE id = 1').get() as
+        | { started_at: string; through: string }
+        | undefined
+      return r ? { startedAt: r.started_at, through: r.through } : null
+    },
+    async close(rows, span, expectedThrough) {
+      return close(rows, span, expectedThrough)
+    },
+    async days(clusterIds, fromDay, toDay) {
+      const rows = db
+        .prepare(`SELECT cluster_id, day, schedule_id, requested_ms, occurrences FROM requested_days
+          WHERE cluster_id IN (SELECT value FROM json_each(?)) AND day >= ? AND day <= ?`)
+        .all(JSON.stringify(clusterIds), fromDay, toDay) as {
+        cluster_id: string
+        day: string
+        schedule_id: string
+        requested_ms: number
+        occurrences: number
+      }[]
+      return rows.map((r) => ({
+        clusterId: r.cluster_id,
+        day: r.day,
+        scheduleId: r.schedule_id,
+        requestedMs: r.requested_ms,
+        occurrences: r.occurrences,
+      }))
     },
   }
 }

@@ -7,7 +7,7 @@ import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
 import { sqliteLives, sqliteRelays } from './sqlite-lives.js'
 import { sqliteClusters, sqliteStations, sqliteUnits } from './sqlite-org.js'
-import { sqlitePresence, sqliteReports } from './sqlite-stats.js'
+import { sqlitePresence, sqliteReports, sqliteRequested } from './sqlite-stats.js'
 import { sqliteUnitImport } from './sqlite-units-import.js'
 import { sqliteSessions, sqliteUsers } from './sqlite-users.js'
 import { sqliteWorkflow } from './sqlite-workflow.js'
@@ -35,6 +35,7 @@ export function openSqliteRepositories(file: string): Repositories {
     workflow: sqliteWorkflow(db),
     presence: sqlitePresence(db),
     reports: sqliteReports(db),
+    requested: sqliteRequested(db),
     credentials: sqliteCredentials(db),
     unitImport: sqliteUnitImport(db),
     async ping() {

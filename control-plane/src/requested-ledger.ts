@@ -1,0 +1,139 @@
+import { DateTime } from 'luxon'
+import type { Logger } from 'pino'
+import { buildCalendar } from './calendar.js'
+import type { Services } from './context.js'
+import type { RequestedDayRow } from './repositories-console.js'
+
+/**
+ * The requested-minutes ledger. A report compares minutes played with minutes requested; computing "requested" from
+ * today's schedules would forget a schedule deleted, disabled, retargeted or edited since. So, as time passes, the
+ * occurrences each cluster receives are written down per cluster, local day and schedule (`requested_days`), from
+ * the same calendar expansion the agents use. Closed every minute, before every change to a schedule, and before
+ * every report; a report reads the ledger for the time it covers and expands today's schedules only for the time
+ * before the ledger existed (an installation's first day).
+ */
+
+const DAY_MS = 86_400_000
+/** Catching up after downtime goes a day at a time, and never further back than this. */
+const MAX_CATCH_UP_MS = 366 * DAY_MS
+
+const chains = new WeakMap<object, Promise<unknown>>()
+
+/** Runs closes of one repository one after another (a report and the timer may ask at once). */
+function serial<T>(key: object, run: () => Promise<T>): Promise<T> {
+  const next = (chains.get(key) ?? Promise.resolve()).then(run, run)
+  chains.set(
+    key,
+    next.catch(() => {}),
+  )
+  return next
+}
+
+/** Writes every occurrence that started before `at` and is not in the ledger yet. */
+export function closeRequestedLedger(s: Services, at = new Date()): Promise<void> {
+  return serial(s.repos.requested, async () => {
+    const span = await s.repos.requested.span()
+    const end = at.getTime()
+    const startedAt = span?.startedAt ?? at.toISOString()
+    let from = span ? Math.max(Date.parse(span.through), end - MAX_CATCH_UP_MS) : end
+    let expected = span?.through ?? null
+    if (!span) {
+      // The first close only marks where the ledger begins.
+      await s.repos.requested.close([], { startedAt, through: at.toISOString() }, null)
+      return
+    }
+    while (from < end) {
+      const to = Math.min(end, from + DAY_MS)
+      const rows = await requestedBetween(s, new Date(from), new Date(to))
+      const through = new Date(to).toISOString()
+      if (!(await s.repos.requested.close(rows, { startedAt, through }, expected))) return
+      expected = through
+      from = to
+    }
+  })
+}
+
+/** Clusters expanded per step; the event loop gets a turn between steps (alerts must not wait on a close). */
+const CLUSTERS_PER_STEP = 250
+
+/** The occurrences starting in [from, to) on every cluster, summed per cluster, local day and schedule. */
+async function requestedBetween(s: Services, from: Date, to: Date): Promise<RequestedDayRow[]> {
+  const tz = s.config.timezone
+  const ids = (await s.repos.clusters.listInputs()).map((c) => c.id)
+  const rows = new Map<string, RequestedDayRow>()
+  for (let i = 0; i < ids.length; i += CLUSTERS_PER_STEP) {
+    if (i > 0) await new Promise((r) => setImmediate(r))
+    const cal = await buildCalendar(s, ids.slice(i, i + CLUSTERS_PER_STEP), from, to, {
+      maxOccurrences: 2_000_000,
+      relays: false,
+      conflicts: false,
+    })
+    for (const o of cal.occurrences) {
+      const day = DateTime.fromISO(o.start, { zone: tz }).toISODate() as string
+      for (const clusterId of o.clusterIds) {
+        const key = `${clusterId}\0${day}\0${o.id}`
+        const r = rows.get(key) ?? { clusterId, day, scheduleId: o.id, requestedMs: 0, occurrences: 0 }
+        r.requestedMs += o.durationMs
+        r.occurrences++
+        rows.set(key, r)
+      }
+    }
+  }
+  return [...rows.values()]
+}
+
+/**
+ * Requested milliseconds per cluster and local day for occurrences starting in [from, to): the ledger where it
+ * covers the range (closed up to now first), today's schedules for the part before the ledger began.
+ */
+export async function requestedDays(
+  s: Services,
+  clusterIds: string[],
+  from: Date,
+  to: Date,
+): Promise<{ clusterId: string; day: string; requestedMs: number }[]> {
+  if (clusterIds.length === 0 || !(to > from)) return []
+  await closeRequestedLedger(s)
+  const span = await s.repos.requested.span()
+  const startedAt = span ? Date.parse(span.startedAt) : Number.POSITIVE_INFINITY
+  const out: { clusterId: string; day: string; requestedMs: number }[] = []
+  if (from.getTime() < startedAt) {
+    const cal = await buildCalendar(s, clusterIds, from, new Date(Math.min(to.getTime(), startedAt)), {
+      maxOccurrences: 2_000_000,
+      relays: false,
+      conflicts: false,
+    })
+    const tz = s.config.timezone
+    for (const o of cal.occurrences) {
+      const day = DateTime.fromISO(o.start, { zone: tz }).toISODate() as string
+      for (const clusterId of o.clusterIds) out.push({ clusterId, day, requestedMs: o.durationMs })
+    }
+  }
+  if (span && to.getTime() > startedAt) {
+    // Ledger days are whole local days; a report's range is too (from a local midnight to the end of a day or now).
+    const tz = s.config.timezone
+    const fromDay = DateTime.fromJSDate(new Date(Math.max(from.getTime(), startedAt)), {
+      zone: tz,
+    }).toISODate()
+    const toDay = DateTime.fromMillis(to.getTime() - 1, { zone: tz }).toISODate()
+    for (const r of await s.repos.requested.days(clusterIds, fromDay as string, toDay as string)) {
+      out.push({ clusterId: r.clusterId, day: r.day, requestedMs: r.requestedMs })
+    }
+  }
+  return out
+}
+
+/** Closes the ledger every `everyMs` until the returned function is called (which waits for a close under way). */
+export function startRequestedLedger(s: Services, everyMs: number, log: Logger): () => Promise<void> {
+  const tick = () =>
+    closeRequestedLedger(s).catch((err: unknown) =>
+      log.error({ err }, 'requested-minutes ledger: close failed'),
+    )
+  void tick()
+  const timer = setInterval(() => void tick(), everyMs)
+  timer.unref()
+  return async () => {
+    clearInterval(timer)
+    await serial(s.repos.requested, async () => {})
+  }
+}
