@@ -54,17 +54,27 @@ describe('web console: speaking live from the microphone', { timeout: 180_000 },
     expect(lives).toHaveLength(1)
     const liveId = lives[0]?.id as string
     expect(lives[0]?.sourceUrl).toMatch(/\/live-mic\/m-[0-9a-f-]+\/[0-9a-f]{32}\.mp3$/)
-    expect((await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).counts.playing).toBe(2)
+    await waitFor(
+      'the API counting both playing',
+      async () => (await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).counts.playing === 2,
+    )
     // The active list shows the relay, not its capability URL.
     await expect
       .poll(() => page.getByTestId('live-item').textContent())
       .toContain('Micrô của bảng điều khiển')
-    await expect.poll(() => page.getByTestId('mic-elapsed').textContent()).toMatch(/00:0[1-9]/)
+    // The time on air runs.
+    await expect
+      .poll(async () => /^\s*\d\d:\d\d$/.test((await page.getByTestId('mic-elapsed').textContent()) ?? ''))
+      .toBe(true)
+    await expect.poll(() => page.getByTestId('mic-elapsed').textContent()).not.toContain('00:00')
 
     await page.getByTestId('mic-stop').click()
     await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 20_000 }).toBe('idle')
     expect(await page.getByTestId('mic-end').textContent()).toContain('Đã dừng phát trực tiếp')
-    expect((await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).live.state).toBe('stopped')
+    await waitFor(
+      'the relay stopped',
+      async () => (await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).live.state === 'stopped',
+    )
     // The agents stop: both acknowledge the relay as cancelled.
     await waitFor(
       'both agents cancelled',

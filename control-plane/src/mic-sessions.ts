@@ -22,6 +22,8 @@ export interface MicLimits {
   maxChunkBytes: number
   /** Input this large with no MP3 out of ffmpeg yet: it is not audio ffmpeg understands. */
   maxBytesBeforeOutput: number
+  /** Input arriving this long with no MP3 out of ffmpeg yet: it is not audio ffmpeg understands. */
+  noOutputMs: number
   /** HTTP listeners per session (clusters pulling the stream). */
   maxListeners: number
   /** MP3 bitrate of the stream the agents pull. */
@@ -35,6 +37,7 @@ export const DEFAULT_MIC_LIMITS: MicLimits = {
   maxBytesPerS: 32 * 1024,
   maxChunkBytes: 256 * 1024,
   maxBytesBeforeOutput: 512 * 1024,
+  noOutputMs: 5000,
   maxListeners: 2000,
   bitrateKbps: 48,
 }
@@ -87,6 +90,7 @@ export class MicSession {
   private readonly stream: MicStream
   private bytesIn = 0
   private lastInput = Date.now()
+  private firstInput = 0
   private ended: MicEnd | null = null
   private readonly timer: NodeJS.Timeout
   private unwatch: () => void = () => {}
@@ -182,6 +186,7 @@ export class MicSession {
     if (this.bytesIn === 0 && !chunk.subarray(0, 4).equals(EBML_MAGIC)) {
       return ['LOA_MIC_NOT_AUDIO', 'expected WebM audio (MediaRecorder, audio/webm;codecs=opus)']
     }
+    if (this.bytesIn === 0) this.firstInput = Date.now()
     this.bytesIn += chunk.length
     this.lastInput = Date.now()
     const elapsedS = Math.max(1, (Date.now() - this.startedAt) / 1000)
@@ -197,7 +202,9 @@ export class MicSession {
 
   private tick(): void {
     const now = Date.now()
-    if (now - this.lastInput > this.limits.idleMs) {
+    if (this.bytesIn > 0 && this.stream.bytesOut === 0 && now - this.firstInput > this.limits.noOutputMs) {
+      this.fail('LOA_MIC_NOT_AUDIO', 'no audio could be decoded from what the browser sent')
+    } else if (now - this.lastInput > this.limits.idleMs) {
       this.end({
         reason: 'idle',
         code: 'LOA_MIC_IDLE',
