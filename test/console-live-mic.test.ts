@@ -129,7 +129,10 @@ describe('web console: speaking live from the microphone', { timeout: 180_000 },
     // Beep onsets in the decoded audio (loud after ≥ 0.3 s of quiet, counted in samples), at wall-clock arrival.
     const heard: number[] = []
     let quietSamples = RATE
+    const spawnedAt = Date.now()
+    let firstAudioAt = 0
     rx.stdout.on('data', (d: Buffer) => {
+      firstAudioAt ||= Date.now()
       for (let i = 0; i + 1 < d.length; i += 2) {
         if (Math.abs(d.readInt16LE(i)) < 4000) quietSamples++
         else {
@@ -154,7 +157,8 @@ describe('web console: speaking live from the microphone', { timeout: 180_000 },
     const sorted = [...lat].sort((a, b) => a - b)
     console.log(
       `mic latency: socket → agent decoder, median ${sorted[Math.floor(sorted.length / 2)]} ms ` +
-        `(${sorted[0]}–${sorted[sorted.length - 1]} ms over ${lat.length} beeps)`,
+        `(${sorted[0]}–${sorted[sorted.length - 1]} ms over ${lat.length} beeps); ` +
+        `agent ffmpeg spawn → first decoded audio ${firstAudioAt - spawnedAt} ms`,
     )
     expect(lat.length).toBeGreaterThanOrEqual(5)
     mic.ws.send(JSON.stringify({ type: 'stop' }))

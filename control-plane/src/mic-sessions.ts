@@ -116,7 +116,6 @@ export class MicSession {
         maxListeners: limits.maxListeners,
         ffmpegPath,
       },
-      () => {},
       (problem) => {
         if (problem) this.fail('LOA_MIC_NOT_AUDIO', `the audio could not be decoded (${problem})`)
         else this.end({ reason: 'error', code: 'LOA_MIC_NOT_AUDIO', message: 'the transcoder stopped' })

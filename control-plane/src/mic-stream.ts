@@ -70,7 +70,6 @@ export class MicStream {
 
   constructor(
     private readonly o: MicStreamOptions,
-    private readonly onOutput: () => void,
     private readonly onExit: (problem: string | null) => void,
   ) {
     this.ff = spawn(o.ffmpegPath ?? 'ffmpeg', micTranscodeArgs(o.bitrateKbps), {
@@ -82,7 +81,6 @@ export class MicStream {
         if (res.writableLength > o.maxBacklogBytes) this.drop(res)
         else res.write(chunk)
       }
-      this.onOutput()
     })
     this.ff.stderr.on('data', (d: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += d.toString('utf8')

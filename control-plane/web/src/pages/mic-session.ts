@@ -103,6 +103,7 @@ export function useMicSession() {
         rec.ondataavailable = (ev) => {
           if (ev.data.size > 0 && ws.readyState === WebSocket.OPEN) ws.send(ev.data)
         }
+        rec.onerror = () => finish({ reason: 'error', message: 'MediaRecorder' })
         rec.start(TIMESLICE_MS)
         setS((p) => ({ ...p, phase: 'live', liveId: m.liveId ?? null, startedAt: Date.now() }))
       } else if (m.type === 'ended' || m.type === 'error') {
