@@ -193,6 +193,8 @@ export class MicSession {
     if (this.bytesIn > l.maxBytesPerS * (elapsedS + 5)) {
       return ['LOA_MIC_LIMIT', `audio arrives faster than ${l.maxBytesPerS} bytes/s`]
     }
+    // ffmpeg not keeping up (a starved machine): refuse to queue audio without bound, and without delay growing.
+    if (this.stream.inputBacklog > 1024 * 1024) return ['LOA_MIC_LIMIT', 'the transcoder is too far behind']
     if (this.stream.bytesOut === 0 && this.bytesIn > l.maxBytesBeforeOutput) {
       return ['LOA_MIC_NOT_AUDIO', 'no audio could be decoded from what the browser sent']
     }

@@ -110,6 +110,11 @@ export class MicStream {
     return this.ff.pid
   }
 
+  /** Input bytes waiting for ffmpeg to read them. */
+  get inputBacklog(): number {
+    return this.ff.stdin.writableLength
+  }
+
   get listenerCount(): number {
     return this.listeners.size
   }

@@ -192,6 +192,8 @@ export async function registerMicRoutes(
       },
       // The URL is a capability: keep it out of the request log.
       logLevel: 'warn',
+      // A HEAD would join the listeners and hang on; only GET streams.
+      exposeHeadRoute: false,
       config: { permission: 'public' },
     },
     async (req, reply) => {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
+import { ApiError, errorText } from '../api'
 import { AckTable, useCountsStream } from './ack-counts'
 import { tLive as t } from './live.i18n'
 import { type MicEnd, micUnsupported, useMicSession } from './mic-session'
@@ -20,8 +21,11 @@ function endText(end: MicEnd): string {
     permission: 'micEndPermission',
     connection: 'micEndConnection',
   }
-  const key = known[end.reason] ?? 'micEndError'
-  return end.message && key === 'micEndError' ? `${t(key)} ${end.message}` : t(key)
+  const key = known[end.reason]
+  if (key) return t(key)
+  // Errors: the server's code in the page's language, with its detail.
+  if (end.code) return errorText(new ApiError(0, end.code, end.message ?? ''))
+  return `${t('micEndError')} ${end.message ?? ''}`
 }
 
 /** Speaking live from this browser's microphone: an ordinary live relay whose source is this page. */
