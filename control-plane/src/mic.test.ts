@@ -104,6 +104,14 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
     bad.ws.send(JSON.stringify({ ...START, priority: 250 }))
     expect(await bad.next('error')).toMatchObject({ code: 'LOA_MIC_INVALID' })
     expect(await activeLives()).toEqual([])
+    // The refused start is in the audit log, as refused relays are.
+    const audit = await t.api<{ entries: { action: string; outcome: number }[] }>(
+      'GET',
+      '/api/audit?limit=50',
+    )
+    expect(audit.body.entries.filter((e) => e.action === 'live.mic.start').map((e) => e.outcome)).toEqual(
+      expect.arrayContaining([403, 400]),
+    )
   })
 
   for (const [what, garbage] of [

@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { assertTargetsInScope } from './access.js'
-import { assertSameOrigin } from './auth-plugin.js'
+import { assertSameOrigin, auditActor } from './auth-plugin.js'
 import type { App, Services } from './context.js'
 import { LoaError, validationMessage } from './errors.js'
 import { liveInputFromBody } from './live-input.js'
@@ -129,6 +129,15 @@ export async function registerMicRoutes(
           const e = err instanceof LoaError ? err : bad((err as Error).message)
           const code = e.code === 'LOA_LIVE_INVALID' ? 'LOA_MIC_INVALID' : e.code
           const message = e.message.replace(/^sourceUrl: /, 'LOA_PUBLIC_URL: ')
+          // A refused start is audited as other refused operator actions are (they get theirs from onResponse).
+          await s.audit.record({
+            actor: auditActor(req.actor),
+            action: 'live.mic.start',
+            targetType: 'live',
+            outcome: e.statusCode,
+            ip: req.ip,
+            details: { code, message, title: body.title },
+          })
           if (session) return void session.end({ reason: 'error', code, message })
           return refuse(code, message)
         }
