@@ -53,7 +53,8 @@ async function api<T>(base: string, method: string, path: string, body?: unknown
   return (text ? JSON.parse(text) : undefined) as T
 }
 
-async function seed(base: string): Promise<void> {
+/** The province, its clusters, the bulletin and the administrator; returns the bulletin's id. */
+async function seed(base: string): Promise<string> {
   await api(base, 'POST', '/api/units', {
     id: 'tinh-demo',
     name: 'Tỉnh Demo',
@@ -103,26 +104,6 @@ async function seed(base: string): Promise<void> {
     level: 'normal',
     mediaSha256: media.sha256,
   })
-  // Every minute, all day, in both communes; plus one right away so the first plays arrive quickly.
-  await api(base, 'POST', '/api/schedules', {
-    title: 'Bản tin mỗi phút',
-    bulletinId: bulletin.id,
-    recurrence: {
-      kind: 'interval',
-      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
-      everyMinutes: 1,
-      from: '00:00',
-      until: '23:59:59',
-      startDate: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
-    },
-    targets: { units: ['tinh-demo'] },
-  })
-  await api(base, 'POST', '/api/schedules', {
-    title: 'Bản tin chào mừng',
-    bulletinId: bulletin.id,
-    recurrence: { kind: 'once', at: new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000).toISOString() },
-    targets: { units: ['tinh-demo'] },
-  })
   console.log(`  bản tin / bulletin: ${(media.durationMs / 1000).toFixed(1)} s, made with ${how}`)
   await api(base, 'POST', '/api/users', {
     username: ADMIN_USER,
@@ -131,6 +112,75 @@ async function seed(base: string): Promise<void> {
     scopeUnitId: 'tinh-demo',
     password: ADMIN_PASSWORD,
   })
+  return bulletin.id
+}
+
+/** Resolves once every cluster is online and has applied its newest desired state (its media is downloaded). */
+async function clustersInSync(base: string, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const { clusters } = await api<{
+      clusters: { online: boolean; appliedVersion: number | null; desiredVersion: number | null }[]
+    }>(base, 'GET', '/api/clusters').catch(() => ({ clusters: [] }))
+    if (
+      clusters.length === CLUSTERS.length &&
+      clusters.every((c) => c.online && c.desiredVersion !== null && c.appliedVersion === c.desiredVersion)
+    ) {
+      return true
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  return false
+}
+
+/**
+ * The schedules, made once the clusters run: a welcome bulletin in 20 s (which also brings the audio to every box),
+ * then, once the boxes have it, the every-minute one, so that no occurrence comes before its audio could.
+ */
+async function schedule(base: string, bulletinId: string): Promise<void> {
+  await clustersInSync(base, 60_000)
+  await api(base, 'POST', '/api/schedules', {
+    title: 'Bản tin chào mừng',
+    bulletinId,
+    recurrence: { kind: 'once', at: new Date(Math.ceil((Date.now() + 20_000) / 1000) * 1000).toISOString() },
+    targets: { units: ['tinh-demo'] },
+  })
+  await clustersInSync(base, 60_000)
+  // Every minute, all day, in both communes: today from the next whole minute (a schedule whose current minute
+  // has begun would be caught up late by the agents, as a desired state arriving late is), then every day.
+  const local = (t: number) => {
+    const parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Asia/Ho_Chi_Minh',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).formatToParts(new Date(t))
+    const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00'
+    return { date: `${get('year')}-${get('month')}-${get('day')}`, time: `${get('hour')}:${get('minute')}` }
+  }
+  const first = local(Math.ceil((Date.now() + 10_000) / 60_000) * 60_000)
+  const tomorrow = local(Date.parse(`${first.date}T12:00:00+07:00`) + 86_400_000).date
+  const everyMinute = {
+    kind: 'interval',
+    daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+    everyMinutes: 1,
+    until: '23:59:59',
+  }
+  const days = [
+    { ...everyMinute, from: first.time, startDate: first.date, endDate: first.date },
+    { ...everyMinute, from: '00:00', startDate: tomorrow },
+  ]
+  for (const recurrence of days) {
+    await api(base, 'POST', '/api/schedules', {
+      title: 'Bản tin mỗi phút',
+      bulletinId,
+      recurrence,
+      targets: { units: ['tinh-demo'] },
+    })
+  }
 }
 
 interface PlayRow {
@@ -208,7 +258,7 @@ async function main(): Promise<void> {
     shutdown()
   })
   await waitForHttp(`${base}/healthz`, 30_000)
-  await seed(base)
+  const bulletinId = await seed(base)
 
   // Provisioning, as `loa` does it for a real box: the control plane's public key to pin, and the device's own
   // broker credentials (issued again on every demo start: the old secret stops working).
@@ -271,7 +321,7 @@ async function main(): Promise<void> {
   ${CLUSTERS.length} clusters in 2 communes are running; the bulletin plays every minute. Ctrl-C to stop.
 
   Lượt phát / plays as the control plane receives them:`)
-  await followPlays(base)
+  await Promise.all([schedule(base, bulletinId), followPlays(base)])
 }
 
 main().catch((err: unknown) => {
