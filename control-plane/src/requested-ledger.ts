@@ -1,3 +1,4 @@
+import { occurrencesBetween } from '@loa/shared'
 import { DateTime } from 'luxon'
 import type { Logger } from 'pino'
 import { buildCalendar } from './calendar.js'
@@ -59,6 +60,9 @@ const CLUSTERS_PER_STEP = 250
 /** The occurrences starting in [from, to) on every cluster, summed per cluster, local day and schedule. */
 async function requestedBetween(s: Services, from: Date, to: Date): Promise<RequestedDayRow[]> {
   const tz = s.config.timezone
+  // Most minutes nothing is due anywhere: then no cluster needs its state compiled.
+  const schedules = await s.repos.schedules.list({ enabledOnly: true })
+  if (!schedules.some((sc) => occurrencesBetween(sc.recurrence, tz, from, to).length > 0)) return []
   const ids = (await s.repos.clusters.listInputs()).map((c) => c.id)
   const rows = new Map<string, RequestedDayRow>()
   for (let i = 0; i < ids.length; i += CLUSTERS_PER_STEP) {
