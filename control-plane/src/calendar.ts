@@ -86,13 +86,19 @@ export async function clustersReceiving(
   return { clusterIds, durationMs }
 }
 
-/** Occurrences starting in [from, to) on the given clusters. */
+/** Occurrences starting in [from, to) on the given clusters (undefined: every cluster). */
 export async function buildCalendar(
   s: Services,
-  clusterIds: string[],
+  clusterIds: string[] | undefined,
   from: Date,
   to: Date,
-  opts: { maxOccurrences?: number; relays?: boolean; conflicts?: boolean } = {},
+  opts: {
+    maxOccurrences?: number
+    relays?: boolean
+    conflicts?: boolean
+    /** Give the event loop a turn after this many clusters (a background job over a whole province). */
+    yieldEvery?: number
+  } = {},
 ): Promise<{ occurrences: CalendarOccurrence[]; conflicts: CalendarConflict[] }> {
   const max = opts.maxOccurrences ?? MAX_CALENDAR_OCCURRENCES
   const tz = s.config.timezone
@@ -129,7 +135,8 @@ export async function buildCalendar(
     list.push({ key, start: Date.parse(o.start), end: Date.parse(o.end), priority: o.priority })
     perCluster.set(clusterId, list)
   }
-  for (const c of clusters) {
+  for (const [i, c] of clusters.entries()) {
+    if (opts.yieldEvery && i > 0 && i % opts.yieldEvery === 0) await new Promise((r) => setImmediate(r))
     const content = compile(c)
     for (const e of content.schedule) {
       const durationMs = e.items.reduce((sum, sha) => sum + (duration.get(sha) ?? 0), 0)

@@ -45,7 +45,7 @@ export function closeRequestedLedger(s: Services, at = new Date()): Promise<void
     }
     while (from < end) {
       const to = Math.min(end, from + DAY_MS)
-      const rows = await requestedBetween(s, new Date(from), new Date(to))
+      const rows = await requestedBetween(s, undefined, new Date(from), new Date(to))
       const through = new Date(to).toISOString()
       if (!(await s.repos.requested.close(rows, { startedAt, through }, expected))) return
       expected = through
@@ -54,33 +54,33 @@ export function closeRequestedLedger(s: Services, at = new Date()): Promise<void
   })
 }
 
-/** Clusters expanded per step; the event loop gets a turn between steps (alerts must not wait on a close). */
-const CLUSTERS_PER_STEP = 250
-
-/** The occurrences starting in [from, to) on every cluster, summed per cluster, local day and schedule. */
-async function requestedBetween(s: Services, from: Date, to: Date): Promise<RequestedDayRow[]> {
+/** The occurrences starting in [from, to) on the clusters (undefined: all), per cluster, local day and schedule. */
+async function requestedBetween(
+  s: Services,
+  clusterIds: string[] | undefined,
+  from: Date,
+  to: Date,
+): Promise<RequestedDayRow[]> {
   const tz = s.config.timezone
   // Most minutes nothing is due anywhere: then no cluster needs its state compiled.
   const schedules = await s.repos.schedules.list({ enabledOnly: true })
   if (!schedules.some((sc) => occurrencesBetween(sc.recurrence, tz, from, to).length > 0)) return []
-  const ids = (await s.repos.clusters.listInputs()).map((c) => c.id)
+  // One snapshot for the whole province; alerts must not wait on a close, so the loop yields now and then.
+  const cal = await buildCalendar(s, clusterIds, from, to, {
+    maxOccurrences: 2_000_000,
+    relays: false,
+    conflicts: false,
+    yieldEvery: 250,
+  })
   const rows = new Map<string, RequestedDayRow>()
-  for (let i = 0; i < ids.length; i += CLUSTERS_PER_STEP) {
-    if (i > 0) await new Promise((r) => setImmediate(r))
-    const cal = await buildCalendar(s, ids.slice(i, i + CLUSTERS_PER_STEP), from, to, {
-      maxOccurrences: 2_000_000,
-      relays: false,
-      conflicts: false,
-    })
-    for (const o of cal.occurrences) {
-      const day = DateTime.fromISO(o.start, { zone: tz }).toISODate() as string
-      for (const clusterId of o.clusterIds) {
-        const key = `${clusterId}\0${day}\0${o.id}`
-        const r = rows.get(key) ?? { clusterId, day, scheduleId: o.id, requestedMs: 0, occurrences: 0 }
-        r.requestedMs += o.durationMs
-        r.occurrences++
-        rows.set(key, r)
-      }
+  for (const o of cal.occurrences) {
+    const day = DateTime.fromISO(o.start, { zone: tz }).toISODate() as string
+    for (const clusterId of o.clusterIds) {
+      const key = `${clusterId}\0${day}\0${o.id}`
+      const r = rows.get(key) ?? { clusterId, day, scheduleId: o.id, requestedMs: 0, occurrences: 0 }
+      r.requestedMs += o.durationMs
+      r.occurrences++
+      rows.set(key, r)
     }
   }
   return [...rows.values()]
@@ -102,16 +102,9 @@ export async function requestedDays(
   const startedAt = span ? Date.parse(span.startedAt) : Number.POSITIVE_INFINITY
   const out: { clusterId: string; day: string; requestedMs: number }[] = []
   if (from.getTime() < startedAt) {
-    const cal = await buildCalendar(s, clusterIds, from, new Date(Math.min(to.getTime(), startedAt)), {
-      maxOccurrences: 2_000_000,
-      relays: false,
-      conflicts: false,
-    })
-    const tz = s.config.timezone
-    for (const o of cal.occurrences) {
-      const day = DateTime.fromISO(o.start, { zone: tz }).toISODate() as string
-      for (const clusterId of o.clusterIds) out.push({ clusterId, day, requestedMs: o.durationMs })
-    }
+    // A loop, not push(...rows): a year before the ledger can be more rows than a call takes arguments.
+    const before = await requestedBetween(s, clusterIds, from, new Date(Math.min(to.getTime(), startedAt)))
+    for (const r of before) out.push(r)
   }
   if (span && to.getTime() > startedAt) {
     // Ledger days are whole local days; a report's range is too (from a local midnight to the end of a day or now).
