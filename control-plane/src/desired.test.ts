@@ -15,6 +15,11 @@ import {
 let t: TestPlane
 let sha1: string
 let sha2: string
+/** A `once` instant a week ahead of the real clock, on a whole second. */
+function inAWeek(): string {
+  return new Date(Math.floor(Date.now() / 1000) * 1000 + 7 * 86_400_000).toISOString().replace('.000Z', 'Z')
+}
+
 const weekly = { kind: 'weekly', daysOfWeek: [1, 3, 5], times: ['06:00', '17:30'], startDate: '2026-01-01' }
 
 const desired = async (id: string) =>
@@ -137,7 +142,8 @@ describe('desired state targeting', () => {
     const one = await schedule({
       id: 's-one',
       bulletinId: 'b-normal',
-      recurrence: { kind: 'once', at: '2026-12-01T01:00:00Z' },
+      // A week from now (the clock, not a fixed date: a past `once` is rightly left out of the state).
+      recurrence: { kind: 'once', at: inAWeek() },
       targets: { clusters: ['c-a1'] },
       priority: 120,
       volume: 60,
