@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandBody, TopicTree } from '@loa/shared'
+import type { TopicTree, UnaddressedCommandBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AckWatch, DeadlineTimer } from './ack-watch.js'
 import type { DispatchResult, Publish } from './alert-dispatch.js'
@@ -169,7 +169,7 @@ export class AlertsService {
     if (cur.state !== 'active') return cur
     const ids = await this.o.repos.alerts.targetIds(id)
     const resolved = await resolveTargets(this.o.repos, { ...cur.targets, clusters: ids })
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       commandId: randomUUID(),
       kind: 'alert-cancel',
       // A cancel must still be carried out by a device that gets it late; an hour is ample.
@@ -224,7 +224,7 @@ export class AlertsService {
   }
 
   private alertPublishes(a: Alert, r: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       // The protocol wants an alert command's id to be its ack id: every stage's ack carries it.
       commandId: a.ackId,
       kind: 'alert',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandBody } from '@loa/shared'
+import type { UnaddressedCommandBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AckWatch, DeadlineTimer } from './ack-watch.js'
 import { resolveTargets } from './alert-targets.js'
@@ -89,7 +89,7 @@ export class LivesService {
       createdAt: now,
       updatedAt: now,
     }
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       // As for alerts, the command id is the ack id: every stage's ack carries it.
       commandId: live.ackId,
       kind: 'live-start',
@@ -119,7 +119,7 @@ export class LivesService {
     if (cur.state !== 'active') return cur
     const ids = await this.o.repos.lives.targetIds(id)
     const resolved = await resolveTargets(this.o.repos, withAreas({ ...cur.targets, clusters: ids }))
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       commandId: randomUUID(),
       kind: 'live-stop',
       deadline: new Date(Date.now() + STOP_DEADLINE_MS).toISOString(),

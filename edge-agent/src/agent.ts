@@ -20,6 +20,7 @@ import { Modem } from './modem.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
+import { checkRecipients } from './recipients.js'
 import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
@@ -109,7 +110,7 @@ export class Agent {
     )
     this.outbox = new Outbox(this.db, tuning.outbox)
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
-    this.store = new DesiredStore(this.db)
+    this.store = new DesiredStore(this.db, config.deviceId)
     this.box = new Zones({
       db: this.db,
       outbox: this.outbox,
@@ -375,6 +376,7 @@ export class Agent {
         const msg = decodeMessage('cmd', payload)
         messageId = msg.id
         this.verifier.checkCommand(msg)
+        checkRecipients(msg.body, this.config.deviceId, this.store.received()?.body.units ?? [])
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))
       } else {
         const msg = decodeMessage('receipt', payload)
