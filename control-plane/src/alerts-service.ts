@@ -7,7 +7,7 @@ import { alertSpec } from './alert-spec.js'
 import { resolveTargets } from './alert-targets.js'
 import { CommandFanout } from './command-fanout.js'
 import type { DesiredService } from './desired-service.js'
-import type { Alert, AlertCounts, AlertTargetStatus } from './domain.js'
+import type { Alert, AlertCounts, AlertTargetStatus, UntargetedReport } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import type { Ingest } from './ingest.js'
 import type { Metrics } from './metrics.js'
@@ -39,6 +39,8 @@ export interface AlertView {
   alert: Alert
   counts: AlertCounts
   clusters: AlertTargetStatus[]
+  /** Acks and plays from clusters this alert never targeted: recorded, not counted. */
+  untargeted: UntargetedReport[]
 }
 
 export interface RaiseResult {
@@ -176,6 +178,13 @@ export class AlertsService {
       deadline: new Date(Date.now() + MAX_TIMER_MS).toISOString(),
       alertId: id,
     }
+    // Its acks come from the alert's targets only; any other cluster's is set aside (sqlite-untargeted.ts).
+    await this.o.repos.ingest.registerFanout({
+      commandId: body.commandId,
+      kind: 'alert-cancel',
+      thing: 'alert',
+      thingId: id,
+    })
     await this.send('alert-cancel', cur.priority, this.fanout.publishes(body, resolved))
     await this.o.repos.alerts.setState(id, 'cancelled')
     await this.o.desired.changed(ids)
@@ -192,11 +201,12 @@ export class AlertsService {
 
   async view(id: string): Promise<AlertView> {
     const alert = await this.get(id)
-    const [counts, clusters] = await Promise.all([
+    const [counts, clusters, untargeted] = await Promise.all([
       this.o.repos.alerts.counts(id),
       this.o.repos.alerts.targets(id),
+      this.o.repos.ingest.listUntargeted('alert', id),
     ])
-    return { alert, counts, clusters }
+    return { alert, counts, clusters, untargeted }
   }
 
   /** Over: withdrawn or expired, or every targeted cluster has a final stage. */

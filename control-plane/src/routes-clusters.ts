@@ -8,6 +8,7 @@ import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
 import { ClusterSchema } from './schemas.js'
 import { telemetryView } from './telemetry-series.js'
+import { visibleUntargeted } from './untargeted-view.js'
 
 const Zone = Type.Object(
   { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -198,13 +199,15 @@ export function registerClusterRoutes(app: App, s: Services): void {
       const cmd = await ingest.getCommand(req.params.commandId)
       if (!cmd || !(await clusterVisible(s, req.actor, cmd.clusterId)))
         throw notFound('command', req.params.commandId)
-      return {
+      return visibleUntargeted(s, req.actor, {
         commandId: cmd.id,
         clusterId: cmd.clusterId,
         kind: cmd.kind,
         deadline: cmd.deadline,
         acks: await ingest.listAcks(cmd.id),
-      }
+        // Acks from any other cluster (the command replayed elsewhere): recorded, not counted as acks.
+        untargeted: await ingest.listUntargeted('command', cmd.id),
+      })
     },
   )
 }
