@@ -1,4 +1,11 @@
-import { type AlertSpec, type DesiredStateBody, type MediaRef, type Recipients, topicTree } from '@loa/shared'
+import {
+  type AlertSpec,
+  type CommandBody,
+  type DesiredStateBody,
+  type MediaRef,
+  type Recipients,
+  topicTree,
+} from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
@@ -210,6 +217,17 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
       expect((await rejectionOf('pi-rb', msg.id)).code).toBe('LOA_CMD_NOT_FOR_ME')
       expect(acks('pi-rb', body.commandId)).toEqual([])
     }
+    // A command signed before commands named their recipients (captured then, replayed now) is refused.
+    const unaddressed = { commandId: uid('old'), kind: 'ping', deadline: inMs(60_000) }
+    const old = signed('cmd', unaddressed as unknown as CommandBody)
+    await cp.publishAsync(tree.device('pi-rb', 'cmd'), JSON.stringify(old), { qos: 1 })
+    const refused = await waitFor(
+      () => rejections('pi-rb').find((r) => r.code === 'LOA_MSG_INVALID'),
+      10_000,
+      'the unaddressed command refused',
+    )
+    expect(refused.details.join(' ')).toMatch(/\/body\/recipients/)
+    expect(acks('pi-rb', unaddressed.commandId)).toEqual([])
     // Addressed to the province (a unit on every box's path): carried out.
     const ping = { commandId: uid('ping'), kind: 'ping' as const, deadline: inMs(60_000) }
     await publish(tree.unitCommands('tinh'), ping)
