@@ -375,8 +375,10 @@ export class Agent {
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)
         messageId = msg.id
-        this.verifier.checkCommand(msg)
+        // Addressing first: a flood of commands captured elsewhere costs no signature check (and the signature
+        // covers the recipients, so a forged addressee still fails below).
         checkRecipients(msg.body, this.config.deviceId, this.store.received()?.body.units ?? [])
+        this.verifier.checkCommand(msg)
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))
       } else {
         const msg = decodeMessage('receipt', payload)

@@ -199,6 +199,16 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
     // Published on commune A's unit topic, X's neighbour in A refuses it too (it names device X only).
     await attacker.publishAsync(tree.unitCommands('xa-a'), stolen, { qos: 1 })
     expect((await rejectionOf('pi-ra2', envelopeId(stolen))).code).toBe('LOA_CMD_NOT_FOR_ME')
+    // Re-addressed to Y by editing the recipients: the signature no longer matches.
+    const edited = JSON.parse(stolen.toString()) as { id: string; body: { recipients: unknown } }
+    edited.body.recipients = { devices: ['pi-rb'], units: [] }
+    await attacker.publishAsync(tree.device('pi-rb', 'cmd'), JSON.stringify(edited), { qos: 1 })
+    const second = await waitFor(
+      () => rejections('pi-rb').filter((r) => r.messageId === edited.id)[1],
+      10_000,
+      'the edited copy refused',
+    )
+    expect(second.code).toBe('LOA_SIG_INVALID')
     expect(acks('pi-rb', `${commandId}-x`)).toEqual([])
     expect(acks('pi-ra2', `${commandId}-x`)).toEqual([])
     expect(relayLog(rb)).toHaveLength(relayBefore)
