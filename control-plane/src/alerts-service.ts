@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandBody, TopicTree } from '@loa/shared'
+import type { TopicTree, UnaddressedCommandBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AckWatch, DeadlineTimer } from './ack-watch.js'
 import type { DispatchResult, Publish } from './alert-dispatch.js'
@@ -7,7 +7,7 @@ import { alertSpec } from './alert-spec.js'
 import { resolveTargets } from './alert-targets.js'
 import { CommandFanout } from './command-fanout.js'
 import type { DesiredService } from './desired-service.js'
-import type { Alert, AlertCounts, AlertTargetStatus } from './domain.js'
+import type { Alert, AlertCounts, AlertTargetStatus, UntargetedReport } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import type { Ingest } from './ingest.js'
 import type { Metrics } from './metrics.js'
@@ -39,6 +39,8 @@ export interface AlertView {
   alert: Alert
   counts: AlertCounts
   clusters: AlertTargetStatus[]
+  /** Acks and plays from clusters this alert never targeted: recorded, not counted. */
+  untargeted: UntargetedReport[]
 }
 
 export interface RaiseResult {
@@ -169,13 +171,20 @@ export class AlertsService {
     if (cur.state !== 'active') return cur
     const ids = await this.o.repos.alerts.targetIds(id)
     const resolved = await resolveTargets(this.o.repos, { ...cur.targets, clusters: ids })
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       commandId: randomUUID(),
       kind: 'alert-cancel',
       // A cancel must still be carried out by a device that gets it late; an hour is ample.
       deadline: new Date(Date.now() + MAX_TIMER_MS).toISOString(),
       alertId: id,
     }
+    // Its acks come from the alert's targets only; any other cluster's is set aside (sqlite-untargeted.ts).
+    await this.o.repos.ingest.registerFanout({
+      commandId: body.commandId,
+      kind: 'alert-cancel',
+      thing: 'alert',
+      thingId: id,
+    })
     await this.send('alert-cancel', cur.priority, this.fanout.publishes(body, resolved))
     await this.o.repos.alerts.setState(id, 'cancelled')
     await this.o.desired.changed(ids)
@@ -192,11 +201,12 @@ export class AlertsService {
 
   async view(id: string): Promise<AlertView> {
     const alert = await this.get(id)
-    const [counts, clusters] = await Promise.all([
+    const [counts, clusters, untargeted] = await Promise.all([
       this.o.repos.alerts.counts(id),
       this.o.repos.alerts.targets(id),
+      this.o.repos.ingest.listUntargeted('alert', id),
     ])
-    return { alert, counts, clusters }
+    return { alert, counts, clusters, untargeted }
   }
 
   /** Over: withdrawn or expired, or every targeted cluster has a final stage. */
@@ -224,7 +234,7 @@ export class AlertsService {
   }
 
   private alertPublishes(a: Alert, r: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       // The protocol wants an alert command's id to be its ack id: every stage's ack carries it.
       commandId: a.ackId,
       kind: 'alert',

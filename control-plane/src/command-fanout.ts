@@ -1,6 +1,7 @@
-import { type CommandBody, encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
+import type { TopicTree, UnaddressedCommandBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AlertDispatcher, type DispatchResult, type Publish } from './alert-dispatch.js'
+import { addressedPublishes, type SignEnvelope } from './command-message.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 
@@ -19,21 +20,24 @@ export class CommandFanout {
       metrics: Metrics
       log: Logger
       /** Signs every command (signing-keys.ts). */
-      sign?: <M extends Record<string, unknown>>(msg: M) => M
+      sign?: SignEnvelope
     },
     maxQueued?: number,
   ) {
     this.dispatcher = new AlertDispatcher(o.mqtt, o.log, maxQueued)
   }
 
-  /** One message (one envelope id) for every topic: a device that hears it twice executes it once. */
-  publishes(body: CommandBody, to: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
-    const msg = encodeMessage('cmd', 'control-plane', body)
-    const payload = serializeMessage('cmd', this.o.sign ? this.o.sign(msg) : msg)
-    return [
-      ...to.unitTopics.map((u) => ({ topic: this.o.topics.unitCommands(u), payload })),
-      ...to.deviceTopics.map((d) => ({ topic: this.o.topics.device(d, 'cmd'), payload })),
-    ]
+  /**
+   * The command addressed to exactly these units and devices (signed recipients, command-message.ts), one publish
+   * per topic; a device that hears it twice executes it once (by `commandId`, or alert/live id and revision).
+   */
+  publishes(body: UnaddressedCommandBody, to: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {
+    return addressedPublishes(
+      body,
+      { units: to.unitTopics, devices: to.deviceTopics },
+      { unit: (u) => this.o.topics.unitCommands(u), device: (d) => this.o.topics.device(d, 'cmd') },
+      this.o.sign,
+    )
   }
 
   /** Queues the publishes at the command's band and counts them (`loa_alert_publishes_total{kind,result}`). */

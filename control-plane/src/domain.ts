@@ -183,6 +183,25 @@ export interface AckRecord {
   reason: string | null
 }
 
+/** What an acknowledgement or play from outside a command's targets was about (sqlite-untargeted.ts). */
+export type UntargetedThing = 'command' | 'alert' | 'live'
+
+/**
+ * An acknowledgement or a play from a cluster that the command, alert or live relay never targeted (a replayed or
+ * misdelivered command): recorded, never counted. `stage` is the ack's stage or the play's status.
+ */
+export interface UntargetedReport {
+  id: string
+  clusterId: string
+  channel: 'ack' | 'play'
+  thing: UntargetedThing
+  thingId: string
+  commandId: string | null
+  stage: string
+  at: string
+  receivedAt: string
+}
+
 export interface DesiredStateRecord {
   clusterId: string
   version: number

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandBody } from '@loa/shared'
+import type { UnaddressedCommandBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AckWatch, DeadlineTimer } from './ack-watch.js'
 import { resolveTargets } from './alert-targets.js'
 import type { CommandFanout } from './command-fanout.js'
 import type { DesiredService } from './desired-service.js'
-import type { AlertCounts, AlertTargetStatus, Live, Targets } from './domain.js'
+import type { AlertCounts, AlertTargetStatus, Live, Targets, UntargetedReport } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import type { Ingest } from './ingest.js'
 import type { LiveInput } from './live-input.js'
@@ -24,6 +24,8 @@ export interface LiveView {
   live: Live
   counts: AlertCounts
   clusters: AlertTargetStatus[]
+  /** Acks and plays from clusters this relay never targeted: recorded, not counted. */
+  untargeted: UntargetedReport[]
 }
 
 export interface StartResult {
@@ -89,7 +91,7 @@ export class LivesService {
       createdAt: now,
       updatedAt: now,
     }
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       // As for alerts, the command id is the ack id: every stage's ack carries it.
       commandId: live.ackId,
       kind: 'live-start',
@@ -119,12 +121,18 @@ export class LivesService {
     if (cur.state !== 'active') return cur
     const ids = await this.o.repos.lives.targetIds(id)
     const resolved = await resolveTargets(this.o.repos, withAreas({ ...cur.targets, clusters: ids }))
-    const body: CommandBody = {
+    const body: UnaddressedCommandBody = {
       commandId: randomUUID(),
       kind: 'live-stop',
       deadline: new Date(Date.now() + STOP_DEADLINE_MS).toISOString(),
       liveId: id,
     }
+    await this.o.repos.ingest.registerFanout({
+      commandId: body.commandId,
+      kind: 'live-stop',
+      thing: 'live',
+      thingId: id,
+    })
     await this.o.fanout.send('live-stop', cur.priority, this.o.fanout.publishes(body, resolved))
     await this.o.repos.lives.setState(id, 'stopped')
     await this.o.desired.changed(ids)
@@ -145,11 +153,12 @@ export class LivesService {
 
   async view(id: string): Promise<LiveView> {
     const live = await this.get(id)
-    const [counts, clusters] = await Promise.all([
+    const [counts, clusters, untargeted] = await Promise.all([
       this.o.repos.lives.counts(id),
       this.o.repos.lives.targets(id),
+      this.o.repos.ingest.listUntargeted('live', id),
     ])
-    return { live, counts, clusters }
+    return { live, counts, clusters, untargeted }
   }
 
   /** Marks relays past their end as ended and drops them from desired states. */

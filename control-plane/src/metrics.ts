@@ -42,6 +42,17 @@ export function createMetrics(repos: Repositories): Metrics {
     },
   })
   new Gauge({
+    name: 'loa_untargeted_reports_total',
+    help: 'Acks and plays from clusters the command, alert or live relay never targeted (recorded, not counted)',
+    labelNames: ['channel', 'thing'],
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const r of await repos.ingest.countUntargeted())
+        this.set({ channel: r.channel, thing: r.thing }, r.n)
+    },
+  })
+  new Gauge({
     name: 'loa_alerts_active',
     help: 'Alerts currently active',
     registers: [registry],

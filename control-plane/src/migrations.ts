@@ -1,4 +1,5 @@
 import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
+import { RECIPIENTS_MIGRATION } from './migrations-recipients.js'
 import { WORKFLOW_MIGRATION } from './migrations-workflow.js'
 
 /**
@@ -359,4 +360,5 @@ CREATE TABLE device_credentials (
   },
   WORKFLOW_MIGRATION,
   REQUESTED_LEDGER_MIGRATION,
+  RECIPIENTS_MIGRATION,
 ]

@@ -24,6 +24,8 @@ import type {
   Station,
   TelemetryRecord,
   Unit,
+  UntargetedReport,
+  UntargetedThing,
 } from './domain.js'
 import type {
   PresenceRepository,
@@ -132,6 +134,16 @@ export interface IngestRepository {
   createCommand(c: Omit<CommandRecord, 'createdAt'>): Promise<CommandRecord>
   getCommand(id: string): Promise<CommandRecord | null>
   listAcks(commandId: string): Promise<AckRecord[]>
+  /** Remembers which alert or live relay a command sent to many clusters (a cancel, a stop) is about. */
+  registerFanout(c: {
+    commandId: string
+    kind: string
+    thing: 'alert' | 'live'
+    thingId: string
+  }): Promise<void>
+  /** Acks and plays from clusters the command, alert or live relay never targeted (never counted). */
+  listUntargeted(thing: UntargetedThing, thingId: string): Promise<UntargetedReport[]>
+  countUntargeted(): Promise<{ channel: string; thing: string; n: number }[]>
 }
 
 export interface DesiredStateRepository {

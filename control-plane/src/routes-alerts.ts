@@ -14,6 +14,7 @@ import type { App, Services } from './context.js'
 import type { Alert } from './domain.js'
 import { LoaError, validationMessage } from './errors.js'
 import { countsStreams } from './sse-counts.js'
+import { visibleUntargeted } from './untargeted-view.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
@@ -150,7 +151,7 @@ export function registerAlertRoutes(
     { schema: { tags: ['alerts'], params: IdParams }, config: { permission: 'read' } },
     async (req) => {
       await visibleAlert(req, req.params.id)
-      return alerts.view(req.params.id)
+      return visibleUntargeted(s, req.actor, await alerts.view(req.params.id))
     },
   )
 

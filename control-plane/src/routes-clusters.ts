@@ -1,20 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
-import {
-  type CommandBody,
-  CommandKind,
-  EntityId,
-  encodeMessage,
-  Percent,
-  serializeMessage,
-  TestSpec,
-} from '@loa/shared'
+import { CommandKind, EntityId, Percent, TestSpec, type UnaddressedCommandBody } from '@loa/shared'
 import { assertClusterInScope, assertUnitInScope, clusterVisible, scopeUnitIds } from './access.js'
+import { commandPayload } from './command-message.js'
 import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
 import { ClusterSchema } from './schemas.js'
 import { telemetryView } from './telemetry-series.js'
+import { visibleUntargeted } from './untargeted-view.js'
 
 const Zone = Type.Object(
   { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -185,12 +179,12 @@ export function registerClusterRoutes(app: App, s: Services): void {
       const commandId = randomUUID()
       const deadline = new Date(Date.now() + (req.body.deadlineS ?? 60) * 1000).toISOString()
       await ingest.createCommand({ id: commandId, clusterId: c.id, kind: req.body.kind, deadline })
-      const body: CommandBody =
+      const body: UnaddressedCommandBody =
         kind === 'test' && test
           ? { commandId, kind, deadline, test }
           : { commandId, kind: kind as CommandKind, deadline }
-      const msg = s.signingKeys.sign(encodeMessage('cmd', 'control-plane', body))
-      await s.mqtt.publish(s.topics.device(c.id, 'cmd'), serializeMessage('cmd', msg))
+      const payload = commandPayload(body, { devices: [c.id], units: [] }, (m) => s.signingKeys.sign(m))
+      await s.mqtt.publish(s.topics.device(c.id, 'cmd'), payload)
       return reply.status(202).send({ commandId, deadline })
     },
   )
@@ -205,13 +199,15 @@ export function registerClusterRoutes(app: App, s: Services): void {
       const cmd = await ingest.getCommand(req.params.commandId)
       if (!cmd || !(await clusterVisible(s, req.actor, cmd.clusterId)))
         throw notFound('command', req.params.commandId)
-      return {
+      return visibleUntargeted(s, req.actor, {
         commandId: cmd.id,
         clusterId: cmd.clusterId,
         kind: cmd.kind,
         deadline: cmd.deadline,
         acks: await ingest.listAcks(cmd.id),
-      }
+        // Acks from any other cluster (the command replayed elsewhere): recorded, not counted as acks.
+        untargeted: await ingest.listUntargeted('command', cmd.id),
+      })
     },
   )
 }

@@ -7,6 +7,7 @@ import { LoaError } from './errors.js'
 import { LiveBody, liveInputFromBody, sourceAwareMessage } from './live-input.js'
 import type { StartResult } from './lives-service.js'
 import { countsStreams } from './sse-counts.js'
+import { visibleUntargeted } from './untargeted-view.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const LiveStates = Type.Union([Type.Literal('active'), Type.Literal('stopped'), Type.Literal('ended')])
@@ -103,7 +104,7 @@ export function registerLiveRoutes(
     { schema: { tags: ['lives'], params: IdParams }, config: { permission: 'read' } },
     async (req) => {
       await visibleLive(req, req.params.id)
-      return lives.view(req.params.id)
+      return visibleUntargeted(s, req.actor, await lives.view(req.params.id))
     },
   )
 

@@ -66,12 +66,12 @@ export function sqliteAlerts(db: Db): AlertRepository {
   const create = db.transaction((a: Alert, clusterIds: string[]) => {
     ins.run(params(a))
     targets.insert(a.id, clusterIds)
-    targets.catchUp(a.ackId)
+    targets.catchUp(a.id, a.ackId, 'alert')
   })
   const revise = db.transaction((a: Alert) => {
     upd.run(params(a))
     targets.reset(a.id)
-    targets.catchUp(a.ackId)
+    targets.catchUp(a.id, a.ackId, 'alert')
   })
   return {
     async create(alert, clusterIds) {

@@ -2,6 +2,7 @@ import type { Db } from './db.js'
 import type { AckRecord, CommandRecord, EventRecord, IngestRecord, Play, TelemetryRecord } from './domain.js'
 import type { DesiredStateRepository, IngestRepository, PlayQuery } from './repositories.js'
 import { isTargetStage, stageAckApplier } from './sqlite-targets.js'
+import { untargetedReports } from './sqlite-untargeted.js'
 
 interface PlayRow {
   id: string
@@ -65,6 +66,13 @@ const toEvent = (r: EventRow): EventRecord => ({
   receivedAt: r.received_at,
 })
 
+const report = (
+  r: { id: string; clusterId: string; receivedAt: string },
+  channel: 'ack' | 'play',
+  stage: string,
+  at: string,
+) => ({ id: r.id, clusterId: r.clusterId, receivedAt: r.receivedAt, channel, stage, at, commandId: null })
+
 export function sqliteIngest(db: Db): IngestRepository {
   const insPlay = db.prepare(`INSERT OR IGNORE INTO plays (id, cluster_id, schedule_id, title, sha256, level,
     priority, fallback, occurrence, status, reason, relay_on_at, started_at, ended_at, relay_off_at, duration_ms,
@@ -84,6 +92,8 @@ export function sqliteIngest(db: Db): IngestRepository {
   // Acks of an alert or a live relay (commandId = its ack id) also move its per-cluster stage, in the same
   // transaction.
   const stageAck = stageAckApplier(db)
+  // Acks and plays from clusters a command, alert or live relay never targeted are set aside, never counted.
+  const untargeted = untargetedReports(db)
   const updReported =
     db.prepare(`UPDATE clusters SET applied_version = ?, received_version = ?, agent_version = ?,
     reported = ? WHERE id = ?`)
@@ -97,6 +107,14 @@ export function sqliteIngest(db: Db): IngestRepository {
       switch (r.channel) {
         case 'play': {
           const b = r.body
+          const outside = untargeted.playOutside(b.scheduleId, r.clusterId)
+          if (outside) {
+            untargeted.flag(
+              { ...report(r, 'play', b.status, b.startedAt ?? b.occurrence ?? r.receivedAt), ...outside },
+              b,
+            )
+            break
+          }
           insPlay.run(
             r.id,
             r.clusterId,
@@ -144,6 +162,11 @@ export function sqliteIngest(db: Db): IngestRepository {
         }
         case 'ack': {
           const b = r.body
+          const outside = untargeted.ackOutside(b.commandId, r.clusterId)
+          if (outside) {
+            untargeted.flag({ ...report(r, 'ack', b.stage, b.at), commandId: b.commandId, ...outside }, b)
+            break
+          }
           if (
             insAck.run(r.id, b.commandId, r.clusterId, b.stage, b.at, b.reason ?? null, r.receivedAt)
               .changes > 0 &&
@@ -271,6 +294,15 @@ export function sqliteIngest(db: Db): IngestRepository {
             createdAt: r.created_at,
           } as CommandRecord)
         : null
+    },
+    async registerFanout(c) {
+      untargeted.register(c.commandId, c.kind, c.thing, c.thingId)
+    },
+    async listUntargeted(thing, thingId) {
+      return untargeted.list(thing, thingId)
+    },
+    async countUntargeted() {
+      return untargeted.counts()
     },
     async listAcks(commandId) {
       const rows = db

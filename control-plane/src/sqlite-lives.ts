@@ -48,7 +48,7 @@ export function sqliteLives(db: Db): LiveRepository {
   const create = db.transaction((l: Live, clusterIds: string[]) => {
     ins.run({ ...l, targets: JSON.stringify(l.targets) })
     targets.insert(l.id, clusterIds)
-    targets.catchUp(l.ackId)
+    targets.catchUp(l.id, l.ackId, 'live-start')
   })
   return {
     async create(live, clusterIds) {

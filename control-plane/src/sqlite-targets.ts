@@ -1,11 +1,14 @@
 import type { Db } from './db.js'
 import type { AlertCounts, AlertStage, AlertTargetStatus } from './domain.js'
+import { type FanoutThing, untargetedReports } from './sqlite-untargeted.js'
 
 /**
  * Per-target acknowledgement tables (alert_targets, live_targets): one row per (thing, cluster) holding the latest
  * stage that cluster acknowledged under the thing's ack id. Alerts and live relays share this bookkeeping.
  */
 export interface StageTable {
+  /** What the parent is, for the record of acks from clusters it never targeted. */
+  thing: FanoutThing
   /** e.g. `alert_targets`. */
   table: string
   /** The column naming the parent row, e.g. `alert_id`. */
@@ -31,6 +34,7 @@ export function isTargetStage(stage: string): stage is AlertStage {
 
 /** Alerts: received < playing < every final stage (done, failed, cancelled, expired). */
 export const ALERT_TARGETS: StageTable = {
+  thing: 'alert',
   table: 'alert_targets',
   key: 'alert_id',
   parent: 'alerts',
@@ -42,6 +46,7 @@ export const ALERT_TARGETS: StageTable = {
  * done, cancelled and expired are final.
  */
 export const LIVE_TARGETS: StageTable = {
+  thing: 'live',
   table: 'live_targets',
   key: 'live_id',
   parent: 'lives',
@@ -92,8 +97,11 @@ export function stageTargets(db: Db, t: StageTable) {
   const ins = db.prepare(`INSERT OR IGNORE INTO ${t.table} (${t.key}, cluster_id) VALUES (?, ?)`)
   const reset = db.prepare(`UPDATE ${t.table} SET stage = NULL, at = NULL, reason = NULL WHERE ${t.key} = ?`)
   const earlyAcks = db.prepare(
-    'SELECT cluster_id, stage, at, reason FROM command_acks WHERE command_id = ? ORDER BY at',
+    'SELECT id, cluster_id, stage, at, reason, received_at FROM command_acks WHERE command_id = ? ORDER BY at',
   )
+  const targeted = db.prepare(`SELECT 1 FROM ${t.table} WHERE ${t.key} = ? AND cluster_id = ?`)
+  const dropAck = db.prepare('DELETE FROM command_acks WHERE id = ?')
+  const untargeted = untargetedReports(db)
   const rows = db.prepare(
     `SELECT cluster_id, stage, at, reason FROM ${t.table} WHERE ${t.key} = ? ORDER BY cluster_id`,
   )
@@ -106,16 +114,45 @@ export function stageTargets(db: Db, t: StageTable) {
     reset(parentId: string): void {
       reset.run(parentId)
     },
-    /** Publishing comes before bookkeeping, so a fast device's acks may already be stored: fold them in. */
-    catchUp(ackId: string): void {
+    /**
+     * Publishing comes before bookkeeping, so a fast device's acks may already be stored: fold in those of targets,
+     * and set aside (untargeted_reports) those of clusters this thing never targeted. From now on the ack id is
+     * registered, so later acks are sorted as they arrive (sqlite-ingest.ts).
+     */
+    catchUp(parentId: string, ackId: string, kind: string): void {
+      untargeted.register(ackId, kind, t.thing, parentId)
       const acks = earlyAcks.all(ackId) as {
+        id: string
         cluster_id: string
         stage: string
         at: string
         reason: string | null
+        received_at: string
       }[]
       for (const r of acks) {
-        if (isTargetStage(r.stage))
+        if (!targeted.get(parentId, r.cluster_id)) {
+          const body = {
+            commandId: ackId,
+            stage: r.stage,
+            at: r.at,
+            ...(r.reason ? { reason: r.reason } : {}),
+          }
+          untargeted.flag(
+            {
+              id: r.id,
+              clusterId: r.cluster_id,
+              channel: 'ack',
+              thing: t.thing,
+              thingId: parentId,
+              commandId: ackId,
+              stage: r.stage,
+              at: r.at,
+              receivedAt: r.received_at,
+            },
+            body,
+          )
+          dropAck.run(r.id)
+        } else if (isTargetStage(r.stage))
           ack.run({ stage: r.stage, at: r.at, reason: r.reason, ackId, clusterId: r.cluster_id })
       }
     },

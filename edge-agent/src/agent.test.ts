@@ -3,7 +3,15 @@ import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, t
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
-import { desired, signed, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
+import {
+  addressedTo,
+  desired,
+  signed,
+  silentLog,
+  startBroker,
+  testAgentConfig,
+  waitFor,
+} from './test-helpers.js'
 
 const DEVICE = 'pi-d'
 const tree = topicTree('loa')
@@ -75,14 +83,22 @@ describe('agent over a real in-process broker', () => {
   })
 
   it('commands: ping acks received then done; a duplicate is rejected; a late one expires; unit topics work', async () => {
-    const cmd = (id: string, kind: 'ping' | 'resync', deadlineMs: number) =>
+    const cmd = (
+      id: string,
+      kind: 'ping' | 'resync',
+      deadlineMs: number,
+      topic = tree.device(DEVICE, 'cmd'),
+    ) =>
       serializeMessage(
         'cmd',
-        signed('cmd', {
-          commandId: id,
-          kind,
-          deadline: new Date(Date.now() + deadlineMs).toISOString(),
-        }),
+        signed(
+          'cmd',
+          addressedTo(topic, {
+            commandId: id,
+            kind,
+            deadline: new Date(Date.now() + deadlineMs).toISOString(),
+          }),
+        ),
       )
     const acks = (id: string) =>
       upsOf('ack')
@@ -108,7 +124,8 @@ describe('agent over a real in-process broker', () => {
     )
     await waitFor(() => upsOf('reported').some((r) => r.desiredVersion === 2), 10_000, 'applied v2')
     await new Promise((r) => setTimeout(r, 300))
-    await cp.publishAsync(tree.unitCommands('commune-7'), cmd('cmd-resync-01', 'resync', 60_000), { qos: 1 })
+    const unitTopic = tree.unitCommands('commune-7')
+    await cp.publishAsync(unitTopic, cmd('cmd-resync-01', 'resync', 60_000, unitTopic), { qos: 1 })
     await waitFor(() => acks('cmd-resync-01').includes('done'), 10_000, 'resync done')
     expect(acks('cmd-resync-01')).toEqual(['received', 'done'])
     // A live-stop for a live the agent never saw is done (and remembered, so a late live-start never plays).
@@ -116,12 +133,15 @@ describe('agent over a real in-process broker', () => {
       tree.device(DEVICE, 'cmd'),
       serializeMessage(
         'cmd',
-        signed('cmd', {
-          commandId: 'cmd-live-0001',
-          kind: 'live-stop',
-          deadline: new Date(Date.now() + 60_000).toISOString(),
-          liveId: 'live-1',
-        }),
+        signed(
+          'cmd',
+          addressedTo(tree.device(DEVICE, 'cmd'), {
+            commandId: 'cmd-live-0001',
+            kind: 'live-stop',
+            deadline: new Date(Date.now() + 60_000).toISOString(),
+            liveId: 'live-1',
+          }),
+        ),
       ),
       { qos: 1 },
     )

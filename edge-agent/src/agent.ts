@@ -20,6 +20,7 @@ import { Modem } from './modem.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
+import { checkRecipients } from './recipients.js'
 import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
@@ -109,7 +110,7 @@ export class Agent {
     )
     this.outbox = new Outbox(this.db, tuning.outbox)
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
-    this.store = new DesiredStore(this.db)
+    this.store = new DesiredStore(this.db, config.deviceId)
     this.box = new Zones({
       db: this.db,
       outbox: this.outbox,
@@ -374,6 +375,9 @@ export class Agent {
       } else if (parsed.channel === 'cmd') {
         const msg = decodeMessage('cmd', payload)
         messageId = msg.id
+        // Addressing first: a flood of commands captured elsewhere costs no signature check (and the signature
+        // covers the recipients, so a forged addressee still fails below).
+        checkRecipients(msg.body, this.config.deviceId, this.store.received()?.body.units ?? [])
         this.verifier.checkCommand(msg)
         void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))
       } else {

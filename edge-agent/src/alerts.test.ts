@@ -1,9 +1,16 @@
-import { type AlertSpec, Bands, type CommandBody, type DesiredStateBody, topicTree } from '@loa/shared'
+import {
+  type AlertSpec,
+  Bands,
+  type DesiredStateBody,
+  topicTree,
+  type UnaddressedCommandBody,
+} from '@loa/shared'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
 import type { AgentConfig } from './config.js'
 import {
+  addressedTo,
   type MediaServer,
   receiptingClient,
   signed,
@@ -11,6 +18,7 @@ import {
   startBroker,
   startMediaServer,
   TEST_KEY,
+  testAlert,
   tmp,
   tone,
   type Upstream,
@@ -100,25 +108,10 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     return a
   }
 
-  function alert(over: Partial<AlertSpec> = {}): AlertSpec {
-    return {
-      alertId: uid('al'),
-      revision: 1,
-      ackId: uid('ack'),
-      title: 'flood warning',
-      level: 'emergency',
-      priority: Bands.emergency,
-      items: [media.short],
-      repeat: 1,
-      startsAt: new Date(Date.now() - 1000).toISOString(),
-      expiresAt: new Date(Date.now() + 600_000).toISOString(),
-      audible: true,
-      ...over,
-    }
-  }
+  const alert = (over: Partial<AlertSpec> = {}): AlertSpec => testAlert([media.short], over)
 
-  async function send(body: CommandBody, topic: string) {
-    await cp.publishAsync(topic, JSON.stringify(signed('cmd', body)), { qos: 1 })
+  async function send(body: UnaddressedCommandBody, topic: string) {
+    await cp.publishAsync(topic, JSON.stringify(signed('cmd', addressedTo(topic, body))), { qos: 1 })
   }
   const deadline = () => new Date(Date.now() + 60_000).toISOString()
   const sendAlert = (a: AlertSpec, topic = tree.device('pi-al', 'cmd')) =>

@@ -7,20 +7,28 @@ export interface StoredDesired {
   at: string
 }
 
-/** The newest desired state received and the newest applied (all media ready), in table `desired`. */
+/**
+ * The newest desired state received and the newest applied (all media ready), in table `desired`. Given the box's
+ * `deviceId`, a held state made for another device (a data directory reused under a new id) is treated as none:
+ * its units, alerts and lives are never applied here.
+ */
 export class DesiredStore {
   private cache = new Map<string, StoredDesired | null>()
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly deviceId?: string,
+  ) {}
 
   private load(slot: 'received' | 'applied'): StoredDesired | null {
     if (this.cache.has(slot)) return this.cache.get(slot) ?? null
     const row = this.db.prepare('SELECT version, body, at FROM desired WHERE slot = ?').get(slot) as
       | { version: number; body: string; at: string }
       | undefined
-    const v = row
+    let v: StoredDesired | null = row
       ? { version: row.version, body: JSON.parse(row.body) as DesiredStateBody, at: row.at }
       : null
+    if (v && this.deviceId !== undefined && v.body.deviceId !== this.deviceId) v = null
     this.cache.set(slot, v)
     return v
   }

@@ -41,6 +41,7 @@ export const AgentErrorCodes = {
   LOA_CMD_DEADLINE_FAR: 'command deadline absurdly far in the future',
   LOA_CMD_EXPIRED: 'command expired before a time the control plane already vouched for (replay)',
   LOA_DESIRED_REPLAY: 'desired state older than the one held (replay)',
+  LOA_CMD_NOT_FOR_ME: 'command is addressed neither to this device nor to one of its units',
 } as const
 export type AgentErrorCode = keyof typeof AgentErrorCodes
 

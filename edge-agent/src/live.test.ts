@@ -1,11 +1,11 @@
 import {
   type AlertSpec,
   Bands,
-  type CommandBody,
   type DesiredStateBody,
   type LiveSpec,
   type ScheduleEntry,
   topicTree,
+  type UnaddressedCommandBody,
 } from '@loa/shared'
 import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -13,9 +13,11 @@ import { Agent } from './agent.js'
 import type { AgentConfig } from './config.js'
 import { sourceSha256 } from './live-session.js'
 import {
+  addressedTo,
   type MediaServer,
   receiptingClient,
   StreamSource,
+  servedTone,
   signed,
   silentLog,
   startBroker,
@@ -134,10 +136,9 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     return { src, agent, l }
   }
 
-  async function send(deviceId: string, body: CommandBody) {
-    await cp.publishAsync(tree.device(deviceId, 'cmd'), JSON.stringify(signed('cmd', body)), {
-      qos: 1,
-    })
+  async function send(deviceId: string, body: UnaddressedCommandBody) {
+    const topic = tree.device(deviceId, 'cmd')
+    await cp.publishAsync(topic, JSON.stringify(signed('cmd', addressedTo(topic, body))), { qos: 1 })
   }
   const deadline = () => new Date(Date.now() + 60_000).toISOString()
   const startLive = (d: string, l: LiveSpec) =>
@@ -176,15 +177,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
   beforeAll(async () => {
     broker = await startBroker()
     server = await startMediaServer()
-    const t = tone(tmp('loa-live-media-'), 2, 880)
-    server.files.set(`/media/${t.sha256}`, t.data)
-    bulletin = {
-      sha256: t.sha256,
-      size: t.data.length,
-      url: `media/${t.sha256}`,
-      mime: 'audio/ogg',
-      durationMs: 2000,
-    }
+    bulletin = servedTone(server, 2)
     const client = await receiptingClient(broker.url, 'cp-live-test')
     cp = client.cp
     ups = client.ups

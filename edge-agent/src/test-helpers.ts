@@ -7,7 +7,18 @@ import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BodyFor, type DesiredStateBody, encodeMessage, type MessageFor, topicTree } from '@loa/shared'
+import {
+  type AlertSpec,
+  Bands,
+  type BodyFor,
+  type CommandBody,
+  type DesiredStateBody,
+  encodeMessage,
+  type MediaRef,
+  type MessageFor,
+  topicTree,
+  type UnaddressedCommandBody,
+} from '@loa/shared'
 import { generateSigningKey, type Signer, signEnvelope, signerFromPem } from '@loa/shared/signing'
 import { Aedes } from 'aedes'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -307,4 +318,52 @@ export function signed<C extends 'cmd' | 'desired'>(
     opts.sentAt ? { sentAt: opts.sentAt } : {},
   )
   return signEnvelope(msg, opts.signer ?? TEST_SIGNER)
+}
+
+/**
+ * A command addressed as the control plane addresses it: to the device or the unit whose `cmd` topic it is sent
+ * on (the recipients are part of the signed body; a box refuses a command not addressed to it).
+ */
+export function addressedTo(topic: string, body: UnaddressedCommandBody): CommandBody {
+  const parsed = topicTree('loa').parse(topic)
+  if (parsed?.channel !== 'cmd') throw new Error(`not a command topic: ${topic}`)
+  const recipients =
+    parsed.kind === 'unit'
+      ? { devices: [], units: [parsed.unitId] }
+      : { devices: [parsed.deviceId], units: [] }
+  return { ...body, recipients } as CommandBody
+}
+
+/** A real tone of `seconds` served by `server` at `/media/<sha256>`, as the manifest names it. */
+export function servedTone(server: MediaServer, seconds: number, freq = 880): MediaRef {
+  const t = tone(tmp('loa-served-tone-'), seconds, freq)
+  server.files.set(`/media/${t.sha256}`, t.data)
+  return {
+    sha256: t.sha256,
+    size: t.data.length,
+    url: `media/${t.sha256}`,
+    mime: 'audio/ogg',
+    durationMs: seconds * 1000,
+  }
+}
+
+let alertSeq = 0
+
+/** An audible emergency alert of `items`, started a second ago, expiring in ten minutes. */
+export function testAlert(items: MediaRef[], over: Partial<AlertSpec> = {}): AlertSpec {
+  const n = `${++alertSeq}-${Date.now().toString(36)}`
+  return {
+    alertId: `al-${n}`,
+    revision: 1,
+    ackId: `ack-${n}`,
+    title: 'flood warning',
+    level: 'emergency',
+    priority: Bands.emergency,
+    items,
+    repeat: 1,
+    startsAt: new Date(Date.now() - 1000).toISOString(),
+    expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    audible: true,
+    ...over,
+  }
 }

@@ -24,10 +24,11 @@ import {
 const tree = topicTree('loa')
 const newSigner = (): Signer => signerFromPem(generateSigningKey().privateKeyPem)
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString()
-const ping = (commandId: string, deadlineMs = 60_000): CommandBody => ({
+const ping = (deviceId: string, commandId: string, deadlineMs = 60_000): CommandBody => ({
   commandId,
   kind: 'ping',
   deadline: inMs(deadlineMs),
+  recipients: { devices: [deviceId], units: [] },
 })
 
 describe('the agent verifies everything the control plane sends', () => {
@@ -82,28 +83,28 @@ describe('the agent verifies everything the control plane sends', () => {
   it('refuses unsigned, forged, tampered, far-future and replayed commands; legitimate ones still run', async () => {
     const dev = 'pi-v1'
     await start(dev)
-    const unsigned = encodeMessage('cmd', 'control-plane', ping('cmd-unsigned-1'))
+    const unsigned = encodeMessage('cmd', 'control-plane', ping(dev, 'cmd-unsigned-1'))
     await send(dev, 'cmd', unsigned)
     expect(await rejectedCode(dev, unsigned.id)).toBe('LOA_SIG_MISSING')
 
-    const forged = signed('cmd', ping('cmd-forged-01'), { signer: newSigner() })
+    const forged = signed('cmd', ping(dev, 'cmd-forged-01'), { signer: newSigner() })
     await send(dev, 'cmd', forged)
     expect(await rejectedCode(dev, forged.id)).toBe('LOA_SIG_UNKNOWN_KEY')
 
     // Signed by another key that claims the trusted key id.
-    const impostor = signEnvelope(encodeMessage('cmd', 'control-plane', ping('cmd-impost-1')), {
+    const impostor = signEnvelope(encodeMessage('cmd', 'control-plane', ping(dev, 'cmd-impost-1')), {
       ...newSigner(),
       keyId: TEST_SIGNER.keyId,
     })
     await send(dev, 'cmd', impostor)
     expect(await rejectedCode(dev, impostor.id)).toBe('LOA_SIG_INVALID')
 
-    const good = signed('cmd', ping('cmd-tamper-01'))
+    const good = signed('cmd', ping(dev, 'cmd-tamper-01'))
     const tampered = { ...good, body: { ...good.body, kind: 'resync' } }
     await send(dev, 'cmd', tampered)
     expect(await rejectedCode(dev, good.id)).toBe('LOA_SIG_INVALID')
 
-    const far = signed('cmd', ping('cmd-farfut-01', 30 * 86_400_000))
+    const far = signed('cmd', ping(dev, 'cmd-farfut-01', 30 * 86_400_000))
     await send(dev, 'cmd', far)
     expect(await rejectedCode(dev, far.id)).toBe('LOA_CMD_DEADLINE_FAR')
 
@@ -115,7 +116,7 @@ describe('the agent verifies everything the control plane sends', () => {
     expect(events.every((e) => (e.data as { topic: string }).topic === tree.device(dev, 'cmd'))).toBe(true)
 
     // The legitimate command runs; its replay is refused as a duplicate and reported.
-    const legit = signed('cmd', ping('cmd-legit-001'))
+    const legit = signed('cmd', ping(dev, 'cmd-legit-001'))
     await send(dev, 'cmd', legit)
     await waitFor(() => acks(dev, 'cmd-legit-001').includes('done'), 10_000, 'legit done')
     await send(dev, 'cmd', legit)
@@ -126,7 +127,7 @@ describe('the agent verifies everything the control plane sends', () => {
     )
     expect(dup).toBeDefined()
     // Expired by the clock: acknowledged `expired`, never run.
-    await send(dev, 'cmd', signed('cmd', ping('cmd-expire-01', -5_000)))
+    await send(dev, 'cmd', signed('cmd', ping(dev, 'cmd-expire-01', -5_000)))
     await waitFor(() => acks(dev, 'cmd-expire-01').length > 0, 10_000, 'expired ack')
     expect(acks(dev, 'cmd-expire-01')).toEqual(['expired'])
   })
@@ -140,7 +141,7 @@ describe('the agent verifies everything the control plane sends', () => {
     await waitFor(() => a.store.received()?.version === 1, 10_000, 'desired v1')
     expect(a.verifier.now()).toBeGreaterThanOrEqual(cpNow.getTime())
     // Sent 2 h ago by the control plane's clock, deadline 30 min ago by it: still "valid" by the local clock.
-    const old = signed('cmd', ping('cmd-old-0001', 0), { sentAt: new Date(cpNow.getTime() - 7200_000) })
+    const old = signed('cmd', ping(dev, 'cmd-old-0001', 0), { sentAt: new Date(cpNow.getTime() - 7200_000) })
     old.body.deadline = new Date(cpNow.getTime() - 1800_000).toISOString()
     const resigned = signEnvelope({ ...old, sig: undefined }, TEST_SIGNER)
     await send(dev, 'cmd', resigned)
@@ -149,7 +150,7 @@ describe('the agent verifies everything the control plane sends', () => {
     // A fresh command (deadline 60 s after the control plane's now) still runs although it looks far ahead here.
     const fresh = signed(
       'cmd',
-      { ...ping('cmd-fresh-001'), deadline: new Date(cpNow.getTime() + 60_000).toISOString() },
+      { ...ping(dev, 'cmd-fresh-001'), deadline: new Date(cpNow.getTime() + 60_000).toISOString() },
       {
         sentAt: cpNow,
       },
@@ -192,10 +193,10 @@ describe('the agent verifies everything the control plane sends', () => {
     expect(a.verifier.keyId).toBe(k1.keyId)
     await waitFor(() => ofDevice(dev, 'event').some((e) => e.kind === 'signing-key-changed'), 10_000, 'event')
     // The retired key no longer works, even for a well-formed command.
-    const old = signed('cmd', ping('cmd-oldkey-01'))
+    const old = signed('cmd', ping(dev, 'cmd-oldkey-01'))
     await send(dev, 'cmd', old)
     expect(await rejectedCode(dev, old.id)).toBe('LOA_SIG_UNKNOWN_KEY')
-    const now = signed('cmd', ping('cmd-newkey-01'), { signer: { ...k1, chain: chain1 } })
+    const now = signed('cmd', ping(dev, 'cmd-newkey-01'), { signer: { ...k1, chain: chain1 } })
     await send(dev, 'cmd', now)
     await waitFor(() => acks(dev, 'cmd-newkey-01').includes('done'), 10_000, 'k1 command done')
     // After a restart the box still trusts k1 only.
@@ -214,7 +215,7 @@ describe('the agent verifies everything the control plane sends', () => {
     // An attacker who never had the old key fabricates a link from it to their own key.
     const attacker = newSigner()
     const forgedLink = { ...makeKeyLink(attacker, attacker), previousKeyId: TEST_SIGNER.keyId }
-    const evil = signed('cmd', ping('cmd-evil-0001'), { signer: { ...attacker, chain: [forgedLink] } })
+    const evil = signed('cmd', ping(dev, 'cmd-evil-0001'), { signer: { ...attacker, chain: [forgedLink] } })
     await send(dev, 'cmd', evil)
     expect(await rejectedCode(dev, evil.id)).toBe('LOA_SIG_CHAIN')
     expect(a.verifier.keyId).toBe(TEST_SIGNER.keyId)
@@ -223,10 +224,10 @@ describe('the agent verifies everything the control plane sends', () => {
     await waitFor(() => a.store.received()?.version === 1, 10_000, 'v1 under k2')
     expect(a.verifier.keyId).toBe(k2.keyId)
     // Legitimate traffic under the newest key keeps flowing.
-    await send(dev, 'cmd', signed('cmd', ping('cmd-k2-000001'), { signer: { ...k2, chain } }))
+    await send(dev, 'cmd', signed('cmd', ping(dev, 'cmd-k2-000001'), { signer: { ...k2, chain } }))
     await waitFor(() => acks(dev, 'cmd-k2-000001').includes('done'), 10_000, 'k2 command done')
     expect(
-      serializeMessage('cmd', signed('cmd', ping('cmd-size-0001'), { signer: { ...k2, chain } })).length,
+      serializeMessage('cmd', signed('cmd', ping(dev, 'cmd-size-0001'), { signer: { ...k2, chain } })).length,
     ).toBeLessThan(4096)
   })
 })

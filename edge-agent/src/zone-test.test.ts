@@ -2,7 +2,7 @@ import { Bands, serializeMessage, topicTree } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
-import { signed, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
+import { addressedTo, signed, silentLog, startBroker, testAgentConfig, waitFor } from './test-helpers.js'
 
 const DEVICE = 'pi-zone-test'
 const tree = topicTree('loa')
@@ -45,12 +45,15 @@ describe('test command', () => {
       tree.device(DEVICE, 'cmd'),
       serializeMessage(
         'cmd',
-        signed('cmd', {
-          commandId,
-          kind: 'test',
-          deadline: new Date(Date.now() + deadlineMs).toISOString(),
-          test,
-        }),
+        signed(
+          'cmd',
+          addressedTo(tree.device(DEVICE, 'cmd'), {
+            commandId,
+            kind: 'test',
+            deadline: new Date(Date.now() + deadlineMs).toISOString(),
+            test,
+          }),
+        ),
       ),
       { qos: 1 },
     )

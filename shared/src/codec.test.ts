@@ -69,6 +69,7 @@ describe('codec', () => {
       commandId: 'cmd-12345678',
       kind: 'ping',
       deadline: '2026-11-27T01:00:00Z',
+      recipients: { devices: ['pi-1'], units: [] },
     })
     expectCode(() => decodeMessage('cmd', JSON.stringify({ ...ping, v: 2 })), 'LOA_MSG_VERSION')
     expectCode(() => decodeMessage('ack', JSON.stringify(ping)), 'LOA_MSG_TYPE')
@@ -78,6 +79,15 @@ describe('codec', () => {
     )
     expect(err.message).toMatch(/\/body\/kind/)
     expectCode(() => decodeMessage('cmd', JSON.stringify({ ...ping, extra: 1 })), 'LOA_MSG_INVALID')
+    // A command must say whom it is for: one without recipients (as every command before them) is refused.
+    const { recipients: _to, ...unaddressed } = ping.body
+    const noTo = expectCode(
+      () => decodeMessage('cmd', JSON.stringify({ ...ping, body: unaddressed })),
+      'LOA_MSG_INVALID',
+    )
+    expect(noTo.message).toMatch(/\/body\/recipients/)
+    const badTo = { ...ping, body: { ...ping.body, recipients: { devices: ['a/b'], units: [] } } }
+    expectCode(() => decodeMessage('cmd', JSON.stringify(badTo)), 'LOA_MSG_INVALID')
   })
 
   it('refuses impossible times in a desired state', () => {
@@ -146,6 +156,7 @@ describe('live relay sources', () => {
         commandId: 'cmd-12345678',
         kind: 'live-start',
         deadline: '2026-11-27T01:00:00Z',
+        recipients: { devices: [], units: ['xa-1'] },
         live: {
           liveId: 'vov1',
           revision: 1,

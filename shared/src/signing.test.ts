@@ -18,6 +18,7 @@ const cmd = () =>
     commandId: 'cmd-0001',
     kind: 'ping',
     deadline: '2026-11-27T01:00:00Z',
+    recipients: { devices: ['pi-1'], units: [] },
   })
 
 const signer = (): Signer => {
@@ -51,6 +52,9 @@ describe('envelope signatures', () => {
     const signed = signEnvelope(cmd(), s)
     const tampered = { ...signed, body: { ...signed.body, deadline: '2027-11-27T01:00:00Z' } }
     expect(verifyEnvelope(tampered, keys)).toEqual({ ok: false, reason: 'bad-signature' })
+    // The recipients are inside the signed bytes: re-addressing a captured command breaks its signature.
+    const readdressed = { ...signed, body: { ...signed.body, recipients: { devices: ['pi-2'], units: [] } } }
+    expect(verifyEnvelope(readdressed, keys)).toEqual({ ok: false, reason: 'bad-signature' })
     // A signature made by another key but claiming this key id.
     const forged = {
       ...signEnvelope(cmd(), other),

@@ -3,6 +3,7 @@ import { EntityId, IsoUtc, MessageId } from '../common.js'
 import { envelope } from '../envelope.js'
 import { AlertSpec } from './alert.js'
 import { LiveSpec } from './live.js'
+import { Recipients } from './recipients.js'
 
 /**
  * Kinds of command. `ping` answers `done`; `resync` makes the agent report its state again and re-check its cache.
@@ -14,10 +15,14 @@ export type CommandKind = Static<typeof CommandKind>
 /** After this instant a command must not be carried out; the agent acknowledges `expired`. */
 const Deadline = IsoUtc
 
+/** Every command names whom it is for (required: a command without recipients is refused, see recipients.ts). */
+const To = { recipients: Recipients }
+
 export const SimpleCommandBody = Type.Object({
   commandId: MessageId,
   kind: CommandKind,
   deadline: Deadline,
+  ...To,
   params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 })
 
@@ -26,6 +31,7 @@ export const AlertCommandBody = Type.Object({
   commandId: MessageId,
   kind: Type.Literal('alert'),
   deadline: Deadline,
+  ...To,
   alert: AlertSpec,
 })
 
@@ -34,6 +40,7 @@ export const AlertCancelCommandBody = Type.Object({
   commandId: MessageId,
   kind: Type.Literal('alert-cancel'),
   deadline: Deadline,
+  ...To,
   alertId: EntityId,
 })
 
@@ -42,6 +49,7 @@ export const LiveStartCommandBody = Type.Object({
   commandId: MessageId,
   kind: Type.Literal('live-start'),
   deadline: Deadline,
+  ...To,
   live: LiveSpec,
 })
 
@@ -61,6 +69,7 @@ export const TestCommandBody = Type.Object({
   commandId: MessageId,
   kind: Type.Literal('test'),
   deadline: Deadline,
+  ...To,
   test: TestSpec,
 })
 
@@ -69,6 +78,7 @@ export const LiveStopCommandBody = Type.Object({
   commandId: MessageId,
   kind: Type.Literal('live-stop'),
   deadline: Deadline,
+  ...To,
   liveId: EntityId,
 })
 
@@ -81,6 +91,10 @@ export const CommandBody = Type.Union([
   TestCommandBody,
 ])
 export type CommandBody = Static<typeof CommandBody>
+
+/** A command body before the control plane addresses it (command-message.ts adds `recipients`). */
+export type UnaddressedCommandBody = Unaddressed<CommandBody>
+type Unaddressed<B> = B extends unknown ? Omit<B, 'recipients'> : never
 
 export const CommandMessage = envelope('command', CommandBody)
 export type CommandMessage = Static<typeof CommandMessage>

@@ -19,6 +19,7 @@ export * from './live.js'
 export * from './play-report.js'
 export * from './presence.js'
 export * from './receipt.js'
+export * from './recipients.js'
 export * from './reported-state.js'
 export * from './telemetry.js'
 
