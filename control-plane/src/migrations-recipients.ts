@@ -4,7 +4,7 @@
  * versions 6 and 7.
  */
 export const RECIPIENTS_MIGRATION = {
-  version: 9,
+  version: 8,
   name: 'fan-out commands and reports from untargeted clusters',
   sql: `
 -- Every command id sent to many clusters (an alert's or live relay's ack id, of every revision; an alert-cancel; a
