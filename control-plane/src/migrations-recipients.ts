@@ -1,5 +1,5 @@
 /**
- * Version 9 (issue 10 §1, recipients in signed commands): which alert or live relay each fanned-out command id is
+ * Version 8 (issue 10 §1, recipients in signed commands): which alert or live relay each fanned-out command id is
  * about, and the acknowledgements and plays that came from clusters a command never targeted. In its own file, like
  * versions 6 and 7.
  */
