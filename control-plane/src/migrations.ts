@@ -1,3 +1,4 @@
+import { CAP_MIGRATION } from './migrations-cap.js'
 import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
 import { WORKFLOW_MIGRATION } from './migrations-workflow.js'
 
@@ -359,4 +360,5 @@ CREATE TABLE device_credentials (
   },
   WORKFLOW_MIGRATION,
   REQUESTED_LEDGER_MIGRATION,
+  CAP_MIGRATION,
 ]
