@@ -19,8 +19,11 @@ import type { Repositories } from './repositories.js'
  *   starts a new alert, as an Update of an alert that is over always does.
  */
 export interface CapPlan {
-  act: 'duplicate' | 'raise' | 'revise' | 'none'
-  /** The alert of the message's chain: the one revised, or the one the message is recorded against. */
+  act: 'raise' | 'revise' | 'none'
+  /**
+   * The alert of the message's chain: the one revised, the one the message is recorded against, or (an Update that
+   * raises) the alert, over, that the new one takes the place of.
+   */
   alert: Alert | null
   /** Active alerts the message ends (cancelled before anything else is done). */
   end: Alert[]
@@ -149,7 +152,6 @@ export async function planCap(repos: Repositories, cap: CapAlert): Promise<CapPl
   if (chain) {
     const newest = await repos.capLog.newest(chain.id)
     if (newest && cap.sent < newest.sent) return none('superseded', chain)
-    if (chain.state === 'active') return { ...none('updated', chain), act: 'revise' }
   }
-  return { ...none('raised', null), act: 'raise' }
+  return { ...none('raised', chain), act: chain?.state === 'active' ? 'revise' : 'raise' }
 }

@@ -148,7 +148,7 @@ export async function ingestCap(s: Services, xml: string, now: () => number = Da
     if (!audio && needsAudio(plan, content) && content)
       audio = await alertAudio(s, content.info, content.index)
     for (const a of plan.end) await s.alerts.cancel(a.id)
-    const record = (outcome: CapOutcome, alertId: string | null) => {
+    const record = (outcome: CapOutcome, alertId: string | null, chainOf?: string) => {
       const entry: CapLogEntry = {
         sender: cap.sender,
         identifier: cap.identifier,
@@ -159,20 +159,23 @@ export async function ingestCap(s: Services, xml: string, now: () => number = Da
         outcome,
         receivedAt: new Date(now()).toISOString(),
       }
-      return s.repos.capLog.record(entry, plan.cancellations)
+      return s.repos.capLog.record(entry, plan.cancellations, chainOf)
     }
-    if (plan.act === 'none' || plan.act === 'duplicate' || !content) {
+    if (plan.act === 'none' || !content) {
       const alert = plan.alert ? await s.alerts.get(plan.alert.id) : null
       await record(plan.outcome, alert?.id ?? null)
       return view(plan.outcome, alert, { sent: plan.end.length > 0 })
     }
     const result = await apply(s, plan, content, audio, audible)
-    await record(result.action as CapOutcome, result.alertId)
+    await record(result.action as CapOutcome, result.alertId, plan.alert?.id)
     return result
   })
 }
 
-/** Raises or revises; an Update that has expired ends its alert, one with another area moves it (a new alert). */
+/**
+ * Raises or revises. An Update that has expired ends its alert; one with another area moves it (a new alert in its
+ * place); one of an alert that is over raises a new one. The chain then follows the new alert.
+ */
 async function apply(
   s: Services,
   plan: CapPlan,
@@ -209,9 +212,5 @@ async function apply(
   })
   // Another area: the new alert replaces the old one (raised first, so no target is left without it meanwhile).
   if (chain) await s.alerts.cancel(chain.id)
-  return raised(
-    schedule.expired ? 'expired' : chain ? 'updated' : 'raised',
-    r,
-    schedule.expired ? null : audio,
-  )
+  return raised(schedule.expired ? 'expired' : 'raised', r, schedule.expired ? null : audio)
 }

@@ -30,6 +30,9 @@ export interface CapLogRepository {
   /** `sent` of the newest Cancel that ended the chain mapped to this alert; null if none did. */
   cancelledAt(alertId: string): Promise<string | null>
   cancellation(sender: string, identifier: string, status: string): Promise<CapCancellation | null>
-  /** Records a message and what it cancelled, in one transaction. */
-  record(entry: CapLogEntry, cancellations: CapCancellation[]): Promise<void>
+  /**
+   * Records a message and what it cancelled, in one transaction; with `chainOf`, the messages of that alert's chain
+   * now map to the entry's alert (an Update that raised a new alert in place of an old one).
+   */
+  record(entry: CapLogEntry, cancellations: CapCancellation[], chainOf?: string): Promise<void>
 }

@@ -107,7 +107,7 @@ export function validateCap(alert: XmlElement): CapSchemaProblem | null {
     const counts = new Map<string, number>()
     let signatures = false
     const nestedChildren: typeof work = []
-    for (const child of el.children) {
+    for (const [ci, child] of el.children.entries()) {
       const index = counts.get(child.name) ?? 0
       const childPath = `${path}/${child.name}${content.some((p) => p.name === child.name && p.max > 1) ? `/${index}` : ''}`
       if (child.ns === XMLDSIG_NS && item.signatures) {
@@ -133,8 +133,14 @@ export function validateCap(alert: XmlElement): CapSchemaProblem | null {
       }
       for (let skipped = at; skipped < pos; skipped++) {
         const s = content[skipped] as Particle
-        if ((counts.get(s.name) ?? 0) < s.min)
-          return { path: `${path}/${s.name}`, problem: 'required element missing' }
+        if ((counts.get(s.name) ?? 0) >= s.min) continue
+        const later = el.children.slice(ci + 1).some((c) => c.name === s.name && c.ns === CAP_NS)
+        return {
+          path: `${path}/${s.name}`,
+          problem: later
+            ? `out of order: CAP 1.2 puts <${s.name}> before <${child.name}>`
+            : 'required element missing',
+        }
       }
       at = pos
       if (index + 1 > particle.max) return { path: childPath, problem: 'may appear only once' }

@@ -82,3 +82,61 @@ export async function postCap(
   })
   return { status: res.status, body: (await res.json()) as CapReply }
 }
+
+export const SENDER = 'canhbao@kttv.gov.vn'
+
+export interface CapMessage {
+  identifier: string
+  sent: number
+  status?: string
+  msgType?: 'Alert' | 'Update' | 'Cancel'
+  scope?: string
+  /** Extra elements after scope (restriction, addresses), as written. */
+  afterScope?: string
+  /** [identifier, sent] of each referenced message (same sender). */
+  refs?: [string, number][]
+  headline?: string
+  severity?: string
+  effective?: number
+  /** null: no expires. */
+  expires?: number | null
+  /** Administrative code or unit id of the area (a geocode). */
+  area?: string
+}
+
+/** A CAP 1.2 message made from its parts (elements in the schema's order). */
+export function capXml(m: CapMessage): string {
+  const msgType = m.msgType ?? 'Alert'
+  const refs = m.refs?.length
+    ? `\n  <references>${m.refs.map(([id, sent]) => `${SENDER},${id},${capTime(sent)}`).join(' ')}</references>`
+    : ''
+  const info =
+    msgType === 'Cancel'
+      ? ''
+      : `
+  <info>
+    <language>vi-VN</language>
+    <category>Met</category>
+    <event>Lũ quét</event>
+    <urgency>Immediate</urgency>
+    <severity>${m.severity ?? 'Extreme'}</severity>
+    <certainty>Observed</certainty>${m.effective !== undefined ? `\n    <effective>${capTime(m.effective)}</effective>` : ''}${
+      m.expires === null ? '' : `\n    <expires>${capTime(m.expires ?? m.sent + 3600_000)}</expires>`
+    }
+    <headline>${m.headline ?? `Cảnh báo ${m.identifier}`}</headline>
+    <area>
+      <areaDesc>Xã</areaDesc>
+      <geocode><valueName>VN-ADMIN</valueName><value>${m.area ?? 'xa-a'}</value></geocode>
+    </area>
+  </info>`
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>${m.identifier}</identifier>
+  <sender>${SENDER}</sender>
+  <sent>${capTime(m.sent)}</sent>
+  <status>${m.status ?? 'Actual'}</status>
+  <msgType>${msgType}</msgType>
+  <scope>${m.scope ?? 'Public'}</scope>${m.afterScope ?? ''}${refs}${info}
+</alert>
+`
+}

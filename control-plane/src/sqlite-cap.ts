@@ -40,7 +40,9 @@ export function sqliteCapLog(db: Db): CapLogRepository {
     ON CONFLICT (sender, identifier, status) DO UPDATE SET sent = excluded.sent, cancel_sender = excluded.cancel_sender,
       cancel_identifier = excluded.cancel_identifier, cancel_sent = excluded.cancel_sent, at = excluded.at
     WHERE excluded.cancel_sent > cap_cancelled.cancel_sent`)
-  const record = db.transaction((entry: CapLogEntry, cancellations: CapCancellation[]) => {
+  const move = db.prepare('UPDATE cap_log SET alert_id = ? WHERE alert_id = ?')
+  const record = db.transaction((entry: CapLogEntry, cancellations: CapCancellation[], chainOf?: string) => {
+    if (chainOf && entry.alertId && chainOf !== entry.alertId) move.run(entry.alertId, chainOf)
     insert.run(entry)
     for (const c of cancellations) {
       cancel.run({
@@ -89,8 +91,8 @@ export function sqliteCapLog(db: Db): CapLogRepository {
           }
         : null
     },
-    async record(entry, cancellations) {
-      record(entry, cancellations)
+    async record(entry, cancellations, chainOf) {
+      record(entry, cancellations, chainOf)
     },
   }
 }
