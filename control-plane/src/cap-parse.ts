@@ -92,9 +92,10 @@ const NOT_IN_KEY = /[\s,<&]/
 
 /**
  * Limits of the reader. CAP nests at most 5 elements deep (alert/info/area/geocode/value), 7 with an XML signature;
- * 20,000 elements hold a province-wide alert listing thousands of communes by geocode.
+ * 20,000 elements hold a province-wide alert listing thousands of communes by geocode; 100,000 references are a
+ * long Vietnamese text written entirely as character references, several times over.
  */
-export const CAP_XML_LIMITS = { maxDepth: 16, maxElements: 20_000, maxAttributes: 32 }
+export const CAP_XML_LIMITS = { maxDepth: 16, maxElements: 20_000, maxAttributes: 32, maxReferences: 100_000 }
 
 const bad = (path: string, problem: string) => new LoaError('LOA_CAP_INVALID', `${path}: ${problem}`)
 

@@ -124,6 +124,13 @@ const refused: [string, () => string, number, string, RegExp][] = [
     /^xml: more than 20000 elements/,
   ],
   [
+    '200,000 entity references',
+    () => fresh().replace('Lũ quét</event>', `${'&amp;'.repeat(200_000)}</event>`),
+    400,
+    'LOA_CAP_INVALID',
+    /^xml: more than 100000 entity or character references/,
+  ],
+  [
     'billion laughs',
     () =>
       `<?xml version="1.0"?><!DOCTYPE alert [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>${fresh()

@@ -2,8 +2,8 @@
  * A small, namespace-aware XML reader for CAP documents. It reads the whole input in one linear pass (no recursion,
  * no regular expression that can backtrack over the input) and refuses what CAP never needs: a DOCTYPE (so no
  * entity definitions, no external entities), entity references other than the five predefined ones and character
- * references, elements nested deeper than `maxDepth`, more than `maxElements` elements or `maxAttributes`
- * attributes on one element. Every failure is an `XmlError` with the line and column where it was found.
+ * references, elements nested deeper than `maxDepth`, more than `maxElements` elements, `maxAttributes`
+ * attributes on one element or `maxReferences` references. Every failure is an `XmlError` with the line and column where it was found.
  */
 
 export interface XmlElement {
@@ -28,6 +28,8 @@ export interface XmlLimits {
   maxDepth: number
   maxElements: number
   maxAttributes: number
+  /** Entity and character references in the whole document (each costs far more to decode than plain text). */
+  maxReferences: number
 }
 
 export class XmlError extends Error {
@@ -84,6 +86,7 @@ export function readXml(src: string, limits: XmlLimits): XmlElement {
     )
   }
 
+  let references = 0
   /** Decodes entity and character references in `raw` (which starts at `at` in the input). */
   const decode = (raw: string, at: number): string => {
     let amp = raw.indexOf('&')
@@ -91,6 +94,9 @@ export function readXml(src: string, limits: XmlLimits): XmlElement {
     let out = ''
     let from = 0
     while (amp !== -1) {
+      if (++references > limits.maxReferences) {
+        over(`more than ${limits.maxReferences} entity or character references`, at + amp)
+      }
       const semi = raw.indexOf(';', amp)
       const ref = semi === -1 ? '' : raw.slice(amp + 1, semi)
       let ch: string | undefined
