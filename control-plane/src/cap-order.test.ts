@@ -2,6 +2,7 @@ import type { DesiredStateBody } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CmdSpy, settle, spyCommands } from './alert-test-kit.js'
 import { type CapMessage, capXml, postCap } from './cap-test-kit.js'
+import { ConfigError, loadConfigFromEnv } from './config.js'
 import { seedTree, startTestPlane, type TestPlane } from './test-helpers.js'
 
 /**
@@ -359,5 +360,52 @@ describe('CAP scope', () => {
     expect(noAddresses.status).toBe(400)
     expect(noAddresses.body.message).toBe('alert/addresses: required when scope is Private')
     expect((await allAlerts()).length).toBe(before)
+  })
+})
+
+describe('CAP messages of one chain arriving together', () => {
+  it('an Alert and its Cancel at once: whichever is applied first, the alert does not stay on', async () => {
+    const a = id('A')
+    const [alert, cancel] = await Promise.all([
+      post({ identifier: a, sent: s(-20) }),
+      post({ identifier: id('C'), sent: s(-10), msgType: 'Cancel', refs: [[a, s(-20)]] }),
+    ])
+    expect([200, 201]).toContain(alert.status)
+    expect([200, 202]).toContain(cancel.status)
+    if (alert.body.alertId) expect((await alertOf(alert.body.alertId)).state).toBe('cancelled')
+    else expect(alert.body).toMatchObject({ action: 'cancelled', sent: false })
+  })
+
+  it('an Update and a newer Cancel at once: both answered, the alert ends, nothing new is raised', async () => {
+    const a = id('A')
+    const raised = await post({ identifier: a, sent: s(-30) })
+    const alerts = (await allAlerts()).length
+    const [update, cancel] = await Promise.all([
+      post({ identifier: id('U'), sent: s(-20), msgType: 'Update', refs: [[a, s(-30)]] }),
+      post({ identifier: id('C'), sent: s(-10), msgType: 'Cancel', refs: [[a, s(-30)]] }),
+    ])
+    expect(update.status).toBe(200)
+    expect(['updated', 'cancelled']).toContain(update.body.action)
+    expect(cancel.body).toMatchObject({ action: 'cancelled', alertId: raised.body.alertId })
+    expect((await alertOf(raised.body.alertId)).state).toBe('cancelled')
+    expect((await allAlerts()).length).toBe(alerts)
+  })
+})
+
+describe('CAP window configuration', () => {
+  it('LOA_CAP_MAX_AGE_S and LOA_CAP_MAX_FUTURE_S have defaults and are checked', () => {
+    expect(loadConfigFromEnv({})).toMatchObject({ capMaxAgeS: 10_800, capMaxFutureS: 300 })
+    expect(loadConfigFromEnv({ LOA_CAP_MAX_AGE_S: '600', LOA_CAP_MAX_FUTURE_S: '0' })).toMatchObject({
+      capMaxAgeS: 600,
+      capMaxFutureS: 0,
+    })
+    for (const [name, value] of [
+      ['LOA_CAP_MAX_AGE_S', 'soon'],
+      ['LOA_CAP_MAX_AGE_S', '10'],
+      ['LOA_CAP_MAX_FUTURE_S', '-1'],
+    ] as const) {
+      expect(() => loadConfigFromEnv({ [name]: value })).toThrow(ConfigError)
+      expect(() => loadConfigFromEnv({ [name]: value })).toThrow(new RegExp(name))
+    }
   })
 })
