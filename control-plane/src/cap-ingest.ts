@@ -125,25 +125,28 @@ export async function ingestCap(s: Services, xml: string, now: () => number = Da
   capMsgTypeSupported(cap.msgType)
   const audible = capAudible(cap.status)
   capScopeSupported(cap.scope)
-  const duplicate = await capDuplicate(s.repos, cap)
-  if (duplicate)
-    return view('duplicate', duplicate.alertId ? await s.repos.alerts.get(duplicate.alertId) : null)
+  const duplicate = async () => {
+    const known = await capDuplicate(s.repos, cap)
+    return known && view('duplicate', known.alertId ? await s.repos.alerts.get(known.alertId) : null)
+  }
+  const repeated = await duplicate()
+  if (repeated) return repeated
+  const window = { maxAgeS: s.config.capMaxAgeS, maxFutureS: s.config.capMaxFutureS }
   let content: Content | null = null
-  if (cap.msgType !== 'Cancel') {
+  if (cap.msgType === 'Cancel') checkSentWindow(cap, null, now(), window)
+  else {
     const { info, index } = pickInfo(cap)
-    checkSentWindow(cap, info, now(), { maxAgeS: s.config.capMaxAgeS, maxFutureS: s.config.capMaxFutureS })
+    checkSentWindow(cap, info, now(), window)
     const schedule = capSchedule(cap, info, index, now())
     content = { info, index, targets: capTargets(info, index, await s.repos.units.list()), schedule }
-  } else {
-    checkSentWindow(cap, null, now(), { maxAgeS: s.config.capMaxAgeS, maxFutureS: s.config.capMaxFutureS })
   }
   const first = await planCap(s.repos, cap)
   let audio = needsAudio(first, content) && content ? await alertAudio(s, content.info, content.index) : null
 
   return serially(s, async () => {
     // Decided again: another message of the chain may have been applied while the audio was made.
-    const again = await capDuplicate(s.repos, cap)
-    if (again) return view('duplicate', again.alertId ? await s.repos.alerts.get(again.alertId) : null)
+    const again = await duplicate()
+    if (again) return again
     const plan = await planCap(s.repos, cap)
     if (!audio && needsAudio(plan, content) && content)
       audio = await alertAudio(s, content.info, content.index)

@@ -165,6 +165,13 @@ const refused: [string, () => string, number, string, RegExp][] = [
     /^xml: not well-formed: character U\+0007 is not allowed in XML \(line \d+, column \d+\)/,
   ],
   [
+    'an encoding other than UTF-8',
+    () => fresh().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"'),
+    400,
+    'LOA_CAP_INVALID',
+    /^xml: encoding ISO-8859-1 is not supported: send UTF-8/,
+  ],
+  [
     'mismatched tags',
     () => fresh().replace('</event>', '</evnt>'),
     400,

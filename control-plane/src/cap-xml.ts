@@ -258,8 +258,13 @@ export function readXml(src: string, limits: XmlLimits): XmlElement {
       const end = src.indexOf('?>', lt + 2)
       if (end === -1) fail('processing instruction is not closed', lt)
       const target = /^[^ \t\r\n?]*/.exec(src.slice(lt + 2, Math.min(end, lt + 64)))?.[0] ?? ''
-      if (target.toLowerCase() === 'xml' && lt !== (src.charCodeAt(0) === 0xfeff ? 1 : 0)) {
-        fail('the XML declaration must come first', lt)
+      if (target.toLowerCase() === 'xml') {
+        if (lt !== (src.charCodeAt(0) === 0xfeff ? 1 : 0)) fail('the XML declaration must come first', lt)
+        // The text arrives decoded as UTF-8: a document declaring another encoding would be read wrong.
+        const encoding = /\sencoding\s*=\s*["']([^"']*)["']/.exec(src.slice(lt, end))?.[1]
+        if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
+          over(`encoding ${encoding.slice(0, 40)} is not supported: send UTF-8`, lt)
+        }
       }
       if (target === '') fail('processing instruction without a target', lt)
       i = end + 2
