@@ -5,9 +5,12 @@ import { LoaError } from './errors.js'
 
 /**
  * CAP severity × urgency → Circular 39 level and PA band (docs/alerts.md). Extreme and Severe events sound at once
- * in the emergency band, more urgent ones higher so they preempt; Minor events are priority bulletins.
+ * in the emergency band, more urgent ones higher so they preempt; Minor events are priority bulletins. Urgency
+ * `Past` ("responsive action is no longer required", e.g. an all-clear) is news, not an emergency: a priority
+ * bulletin whatever the severity, so it never cuts into anything.
  */
 export function capBand(severity: string, urgency: string): { level: BulletinLevel; priority: number } {
+  if (urgency === 'Past') return { level: 'priority', priority: Bands.priority }
   const immediate = urgency === 'Immediate'
   switch (severity) {
     case 'Extreme':

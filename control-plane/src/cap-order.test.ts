@@ -335,6 +335,18 @@ describe('CAP order: by sent, Cancels remembered', () => {
   })
 })
 
+describe('CAP urgency', () => {
+  it('urgency Past (an all-clear) is a priority bulletin, never an emergency that preempts', async () => {
+    const xml = capXml({ identifier: id('all-clear'), sent: s(0) }).replace(
+      '<urgency>Immediate</urgency>',
+      '<responseType>AllClear</responseType>\n    <urgency>Past</urgency>',
+    )
+    const r = await postCap(t, xml)
+    expect(r.status).toBe(201)
+    expect(r.body).toMatchObject({ level: 'priority', priority: 100, audible: true })
+  })
+})
+
 describe('CAP scope', () => {
   it('Restricted and Private messages are refused, never read aloud', async () => {
     const before = (await allAlerts()).length
