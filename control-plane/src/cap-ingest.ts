@@ -3,32 +3,36 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { mediaRef } from './alert-input.js'
 import type { RaiseResult } from './alerts-service.js'
+import { type CapPlan, capDuplicate, planCap } from './cap-chain.js'
+import type { CapLogEntry, CapOutcome } from './cap-log.js'
 import {
   capAudible,
   capBand,
-  capExpiry,
   capMsgTypeSupported,
+  capScopeSupported,
   capSpeechText,
   capTargets,
   capTitle,
   pickInfo,
 } from './cap-map.js'
-import { type CapAlert, type CapInfo, parseCap } from './cap-parse.js'
+import { type CapInfo, parseCap } from './cap-parse.js'
+import { capSchedule, checkSentWindow } from './cap-window.js'
 import type { Services } from './context.js'
-import type { Alert } from './domain.js'
+import type { Alert, AlertTargets, Media } from './domain.js'
 import { LoaError } from './errors.js'
 import { importAudioFile } from './media-import.js'
 
 export interface CapResult {
-  /** HTTP status: 201 for a new alert, 200 otherwise. */
+  /** HTTP status: 201 for a new alert, 202 for a Cancel remembered until what it names arrives, 200 otherwise. */
   status: number
-  action: 'raised' | 'updated' | 'cancelled' | 'duplicate' | 'expired'
-  alertId: string
-  revision: number
-  level: Alert['level']
-  priority: number
-  audible: boolean
-  /** False when nothing went to devices (expired on arrival, duplicate). */
+  action: CapOutcome | 'duplicate'
+  /** The alert of the message's chain; null when there is none (a Cancel or a message cancelled before it came). */
+  alertId: string | null
+  revision: number | null
+  level: Alert['level'] | null
+  priority: number | null
+  audible: boolean | null
+  /** False when nothing went to devices (expired on arrival, duplicate, late, cancelled). */
   sent: boolean
   targetCount: number | null
   media: { sha256: string; synthesized: boolean } | null
@@ -36,8 +40,13 @@ export interface CapResult {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
+interface Audio {
+  media: Media
+  synthesized: boolean
+}
+
 /** Audio for the alert: an audio resource carried inline (derefUri), else the text spoken by the speech engine. */
-async function alertAudio(s: Services, info: CapInfo, index: number) {
+async function alertAudio(s: Services, info: CapInfo, index: number): Promise<Audio> {
   const tmp = path.join(s.config.dataDir, 'tmp')
   await fs.mkdir(tmp, { recursive: true })
   const file = path.join(tmp, `${randomUUID()}.cap-audio`)
@@ -60,115 +69,151 @@ async function alertAudio(s: Services, info: CapInfo, index: number) {
   }
 }
 
-async function referencedAlert(s: Services, cap: CapAlert): Promise<Alert | null> {
-  for (const r of cap.references) {
-    const known = await s.repos.alerts.capGet(r.sender, r.identifier)
-    if (known) return s.repos.alerts.get(known.alertId)
+const HTTP_STATUS: Partial<Record<CapResult['action'], number>> = { raised: 201, remembered: 202 }
+
+function view(action: CapResult['action'], a: Alert | null, extra: Partial<CapResult> = {}): CapResult {
+  return {
+    status: HTTP_STATUS[action] ?? 200,
+    action,
+    alertId: a?.id ?? null,
+    revision: a?.revision ?? null,
+    level: a?.level ?? null,
+    priority: a?.priority ?? null,
+    audible: a?.audible ?? null,
+    sent: false,
+    targetCount: null,
+    media: null,
+    ...extra,
   }
-  return null
 }
 
-const view = (
-  status: number,
-  action: CapResult['action'],
-  a: Alert,
-  extra: Partial<CapResult> = {},
-): CapResult => ({
-  status,
-  action,
-  alertId: a.id,
-  revision: a.revision,
-  level: a.level,
-  priority: a.priority,
-  audible: a.audible,
-  sent: false,
-  targetCount: null,
-  media: null,
-  ...extra,
-})
-
-/** CAP Alert raises, Update replaces (new revision), Cancel withdraws; a repeated identifier changes nothing. */
-export async function ingestCap(s: Services, xml: string): Promise<CapResult> {
-  const cap = parseCap(xml)
-  capMsgTypeSupported(cap.msgType)
-  const audible = capAudible(cap.status)
-  const record = (alertId: string) =>
-    s.repos.alerts.capPut({
-      sender: cap.sender,
-      identifier: cap.identifier,
-      sent: cap.sent,
-      msgType: cap.msgType,
-      alertId,
-    })
-
-  const seen = await s.repos.alerts.capGet(cap.sender, cap.identifier)
-  if (seen) {
-    const a = await s.repos.alerts.get(seen.alertId)
-    if (a) return view(200, 'duplicate', a)
-  }
-  const ref = await referencedAlert(s, cap)
-  if (cap.msgType === 'Cancel') {
-    if (!ref) throw new LoaError('LOA_NOT_FOUND', 'alert/references: no alert known for any reference')
-    const a = await s.alerts.cancel(ref.id)
-    await record(a.id)
-    return view(200, 'cancelled', a, { sent: true })
-  }
-
-  const { info, index } = pickInfo(cap)
-  const { level, priority } = capBand(info.severity, info.urgency)
-  const expiresAt = capExpiry(info)
-  const expired = expiresAt <= new Date().toISOString()
-  const targets = capTargets(info, index, await s.repos.units.list())
-  const title = capTitle(info)
-
-  if (cap.msgType === 'Update' && ref?.state === 'active') {
-    if (expired) {
-      // An update that has already expired ends the alert it replaces.
-      const a = await s.alerts.cancel(ref.id)
-      await record(a.id)
-      return view(200, 'expired', a)
-    }
-    const audio = await alertAudio(s, info, index)
-    const r = await s.alerts.revise(ref.id, {
-      title,
-      items: [mediaRef(audio.media)],
-      level,
-      priority,
-      expiresAt,
-      audible,
-    })
-    await record(r.alert.id)
-    return raised(200, 'updated', r, audio)
-  }
-
-  // An Alert, or an Update of something we never saw (or already over): a new alert.
-  const audio = expired ? null : await alertAudio(s, info, index)
-  const r = await s.alerts.raise({
-    title,
-    items: audio ? [mediaRef(audio.media)] : [],
-    level,
-    priority,
-    targets,
-    repeat: 1,
-    startsAt: new Date().toISOString(),
-    expiresAt,
-    audible,
-    volume: null,
-    source: 'cap',
-  })
-  await record(r.alert.id)
-  return raised(expired ? 200 : 201, expired ? 'expired' : 'raised', r, audio)
-}
-
-function raised(
-  status: number,
-  action: CapResult['action'],
-  r: RaiseResult,
-  audio: { media: { sha256: string }; synthesized: boolean } | null,
-): CapResult {
-  return view(status, action, r.alert, {
+function raised(action: CapOutcome, r: RaiseResult, audio: Audio | null): CapResult {
+  return view(action, r.alert, {
     sent: r.sent,
     targetCount: r.targetCount,
     media: audio ? { sha256: audio.media.sha256, synthesized: audio.synthesized } : null,
   })
+}
+
+/** One CAP message at a time decides and applies (audio is made before, outside): no race between two of a chain. */
+const queues = new WeakMap<Services, Promise<unknown>>()
+function serially<T>(s: Services, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(s) ?? Promise.resolve()).then(fn)
+  queues.set(
+    s,
+    run.catch(() => {}),
+  )
+  return run
+}
+
+interface Content {
+  info: CapInfo
+  index: number
+  targets: AlertTargets
+  schedule: ReturnType<typeof capSchedule>
+}
+
+const needsAudio = (plan: CapPlan, content: Content | null) =>
+  content !== null && !content.schedule.expired && (plan.act === 'raise' || plan.act === 'revise')
+
+/**
+ * CAP Alert raises, Update replaces (new revision), Cancel withdraws, each only within its status and in `sent`
+ * order (cap-chain.ts); a repeated message changes nothing. Every check on the message itself comes first.
+ */
+export async function ingestCap(s: Services, xml: string, now: () => number = Date.now): Promise<CapResult> {
+  const cap = parseCap(xml)
+  capMsgTypeSupported(cap.msgType)
+  const audible = capAudible(cap.status)
+  capScopeSupported(cap.scope)
+  const duplicate = async () => {
+    const known = await capDuplicate(s.repos, cap)
+    return known && view('duplicate', known.alertId ? await s.repos.alerts.get(known.alertId) : null)
+  }
+  const repeated = await duplicate()
+  if (repeated) return repeated
+  const window = { maxAgeS: s.config.capMaxAgeS, maxFutureS: s.config.capMaxFutureS }
+  let content: Content | null = null
+  if (cap.msgType === 'Cancel') checkSentWindow(cap, null, now(), window)
+  else {
+    const { info, index } = pickInfo(cap)
+    checkSentWindow(cap, info, now(), window)
+    const schedule = capSchedule(cap, info, index, now())
+    content = { info, index, targets: capTargets(info, index, await s.repos.units.list()), schedule }
+  }
+  const first = await planCap(s.repos, cap)
+  let audio = needsAudio(first, content) && content ? await alertAudio(s, content.info, content.index) : null
+
+  return serially(s, async () => {
+    // Decided again: another message of the chain may have been applied while the audio was made.
+    const again = await duplicate()
+    if (again) return again
+    const plan = await planCap(s.repos, cap)
+    if (!audio && needsAudio(plan, content) && content)
+      audio = await alertAudio(s, content.info, content.index)
+    for (const a of plan.end) await s.alerts.cancel(a.id)
+    const record = (outcome: CapOutcome, alertId: string | null, chainOf?: string) => {
+      const entry: CapLogEntry = {
+        sender: cap.sender,
+        identifier: cap.identifier,
+        sent: cap.sent,
+        status: cap.status,
+        msgType: cap.msgType,
+        alertId,
+        outcome,
+        receivedAt: new Date(now()).toISOString(),
+      }
+      return s.repos.capLog.record(entry, plan.cancellations, chainOf)
+    }
+    if (plan.act === 'none' || !content) {
+      const alert = plan.alert ? await s.alerts.get(plan.alert.id) : null
+      await record(plan.outcome, alert?.id ?? null)
+      return view(plan.outcome, alert, { sent: plan.end.length > 0 })
+    }
+    const result = await apply(s, plan, content, audio, audible)
+    await record(result.action as CapOutcome, result.alertId, plan.alert?.id)
+    return result
+  })
+}
+
+/**
+ * Raises or revises. An Update that has expired ends its alert; one with another area moves it (a new alert in its
+ * place); one of an alert that is over raises a new one. The chain then follows the new alert.
+ */
+async function apply(
+  s: Services,
+  plan: CapPlan,
+  content: Content,
+  audio: Audio | null,
+  audible: boolean,
+): Promise<CapResult> {
+  const { info, targets, schedule } = content
+  const { level, priority } = capBand(info.severity, info.urgency)
+  const chain = plan.act === 'revise' ? plan.alert : null
+  if (chain && schedule.expired) {
+    const a = await s.alerts.cancel(chain.id)
+    return view('expired', a, { sent: true })
+  }
+  const items = audio && !schedule.expired ? [mediaRef(audio.media)] : []
+  const title = capTitle(info)
+  if (chain && JSON.stringify(chain.targets) === JSON.stringify(targets)) {
+    const { startsAt, expiresAt } = schedule
+    const r = await s.alerts.revise(chain.id, { title, items, level, priority, audible, startsAt, expiresAt })
+    return raised('updated', r, audio)
+  }
+  const r = await s.alerts.raise({
+    title,
+    items,
+    level,
+    priority,
+    targets,
+    repeat: 1,
+    startsAt: schedule.startsAt,
+    expiresAt: schedule.expiresAt,
+    audible,
+    volume: null,
+    source: 'cap',
+  })
+  // Another area: the new alert replaces the old one (raised first, so no target is left without it meanwhile).
+  if (chain) await s.alerts.cancel(chain.id)
+  return raised(schedule.expired ? 'expired' : 'raised', r, schedule.expired ? null : audio)
 }

@@ -5,9 +5,12 @@ import { LoaError } from './errors.js'
 
 /**
  * CAP severity × urgency → Circular 39 level and PA band (docs/alerts.md). Extreme and Severe events sound at once
- * in the emergency band, more urgent ones higher so they preempt; Minor events are priority bulletins.
+ * in the emergency band, more urgent ones higher so they preempt; Minor events are priority bulletins. Urgency
+ * `Past` ("responsive action is no longer required", e.g. an all-clear) is news, not an emergency: a priority
+ * bulletin whatever the severity, so it never cuts into anything.
  */
 export function capBand(severity: string, urgency: string): { level: BulletinLevel; priority: number } {
+  if (urgency === 'Past') return { level: 'priority', priority: Bands.priority }
   const immediate = urgency === 'Immediate'
   switch (severity) {
     case 'Extreme':
@@ -31,6 +34,20 @@ export function capAudible(status: CapAlert['status']): boolean {
     )
   }
   return status === 'Actual'
+}
+
+/**
+ * A loudspeaker is heard by everyone in range: only `Public` messages are broadcast. `Restricted` (for users with
+ * an operational need) and `Private` (for the `addresses` only) are refused, not delivered inaudibly: Loa has no
+ * private channel to the people they are meant for, and an inaudible alert on a public box reaches nobody.
+ */
+export function capScopeSupported(scope: CapAlert['scope']): void {
+  if (scope !== 'Public') {
+    throw new LoaError(
+      'LOA_CAP_UNSUPPORTED',
+      `alert/scope: ${scope} messages are not broadcast on public loudspeakers (only Public)`,
+    )
+  }
 }
 
 export function capMsgTypeSupported(msgType: CapAlert['msgType']): void {
@@ -88,13 +105,4 @@ export function capSpeechText(info: CapInfo): string {
 
 export function capTitle(info: CapInfo): string {
   return (info.headline ?? info.event).slice(0, 200)
-}
-
-const DEFAULT_EXPIRY_MS = 3600_000
-const MAX_EXPIRY_MS = 7 * 24 * 3600_000
-
-/** `expires` if given (capped at 7 days), else one hour. */
-export function capExpiry(info: CapInfo, now = Date.now()): string {
-  if (!info.expires) return new Date(now + DEFAULT_EXPIRY_MS).toISOString()
-  return new Date(Math.min(Date.parse(info.expires), now + MAX_EXPIRY_MS)).toISOString()
 }

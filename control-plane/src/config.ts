@@ -38,6 +38,10 @@ export interface ControlPlaneConfig {
   mapTileAttribution: string
   /** How agents reach this control plane over HTTP (LOA_PUBLIC_URL), for microphone streams; null: as the browser did. */
   publicUrl: string | null
+  /** CAP: an Alert or Update without `expires` sent longer ago than this is refused as stale (docs/alerts.md). */
+  capMaxAgeS: number
+  /** CAP: a message whose `sent` is further ahead of this server's clock than this is refused. */
+  capMaxFutureS: number
   /** Microphone session limits; not from the environment (tests shorten them). Defaults in mic-sessions.ts. */
   micLimits?: Partial<MicLimits>
 }
@@ -66,6 +70,8 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   mapTileUrl: null,
   mapTileAttribution: '',
   publicUrl: null,
+  capMaxAgeS: 3 * 3600,
+  capMaxFutureS: 300,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -167,6 +173,8 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     mapTileUrl,
     mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
     publicUrl: publicUrlOf(env.LOA_PUBLIC_URL),
+    capMaxAgeS: num(env, 'LOA_CAP_MAX_AGE_S', DEFAULT_CONFIG.capMaxAgeS, 60, 7 * 86_400),
+    capMaxFutureS: num(env, 'LOA_CAP_MAX_FUTURE_S', DEFAULT_CONFIG.capMaxFutureS, 0, 86_400),
   }
 }
 

@@ -1,3 +1,4 @@
+import { CAP_MIGRATION } from './migrations-cap.js'
 import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
 import { RECIPIENTS_MIGRATION } from './migrations-recipients.js'
 import { WORKFLOW_MIGRATION } from './migrations-workflow.js'
@@ -361,4 +362,5 @@ CREATE TABLE device_credentials (
   WORKFLOW_MIGRATION,
   REQUESTED_LEDGER_MIGRATION,
   RECIPIENTS_MIGRATION,
+  CAP_MIGRATION,
 ]

@@ -1,4 +1,5 @@
 import type { AuthRepositories } from './auth-repositories.js'
+import type { CapLogRepository } from './cap-log.js'
 import type { DeviceCredentialRepository } from './device-credentials.js'
 import type {
   AckRecord,
@@ -167,15 +168,6 @@ export interface AlertRepository {
   counts(id: string): Promise<AlertCounts>
   /** Active alerts with the clusters they target, for the desired-state builder. */
   activeWithTargets(): Promise<{ alert: Alert; clusterIds: string[] }[]>
-  /** CAP (sender, identifier) → alert. */
-  capGet(sender: string, identifier: string): Promise<{ alertId: string; msgType: string } | null>
-  capPut(r: {
-    sender: string
-    identifier: string
-    sent: string
-    msgType: string
-    alertId: string
-  }): Promise<void>
 }
 
 export interface LiveRepository {
@@ -201,6 +193,8 @@ export interface RelayRepository {
 
 export interface Repositories extends AuthRepositories {
   alerts: AlertRepository
+  /** What CAP ingest received and what Cancels named (cap-log.ts). */
+  capLog: CapLogRepository
   lives: LiveRepository
   relays: RelayRepository
   units: UnitRepository

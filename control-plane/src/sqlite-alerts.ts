@@ -89,22 +89,5 @@ export function sqliteAlerts(db: Db): AlertRepository {
     async activeWithTargets() {
       return (await records.active()).map(({ record, clusterIds }) => ({ alert: record, clusterIds }))
     },
-    async capGet(sender, identifier) {
-      const r = db
-        .prepare('SELECT alert_id, msg_type FROM cap_messages WHERE sender = ? AND identifier = ?')
-        .get(sender, identifier) as { alert_id: string; msg_type: string } | undefined
-      return r ? { alertId: r.alert_id, msgType: r.msg_type } : null
-    },
-    async capPut(r) {
-      db.prepare(`INSERT OR IGNORE INTO cap_messages (sender, identifier, sent, msg_type, alert_id, received_at)
-        VALUES (?, ?, ?, ?, ?, ?)`).run(
-        r.sender,
-        r.identifier,
-        r.sent,
-        r.msgType,
-        r.alertId,
-        new Date().toISOString(),
-      )
-    },
   }
 }

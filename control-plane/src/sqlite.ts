@@ -2,6 +2,7 @@ import { openDatabase } from './db.js'
 import type { Repositories } from './repositories.js'
 import { sqliteAlerts } from './sqlite-alerts.js'
 import { sqliteApiTokens, sqliteAudit } from './sqlite-audit.js'
+import { sqliteCapLog } from './sqlite-cap.js'
 import { sqliteContent, sqliteFallbacks, sqliteMedia, sqliteSchedules } from './sqlite-content.js'
 import { sqliteCredentials } from './sqlite-credentials.js'
 import { sqliteDesired, sqliteIngest } from './sqlite-ingest.js'
@@ -17,6 +18,7 @@ export function openSqliteRepositories(file: string): Repositories {
   const db = openDatabase(file)
   return {
     alerts: sqliteAlerts(db),
+    capLog: sqliteCapLog(db),
     lives: sqliteLives(db),
     relays: sqliteRelays(db),
     units: sqliteUnits(db),
