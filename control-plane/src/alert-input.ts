@@ -14,6 +14,7 @@ import { assertApproved } from './bulletin-workflow.js'
 import type { AlertTargets, LatLon, Media } from './domain.js'
 import { LoaError } from './errors.js'
 import { ringProblem } from './geo.js'
+import { PlainText } from './plain-text.js'
 import type { Repositories } from './repositories.js'
 import { checkTargetsExist } from './targets-input.js'
 
@@ -46,7 +47,7 @@ export const AlertTargetsBody = Type.Object(
 )
 
 const content = {
-  title: Type.String({ minLength: 1, maxLength: 200 }),
+  title: PlainText({ minLength: 1, maxLength: 200 }),
   bulletinId: Type.Optional(EntityId),
   mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: 20 })),
   level: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('priority')])),

@@ -13,16 +13,17 @@ import { assertClusterInScope, assertUnitInScope, clusterVisible, scopeUnitIds }
 import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { ClusterSchema } from './schemas.js'
 import { telemetryView } from './telemetry-series.js'
 
 const Zone = Type.Object(
-  { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { id: EntityId, name: PlainText({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
 )
 const Tag = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$' })
 const ClusterFields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: PlainText({ minLength: 1, maxLength: 200 }),
   unitId: EntityId,
   stationId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
   zones: Type.Optional(Type.Array(Zone, { maxItems: 16 })),

@@ -4,10 +4,11 @@ import { BulletinLevel, EntityId, Sha256Hex } from '@loa/shared'
 import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid, LoaError } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { actorOf } from './request-actor.js'
 import { bulletinVisible } from './routes-workflow.js'
 
-const Title = Type.String({ minLength: 1, maxLength: 200 })
+const Title = PlainText({ minLength: 1, maxLength: 200 })
 
 export function registerContentRoutes(app: App, s: Services): void {
   const { content } = s.repos

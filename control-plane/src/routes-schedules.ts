@@ -16,6 +16,7 @@ import { assertTargetsInScope, targetsVisible } from './access.js'
 import { assertApproved } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { closeRequestedLedger } from './requested-ledger.js'
 import { ScheduleSchema } from './schemas.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
@@ -23,7 +24,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js
 const ScheduleBody = Type.Object(
   {
     id: Type.Optional(EntityId),
-    title: Type.Optional(Type.String({ maxLength: 200 })),
+    title: Type.Optional(PlainText({ maxLength: 200 })),
     bulletinId: Type.Optional(EntityId),
     playlistId: Type.Optional(EntityId),
     recurrence: Recurrence,

@@ -7,6 +7,7 @@ import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid } from './errors.js'
 import { importAudioFile } from './media-import.js'
+import { PlainText } from './plain-text.js'
 import { actorOf } from './request-actor.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
@@ -124,7 +125,7 @@ export function registerTtsRoutes(app: App, s: Services): void {
             id: Type.Optional(EntityId),
             text: Text,
             voice: Type.Optional(VoiceId),
-            title: Type.String({ minLength: 1, maxLength: 200 }),
+            title: PlainText({ minLength: 1, maxLength: 200 }),
             level: Type.Optional(BulletinLevel),
             unitId: Type.Optional(EntityId),
           },

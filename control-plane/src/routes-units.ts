@@ -4,13 +4,14 @@ import { DailyWindow, EntityId, Percent, windowProblems } from '@loa/shared'
 import { assertUnitInScope, filterUnits, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import { forbidden, invalid, LoaError, notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { UnitSchema } from './schemas.js'
 
 const UnitBody = Type.Object(
   {
     id: EntityId,
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    kind: Type.String({ minLength: 1, maxLength: 40 }),
+    name: PlainText({ minLength: 1, maxLength: 200 }),
+    kind: PlainText({ minLength: 1, maxLength: 40 }),
     parentId: Type.Optional(Type.Union([EntityId, Type.Null()])),
     code: Type.Optional(Type.String({ maxLength: 40 })),
   },
@@ -142,7 +143,7 @@ export function registerUnitRoutes(app: App, s: Services): void {
         tags: ['stations'],
         body: Type.Object(
           {
-            name: Type.String({ minLength: 1, maxLength: 200 }),
+            name: PlainText({ minLength: 1, maxLength: 200 }),
             unitId: EntityId,
             id: Type.Optional(EntityId),
           },

@@ -7,11 +7,12 @@ import { ROLES, scopeUnitIds } from './access.js'
 import type { User } from './auth-domain.js'
 import type { App, Services } from './context.js'
 import { forbidden, invalid, LoaError, notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { NewPassword, userView } from './routes-auth.js'
 
 const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)))
 const Username = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$' })
-const DisplayName = Type.String({ minLength: 1, maxLength: 200 })
+const DisplayName = PlainText({ minLength: 1, maxLength: 200 })
 const Scope = Type.Union([EntityId, Type.Null()])
 const UserBody = Type.Object(
   {
