@@ -19,6 +19,7 @@ import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
 import { PlainText } from './plain-text.js'
 import { closeRequestedLedger } from './requested-ledger.js'
 import { ScheduleSchema } from './schemas.js'
+import { visibleBulletin, visiblePlaylist } from './scope-refs.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
 
 const ScheduleBody = Type.Object(
@@ -85,13 +86,13 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       let level: 'normal' | 'priority' | 'emergency' = 'normal'
       let title = b.title ?? ''
       if (b.bulletinId !== undefined) {
-        const bulletin = await content.getBulletin(b.bulletinId)
+        const bulletin = await visibleBulletin(s, req.actor, b.bulletinId)
         if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
         assertApproved(bulletin)
         level = bulletin.level
         title ||= bulletin.title
       } else {
-        const playlist = await content.getPlaylist(b.playlistId as string)
+        const playlist = await visiblePlaylist(s, req.actor, b.playlistId as string)
         if (!playlist) throw bad(`playlistId: playlist "${b.playlistId}" not found`)
         const members = await Promise.all(playlist.bulletinIds.map((id) => content.getBulletin(id)))
         for (const m of members) if (m) assertApproved(m, 'playlistId')

@@ -43,9 +43,10 @@ export async function assertGrantableScope(s: Services, req: FastifyRequest, sco
     if (mine !== null) throw forbidden('scopeUnitId: only an administrator of the whole tree can grant it')
     return
   }
-  if (!(await s.repos.units.get(scopeUnitId))) throw invalid('scopeUnitId', `unit "${scopeUnitId}" not found`)
+  // The scope first, so an unknown unit and another commune's get the same answer.
   if (mine !== null && !mine.has(scopeUnitId))
     throw forbidden(`scopeUnitId: unit "${scopeUnitId}" is outside your scope`)
+  if (!(await s.repos.units.get(scopeUnitId))) throw invalid('scopeUnitId', `unit "${scopeUnitId}" not found`)
   req.auditInfo ??= {}
   req.auditInfo.unitId ??= scopeUnitId
 }
