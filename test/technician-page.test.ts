@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
 import { makeTone } from './harness/audio.js'
@@ -60,10 +60,16 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     page = await browser.browser.newPage({ viewport: { width: 390, height: 844 } })
     log.attach(page.context(), 'phone')
   })
+  let cspSeen = 0
   beforeEach(({ onTestFailed }) => {
+    cspSeen = log.cspViolations.length
     onTestFailed(async () => {
       if (page) console.error(await log.dump([page]))
     })
+  })
+  // The page works under its strict Content-Security-Policy: nothing it does is refused.
+  afterEach(() => {
+    expect(log.cspViolations.slice(cspSeen), 'Content-Security-Policy violations').toEqual([])
   })
 
   afterAll(async () => {

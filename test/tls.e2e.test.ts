@@ -140,6 +140,11 @@ describe('MQTT over TLS and HTTPS, with client certificates', { timeout: 180_000
     )
   })
 
+  it('tells browsers to keep to HTTPS (HSTS) when it serves HTTPS itself', async () => {
+    const r = await t.cp.app.inject({ method: 'GET', url: '/healthz' })
+    expect(r.headers['strict-transport-security']).toBe('max-age=31536000')
+  })
+
   it('an agent connects over mqtts with its certificate, pins the key, and downloads media over https', async () => {
     const keys = await t.api<{ current: string; keys: { keyId: string; publicKey: string }[] }>(
       'GET',

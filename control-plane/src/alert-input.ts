@@ -14,7 +14,9 @@ import { assertApproved } from './bulletin-workflow.js'
 import type { AlertTargets, LatLon, Media } from './domain.js'
 import { LoaError } from './errors.js'
 import { ringProblem } from './geo.js'
+import { PlainText } from './plain-text.js'
 import type { Repositories } from './repositories.js'
+import type { ContentLookup } from './scope-refs.js'
 import { checkTargetsExist } from './targets-input.js'
 
 /** Alerts are for now: at most a week ahead. */
@@ -46,7 +48,7 @@ export const AlertTargetsBody = Type.Object(
 )
 
 const content = {
-  title: Type.String({ minLength: 1, maxLength: 200 }),
+  title: PlainText({ minLength: 1, maxLength: 200 }),
   bulletinId: Type.Optional(EntityId),
   mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: 20 })),
   level: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('priority')])),
@@ -88,7 +90,7 @@ export function mediaRef(m: Media): MediaRef {
 
 /** Items from a bulletin or from media hashes; exactly one of the two. */
 export async function resolveItems(
-  repos: Repositories,
+  visible: ContentLookup,
   b: AlertBodyT,
   required: boolean,
 ): Promise<MediaRef[] | null> {
@@ -96,17 +98,18 @@ export async function resolveItems(
     throw bad('bulletinId: give either bulletinId or mediaSha256s, not both')
   }
   if (b.bulletinId !== undefined) {
-    const bulletin = await repos.content.getBulletin(b.bulletinId)
+    // Looked up as the caller sees them: another commune's bulletin or media is "not found".
+    const bulletin = await visible.bulletin(b.bulletinId)
     if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
     assertApproved(bulletin)
-    const m = await repos.media.get(bulletin.mediaSha256)
+    const m = await visible.media(bulletin.mediaSha256)
     if (!m) throw bad(`bulletinId: the media of bulletin "${b.bulletinId}" is gone`)
     return [mediaRef(m)]
   }
   if (b.mediaSha256s !== undefined) {
     const refs: MediaRef[] = []
     for (const [i, sha] of b.mediaSha256s.entries()) {
-      const m = await repos.media.get(sha)
+      const m = await visible.media(sha)
       if (!m) throw bad(`mediaSha256s[${i}]: media "${sha}" not found`)
       refs.push(mediaRef(m))
     }
@@ -184,11 +187,12 @@ export function resolveTargetsBody(t: {
 /** Validates a POST /api/alerts body against the database and turns it into an alert to raise. */
 export async function alertInputFromBody(
   repos: Repositories,
+  visible: ContentLookup,
   b: AlertBodyT & { title: string; targets: Parameters<typeof resolveTargetsBody>[0] },
 ): Promise<AlertInput> {
   const targets = resolveTargetsBody(b.targets)
   await checkTargetsExist(repos, targets, bad)
-  const items = (await resolveItems(repos, b, true)) as MediaRef[]
+  const items = (await resolveItems(visible, b, true)) as MediaRef[]
   const { level, priority } = resolveBand(b)
   const expiresAt = resolveExpiry(b) ?? new Date(Date.now() + 3600_000).toISOString()
   return {

@@ -34,6 +34,7 @@ import { registerUnitRoutes } from './routes-units.js'
 import { registerUnitImportRoutes } from './routes-units-import.js'
 import { registerUserRoutes } from './routes-users.js'
 import { registerWorkflowRoutes } from './routes-workflow.js'
+import { registerSecurityHeaders } from './security-headers.js'
 import { registerConsole } from './web-console.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
@@ -110,6 +111,7 @@ export async function buildApp(
     },
   })
 
+  registerSecurityHeaders(app, { mapTileUrl: services.config.mapTileUrl, https: Boolean(opts.https) })
   // Before any route: its onRoute hook checks that every protected route declares a permission.
   await registerWebsocket(app, services)
   await registerAuth(app, services)

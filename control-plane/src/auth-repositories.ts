@@ -25,11 +25,17 @@ export interface UserRepository {
   getByUsername(username: string): Promise<UserRecord | null>
   list(): Promise<User[]>
   update(id: string, patch: UserPatch): Promise<User | null>
-  /** After a login attempt: the failure counter, lock and last login time. */
-  setLoginState(
-    id: string,
-    state: { failedLogins: number; lockedUntil: string | null; lastLoginAt?: string },
-  ): Promise<void>
+  /**
+   * Before the password is hashed: counts the attempt as a failure, in one atomic step, unless the account is
+   * locked or already has `threshold` failures and attempts in progress (false: refuse without hashing). A lock
+   * that has run out starts a fresh count. Parallel attempts therefore cannot all pass a check made before any
+   * of them is counted (docs/users-and-roles.md, "Brute force").
+   */
+  reserveLoginAttempt(id: string, now: string, threshold: number): Promise<boolean>
+  /** The reserved attempt failed: locks the account until `lockedUntil` if it reached `threshold` (true then). */
+  failLoginAttempt(id: string, threshold: number, lockedUntil: string): Promise<boolean>
+  /** The reserved attempt succeeded: clears the count, unless a lock came meanwhile (false: refuse the login). */
+  succeedLoginAttempt(id: string, now: string): Promise<boolean>
   /** Enabled province administrators. */
   countActiveAdmins(): Promise<number>
 }

@@ -4,6 +4,7 @@ import type { Actor } from './actor.js'
 import type { Services } from './context.js'
 import type { Bulletin, UnitSettings } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
+import { visibleBulletin, visibleMedia } from './scope-refs.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 /** Commune radio typically speaks twice a day; accepted bulletins go to the next slot unless one is picked. */
@@ -34,7 +35,8 @@ export interface NewBulletin {
 export async function createBulletin(s: Services, input: NewBulletin, actor: Actor): Promise<Bulletin> {
   const b = { ...input, unitId: await defaultUnit(s, actor, input.unitId) }
   if (b.unitId !== undefined) await assertActsOn(s, actor, b.unitId, 'unitId')
-  if (!(await s.repos.media.get(b.mediaSha256)))
+  // Another commune's media is answered as unknown media.
+  if (!(await visibleMedia(s, actor, b.mediaSha256)))
     throw invalid('mediaSha256', `media "${b.mediaSha256}" not found`)
   if (b.unitId !== undefined && !(await s.repos.units.get(b.unitId))) {
     throw invalid('unitId', `unit "${b.unitId}" not found`)
@@ -63,7 +65,8 @@ export async function createBulletin(s: Services, input: NewBulletin, actor: Act
  * authentication is configured, may).
  */
 export async function approveBulletin(s: Services, id: string, actor: Actor): Promise<Bulletin> {
-  const b = await s.repos.content.getBulletin(id)
+  // Out of scope reads as unknown; seen but not one's own (a province-wide one) is 403.
+  const b = await visibleBulletin(s, actor, id)
   if (!b) throw notFound('bulletin', id)
   await assertActsOn(s, actor, b.unitId ?? null, 'id')
   if (b.status !== 'draft') throw new LoaError('LOA_CONFLICT', `status: bulletin "${id}" is already approved`)

@@ -69,7 +69,8 @@ describe('console routes and scopes', () => {
     const inbox = await communeA<{ deliveries: { toUnitId: string }[] }>('GET', '/api/inbox')
     expect(inbox.body.deliveries.map((d) => d.toUnitId)).toEqual(['xa-a'])
     expect((await communeA('GET', '/api/inbox?unitId=xa-b')).status).toBe(404)
-    expect((await communeA('POST', `/api/inbox/${toB.id}/accept`, {})).status).toBe(403)
+    // Another commune's delivery reads as unknown (404), like any resource outside the scope.
+    expect((await communeA('POST', `/api/inbox/${toB.id}/accept`, {})).status).toBe(404)
     expect((await viewerB('POST', `/api/inbox/${toB.id}/decline`, { reason: 'x' })).status).toBe(403)
     expect((await communeA('POST', `/api/inbox/${toA.id}/accept`, { at: inHours(4) })).status).toBe(200)
     // The province bulletin is visible to a commune it was sent to, with only that commune's delivery.
@@ -109,9 +110,10 @@ describe('console routes and scopes', () => {
       mediaSha256: media,
       unitId: 'prov',
     })
+    // A bulletin of the province not sent to the commune is outside its scope: unknown to it.
     expect(
       (await communeA('POST', `/api/bulletins/${prov.body.id}/send`, { toUnitIds: ['xa-a'] })).status,
-    ).toBe(403)
+    ).toBe(404)
     expect(
       (
         await communeA('POST', '/api/bulletins', {
@@ -133,7 +135,7 @@ describe('console routes and scopes', () => {
       unitId: 'xa-b',
     })
     expect(draft.body.status).toBe('draft')
-    expect((await communeA('POST', `/api/bulletins/${draft.body.id}/approve`)).status).toBe(403)
+    expect((await communeA('POST', `/api/bulletins/${draft.body.id}/approve`)).status).toBe(404)
     expect((await viewerB('POST', `/api/bulletins/${draft.body.id}/approve`)).status).toBe(403)
     expect((await communeA('PUT', '/api/units/xa-a/settings', { requiresApproval: false })).status).toBe(403)
     expect((await viewerB('GET', '/api/units/xa-b/settings')).status).toBe(200)

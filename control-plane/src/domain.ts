@@ -111,6 +111,8 @@ export interface Playlist {
   title: string
   bulletinIds: string[]
   createdAt: string
+  /** The unit it belongs to (null: province-wide); always filled by the repository. */
+  unitId?: string | null
 }
 
 export interface Targets {

@@ -1,3 +1,5 @@
+import { PLAIN_TEXT_PATTERN, PLAIN_TEXT_PROBLEM } from './plain-text.js'
+
 /**
  * Every HTTP error has a stable code (as Fastify's own errors do) so clients and tests match on the code, and a
  * message that names the offending field.
@@ -127,5 +129,6 @@ export function validationMessage(
   const extra = e.params?.additionalProperty ?? e.params?.missingProperty
   if (typeof extra === 'string') field = field ? `${field}.${extra}` : extra
   const where = field || context || 'body'
+  if (e.params?.pattern === PLAIN_TEXT_PATTERN) return `${where}: ${PLAIN_TEXT_PROBLEM}`
   return `${where}: ${e.message ?? 'is invalid'}`
 }

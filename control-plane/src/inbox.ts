@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Bands } from '@loa/shared'
-import { can } from './access.js'
+import { can, unitInScope } from './access.js'
 import type { Actor } from './actor.js'
 import { mediaRef } from './alert-input.js'
 import { assertApproved } from './bulletin-workflow.js'
@@ -8,6 +8,7 @@ import type { Services } from './context.js'
 import type { Delivery } from './domain.js'
 import { forbidden, invalid, LoaError, notFound } from './errors.js'
 import { nextSlot, placeInProgramme } from './programmes.js'
+import { visibleBulletin } from './scope-refs.js'
 import { assertActsOn } from './workflow-scope.js'
 
 /**
@@ -31,7 +32,8 @@ export async function sendBulletin(
   input: SendInput,
   actor: Actor,
 ): Promise<{ deliveries: Delivery[]; alertId: string | null }> {
-  const b = await s.repos.content.getBulletin(bulletinId)
+  // Out of scope reads as unknown; seen but not one's own (a province-wide one) is 403.
+  const b = await visibleBulletin(s, actor, bulletinId)
   if (!b) throw notFound('bulletin', bulletinId)
   await assertActsOn(s, actor, b.unitId ?? null, 'id')
   if (b.level === 'emergency' && !can(actor, 'emergency')) throw forbidden('permission "emergency" required')
@@ -109,8 +111,8 @@ export async function sendBulletin(
 
 async function pending(s: Services, id: string, actor: Actor): Promise<Delivery> {
   const d = await s.repos.workflow.getDelivery(id)
-  if (!d) throw notFound('delivery', id)
-  await assertActsOn(s, actor, d.toUnitId, 'id')
+  // Another unit's inbox reads as unknown.
+  if (!d || !(await unitInScope(s, actor, d.toUnitId))) throw notFound('delivery', id)
   if (d.state !== 'pending')
     throw new LoaError('LOA_INBOX_STATE', `state: delivery "${id}" is already ${d.state}`)
   return d

@@ -2,6 +2,7 @@ import { Type } from '@fastify/type-provider-typebox'
 import { Bands, isEmergencyBand, LiveSourceUrl, Percent, Priority } from '@loa/shared'
 import type { Live, Targets } from './domain.js'
 import { LoaError, validationMessage } from './errors.js'
+import { PlainText } from './plain-text.js'
 import type { Repositories } from './repositories.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
 
@@ -11,7 +12,7 @@ const MAX_DURATION_S = 7 * 24 * 3600
 
 export const LiveBody = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 200 }),
+    title: PlainText({ minLength: 1, maxLength: 200 }),
     sourceUrl: LiveSourceUrl,
     targets: TargetsBody,
     startsAt: Type.Optional(Type.String({ format: 'date-time' })),

@@ -7,12 +7,23 @@ import { normaliseAndTranscode, probeAudio, sha256File, withTranscodeSlot } from
 
 /**
  * Puts a local audio file (synthesised speech, a CAP resource) through the same pipeline as an upload: probe,
- * loudness normalisation, speech-grade Opus, content address. The same source gives back the same media.
+ * loudness normalisation, speech-grade Opus, content address. The same source gives back the same media. `owner`
+ * is the unit that brought it in (docs/users-and-roles.md, "Scope"); null, the default: the whole province (CAP).
  */
-export async function importAudioFile(s: Services, source: string, originalName: string): Promise<Media> {
+export async function importAudioFile(
+  s: Services,
+  source: string,
+  originalName: string,
+  owner: string | null = null,
+): Promise<Media> {
   const sourceSha = await sha256File(source)
-  const known = await s.repos.media.getBySource(sourceSha)
-  if (known) return known
+  const media =
+    (await s.repos.media.getBySource(sourceSha)) ?? (await transcodeNew(s, source, sourceSha, originalName))
+  await s.repos.media.addOwner(media.sha256, owner)
+  return media
+}
+
+async function transcodeNew(s: Services, source: string, sourceSha: string, originalName: string) {
   const tmp = path.join(s.config.dataDir, 'tmp')
   await fs.mkdir(tmp, { recursive: true })
   const output = path.join(tmp, `${randomUUID()}.out`)

@@ -1,6 +1,7 @@
 import { CAP_MIGRATION } from './migrations-cap.js'
 import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
 import { RECIPIENTS_MIGRATION } from './migrations-recipients.js'
+import { WEB_SCOPE_MIGRATION } from './migrations-web.js'
 import { WORKFLOW_MIGRATION } from './migrations-workflow.js'
 
 /**
@@ -363,4 +364,5 @@ CREATE TABLE device_credentials (
   REQUESTED_LEDGER_MIGRATION,
   RECIPIENTS_MIGRATION,
   CAP_MIGRATION,
+  WEB_SCOPE_MIGRATION,
 ]

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { Bands, type BulletinLevel } from '@loa/shared'
 import { DateTime } from 'luxon'
+import { unitInScope } from './access.js'
 import type { Actor } from './actor.js'
 import { unitSettings } from './bulletin-workflow.js'
 import type { Services } from './context.js'
 import type { Bulletin, Programme } from './domain.js'
 import { LoaError, notFound } from './errors.js'
-import { assertActsOn } from './workflow-scope.js'
 
 /**
  * A unit's programme for one slot (e.g. 06:00 on 28/11): an ordered playlist played once on the unit's clusters.
@@ -88,6 +88,7 @@ export async function placeInProgramme(
     id: `p-${randomUUID()}`,
     title,
     bulletinIds: [bulletin.id],
+    unitId,
   })
   const schedule = await schedules.create({
     id: `s-${randomUUID()}`,
@@ -137,8 +138,8 @@ export async function reorderProgramme(
   actor: Actor,
 ): Promise<Programme> {
   const p = await s.repos.workflow.getProgramme(id)
-  if (!p) throw notFound('programme', id)
-  await assertActsOn(s, actor, p.unitId, 'id')
+  // Another unit's programme reads as unknown.
+  if (!p || !(await unitInScope(s, actor, p.unitId))) throw notFound('programme', id)
   const playlist = await s.repos.content.getPlaylist(p.playlistId)
   if (!playlist) throw notFound('playlist', p.playlistId)
   const same =

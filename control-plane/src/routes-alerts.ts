@@ -13,6 +13,7 @@ import type { AlertInput, RaiseResult } from './alerts-service.js'
 import type { App, Services } from './context.js'
 import type { Alert } from './domain.js'
 import { LoaError, validationMessage } from './errors.js'
+import { visibleContent } from './scope-refs.js'
 import { countsStreams } from './sse-counts.js'
 import { visibleUntargeted } from './untargeted-view.js'
 
@@ -75,7 +76,7 @@ export function registerAlertRoutes(
     async (req, reply) => {
       checkValidation(req)
       await assertTargetsInScope(s, req, req.body.targets)
-      const input = await alertInputFromBody(s.repos, req.body)
+      const input = await alertInputFromBody(s.repos, visibleContent(s, req.actor), req.body)
       return reply.status(201).send(raiseView(await alerts.raise(input)))
     },
   )
@@ -93,7 +94,7 @@ export function registerAlertRoutes(
       const b = req.body
       const patch: Partial<AlertInput> = {}
       if (b.title !== undefined) patch.title = b.title
-      const items = await resolveItems(s.repos, b, false)
+      const items = await resolveItems(visibleContent(s, req.actor), b, false)
       if (items) patch.items = items
       const band = resolveBand(b, cur)
       patch.level = band.level

@@ -25,6 +25,17 @@ const PasswordBody = Type.Object(
 /** The same answer for an unknown user, a wrong password and a disabled account. */
 const loginFailed = () => new LoaError('LOA_LOGIN_FAILED', 'username or password is incorrect')
 
+/** 423: locked, or as many attempts in progress as it takes to lock it (one of them may still lock it). */
+async function locked(users: Services['repos']['users'], id: string): Promise<LoaError> {
+  const until = (await users.get(id))?.lockedUntil
+  return new LoaError(
+    'LOA_ACCOUNT_LOCKED',
+    until
+      ? `account locked after repeated failures until ${until}`
+      : 'account locked: too many login attempts at once; try again in a moment',
+  )
+}
+
 // Unknown usernames still cost one scrypt, so timing does not tell which usernames exist.
 let dummyHash: Promise<string> | null = null
 const dummy = () => {
@@ -81,20 +92,14 @@ export function registerAuthRoutes(app: App, s: Services): void {
       }
       req.auditInfo.targetId = user.id
       const now = Date.now()
-      if (user.lockedUntil !== null && Date.parse(user.lockedUntil) > now) {
-        throw new LoaError(
-          'LOA_ACCOUNT_LOCKED',
-          `account locked after repeated failures until ${user.lockedUntil}`,
-        )
-      }
+      const nowIso = new Date(now).toISOString()
+      // Counted as a failure before the slow hash, in one step: parallel guesses cannot all pass the check.
+      if (!(await users.reserveLoginAttempt(user.id, nowIso, s.auth.lockoutThreshold)))
+        throw await locked(users, user.id)
       const ok = (await verifyPassword(password, user.passwordHash)) && !user.disabled
       if (!ok) {
-        // A lock that has run out starts a fresh count.
-        const failures = (user.lockedUntil !== null ? 0 : user.failedLogins) + 1
-        const lock = failures >= s.auth.lockoutThreshold
-        const lockedUntil = lock ? new Date(now + s.auth.lockoutMs).toISOString() : null
-        await users.setLoginState(user.id, { failedLogins: lock ? 0 : failures, lockedUntil })
-        if (lock) {
+        const lockedUntil = new Date(now + s.auth.lockoutMs).toISOString()
+        if (await users.failLoginAttempt(user.id, s.auth.lockoutThreshold, lockedUntil)) {
           await s.audit.record({
             actor: { kind: 'system', id: 'system', name: 'system' },
             action: 'auth.lockout',
@@ -103,16 +108,14 @@ export function registerAuthRoutes(app: App, s: Services): void {
             unitId: user.scopeUnitId,
             outcome: 423,
             ip: req.ip,
-            details: { username: user.username, failures, lockedUntil },
+            details: { username: user.username, failures: s.auth.lockoutThreshold, lockedUntil },
           })
         }
         throw loginFailed()
       }
-      await users.setLoginState(user.id, {
-        failedLogins: 0,
-        lockedUntil: null,
-        lastLoginAt: new Date(now).toISOString(),
-      })
+      // Right, but parallel wrong guesses locked the account meanwhile: the lock wins.
+      if (!(await users.succeedLoginAttempt(user.id, new Date().toISOString())))
+        throw await locked(users, user.id)
       // Expired sessions are swept here, at a rate bounded by logins.
       await sessions.deleteExpired(
         new Date(now - s.auth.sessionIdleMs).toISOString(),
@@ -167,7 +170,12 @@ export function registerAuthRoutes(app: App, s: Services): void {
       const u = await users.get(req.actor.id)
       if (!u) throw unauthenticated()
       req.auditInfo = { targetType: 'user', targetId: u.id, actor: auditActor(req.actor) }
+      // Guessing the current password from a stolen session counts like guessing it at the login.
+      const threshold = s.auth.lockoutThreshold
+      if (!(await users.reserveLoginAttempt(u.id, new Date().toISOString(), threshold)))
+        throw await locked(users, u.id)
       if (!(await verifyPassword(req.body.currentPassword, u.passwordHash))) {
+        await users.failLoginAttempt(u.id, threshold, new Date(Date.now() + s.auth.lockoutMs).toISOString())
         throw new LoaError('LOA_VALIDATION', 'currentPassword: incorrect')
       }
       await users.update(u.id, { passwordHash: await hashPassword(req.body.newPassword) })

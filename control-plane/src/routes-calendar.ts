@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
 import type { FastifyRequest } from 'fastify'
-import { assertClusterInScope, assertTargetsInScope, assertUnitInScope } from './access.js'
+import { assertClusterInScope, assertTargetsInScope, assertUnitInScope, targetsVisible } from './access.js'
 import { buildCalendar } from './calendar.js'
 import { cancelOccurrence, moveOccurrence } from './calendar-edit.js'
 import type { App, Services } from './context.js'
@@ -11,10 +11,13 @@ import { parsePeriod } from './period.js'
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const Bound = Type.String({ maxLength: 40 })
 
-/** Editing a schedule needs its targets inside the actor's scope (a province-wide one: province users). */
+/**
+ * Editing a schedule needs its targets inside the actor's scope (a province-wide one: province users); one the
+ * actor cannot see reads as unknown.
+ */
 async function assertScheduleInScope(s: Services, req: FastifyRequest, id: string): Promise<void> {
   const sc = await s.repos.schedules.get(id)
-  if (!sc) throw notFound('schedule', id)
+  if (!sc || !(await targetsVisible(s, req.actor, sc.targets))) throw notFound('schedule', id)
   await assertTargetsInScope(s, req, sc.targets)
 }
 

@@ -1,22 +1,25 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
 import { CommandKind, EntityId, Percent, TestSpec, type UnaddressedCommandBody } from '@loa/shared'
+import type { FastifyRequest } from 'fastify'
 import { assertClusterInScope, assertUnitInScope, clusterVisible, scopeUnitIds } from './access.js'
 import { commandPayload } from './command-message.js'
 import type { App, Services } from './context.js'
 import type { ClusterInput } from './domain.js'
 import { invalid, LoaError, notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { ClusterSchema } from './schemas.js'
+import { visibleStation } from './scope-refs.js'
 import { telemetryView } from './telemetry-series.js'
 import { visibleUntargeted } from './untargeted-view.js'
 
 const Zone = Type.Object(
-  { id: EntityId, name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { id: EntityId, name: PlainText({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
 )
 const Tag = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$' })
 const ClusterFields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: PlainText({ minLength: 1, maxLength: 200 }),
   unitId: EntityId,
   stationId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
   zones: Type.Optional(Type.Array(Zone, { maxItems: 16 })),
@@ -30,13 +33,14 @@ const ClusterPatch = Type.Partial(Type.Object(ClusterFields), { additionalProper
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export function registerClusterRoutes(app: App, s: Services): void {
-  const { clusters, units, stations, desired, ingest } = s.repos
+  const { clusters, units, desired, ingest } = s.repos
 
-  const checkRefs = async (b: { unitId?: string; stationId?: string | null }) => {
+  const checkRefs = async (req: FastifyRequest, b: { unitId?: string; stationId?: string | null }) => {
     if (b.unitId !== undefined && !(await units.get(b.unitId))) {
       throw invalid('unitId', `unit "${b.unitId}" not found`)
     }
-    if (b.stationId && !(await stations.get(b.stationId))) {
+    // Another commune's station is answered as an unknown one.
+    if (b.stationId && !(await visibleStation(s, req.actor, b.stationId))) {
       throw invalid('stationId', `station "${b.stationId}" not found`)
     }
   }
@@ -50,7 +54,7 @@ export function registerClusterRoutes(app: App, s: Services): void {
     async (req, reply) => {
       const b = req.body
       await assertUnitInScope(s, req, b.unitId)
-      await checkRefs(b)
+      await checkRefs(req, b)
       if (await clusters.get(b.id)) throw new LoaError('LOA_CONFLICT', `id: cluster "${b.id}" already exists`)
       const input: ClusterInput = {
         id: b.id,
@@ -108,7 +112,7 @@ export function registerClusterRoutes(app: App, s: Services): void {
     async (req) => {
       await assertClusterInScope(s, req, req.params.id, 'read')
       if (req.body.unitId !== undefined) await assertUnitInScope(s, req, req.body.unitId)
-      await checkRefs(req.body)
+      await checkRefs(req, req.body)
       const c = await clusters.update(req.params.id, req.body)
       if (!c) throw notFound('cluster', req.params.id)
       await s.desired.changed([c.id])

@@ -4,10 +4,12 @@ import { BulletinLevel, EntityId, Sha256Hex } from '@loa/shared'
 import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid, LoaError } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { actorOf } from './request-actor.js'
-import { bulletinVisible } from './routes-workflow.js'
+import { bulletinVisible, playlistVisible, visibleBulletin } from './scope-refs.js'
+import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
-const Title = Type.String({ minLength: 1, maxLength: 200 })
+const Title = PlainText({ minLength: 1, maxLength: 200 })
 
 export function registerContentRoutes(app: App, s: Services): void {
   const { content } = s.repos
@@ -54,6 +56,7 @@ export function registerContentRoutes(app: App, s: Services): void {
             id: Type.Optional(EntityId),
             title: Title,
             bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: 200 }),
+            unitId: Type.Optional(EntityId),
           },
           { additionalProperties: false },
         ),
@@ -62,13 +65,25 @@ export function registerContentRoutes(app: App, s: Services): void {
     },
     async (req, reply) => {
       const b = req.body
+      // Like a bulletin: the caller's own unit unless it names one of its scope (docs/users-and-roles.md).
+      const unitId = await defaultUnit(s, req.actor, b.unitId)
+      if (unitId !== undefined) await assertActsOn(s, req.actor, unitId, 'unitId')
+      if (unitId !== undefined && !(await s.repos.units.get(unitId)))
+        throw invalid('unitId', `unit "${unitId}" not found`)
+      // Another commune's bulletin is answered as an unknown one.
       for (const [i, id] of b.bulletinIds.entries()) {
-        if (!(await content.getBulletin(id))) throw invalid(`bulletinIds[${i}]`, `bulletin "${id}" not found`)
+        if (!(await visibleBulletin(s, req.actor, id)))
+          throw invalid(`bulletinIds[${i}]`, `bulletin "${id}" not found`)
       }
       const id = b.id ?? `p-${randomUUID()}`
       if (await content.getPlaylist(id))
         throw new LoaError('LOA_CONFLICT', `id: playlist "${id}" already exists`)
-      const playlist = await content.createPlaylist({ id, title: b.title, bulletinIds: b.bulletinIds })
+      const playlist = await content.createPlaylist({
+        id,
+        title: b.title,
+        bulletinIds: b.bulletinIds,
+        unitId: unitId ?? null,
+      })
       return reply.status(201).send(playlist)
     },
   )
@@ -76,8 +91,10 @@ export function registerContentRoutes(app: App, s: Services): void {
   app.get(
     '/api/playlists',
     { schema: { tags: ['playlists'] }, config: { permission: 'read' } },
-    async () => ({
-      playlists: await content.listPlaylists(),
-    }),
+    async (req) => {
+      const all = await content.listPlaylists()
+      const shown = await Promise.all(all.map((p) => playlistVisible(s, req.actor, p)))
+      return { playlists: all.filter((_, i) => shown[i]) }
+    },
   )
 }

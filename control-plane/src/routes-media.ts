@@ -12,6 +12,7 @@ import { errorBody, LoaError, notFound } from './errors.js'
 import { transcodeAndStore } from './media-import.js'
 import { sanitiseFileName } from './media-pipeline.js'
 import { MediaSchema } from './schemas.js'
+import { mediaOwnerOf, visibleMedia, visibleMediaHashes } from './scope-refs.js'
 
 export function mediaDir(s: Services): string {
   return path.join(s.config.dataDir, 'media')
@@ -65,10 +66,14 @@ export function registerMediaRoutes(app: App, s: Services): void {
         }
         const sourceSha = hash.digest('hex')
         const known = await s.repos.media.getBySource(sourceSha)
-        if (known) return mediaView(known, true)
-
-        const { media, existed } = await transcodeAndStore(s, source, sourceSha, output, originalName)
-        return mediaView(media, existed)
+        const stored = known
+          ? { media: known, existed: true }
+          : await transcodeAndStore(s, source, sourceSha, output, originalName)
+        // "Deduplicated" only when the uploader could already see it: another commune's upload of the same
+        // file is not revealed. From now on the uploader's unit owns it too.
+        const seen = stored.existed && (await visibleMedia(s, req.actor, stored.media.sha256)) !== null
+        await s.repos.media.addOwner(stored.media.sha256, await mediaOwnerOf(s, req.actor))
+        return mediaView(stored.media, seen)
       })().finally(async () => {
         await fs.rm(source, { force: true })
         await fs.rm(output, { force: true })
@@ -83,7 +88,11 @@ export function registerMediaRoutes(app: App, s: Services): void {
       schema: { tags: ['media'], response: { 200: Type.Object({ media: Type.Array(MediaSchema) }) } },
       config: { permission: 'read' },
     },
-    async () => ({ media: await s.repos.media.list() }),
+    async (req) => {
+      const all = await s.repos.media.list()
+      const shown = await visibleMediaHashes(s, req.actor)
+      return { media: shown === null ? all : all.filter((m) => shown.has(m.sha256)) }
+    },
   )
 
   app.get(
@@ -95,7 +104,8 @@ export function registerMediaRoutes(app: App, s: Services): void {
     },
     async (req, reply) => {
       const sha = req.params.sha256
-      const media = await s.repos.media.get(sha)
+      // Devices download whatever they were sent; people only media of their scope.
+      const media = await visibleMedia(s, req.actor, sha)
       if (!media) throw notFound('media', sha)
       // The file name is the validated hex digest: no user input reaches the path.
       const file = path.join(mediaDir(s), sha)
@@ -108,7 +118,8 @@ export function registerMediaRoutes(app: App, s: Services): void {
       const etag = `"${sha}"`
       reply.header('ETag', etag)
       reply.header('Accept-Ranges', 'bytes')
-      reply.header('Cache-Control', 'public, max-age=31536000, immutable')
+      // private: a shared cache must not hand one commune's media to another's reader.
+      reply.header('Cache-Control', 'private, max-age=31536000, immutable')
       reply.type(media.mime)
       if (req.headers['if-none-match'] === etag) return reply.status(304).send()
       const range = req.headers.range

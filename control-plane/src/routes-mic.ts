@@ -10,13 +10,14 @@ import type { App, Services } from './context.js'
 import { LoaError, validationMessage } from './errors.js'
 import { liveInputFromBody } from './live-input.js'
 import { DEFAULT_MIC_LIMITS, type MicLimits, type MicSession, MicSessions } from './mic-sessions.js'
+import { PlainText } from './plain-text.js'
 import { TargetsBody } from './targets-input.js'
 
 /** The first (text) message of a microphone WebSocket: what a live relay needs, minus its source. */
 export const MicStartMessage = Type.Object(
   {
     type: Type.Literal('start'),
-    title: Type.String({ minLength: 1, maxLength: 200 }),
+    title: PlainText({ minLength: 1, maxLength: 200 }),
     targets: TargetsBody,
     priority: Type.Optional(Priority),
     volume: Type.Optional(Percent),
@@ -104,6 +105,7 @@ export async function registerMicRoutes(
           const errors = [...Value.Errors(MicStartMessage, raw)].map((e) => ({
             instancePath: e.path,
             message: e.message,
+            params: { pattern: e.schema.pattern },
           }))
           return refuse('LOA_MIC_INVALID', validationMessage(errors, 'invalid start message'))
         }

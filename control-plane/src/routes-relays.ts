@@ -15,13 +15,14 @@ import type { App, Services } from './context.js'
 import type { Relay } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
+import { PlainText } from './plain-text.js'
 import { bodyProblem } from './routes-schedules.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
 
 const RelayBody = Type.Object(
   {
     id: Type.Optional(EntityId),
-    title: Type.String({ minLength: 1, maxLength: 200 }),
+    title: PlainText({ minLength: 1, maxLength: 200 }),
     sourceUrl: LiveSourceUrl,
     recurrence: Recurrence,
     durationS: RelayEntry.properties.durationS,

@@ -16,14 +16,16 @@ import { assertTargetsInScope, targetsVisible } from './access.js'
 import { assertApproved } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { closeRequestedLedger } from './requested-ledger.js'
 import { ScheduleSchema } from './schemas.js'
+import { visibleBulletin, visiblePlaylist } from './scope-refs.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js'
 
 const ScheduleBody = Type.Object(
   {
     id: Type.Optional(EntityId),
-    title: Type.Optional(Type.String({ maxLength: 200 })),
+    title: Type.Optional(PlainText({ maxLength: 200 })),
     bulletinId: Type.Optional(EntityId),
     playlistId: Type.Optional(EntityId),
     recurrence: Recurrence,
@@ -84,13 +86,13 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       let level: 'normal' | 'priority' | 'emergency' = 'normal'
       let title = b.title ?? ''
       if (b.bulletinId !== undefined) {
-        const bulletin = await content.getBulletin(b.bulletinId)
+        const bulletin = await visibleBulletin(s, req.actor, b.bulletinId)
         if (!bulletin) throw bad(`bulletinId: bulletin "${b.bulletinId}" not found`)
         assertApproved(bulletin)
         level = bulletin.level
         title ||= bulletin.title
       } else {
-        const playlist = await content.getPlaylist(b.playlistId as string)
+        const playlist = await visiblePlaylist(s, req.actor, b.playlistId as string)
         if (!playlist) throw bad(`playlistId: playlist "${b.playlistId}" not found`)
         const members = await Promise.all(playlist.bulletinIds.map((id) => content.getBulletin(id)))
         for (const m of members) if (m) assertApproved(m, 'playlistId')

@@ -4,12 +4,13 @@ import { ROLES, scopeUnitIds } from './access.js'
 import { createApiToken } from './api-tokens.js'
 import type { App, Services } from './context.js'
 import { notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { assertGrantableScope } from './routes-users.js'
 
 const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)))
 const TokenBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: PlainText({ minLength: 1, maxLength: 100 }),
     role: RoleSchema,
     scopeUnitId: Type.Optional(Type.Union([EntityId, Type.Null()])),
   },

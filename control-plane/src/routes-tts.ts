@@ -3,11 +3,14 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Type } from '@fastify/type-provider-typebox'
 import { BulletinLevel, EntityId } from '@loa/shared'
+import type { Actor } from './actor.js'
 import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid } from './errors.js'
 import { importAudioFile } from './media-import.js'
+import { PlainText } from './plain-text.js'
 import { actorOf } from './request-actor.js'
+import { mediaOwnerOf } from './scope-refs.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 4000 })
@@ -38,10 +41,11 @@ async function withTempFile<T>(s: Services, fn: (file: string) => Promise<T>): P
 }
 
 /** Speaks `text` and puts the audio through the media pipeline (same text and voice: same media). */
-function speakToMedia(s: Services, text: string, voice: string | undefined) {
+function speakToMedia(s: Services, text: string, voice: string | undefined, actor: Actor) {
   return withTempFile(s, async (file) => {
     const spoken = await s.tts.speak(text, voice, file)
-    return { ...spoken, media: await importAudioFile(s, file, `${spoken.voice}.tts`) }
+    const owner = await mediaOwnerOf(s, actor)
+    return { ...spoken, media: await importAudioFile(s, file, `${spoken.voice}.tts`, owner) }
   })
 }
 
@@ -109,7 +113,7 @@ export function registerTtsRoutes(app: App, s: Services): void {
       config: { permission: 'content' },
     },
     async (req, reply) => {
-      const r = await speakToMedia(s, req.body.text, req.body.voice)
+      const r = await speakToMedia(s, req.body.text, req.body.voice, actorOf(req))
       return reply.status(201).send({ ...r.media, normalizedText: r.normalizedText, voice: r.voice })
     },
   )
@@ -124,7 +128,7 @@ export function registerTtsRoutes(app: App, s: Services): void {
             id: Type.Optional(EntityId),
             text: Text,
             voice: Type.Optional(VoiceId),
-            title: Type.String({ minLength: 1, maxLength: 200 }),
+            title: PlainText({ minLength: 1, maxLength: 200 }),
             level: Type.Optional(BulletinLevel),
             unitId: Type.Optional(EntityId),
           },
@@ -141,7 +145,7 @@ export function registerTtsRoutes(app: App, s: Services): void {
       if (unitId !== undefined && !(await s.repos.units.get(unitId))) {
         throw invalid('unitId', `unit "${unitId}" not found`)
       }
-      const { media, normalizedText, voice } = await speakToMedia(s, b.text, b.voice)
+      const { media, normalizedText, voice } = await speakToMedia(s, b.text, b.voice, actorOf(req))
       const bulletin = await createBulletin(
         s,
         {

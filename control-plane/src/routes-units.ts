@@ -4,13 +4,15 @@ import { DailyWindow, EntityId, Percent, windowProblems } from '@loa/shared'
 import { assertUnitInScope, filterUnits, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import { forbidden, invalid, LoaError, notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { UnitSchema } from './schemas.js'
+import { visibleBulletin } from './scope-refs.js'
 
 const UnitBody = Type.Object(
   {
     id: EntityId,
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    kind: Type.String({ minLength: 1, maxLength: 40 }),
+    name: PlainText({ minLength: 1, maxLength: 200 }),
+    kind: PlainText({ minLength: 1, maxLength: 40 }),
     parentId: Type.Optional(Type.Union([EntityId, Type.Null()])),
     code: Type.Optional(Type.String({ maxLength: 40 })),
   },
@@ -28,7 +30,7 @@ const FallbackBody = Type.Object(
 )
 
 export function registerUnitRoutes(app: App, s: Services): void {
-  const { units, stations, fallbacks, content } = s.repos
+  const { units, stations, fallbacks } = s.repos
 
   app.post(
     '/api/units',
@@ -93,7 +95,8 @@ export function registerUnitRoutes(app: App, s: Services): void {
       if (!(await units.get(unitId))) throw notFound('unit', unitId)
       const b = req.body
       for (const [i, id] of b.bulletinIds.entries()) {
-        if (!(await content.getBulletin(id))) throw invalid(`bulletinIds[${i}]`, `bulletin "${id}" not found`)
+        if (!(await visibleBulletin(s, req.actor, id)))
+          throw invalid(`bulletinIds[${i}]`, `bulletin "${id}" not found`)
       }
       for (const [i, w] of b.windows.entries()) {
         const problems = windowProblems(w, `windows[${i}]`)
@@ -142,7 +145,7 @@ export function registerUnitRoutes(app: App, s: Services): void {
         tags: ['stations'],
         body: Type.Object(
           {
-            name: Type.String({ minLength: 1, maxLength: 200 }),
+            name: PlainText({ minLength: 1, maxLength: 200 }),
             unitId: EntityId,
             id: Type.Optional(EntityId),
           },

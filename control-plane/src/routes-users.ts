@@ -7,11 +7,12 @@ import { ROLES, scopeUnitIds } from './access.js'
 import type { User } from './auth-domain.js'
 import type { App, Services } from './context.js'
 import { forbidden, invalid, LoaError, notFound } from './errors.js'
+import { PlainText } from './plain-text.js'
 import { NewPassword, userView } from './routes-auth.js'
 
 const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)))
 const Username = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$' })
-const DisplayName = Type.String({ minLength: 1, maxLength: 200 })
+const DisplayName = PlainText({ minLength: 1, maxLength: 200 })
 const Scope = Type.Union([EntityId, Type.Null()])
 const UserBody = Type.Object(
   {
@@ -42,9 +43,10 @@ export async function assertGrantableScope(s: Services, req: FastifyRequest, sco
     if (mine !== null) throw forbidden('scopeUnitId: only an administrator of the whole tree can grant it')
     return
   }
-  if (!(await s.repos.units.get(scopeUnitId))) throw invalid('scopeUnitId', `unit "${scopeUnitId}" not found`)
+  // The scope first, so an unknown unit and another commune's get the same answer.
   if (mine !== null && !mine.has(scopeUnitId))
     throw forbidden(`scopeUnitId: unit "${scopeUnitId}" is outside your scope`)
+  if (!(await s.repos.units.get(scopeUnitId))) throw invalid('scopeUnitId', `unit "${scopeUnitId}" not found`)
   req.auditInfo ??= {}
   req.auditInfo.unitId ??= scopeUnitId
 }

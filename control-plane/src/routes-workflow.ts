@@ -1,14 +1,14 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId, LocalTime } from '@loa/shared'
 import { assertUnitInScope, filterUnits, scopeUnitIds, unitInScope } from './access.js'
-import type { Actor } from './actor.js'
 import { approveBulletin, unitSettings } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
-import type { Bulletin, DeliveryState } from './domain.js'
+import type { DeliveryState } from './domain.js'
 import { notFound } from './errors.js'
 import { acceptDelivery, declineDelivery, sendBulletin } from './inbox.js'
 import { programmeView, reorderProgramme } from './programmes.js'
 import { actorOf } from './request-actor.js'
+import { bulletinVisible } from './scope-refs.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const DeliveryStateT = Type.Union([
@@ -17,14 +17,6 @@ const DeliveryStateT = Type.Union([
   Type.Literal('declined'),
   Type.Literal('alerted'),
 ])
-
-/** A bulletin of the actor's scope, province-wide, or sent to a unit of its scope. */
-export async function bulletinVisible(s: Services, actor: Actor, b: Bulletin): Promise<boolean> {
-  const scope = await scopeUnitIds(s, actor)
-  if (scope === null || !b.unitId || scope.has(b.unitId)) return true
-  const sent = await s.repos.workflow.listDeliveries({ bulletinId: b.id, toUnitIds: [...scope], limit: 1 })
-  return sent.length > 0
-}
 
 /** Circular 39 workflow: approval, unit settings, sending to units below, the inbox, programmes. */
 export function registerWorkflowRoutes(app: App, s: Services): void {

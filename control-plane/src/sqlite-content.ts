@@ -41,6 +41,9 @@ export function sqliteMedia(db: Db): MediaRepository {
   const insertSource = db.prepare(
     'INSERT OR IGNORE INTO media_sources (source_sha256, media_sha256) VALUES (?, ?)',
   )
+  const addOwner = db.prepare('INSERT OR IGNORE INTO media_owners (media_sha256, unit_id) VALUES (?, ?)')
+  const ownedWithin = db.prepare(`SELECT DISTINCT media_sha256 FROM media_owners
+    WHERE unit_id IS NULL OR unit_id IN (SELECT value FROM json_each(?))`)
   const insert = db.transaction((m: Media, source: string) => {
     const res = insertMedia.run(
       m.sha256,
@@ -71,6 +74,13 @@ export function sqliteMedia(db: Db): MediaRepository {
     },
     async list() {
       return (db.prepare('SELECT * FROM media ORDER BY created_at, sha256').all() as MediaRow[]).map(toMedia)
+    },
+    async addOwner(sha, unitId) {
+      addOwner.run(sha, unitId)
+    },
+    async ownedWithin(unitIds) {
+      const rows = ownedWithin.all(JSON.stringify(unitIds)) as { media_sha256: string }[]
+      return new Set(rows.map((r) => r.media_sha256))
     },
   }
 }
@@ -104,16 +114,29 @@ const toBulletin = (r: BulletinRow): Bulletin => ({
   approvedAt: r.approved_at,
 })
 
+interface PlaylistRow {
+  id: string
+  title: string
+  created_at: string
+  unit_id: string | null
+}
+
 export function sqliteContent(db: Db): ContentRepository {
   const itemsOf = db.prepare('SELECT bulletin_id FROM playlist_items WHERE playlist_id = ? ORDER BY position')
-  const playlist = (r: { id: string; title: string; created_at: string }): Playlist => ({
+  const playlist = (r: PlaylistRow): Playlist => ({
     id: r.id,
     title: r.title,
     createdAt: r.created_at,
+    unitId: r.unit_id,
     bulletinIds: (itemsOf.all(r.id) as { bulletin_id: string }[]).map((i) => i.bulletin_id),
   })
   const createPlaylist = db.transaction((p: Omit<Playlist, 'createdAt'>, createdAt: string) => {
-    db.prepare('INSERT INTO playlists (id, title, created_at) VALUES (?, ?, ?)').run(p.id, p.title, createdAt)
+    db.prepare('INSERT INTO playlists (id, title, created_at, unit_id) VALUES (?, ?, ?, ?)').run(
+      p.id,
+      p.title,
+      createdAt,
+      p.unitId ?? null,
+    )
     const item = db.prepare(
       'INSERT INTO playlist_items (playlist_id, position, bulletin_id) VALUES (?, ?, ?)',
     )
@@ -173,21 +196,16 @@ export function sqliteContent(db: Db): ContentRepository {
     async createPlaylist(p) {
       const createdAt = new Date().toISOString()
       createPlaylist(p, createdAt)
-      return { ...p, createdAt }
+      return { ...p, unitId: p.unitId ?? null, createdAt }
     },
     async getPlaylist(id) {
-      const r = db.prepare('SELECT * FROM playlists WHERE id = ?').get(id) as
-        | { id: string; title: string; created_at: string }
-        | undefined
+      const r = db.prepare('SELECT * FROM playlists WHERE id = ?').get(id) as PlaylistRow | undefined
       return r ? playlist(r) : null
     },
     async listPlaylists() {
-      const rows = db.prepare('SELECT * FROM playlists ORDER BY created_at, id').all() as {
-        id: string
-        title: string
-        created_at: string
-      }[]
-      return rows.map(playlist)
+      return (db.prepare('SELECT * FROM playlists ORDER BY created_at, id').all() as PlaylistRow[]).map(
+        playlist,
+      )
     },
   }
 }

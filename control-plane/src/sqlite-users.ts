@@ -47,6 +47,20 @@ const COLUMNS = {
 export function sqliteUsers(db: Db): UserRepository {
   const byId = db.prepare('SELECT * FROM users WHERE id = ?')
   const byKey = db.prepare('SELECT * FROM users WHERE username_key = ?')
+  const reserveAttempt = db.prepare(
+    `UPDATE users SET failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END,
+       locked_until = NULL
+     WHERE id = @id AND (locked_until IS NULL AND failed_logins < @threshold OR locked_until <= @now)
+     RETURNING id`,
+  )
+  const lockAttempt = db.prepare(
+    `UPDATE users SET locked_until = @lockedUntil, failed_logins = 0
+     WHERE id = @id AND locked_until IS NULL AND failed_logins >= @threshold RETURNING id`,
+  )
+  const clearAttempts = db.prepare(
+    `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = @now
+     WHERE id = @id AND (locked_until IS NULL OR locked_until <= @now) RETURNING id`,
+  )
   const get = (id: string) => {
     const r = byId.get(id) as UserRow | undefined
     return r ? toUser(r) : null
@@ -102,10 +116,15 @@ export function sqliteUsers(db: Db): UserRepository {
       const u = get(id)
       return u ? publicUser(u) : null
     },
-    async setLoginState(id, s) {
-      db.prepare(
-        'UPDATE users SET failed_logins = ?, locked_until = ?, last_login_at = COALESCE(?, last_login_at) WHERE id = ?',
-      ).run(s.failedLogins, s.lockedUntil, s.lastLoginAt ?? null, id)
+    // Times are ISO strings from toISOString(): they compare as text in time order.
+    async reserveLoginAttempt(id, now, threshold) {
+      return reserveAttempt.get({ id, now, threshold }) !== undefined
+    },
+    async failLoginAttempt(id, threshold, lockedUntil) {
+      return lockAttempt.get({ id, threshold, lockedUntil }) !== undefined
+    },
+    async succeedLoginAttempt(id, now) {
+      return clearAttempts.get({ id, now }) !== undefined
     },
     async countActiveAdmins() {
       const r = db

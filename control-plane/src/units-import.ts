@@ -1,4 +1,5 @@
 import type { Unit } from './domain.js'
+import { plainTextProblem } from './plain-text.js'
 
 /**
  * Planning an import of administrative units (official code, parent code, name, type): every row is checked
@@ -78,11 +79,6 @@ const KIND_ALIASES: Readonly<Record<string, string>> = {
 
 export const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/
 const MAX_NAME = 200
-// C0/C1 controls, bidi overrides and isolates, zero-width characters, line/paragraph separators: nothing a unit
-// name needs, and the classic ways to make a name display as something else.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const HOSTILE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u
-const MARKUP = /[<>]/
 // Spreadsheet formula injection when the list is exported again.
 const FORMULA_START = /^[=+\-@]/
 
@@ -103,8 +99,8 @@ export function canonicalKind(raw: string): string | null {
 export function nameProblem(name: string): string | null {
   if (name.length === 0) return 'is empty'
   if (name.length > MAX_NAME) return `is longer than ${MAX_NAME} characters`
-  if (HOSTILE_CHARS.test(name)) return 'contains control, zero-width or bidirectional-override characters'
-  if (MARKUP.test(name)) return 'contains "<" or ">"'
+  const notPlain = plainTextProblem(name)
+  if (notPlain) return notPlain
   if (FORMULA_START.test(name)) return 'starts with = + - or @ (spreadsheet formula)'
   return null
 }

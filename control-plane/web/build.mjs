@@ -1,5 +1,6 @@
 // Bundles the console (web/src) into dist-web: hashed, minified, code-split ES modules (the map and the charts
 // load only on the pages that use them), an index.html naming them, and .br/.gz twins the server sends as is.
+import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,23 +14,31 @@ const assets = path.join(out, 'assets')
 rmSync(out, { recursive: true, force: true })
 mkdirSync(assets, { recursive: true })
 
-/** `import css from 'x.css?inline'`: the stylesheet as a string, for lazily loaded chunks (Leaflet, uPlot) to inject. */
-const inlineCss = {
-  name: 'inline-css',
+/**
+ * `import href from 'x.css?url'`: the stylesheet minified into its own hashed file under /assets/, and its URL,
+ * for lazily loaded chunks (Leaflet, uPlot) to link. A file, not text put into a <style> element: the
+ * Content-Security-Policy allows stylesheets from 'self' only, no inline styles (docs/security.md).
+ */
+const cssUrl = {
+  name: 'css-url',
   setup(b) {
-    b.onResolve({ filter: /\.css\?inline$/ }, async (args) => {
-      const r = await b.resolve(args.path.replace(/\?inline$/, ''), {
+    b.onResolve({ filter: /\.css\?url$/ }, async (args) => {
+      const r = await b.resolve(args.path.replace(/\?url$/, ''), {
         resolveDir: args.resolveDir,
         kind: args.kind,
       })
-      return { path: r.path, namespace: 'inline-css' }
+      return { path: r.path, namespace: 'css-url' }
     })
-    b.onLoad({ filter: /.*/, namespace: 'inline-css' }, async (args) => {
+    b.onLoad({ filter: /.*/, namespace: 'css-url' }, async (args) => {
       const { code } = await esbuild.transform(readFileSync(args.path, 'utf8'), {
         loader: 'css',
         minify: true,
       })
-      return { contents: code, loader: 'text' }
+      // Named like esbuild's own assets (name-HASH.ext), so the server marks it immutable.
+      const hash = createHash('sha256').update(code).digest('hex').slice(0, 8).toUpperCase()
+      const name = `${path.basename(args.path).replace(/(\.min)?\.css$/, '')}-${hash}.css`
+      writeFileSync(path.join(assets, name), code)
+      return { contents: `export default ${JSON.stringify(`/assets/${name}`)}`, loader: 'js' }
     })
   },
 }
@@ -50,7 +59,7 @@ const result = await esbuild.build({
   assetNames: '[name]-[hash]',
   loader: { '.png': 'file', '.svg': 'file' },
   metafile: true,
-  plugins: [inlineCss],
+  plugins: [cssUrl],
   legalComments: 'none',
   logLevel: 'warning',
 })

@@ -19,18 +19,22 @@ interface Failures {
   count: number
   first: number
   lockedUntil: number
+  /** Attempts whose password is being hashed: counted as failures until proven right. */
+  pending: number
 }
 
 /**
  * The technician's sessions: one password per device (an scrypt hash in the config), random 256-bit session
  * tokens held only in memory (a restart logs everybody out, which is fine on a box). Wrong passwords lock the
  * address out after 5 tries in 15 minutes, and everybody after 20, for 5 minutes, so guessing is hopeless while
- * the technician standing at the box is only briefly inconvenienced by someone else's attempts.
+ * the technician standing at the box is only briefly inconvenienced by someone else's attempts. An attempt is
+ * counted before its password is hashed (the check and the count are one synchronous step), so parallel guesses
+ * cannot all slip past the limit while the hashes run.
  */
 export class TechnicianAuth {
   private readonly sessions = new Map<string, { created: number; seen: number }>()
   private readonly fails = new Map<string, Failures>()
-  private global: Failures = { count: 0, first: 0, lockedUntil: 0 }
+  private global: Failures = { count: 0, first: 0, lockedUntil: 0, pending: 0 }
 
   constructor(
     private readonly passwordHash: () => string | undefined,
@@ -45,6 +49,14 @@ export class TechnicianAuth {
     return f && f.lockedUntil > t ? Math.ceil((f.lockedUntil - t) / 1000) : 0
   }
 
+  /** Seconds to wait before trying: locked, or as many attempts in progress as it takes to lock (0: go on). */
+  private refusedFor(f: Failures | undefined, t: number, limit: number): number {
+    const locked = this.lockedFor(f, t)
+    if (locked > 0 || !f) return locked
+    const count = t - f.first > FAIL_WINDOW_MS ? 0 : f.count
+    return count + f.pending >= limit ? 1 : 0
+  }
+
   private fail(f: Failures, t: number, limit: number): void {
     if (t - f.first > FAIL_WINDOW_MS) {
       f.count = 0
@@ -57,35 +69,58 @@ export class TechnicianAuth {
     }
   }
 
+  private clientFailures(client: string, t: number): Failures {
+    let f = this.fails.get(client)
+    if (!f) {
+      // Bound the map: a flood of addresses cannot grow it without end (the global count still holds).
+      if (this.fails.size > 1000) this.fails.clear()
+      f = { count: 0, first: t, lockedUntil: 0, pending: 0 }
+      this.fails.set(client, f)
+    }
+    return f
+  }
+
   async login(password: string, client: string): Promise<LoginResult> {
     const hash = this.passwordHash()
     if (!hash) return { ok: false, reason: 'not-configured' }
     const t = this.now()
-    const locked = Math.max(this.lockedFor(this.fails.get(client), t), this.lockedFor(this.global, t))
-    if (locked > 0) return { ok: false, reason: 'locked', retryAfterS: locked }
-    if (!(await verifyPassword(password, hash))) {
-      let f = this.fails.get(client)
-      if (!f) {
-        // Bound the map: a flood of addresses cannot grow it without end.
-        if (this.fails.size > 1000) this.fails.clear()
-        f = { count: 0, first: t, lockedUntil: 0 }
-        this.fails.set(client, f)
-      }
-      this.fail(f, t, FAILS_PER_CLIENT)
-      this.fail(this.global, t, FAILS_GLOBAL)
-      const now = this.lockedFor(f, t) || this.lockedFor(this.global, t)
+    // Check and count in one synchronous step, before the first await.
+    const refused = Math.max(
+      this.refusedFor(this.fails.get(client), t, FAILS_PER_CLIENT),
+      this.refusedFor(this.global, t, FAILS_GLOBAL),
+    )
+    if (refused > 0) return { ok: false, reason: 'locked', retryAfterS: refused }
+    const f = this.clientFailures(client, t)
+    f.pending++
+    this.global.pending++
+    let right = false
+    try {
+      right = await verifyPassword(password, hash)
+    } finally {
+      f.pending--
+      this.global.pending--
+    }
+    const done = this.now()
+    if (!right) {
+      this.fail(f, done, FAILS_PER_CLIENT)
+      this.fail(this.global, done, FAILS_GLOBAL)
+      const now = this.lockedFor(f, done) || this.lockedFor(this.global, done)
       return now > 0
         ? { ok: false, reason: 'locked', retryAfterS: now }
         : { ok: false, reason: 'wrong-password' }
     }
-    this.fails.delete(client)
-    this.prune(t)
+    // Right, but parallel wrong guesses locked it meanwhile: the lock wins.
+    const lockedNow = this.lockedFor(f, done) || this.lockedFor(this.global, done)
+    if (lockedNow > 0) return { ok: false, reason: 'locked', retryAfterS: lockedNow }
+    f.count = 0
+    if (f.pending === 0 && this.fails.get(client) === f) this.fails.delete(client)
+    this.prune(done)
     if (this.sessions.size >= MAX_SESSIONS) {
       const oldest = [...this.sessions.entries()].sort((a, b) => a[1].seen - b[1].seen)[0]
       if (oldest) this.sessions.delete(oldest[0])
     }
     const token = randomBytes(32).toString('base64url')
-    this.sessions.set(token, { created: t, seen: t })
+    this.sessions.set(token, { created: done, seen: done })
     return { ok: true, token }
   }
 

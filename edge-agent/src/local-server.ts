@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyMultipart from '@fastify/multipart'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
+import { securityHeaders } from '@loa/shared/security-headers'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -65,14 +66,10 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
     limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, fieldSize: 1024, parts: 6 },
   })
 
+  // The console's headers (shared/src/security-headers.ts); the page records announcements from the microphone.
+  const headers = securityHeaders({ microphone: true, https: false })
   app.addHook('onSend', async (req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
-    reply.header('x-frame-options', 'DENY')
-    reply.header(
-      'content-security-policy',
-      "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    )
+    reply.headers(headers)
     if ((req.routeOptions.url ?? req.url).startsWith('/api/')) reply.header('cache-control', 'no-store')
     return payload
   })

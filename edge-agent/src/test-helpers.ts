@@ -367,3 +367,34 @@ export function testAlert(items: MediaRef[], over: Partial<AlertSpec> = {}): Ale
     ...over,
   }
 }
+
+/** A started agent (on its own broker) serving the technician page on a real port, for tests over real HTTP. */
+export async function startLocalPage(
+  deviceId: string,
+  passwordHash: string,
+  opts: Partial<import('./local-server.js').LocalServerOptions> = {},
+): Promise<{
+  agent: import('./agent.js').Agent
+  app: import('fastify').FastifyInstance
+  base: string
+  close: () => Promise<void>
+}> {
+  const { Agent } = await import('./agent.js')
+  const { buildLocalServer } = await import('./local-server.js')
+  const broker = await startBroker()
+  const agent = new Agent(testAgentConfig(deviceId, broker.url, { technician: { passwordHash } }), silentLog)
+  await agent.start()
+  const app = await buildLocalServer({ agent, log: silentLog, webDir: tmp(), ...opts })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  return {
+    agent,
+    app,
+    base,
+    async close() {
+      await app.close()
+      await agent.stop()
+      await broker.close()
+    },
+  }
+}

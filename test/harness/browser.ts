@@ -40,11 +40,14 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
 /**
  * What the pages of a browser context said and fetched, kept so that a failing browser test can print it: a
  * heading that never appears is otherwise a bare timeout. Records console errors and warnings, page errors,
- * failed requests and every response of 400 or more, with the time since the context was opened.
+ * failed requests and every response of 400 or more, with the time since the context was opened; and keeps apart
+ * whatever the Content-Security-Policy refused, which tests check is nothing.
  */
 export class BrowserLog {
   private readonly lines: string[] = []
   private readonly t0 = Date.now()
+  /** What the pages' Content-Security-Policy refused (Chromium says so on the console): should stay empty. */
+  readonly cspViolations: string[] = []
 
   constructor(private readonly limit = 200) {}
 
@@ -52,6 +55,7 @@ export class BrowserLog {
     const at = () => `+${((Date.now() - this.t0) / 1000).toFixed(1)}s ${label}`
     ctx.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') this.add(`${at()} console.${m.type()}: ${m.text()}`)
+      if (/Content Security Policy/i.test(m.text())) this.cspViolations.push(`${at()} ${m.text()}`)
     })
     ctx.on('weberror', (e) => this.add(`${at()} page error: ${e.error().stack ?? e.error().message}`))
     ctx.on('requestfailed', (r) =>

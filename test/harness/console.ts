@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { beforeEach } from 'vitest'
+import { afterEach, beforeEach, expect } from 'vitest'
 import { type AgentHandle, startAgent } from './agent.js'
 import type { ClusterView } from './api-types.js'
 import { BrowserLog, launchBrowser } from './browser.js'
@@ -56,16 +56,27 @@ export interface ConsoleHarness {
   openAnonymous(path?: string, viewport?: { width: number; height: number }): Promise<Page>
   /** The browser log (errors, failed and refused requests, navigations) and what every open page shows. */
   diagnose(): Promise<string>
+  /** What the Content-Security-Policy refused on any page so far. */
+  cspViolations(): string[]
   close(): Promise<void>
 }
 
-/** Call at the top of a describe: when one of its tests fails, the browser log is printed with the failure. */
+/**
+ * Call at the top of a describe: when one of its tests fails, the browser log is printed with the failure; and a
+ * test during which a page did something the Content-Security-Policy refused fails (the console must work with it).
+ */
 export function printBrowserLogOnFailure(harness: () => ConsoleHarness | undefined): void {
+  let seen = 0
   beforeEach(({ onTestFailed }) => {
+    seen = harness()?.cspViolations().length ?? 0
     onTestFailed(async () => {
       const h = harness()
       if (h) console.error(await h.diagnose())
     })
+  })
+  afterEach(() => {
+    const during = harness()?.cspViolations().slice(seen) ?? []
+    expect(during, 'Content-Security-Policy violations').toEqual([])
   })
 }
 
@@ -142,6 +153,9 @@ export async function startConsoleHarness(opts: ConsoleHarnessOptions = {}): Pro
       },
       diagnose() {
         return log.dump(contexts.flatMap((c) => c.pages()))
+      },
+      cspViolations() {
+        return [...log.cspViolations]
       },
       async close() {
         for (const c of contexts) await c.close().catch(() => {})

@@ -15,11 +15,23 @@ export function consoleConfig(): Promise<ConsoleConfig> {
   return pending
 }
 
-/** Adds a stylesheet once (lazily loaded libraries bring their own). */
-export function injectCss(id: string, css: string): void {
-  if (document.getElementById(id)) return
-  const style = document.createElement('style')
-  style.id = id
-  style.textContent = css
-  document.head.appendChild(style)
+/**
+ * Links a stylesheet once (lazily loaded libraries bring their own) and resolves when it has loaded. A <link> to
+ * a file of ours, never a <style> element: the Content-Security-Policy refuses inline styles.
+ */
+export function loadCss(id: string, href: string): Promise<void> {
+  const known = document.getElementById(id) as HTMLLinkElement | null
+  if (known) return loaded.get(known) ?? Promise.resolve()
+  const link = document.createElement('link')
+  link.id = id
+  link.rel = 'stylesheet'
+  link.href = href
+  const done = new Promise<void>((resolve) => {
+    // A stylesheet that fails to load leaves the map or chart unstyled, not missing.
+    link.onload = link.onerror = () => resolve()
+  })
+  loaded.set(link, done)
+  document.head.appendChild(link)
+  return done
 }
+const loaded = new WeakMap<HTMLLinkElement, Promise<void>>()

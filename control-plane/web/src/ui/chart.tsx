@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks'
 import type UPlotClass from 'uplot'
-import { injectCss } from '../config'
+import { loadCss } from '../config'
 import { lang } from '../i18n'
 import { localiseDateTemplate, VI_DATE_NAMES } from './chart-dates'
 
@@ -30,10 +30,10 @@ export function Chart({ x, series, height = 200, categories, bars, label, testId
     let observer: ResizeObserver | null = null
     let cancelled = false
     void (async () => {
-      const [mod, css] = await Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css?inline')])
+      const [mod, css] = await Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css?url')])
+      await loadCss('uplot-css', css.default)
       const el = box.current
       if (cancelled || !el) return
-      injectCss('uplot-css', css.default)
       const UPlot = (mod as unknown as { default: typeof UPlotClass }).default
       const paths = bars ? UPlot.paths.bars?.({ size: [0.6, 60] }) : undefined
       plot = new UPlot(

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks'
-import { consoleConfig, injectCss } from '../config'
+import { consoleConfig, loadCss } from '../config'
 import type { ClusterState } from './badge'
 
 export interface MapPoint {
@@ -37,12 +37,12 @@ export function ClusterMap({ points, label }: { points: MapPoint[]; label: strin
     void (async () => {
       const [mod, css, config] = await Promise.all([
         import('leaflet'),
-        import('leaflet/dist/leaflet.css?inline'),
+        import('leaflet/dist/leaflet.css?url'),
         consoleConfig(),
       ])
+      await loadCss('leaflet-css', css.default)
       if (cancelled || !box.current) return
       const L = ((mod as { default?: Leaflet }).default ?? mod) as Leaflet
-      injectCss('leaflet-css', css.default)
       const m = L.map(box.current, { zoomControl: true, attributionControl: Boolean(config.mapTileUrl) })
       if (config.mapTileUrl) {
         L.tileLayer(config.mapTileUrl, { attribution: config.mapTileAttribution, maxZoom: 19 }).addTo(m)
@@ -77,8 +77,9 @@ function draw(
   for (const p of points) groups.set(p.group, [...(groups.get(p.group) ?? []), p])
   for (const [name, ps] of groups) {
     const bounds = L.latLngBounds(ps.map((p) => [p.lat, p.lon] as [number, number])).pad(0.2)
+    // Leaflet puts a string into innerHTML: names are user input, so they go in as a text node.
     L.rectangle(bounds, { color: '#0b5cad', weight: 1, dashArray: '4 4', fill: false })
-      .bindTooltip(name, { permanent: true, direction: 'top', className: 'map-group' })
+      .bindTooltip(textElement('span', name), { permanent: true, direction: 'top', className: 'map-group' })
       .addTo(layer)
   }
   for (const p of points) {
@@ -89,9 +90,8 @@ function draw(
       fillColor: COLORS[p.state],
       fillOpacity: 1,
     })
-    const a = document.createElement('a')
+    const a = textElement('a', p.name)
     a.href = p.href
-    a.textContent = p.name
     marker.bindPopup(a).addTo(layer)
   }
   if (points.length > 0) {
@@ -99,4 +99,14 @@ function draw(
       maxZoom: 15,
     })
   }
+}
+
+/**
+ * An element holding `text` as text: what Leaflet's tooltips and popups get, never a string (which Leaflet sets
+ * as HTML, so a unit named `<img onerror=…>` would run in the reader's browser).
+ */
+function textElement<K extends keyof HTMLElementTagNameMap>(tag: K, text: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag)
+  el.textContent = text
+  return el
 }
