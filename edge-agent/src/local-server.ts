@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyMultipart from '@fastify/multipart'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
+import type { HttpLimits } from '@loa/shared/http-limits'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -11,6 +12,7 @@ import type { Agent } from './agent.js'
 import { AgentError, type AgentErrorCode } from './errors.js'
 import { TechnicianAuth } from './local-auth.js'
 import { sendError } from './local-http.js'
+import { applyLocalLimits, localFastifyLimits, localHttpLimits } from './local-limits.js'
 import type { LogRing } from './local-log.js'
 import { actionRoutes } from './local-routes-actions.js'
 import { statusRoutes } from './local-routes-status.js'
@@ -37,6 +39,8 @@ export interface LocalServerOptions {
   auth?: TechnicianAuth
   /** Hears every route as it is added (tests check that each /api route needs the session). */
   onRoute?: (method: string, url: string) => void
+  /** Connection limits over the config's (tests shorten them). */
+  limits?: Partial<HttpLimits>
 }
 
 /**
@@ -47,7 +51,10 @@ export interface LocalServerOptions {
 export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyInstance> {
   const { agent } = o
   const auth = o.auth ?? new TechnicianAuth(() => agent.config.technician?.passwordHash)
+  const limits = localHttpLimits(agent.config, o.limits)
   const app = Fastify({
+    // Timeouts and body rate a phone on a weak Wi-Fi still passes (docs/security.md, "Limits").
+    ...localFastifyLimits(limits),
     logger: false,
     bodyLimit: 16 * 1024,
     trustProxy: false,
@@ -64,6 +71,7 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
   await app.register(fastifyMultipart, {
     limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, fieldSize: 1024, parts: 6 },
   })
+  applyLocalLimits(app, limits, o.log)
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff')

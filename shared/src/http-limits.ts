@@ -63,7 +63,13 @@ export function fastifyTimeouts(l: HttpLimits) {
 const hasBody = (req: IncomingMessage) =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
 
-const TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+/** The 408 written straight to the socket (the request's own response may be in use by its handler). */
+function timeoutResponse(jsonBody: string): string {
+  return (
+    'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(jsonBody)}\r\n\r\n${jsonBody}`
+  )
+}
 
 export interface SlowBody {
   address: string
@@ -71,60 +77,65 @@ export interface SlowBody {
   bytesPerS: number
 }
 
+interface Sample {
+  at: number
+  bytes: number
+}
+
 /**
- * Cuts a request whose body trickles in: from the first byte of the request on, the body must arrive at
+ * Cuts a request whose body trickles in: from the end of its headers on, the body must arrive at
  * `minBodyBytesPerS` or better averaged over every `bodyRateWindowMs` (so a phone may stall for a while if it
  * catches up), until it is complete, even after the response has gone (Node keeps reading an unread body).
- * A window in which the server itself was not reading (the request stream paused, e.g. waiting for a slot)
- * does not count against the client. The cut answers 408 when no response has started, then closes the socket.
+ * Time in which the server itself was not reading (the request stream paused, or not yet consumed) does not
+ * count against the client. The cut answers 408 with `body` when no response has started, then closes.
  */
 export function watchBodyRate(
   req: IncomingMessage,
   res: ServerResponse,
   l: Pick<HttpLimits, 'minBodyBytesPerS' | 'bodyRateWindowMs'>,
-  onCut?: (slow: SlowBody) => void,
+  o: { body: string; onCut?: (slow: SlowBody) => void },
 ): void {
   if (!hasBody(req) || l.minBodyBytesPerS <= 0 || l.bodyRateWindowMs <= 0) return
   const socket: Socket = req.socket
+  let samples: Sample[] = [{ at: performance.now(), bytes: socket.bytesRead }]
   const tickMs = Math.max(25, Math.floor(l.bodyRateWindowMs / 5))
-  let samples: { at: number; bytes: number }[] = [{ at: performance.now(), bytes: socket.bytesRead }]
+  const timer = setInterval(check, tickMs)
+  timer.unref()
   const stop = () => clearInterval(timer)
-  const timer = setInterval(() => {
-    if (req.complete || socket.destroyed) return stop()
-    const at = performance.now()
-    const bytes = socket.bytesRead
-    if (req.readableFlowing !== true) {
-      // The server is not reading this body right now: the client cannot be blamed for the time.
-      samples = [{ at, bytes }]
+  req.once('end', stop)
+  socket.once('close', stop)
+
+  function check(): void {
+    if (req.complete || socket.destroyed) {
+      stop()
       return
     }
-    samples.push({ at, bytes })
-    // The newest sample at least a window old is the baseline; older ones are no longer needed.
-    let base = -1
-    for (let i = samples.length - 1; i >= 0; i--) {
-      if (at - (samples[i] as { at: number }).at >= l.bodyRateWindowMs) {
-        base = i
-        break
-      }
+    const now: Sample = { at: performance.now(), bytes: socket.bytesRead }
+    const last = samples[samples.length - 1] as Sample
+    // Not reading the body (paused, or not consumed yet), or the event loop stalled since the last check (the
+    // socket was not read meanwhile): the client cannot be blamed for that time.
+    if (req.readableFlowing !== true || now.at - last.at > 2 * tickMs + 50) {
+      samples = [now]
+      return
     }
+    samples.push(now)
+    // The newest sample at least a window old is the baseline; older ones are no longer needed.
+    const base = samples.findLastIndex((x) => now.at - x.at >= l.bodyRateWindowMs)
     if (base < 0) return
     samples = samples.slice(base)
-    const from = samples[0] as { at: number; bytes: number }
-    const bytesPerS = ((bytes - from.bytes) * 1000) / (at - from.at)
+    const from = samples[0] as Sample
+    const bytesPerS = ((now.bytes - from.bytes) * 1000) / (now.at - from.at)
     if (bytesPerS >= l.minBodyBytesPerS) return
     stop()
-    onCut?.({
+    o.onCut?.({
       address: addressKey(socket.remoteAddress),
       url: req.url ?? '',
       bytesPerS: Math.round(bytesPerS),
     })
-    if (!res.headersSent) socket.end(TIMEOUT_RESPONSE)
+    if (!res.headersSent) socket.end(timeoutResponse(o.body))
     socket.destroySoon()
     setTimeout(() => socket.destroy(), 1000).unref()
-  }, tickMs)
-  timer.unref()
-  req.once('end', stop)
-  socket.once('close', stop)
+  }
 }
 
 /** Counts things in progress per key (an address, a user) and refuses beyond `max`. */
