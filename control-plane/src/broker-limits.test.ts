@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { Writable } from 'node:stream'
+import tls from 'node:tls'
 import { CHANNEL_MESSAGES } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
@@ -221,5 +226,64 @@ describe('limits on every broker connection (embedded aedes)', () => {
     // Every refusal of this file (over 30) made at most the per-minute lines (and a summary later), not one each.
     const refusalLines = logLines.filter((l) => l.msg.startsWith('broker refused'))
     expect(refusalLines.length).toBeLessThanOrEqual(limits.refusalLogPerMinute + 1)
+  })
+})
+
+describe('the same limits over MQTT/TLS', () => {
+  let t: TestPlane
+  let port: number
+  let ca: Buffer
+  let dir: string
+  const loginTimeoutMs = 800
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-limits-tls-'))
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem']
+        .concat(['-out', 'cert.pem', '-subj', '/CN=127.0.0.1', '-days', '2'])
+        .concat(['-addext', 'subjectAltName=IP:127.0.0.1']),
+      { cwd: dir, stdio: 'pipe' },
+    )
+    ca = fs.readFileSync(path.join(dir, 'cert.pem'))
+    t = await startTestPlane({
+      tlsCertFile: path.join(dir, 'cert.pem'),
+      tlsKeyFile: path.join(dir, 'key.pem'),
+      tlsCaFile: path.join(dir, 'cert.pem'),
+      mqttLimits: { loginTimeoutMs },
+    })
+    port = Number(new URL(t.cp.mqttUrl).port)
+    await seedTree(t)
+  })
+  afterAll(async () => {
+    await t.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a device logged in over TLS stays connected past the login deadline; a stalled handshake does not', async () => {
+    const stalled = await rawSocket(port)
+    const a = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+      ca,
+      clientId: 'loa-agent-c-a',
+      username: 'c-a',
+      password: await devicePassword(t, 'c-a'),
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    })
+    let dropped = false
+    a.on('close', () => {
+      dropped = true
+    })
+    await closed(stalled)
+    await new Promise((r) => setTimeout(r, loginTimeoutMs * 2))
+    expect(dropped).toBe(false)
+    await a.publishAsync('loa/v1/device/c-a/event', Buffer.from('{}'), { qos: 1 })
+    // A TLS client that completes the handshake and then never logs in is closed as well.
+    const silent = tls.connect({ port, host: '127.0.0.1', ca })
+    silent.on('error', () => {})
+    await new Promise<void>((r) => silent.once('secureConnect', () => r()))
+    silent.resume()
+    await new Promise<void>((r) => silent.once('close', () => r()))
+    await a.endAsync(true)
   })
 })
