@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import { registerAuth } from './auth-plugin.js'
 import type { App, Services } from './context.js'
 import { errorBody, LoaError, validationMessage } from './errors.js'
+import { httpLimitOptions, registerHttpLimits } from './http-guard.js'
 import { REDACT } from './log-redact.js'
 import { registerAlertRoutes } from './routes-alerts.js'
 import { registerAuditRoutes } from './routes-audit.js'
@@ -56,7 +57,8 @@ export async function buildApp(
   opts: { https?: { key: Buffer; cert: Buffer; ca?: Buffer } } = {},
 ): Promise<App> {
   const app = Fastify({
-    ...(opts.https ? { https: opts.https } : {}),
+    // Timeouts a slow 4G phone still passes (docs/security.md, "Limits"); with TLS they ride in `https`.
+    ...httpLimitOptions(services.config.httpLimits, opts.https),
     // Whatever logger the caller gave, request logs never carry credentials.
     loggerInstance: logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
@@ -112,6 +114,7 @@ export async function buildApp(
   })
 
   registerSecurityHeaders(app, { mapTileUrl: services.config.mapTileUrl, https: Boolean(opts.https) })
+  registerHttpLimits(app, services.config.httpLimits, services.metrics.registry)
   // Before any route: its onRoute hook checks that every protected route declares a permission.
   await registerWebsocket(app, services)
   await registerAuth(app, services)

@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls'
 import { DEVICE_DOWN_CHANNELS, DEVICE_UP_CHANNELS, isValidId, type TopicTree } from '@loa/shared'
+import { addressKey } from '@loa/shared/address-key'
 import type { Aedes, AuthenticateError, Client } from 'aedes'
 import type { Logger } from 'pino'
 import { Counter, type Registry } from 'prom-client'
@@ -10,12 +11,23 @@ import {
   MONITOR_USERNAME,
   samePassword,
 } from './broker-identity.js'
+import {
+  type BrokerLimits,
+  DEFAULT_BROKER_LIMITS,
+  type GuardRefusal,
+  type LimitedIdentity,
+  packetLimitFor,
+} from './broker-limits.js'
 import type { DeviceCredentials } from './device-credentials.js'
+import { LoginThrottle } from './login-throttle.js'
 import { CONTROL_PLANE_CLIENT_ID } from './mqtt-link.js'
+import type { PacketLimit } from './mqtt-packet-meter.js'
+import { RefusalLog } from './refusal-log.js'
 
-type Identity = { kind: 'device'; deviceId: string } | { kind: 'control-plane' } | { kind: 'monitor' }
+type Identity = LimitedIdentity
 
-export type RefusalAction = 'connect' | 'publish' | 'subscribe'
+/** `packet`: a packet other than CONNECT, PUBLISH or (UN)SUBSCRIBE (too large or malformed). */
+export type RefusalAction = 'connect' | 'publish' | 'subscribe' | 'packet'
 
 /** A refused connection, publish or subscription: logged, counted and (for a known device) recorded as an event. */
 export interface Refusal {
@@ -25,6 +37,10 @@ export interface Refusal {
   deviceId: string | null
   clientId: string
   topic?: string
+  /** The source address (IPv4, or IPv6 /64) the limits count under. */
+  address?: string
+  /** For `throttled`: the reason the login failed. */
+  cause?: string
 }
 
 export interface BrokerAuthOptions {
@@ -39,6 +55,8 @@ export interface BrokerAuthOptions {
   onRefusal?: (r: Refusal) => void
   /** Accept TLS client certificates: the certificate's CN is the device id, no password needed. */
   clientCertificates?: boolean
+  /** Login throttling, packet sizes and refusal logging (defaults: DEFAULT_BROKER_LIMITS). */
+  limits?: BrokerLimits
 }
 
 /** The MQTT client id a device must use: one id per device, so nobody can take over another device's session. */
@@ -46,6 +64,9 @@ export const deviceClientId = (deviceId: string) => `loa-agent-${deviceId}`
 
 const UP = new Set<string>(DEVICE_UP_CHANNELS)
 const DOWN = new Set<string>(DEVICE_DOWN_CHANNELS)
+
+/** The address a client's connection counts under (addressKey), whatever stream type aedes was given. */
+const addressOf = (client: Client) => addressKey((client.conn as { remoteAddress?: string }).remoteAddress)
 
 function authError(code: 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError
@@ -63,9 +84,21 @@ export class BrokerAuth {
   /** Unit topics each device may read, refreshed on subscribe and when its desired state changes. */
   private readonly units = new Map<string, Set<string>>()
   private refusals: Counter<'action' | 'reason'> | null = null
+  readonly limits: BrokerLimits
+  private readonly throttle: LoginThrottle
+  private readonly refusalLog: RefusalLog
 
   constructor(private readonly o: BrokerAuthOptions) {
     if (o.registry) this.useRegistry(o.registry)
+    this.limits = o.limits ?? DEFAULT_BROKER_LIMITS
+    this.throttle = new LoginThrottle({
+      burst: this.limits.loginFailureBurst,
+      refillMs: this.limits.loginFailureRefillMs,
+      delayMs: this.limits.loginFailureDelayMs,
+      // Held refusals still wait to log in: leave most of the address's waiting room to other clients.
+      maxHeldPerAddress: Math.max(1, Math.floor(this.limits.maxPendingPerAddress / 4)),
+    })
+    this.refusalLog = new RefusalLog({ log: o.log, perMinute: this.limits.refusalLogPerMinute })
   }
 
   /** Counts refusals in `loa_broker_refusals_total{action,reason}`. */
@@ -82,7 +115,15 @@ export class BrokerAuth {
     return {
       authenticate: (client, username, password, done) => {
         this.authenticate(client, username, password).then(
-          (err) => done(err, err === null),
+          (r) => {
+            if (r === null) return done(null, true)
+            if (r.holdMs === 0) return done(r.err, false)
+            // A throttled address: answer late (the connection keeps counting as waiting to log in meanwhile).
+            setTimeout(() => {
+              this.throttle.release(r.address)
+              done(r.err, false)
+            }, r.holdMs).unref()
+          },
           (err) => {
             this.o.log.error({ err }, 'broker authentication failed')
             done(authError(5, 'authentication error'), false)
@@ -131,22 +172,53 @@ export class BrokerAuth {
     this.units.set(deviceId, new Set(units))
   }
 
-  private refuse(r: Refusal): void {
-    this.o.log.warn(r, `broker refused ${r.action}: ${r.reason}`)
+  /** Logs (rate-limited), counts and reports one refusal. */
+  refuse(r: Refusal): void {
+    this.refusalLog.warn(r, `broker refused ${r.action}: ${r.reason}`)
     this.refusals?.inc({ action: r.action, reason: r.reason })
     this.o.onRefusal?.(r)
+  }
+
+  /** A refusal by the connection guard (broker-limits.ts), with the client's identity when it has logged in. */
+  refuseConnection(g: GuardRefusal): void {
+    const id = g.client ? this.identities.get(g.client) : undefined
+    this.refuse({
+      action: g.action,
+      reason: g.reason,
+      deviceId: id?.kind === 'device' ? id.deviceId : null,
+      clientId: g.client?.id ?? '',
+      address: g.address,
+      ...(g.topic !== undefined ? { topic: g.topic } : {}),
+    })
+  }
+
+  /** The packet limit of a client as it is now: its identity's once logged in, the CONNECT limit before. */
+  packetLimit(client: Client | undefined): PacketLimit {
+    return packetLimitFor(this.o.topics, this.limits, client ? this.identities.get(client) : undefined)
   }
 
   private async authenticate(
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
-  ): Promise<AuthenticateError | null> {
+  ): Promise<{ err: AuthenticateError; holdMs: number; address: string } | null> {
     const clientId = client.id
+    const address = addressOf(client)
     const fail = (code: 4 | 5, reason: string, deviceId: string | null) => {
-      this.refuse({ action: 'connect', reason, deviceId, clientId })
-      return authError(code, reason)
+      // Every failure counts against its address; once it has used up its burst, answers come late.
+      const t = this.throttle.failed(address)
+      this.refuse({
+        action: 'connect',
+        reason: t.throttled ? 'throttled' : reason,
+        deviceId,
+        clientId,
+        address,
+        ...(t.throttled ? { cause: reason } : {}),
+      })
+      return { err: authError(code, reason), holdMs: t.holdMs, address }
     }
+    // Refused by the connection guard while aedes was parsing the same chunk (e.g. an oversized CONNECT).
+    if (client.conn.destroyed) return { err: authError(5, 'connection closed'), holdMs: 0, address }
     const cert = this.certificateDevice(client)
     if (cert) {
       if (username && username !== cert) return fail(5, 'certificate-mismatch', cert)
@@ -208,9 +280,14 @@ export class BrokerAuth {
     return typeof id === 'string' && isValidId(id) ? id : null
   }
 
-  private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }): Error | null {
+  private authorizePublish(
+    client: Client | null,
+    packet: { topic: string; retain: boolean; payload: Buffer | string },
+  ): Error | null {
     // Published by the broker itself (e.g. a will restored from persistence).
     if (!client) return null
+    const tooLarge = this.publishTooLarge(client, packet)
+    if (tooLarge) return tooLarge
     const id = this.identities.get(client)
     const refuse = (reason: string, deviceId: string | null) => {
       this.refuse({ action: 'publish', reason, deviceId, clientId: client.id, topic: packet.topic })
@@ -226,6 +303,28 @@ export class BrokerAuth {
     }
     if (packet.retain && t.channel !== 'presence') return refuse('retain', id.deviceId)
     return null
+  }
+
+  /**
+   * The size check on a whole PUBLISH, for one that arrived within a single read and so reached the parser
+   * whole; the connection guard cuts every larger one from its header. Over the limit: refused and disconnected.
+   */
+  private publishTooLarge(client: Client, packet: { topic: string; payload: Buffer | string }): Error | null {
+    if (client.conn.destroyed) return new Error('connection closed')
+    const size = 4 + Buffer.byteLength(packet.topic) + Buffer.byteLength(packet.payload)
+    const limit = this.packetLimit(client)('publish', packet.topic) ?? 0
+    if (size <= limit) return null
+    const id = this.identities.get(client)
+    this.refuse({
+      action: 'publish',
+      reason: 'too-large',
+      deviceId: id?.kind === 'device' ? id.deviceId : null,
+      clientId: client.id,
+      topic: packet.topic,
+      address: addressOf(client),
+    })
+    client.conn.destroy()
+    return new Error(`publish to ${packet.topic} too large`)
   }
 
   private async authorizeSubscribe(client: Client, topic: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { Aedes, type AedesOptions } from 'aedes'
+import type { BrokerConnectionGuard } from './broker-limits.js'
 
 /** Authentication and ACL hooks on the embedded broker (broker-auth.ts); `attach` sees the broker once started. */
 export interface BrokerAuthHooks {
@@ -24,20 +25,41 @@ export async function startEmbeddedBroker(opts: {
   hooks?: BrokerAuthHooks
   /** MQTT over TLS; `requestCert` asks clients for a certificate (optional: password logins still work). */
   tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean }
+  /** Per-address, login-time and packet-size limits on every connection (broker-limits.ts). */
+  guard?: { connections: BrokerConnectionGuard; loginTimeoutMs: number }
 }): Promise<EmbeddedBroker> {
-  const aedesOpts: AedesOptions = { id: 'loa-embedded' }
+  const guard = opts.guard?.connections
+  const aedesOpts: AedesOptions = {
+    id: 'loa-embedded',
+    // aedes' own CONNECT timer (its default is 30 s); the guard's login timer covers the TLS handshake too.
+    ...(opts.guard ? { connectTimeout: opts.guard.loginTimeoutMs } : {}),
+  }
   if (opts.hooks?.authenticate) aedesOpts.authenticate = opts.hooks.authenticate
   if (opts.hooks?.authorizePublish) aedesOpts.authorizePublish = opts.hooks.authorizePublish
   if (opts.hooks?.authorizeSubscribe) aedesOpts.authorizeSubscribe = opts.hooks.authorizeSubscribe
   if (opts.hooks?.authorizeForward) aedesOpts.authorizeForward = opts.hooks.authorizeForward
   const broker = await Aedes.createBroker(aedesOpts)
   opts.hooks?.attach?.(broker)
+  const handle = guard
+    ? (conn: net.Socket) => {
+        broker.handle(conn)
+        guard.meter(conn)
+      }
+    : broker.handle
+  if (guard) broker.on('client', (client) => guard.loggedIn(client))
   const server = opts.tls
     ? tls.createServer(
-        { ...opts.tls, requestCert: opts.tls.requestCert ?? false, rejectUnauthorized: false },
-        broker.handle,
+        {
+          ...opts.tls,
+          requestCert: opts.tls.requestCert ?? false,
+          rejectUnauthorized: false,
+          ...(opts.guard ? { handshakeTimeout: opts.guard.loginTimeoutMs } : {}),
+        },
+        handle,
       )
-    : net.createServer(broker.handle)
+    : net.createServer(handle)
+  // For TLS the raw socket, before the handshake: a connection that never gets through it counts as waiting.
+  if (guard) server.prependListener('connection', (raw: net.Socket) => guard.admit(raw))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, opts.host, () => {

@@ -1,6 +1,16 @@
 import path from 'node:path'
 import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
+import { httpLimitsProblem } from '@loa/shared/http-limits'
 import { IANAZone } from 'luxon'
+import type { BrokerLimits } from './broker-limits.js'
+import {
+  BROKER_LIMIT_VARS,
+  type ControlPlaneHttpLimits,
+  DEFAULT_BROKER_LIMITS,
+  DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
+  HTTP_LIMIT_VARS,
+  readLimits,
+} from './limits-config.js'
 import type { MicLimits } from './mic-sessions.js'
 
 export type MediaCodec = 'opus' | 'mp3'
@@ -44,6 +54,10 @@ export interface ControlPlaneConfig {
   capMaxFutureS: number
   /** Microphone session limits; not from the environment (tests shorten them). Defaults in mic-sessions.ts. */
   micLimits?: Partial<MicLimits>
+  /** Packet sizes, login time and throttling on the embedded broker (LOA_MQTT_*, docs/security.md "Limits"). */
+  mqttLimits: BrokerLimits
+  /** HTTP timeouts, body rate and concurrent uploads (LOA_HTTP_*, docs/security.md "Limits"). */
+  httpLimits: ControlPlaneHttpLimits
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
@@ -72,6 +86,8 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   publicUrl: null,
   capMaxAgeS: 3 * 3600,
   capMaxFutureS: 300,
+  mqttLimits: DEFAULT_BROKER_LIMITS,
+  httpLimits: DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -141,6 +157,14 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
       `expected an http(s) or /path URL template, got "${mapTileUrl}"`,
     )
   }
+  const limitNum = (name: string, def: number, min: number, max: number) => num(env, name, def, min, max)
+  const mqttLimits = readLimits(DEFAULT_BROKER_LIMITS, BROKER_LIMIT_VARS, limitNum)
+  if (mqttLimits.loginFailureDelayMs >= mqttLimits.loginTimeoutMs) {
+    throw new ConfigError('LOA_MQTT_LOGIN_FAILURE_DELAY_MS', 'must be shorter than LOA_MQTT_LOGIN_TIMEOUT_MS')
+  }
+  const httpLimits = readLimits(DEFAULT_CONTROL_PLANE_HTTP_LIMITS, HTTP_LIMIT_VARS, limitNum)
+  const httpProblem = httpLimitsProblem(httpLimits)
+  if (httpProblem) throw new ConfigError('LOA_HTTP_HEADERS_TIMEOUT_MS', httpProblem)
   return {
     dataDir: path.resolve(str(env, 'LOA_DATA_DIR', './data')),
     httpHost: str(env, 'LOA_HTTP_HOST', DEFAULT_CONFIG.httpHost),
@@ -175,6 +199,8 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     publicUrl: publicUrlOf(env.LOA_PUBLIC_URL),
     capMaxAgeS: num(env, 'LOA_CAP_MAX_AGE_S', DEFAULT_CONFIG.capMaxAgeS, 60, 7 * 86_400),
     capMaxFutureS: num(env, 'LOA_CAP_MAX_FUTURE_S', DEFAULT_CONFIG.capMaxFutureS, 0, 86_400),
+    mqttLimits,
+    httpLimits,
   }
 }
 

@@ -47,6 +47,8 @@ export const LoaErrorCodes = {
   LOA_MIC_NOT_AUDIO: 422,
   LOA_MIC_LIMIT: 429,
   LOA_MIC_IDLE: 408,
+  LOA_REQUEST_TIMEOUT: 408,
+  LOA_TOO_MANY_UPLOADS: 429,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 
@@ -85,6 +87,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',

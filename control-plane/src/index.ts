@@ -9,6 +9,7 @@ import { type AuthSettings, DEFAULT_AUTH } from './auth-settings.js'
 import { type BrokerAuthHooks, type EmbeddedBroker, startEmbeddedBroker } from './broker.js'
 import { BrokerAuth, type Refusal } from './broker-auth.js'
 import { type BrokerIdentity, controlPlaneIdentity, MONITOR_USERNAME } from './broker-identity.js'
+import { BrokerConnectionGuard } from './broker-limits.js'
 import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
 import type { App, DeviceVerifier, Services } from './context.js'
@@ -40,8 +41,11 @@ export type { Report, ReportDay, ReportFigures } from './reports.js'
 export type * from './repositories.js'
 export { currentSigningKey, rotateSigningKey } from './signing-keys.js'
 
-export interface ControlPlaneOptions extends Partial<ControlPlaneConfig> {
+export interface ControlPlaneOptions extends Partial<Omit<ControlPlaneConfig, 'mqttLimits' | 'httpLimits'>> {
   dataDir: string
+  /** Limits, each field defaulting on its own (tests shorten some). */
+  mqttLimits?: Partial<ControlPlaneConfig['mqttLimits']>
+  httpLimits?: Partial<ControlPlaneConfig['httpLimits']>
   logger?: Logger
   /** Replaces the embedded broker's access control (broker-auth.ts); tests only. */
   brokerHooks?: BrokerAuthHooks
@@ -95,7 +99,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     ttsDefaultVoice,
     ...rest
   } = options
-  const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...rest, dataDir: path.resolve(options.dataDir) }
+  const config: ControlPlaneConfig = {
+    ...DEFAULT_CONFIG,
+    ...rest,
+    mqttLimits: { ...DEFAULT_CONFIG.mqttLimits, ...rest.mqttLimits },
+    httpLimits: { ...DEFAULT_CONFIG.httpLimits, ...rest.httpLimits },
+    dataDir: path.resolve(options.dataDir),
+  }
   const log =
     givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' }, redact: REDACT })
   const topics = topicTree(config.topicRoot)
@@ -126,6 +136,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           log: log.child({ component: 'broker-auth' }),
           onRefusal: (r) => recordRefusal(r),
           clientCertificates: config.mqttClientCerts,
+          limits: config.mqttLimits,
         })
       : null
   credentials.onChange((deviceId) => brokerAuth?.disconnect(deviceId))
@@ -140,6 +151,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         port: config.mqttPort,
         hooks: brokerHooks ?? brokerAuth?.hooks(),
         ...(tls ? { tls: { ...tls, requestCert: config.mqttClientCerts } } : {}),
+        ...(brokerAuth && !brokerHooks ? { guard: brokerGuard(brokerAuth) } : {}),
       })
     }
     const mqttUrl = config.mqttUrl ?? (broker as EmbeddedBroker).url
@@ -280,6 +292,16 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     await repos.close()
     throw err
   }
+}
+
+/** The embedded broker's connection limits, refusing through the same log, metric and events as its ACL. */
+function brokerGuard(auth: BrokerAuth) {
+  const connections = new BrokerConnectionGuard({
+    limits: auth.limits,
+    limitOf: (client) => auth.packetLimit(client),
+    refuse: (r) => auth.refuseConnection(r),
+  })
+  return { connections, loginTimeoutMs: auth.limits.loginTimeoutMs }
 }
 
 /** Broker refusals of a known device become its events: at most 20 a minute per device, so a flood stays cheap. */

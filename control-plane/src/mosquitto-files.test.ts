@@ -3,9 +3,18 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { CHANNEL_MESSAGES } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { devicePassword, seedTree, startTestPlane, type TestPlane, waitFor } from './test-helpers.js'
+import { CONTROL_PLANE_PUBLISH_MAX_BYTES } from './broker-limits.js'
+import {
+  devicePassword,
+  mqttRemainingLength,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  waitFor,
+} from './test-helpers.js'
 
 const MOSQUITTO = '/usr/sbin/mosquitto'
 
@@ -39,8 +48,12 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
   let cp: MqttClient
   const seen: string[] = []
 
+  let port = 0
   const writeFiles = async () => {
-    const r = await t.api<{ passwordFile: string; aclFile: string }>('GET', '/api/broker/mosquitto')
+    const r = await t.api<{ passwordFile: string; aclFile: string; configSnippet: string }>(
+      'GET',
+      '/api/broker/mosquitto',
+    )
     expect(r.status).toBe(200)
     // Readable by all: Mosquitto started as root drops to the `mosquitto` user before reading them (test only).
     fs.writeFileSync(path.join(dir, 'loa.passwd'), r.body.passwordFile, { mode: 0o644 })
@@ -63,8 +76,11 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
     for (const id of ['c-a', 'c-a1', 'c-b']) await devicePassword(t, id)
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-mosq-'))
     fs.chmodSync(dir, 0o755)
-    await writeFiles()
-    const port = await freePort()
+    const { configSnippet } = await writeFiles()
+    port = await freePort()
+    // The limits exactly as the generated snippet sets them.
+    const limits = configSnippet.split('\n').filter((l) => /^max_/.test(l))
+    expect(limits.length).toBeGreaterThan(0)
     fs.writeFileSync(
       path.join(dir, 'mosquitto.conf'),
       [
@@ -77,6 +93,7 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
         'persistence false',
         'log_dest stderr',
         'log_type all',
+        ...limits,
         '',
       ].join('\n'),
     )
@@ -155,6 +172,36 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
     expect(log).toMatch(/Denied PUBLISH from c-a/)
     await a.endAsync(true)
     await b.endAsync(true)
+  })
+
+  it("the snippet's max_packet_size cuts a 200 MB CONNECT and an oversized publish from their headers", async () => {
+    const s = net.connect({ port, host: '127.0.0.1' })
+    s.on('error', () => {})
+    await new Promise<void>((r) => s.once('connect', () => r()))
+    const gone = new Promise<void>((r) => s.once('close', () => r()))
+    s.write(Buffer.from([0x10, ...mqttRemainingLength(200 * 1024 * 1024)]))
+    let sent = 0
+    const chunk = Buffer.alloc(64 * 1024, 0x41)
+    const pump = (async () => {
+      while (!s.destroyed && sent < 64 * 1024 * 1024) {
+        await new Promise<void>((r) => s.write(chunk, () => r()))
+        sent += chunk.length
+      }
+    })()
+    await gone
+    await pump
+    // Mosquitto reads the header, refuses, and closes: what got through is socket buffers, far from 200 MB.
+    expect(sent).toBeLessThan(32 * 1024 * 1024)
+    await waitFor(() => log.includes('oversize packet'), 'mosquitto logs the oversize packet')
+    // The largest message of any channel (a desired state) passes; a larger packet disconnects its client.
+    const a = await device('c-a')
+    const largest = Math.max(...Object.values(CHANNEL_MESSAGES).map((m) => m.maxBytes))
+    await a.publishAsync('loa/v1/device/c-a/reported', Buffer.alloc(largest, 0x20), { qos: 1 })
+    await waitFor(() => seen.some((x) => x.startsWith('loa/v1/device/c-a/reported ')), 'largest publish')
+    const closed = new Promise<void>((r) => a.once('close', () => r()))
+    a.publish('loa/v1/device/c-a/reported', Buffer.alloc(CONTROL_PLANE_PUBLISH_MAX_BYTES, 0x20), { qos: 1 })
+    await closed
+    a.end(true)
   })
 
   it('a revoked device is refused once the files are regenerated and Mosquitto reloads them', async () => {

@@ -1,5 +1,6 @@
 import { DEVICE_DOWN_CHANNELS, DEVICE_UP_CHANNELS, type TopicTree } from '@loa/shared'
 import type { BrokerIdentity } from './broker-identity.js'
+import { CONTROL_PLANE_PUBLISH_MAX_BYTES } from './broker-limits.js'
 import type { DeviceCredentialRecord } from './device-credentials.js'
 import { mosquittoHash } from './device-credentials-hash.js'
 import type { ClusterInput, Unit } from './domain.js'
@@ -12,6 +13,20 @@ export interface MosquittoFiles {
   /** The listener settings these files expect (paste into mosquitto.conf, adjusting paths). */
   configSnippet: string
 }
+
+/**
+ * Mosquitto's equivalent of the embedded broker's packet limits (docs/security.md, "Limits"). Its
+ * `max_packet_size` is one number for every client and packet (checked from the fixed header, before the body is
+ * read), so it is the control plane's largest publish; the per-channel device limits, the CONNECT limit before
+ * login, the login timeout and failed-login throttling have no Mosquitto 2.0 setting (see docs/security.md for the
+ * firewall rules that stand in for them).
+ */
+export const MOSQUITTO_LIMITS = [
+  '# Limits: a packet declaring more than this (fixed header included) is refused and its client disconnected.',
+  `max_packet_size ${CONTROL_PLANE_PUBLISH_MAX_BYTES + 5}`,
+  '# A client that stops reading: at most this much queued for it (devices re-send what was not receipted).',
+  'max_queued_bytes 16777216',
+]
 
 /** Unit ids from the root down to `unitId` (a cycle or a dangling parent ends the walk). */
 export function unitsAbove(
@@ -83,6 +98,7 @@ export function mosquittoFiles(o: {
     'use_username_as_clientid true',
     'certfile /etc/mosquitto/certs/server.crt',
     'keyfile /etc/mosquitto/certs/server.key',
+    ...MOSQUITTO_LIMITS,
     '# Reload both files after regenerating them: kill -HUP $(pidof mosquitto)',
   ].join('\n')
   return {

@@ -280,3 +280,16 @@ export const clusterInput = (id: string, unitId: string, tags: string[] = []): C
   lon: null,
   volume: null,
 })
+
+/** MQTT's variable-length remaining length, for tests that write packets by hand. */
+export function mqttRemainingLength(n: number): number[] {
+  const out: number[] = []
+  let x = n
+  do {
+    let b = x % 128
+    x = Math.floor(x / 128)
+    if (x > 0) b |= 0x80
+    out.push(b)
+  } while (x > 0)
+  return out
+}

@@ -31,7 +31,14 @@ export interface AgentConfig {
   timezone: string
   logLevel: string
   /** The technician's page served by the agent (docs/technician-page.md); absent in tests that build configs. */
-  localPage?: { port: number; host: string; maxRelaySeconds: number }
+  localPage?: {
+    port: number
+    host: string
+    maxRelaySeconds: number
+    /** Request bodies slower than this on average over `bodyRateWindowS` are cut (docs/security.md "Limits"). */
+    minBodyBytesPerS?: number
+    bodyRateWindowS?: number
+  }
   /** The control plane's public signing key pinned at provisioning (docs/security.md); newer keys follow by chain. */
   controlPlaneKey?: { keyId: string; publicKey: string }
   /** Development only: run without a pinned key, accepting unsigned commands and desired states. */
@@ -210,6 +217,22 @@ const FIELDS: Field[] = [
     schema: Type.Integer({ minimum: 5, maximum: 3600 }),
     rule: 'must be an integer 5–3600',
     default: 300,
+  },
+  {
+    path: 'localPage.minBodyBytesPerS',
+    env: 'LOA_LOCAL_PAGE_MIN_BODY_RATE',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    rule: 'must be an integer 0–100000000 (bytes/s; 0: no minimum)',
+    default: 2048,
+  },
+  {
+    path: 'localPage.bodyRateWindowS',
+    env: 'LOA_LOCAL_PAGE_BODY_RATE_WINDOW_S',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 1, maximum: 600 }),
+    rule: 'must be an integer 1–600 (seconds)',
+    default: 30,
   },
   {
     path: 'technician.passwordHash',

@@ -27,6 +27,7 @@ export const AgentErrorCodes = {
   LOA_LOCAL_FORBIDDEN: 'request from another site refused',
   LOA_LOCAL_TOO_LARGE: 'the upload is too large',
   LOA_LOCAL_BUSY: 'too many local actions are waiting',
+  LOA_LOCAL_TIMEOUT: 'the request arrived too slowly and was cut',
   LOA_AGENT_ZONE_UNKNOWN: 'no such zone',
   LOA_RELAY_CHIP: 'GPIO chip or line not found',
   LOA_RELAY_SWITCH: 'a relay line could not be switched',

@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyMultipart from '@fastify/multipart'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
+import type { HttpLimits } from '@loa/shared/http-limits'
 import { securityHeaders } from '@loa/shared/security-headers'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -12,6 +13,7 @@ import type { Agent } from './agent.js'
 import { AgentError, type AgentErrorCode } from './errors.js'
 import { TechnicianAuth } from './local-auth.js'
 import { sendError } from './local-http.js'
+import { applyLocalLimits, localFastifyLimits, localHttpLimits } from './local-limits.js'
 import type { LogRing } from './local-log.js'
 import { actionRoutes } from './local-routes-actions.js'
 import { statusRoutes } from './local-routes-status.js'
@@ -38,6 +40,8 @@ export interface LocalServerOptions {
   auth?: TechnicianAuth
   /** Hears every route as it is added (tests check that each /api route needs the session). */
   onRoute?: (method: string, url: string) => void
+  /** Connection limits over the config's (tests shorten them). */
+  limits?: Partial<HttpLimits>
 }
 
 /**
@@ -48,7 +52,10 @@ export interface LocalServerOptions {
 export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyInstance> {
   const { agent } = o
   const auth = o.auth ?? new TechnicianAuth(() => agent.config.technician?.passwordHash)
+  const limits = localHttpLimits(agent.config, o.limits)
   const app = Fastify({
+    // Timeouts and body rate a phone on a weak Wi-Fi still passes (docs/security.md, "Limits").
+    ...localFastifyLimits(limits),
     logger: false,
     bodyLimit: 16 * 1024,
     trustProxy: false,
@@ -65,6 +72,7 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
   await app.register(fastifyMultipart, {
     limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, fieldSize: 1024, parts: 6 },
   })
+  applyLocalLimits(app, limits, o.log)
 
   // The console's headers (shared/src/security-headers.ts); the page records announcements from the microphone.
   const headers = securityHeaders({ microphone: true, https: false })

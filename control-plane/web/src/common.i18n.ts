@@ -56,6 +56,8 @@ export const common = {
     'err.LOA_MIC_NOT_AUDIO': 'Máy chủ không giải mã được âm thanh từ micrô: {detail}',
     'err.LOA_MIC_LIMIT': 'Vượt giới hạn phát trực tiếp: {detail}',
     'err.LOA_MEDIA_TOO_LARGE': 'Tệp quá lớn.',
+    'err.LOA_REQUEST_TIMEOUT': 'Dữ liệu gửi lên quá chậm nên bị ngắt. Kiểm tra mạng rồi thử lại.',
+    'err.LOA_TOO_MANY_UPLOADS': 'Đang tải lên quá nhiều tệp cùng lúc. Đợi tệp trước xong rồi thử lại.',
     'err.LOA_MEDIA_NOT_AUDIO': 'Tệp không có âm thanh.',
     'err.LOA_UNAVAILABLE': 'Máy chủ tạm thời không liên lạc được với các cụm loa.',
     'err.LOA_INTERNAL': 'Lỗi máy chủ. Vui lòng thử lại.',
@@ -120,6 +122,9 @@ export const common = {
     'err.LOA_MIC_NOT_AUDIO': 'The server could not decode the microphone audio: {detail}',
     'err.LOA_MIC_LIMIT': 'Live speaking limit reached: {detail}',
     'err.LOA_MEDIA_TOO_LARGE': 'The file is too large.',
+    'err.LOA_REQUEST_TIMEOUT': 'The upload arrived too slowly and was cut. Check the network and try again.',
+    'err.LOA_TOO_MANY_UPLOADS':
+      'Too many uploads at once. Wait for the previous one to finish, then try again.',
     'err.LOA_MEDIA_NOT_AUDIO': 'The file has no audio.',
     'err.LOA_UNAVAILABLE': 'The server cannot reach the clusters right now.',
     'err.LOA_INTERNAL': 'Server error. Please try again.',
