@@ -141,6 +141,11 @@ export class Clock {
     return this.syncState !== 'unsynced'
   }
 
+  /** Whether `now()` is the trusted local clock itself (not a floor standing in for a clock that is behind). */
+  nowIsWall(): boolean {
+    return this.trusted() && this.state() !== 'behind-signed-time'
+  }
+
   /** A time that has certainly passed: `now()` when trusted, otherwise the floor (0 when there is none yet). */
   lowerBound(): number {
     const n = this.now()

@@ -13,8 +13,9 @@ import { lateness, UnsureOccurrences } from './unsure-occurrences.js'
 const MAX_LOOKBACK_MS = 7 * 86_400_000
 const CURSOR_PERSIST_MS = 60_000
 /**
- * A cursor further than this past the horizon asked for means the clock stepped back (or the previous run's clock
- * was ahead): it is brought back to now. More than the largest horizon (pre-roll + post-roll + a tick, ≤ 2 min).
+ * A cursor further than this past the horizon asked for, by a trusted clock, means the clock stepped back (or the
+ * previous run's clock was ahead): it is brought back to now. More than the largest horizon (pre-roll + post-roll
+ * + a tick, ≤ 2 min).
  */
 const CURSOR_AHEAD_SLACK_MS = 150_000
 /** Held occurrences are re-evaluated at most this often (each pass evaluates every schedule entry). */
@@ -145,8 +146,10 @@ export class OccurrenceQueue {
   collect(horizon: number): void {
     const now = this.clock.now()
     const lb = this.clock.lowerBound()
-    if (this.cursor > horizon + CURSOR_AHEAD_SLACK_MS) {
-      // Everything between now and the old cursor was taken already: re-scanning it finds only what is not.
+    if (this.cursor > horizon + CURSOR_AHEAD_SLACK_MS && this.clock.nowIsWall()) {
+      // A trusted clock behind the cursor: it stepped back (or the previous run's was ahead). Everything between
+      // now and the old cursor was taken already, so re-scanning it finds only what was not. While the clock is
+      // not trusted the cursor stays: it may be right and "now" behind, and nothing up to it is lost.
       this.o.log.warn(
         { cursor: iso(this.cursor), now: iso(now) },
         'scheduler cursor ahead of the clock: reset',
