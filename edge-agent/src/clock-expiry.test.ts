@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parseOutput } from './audio-output.js'
 import { Clock } from './clock.js'
 import { watchClock } from './clock-events.js'
 import { SteppedTime } from './clock-fakes.js'
@@ -7,6 +8,7 @@ import { clockRig } from './clock-rig.js'
 import { SimulatedSync } from './clock-sync.js'
 import { Commands } from './commands.js'
 import { openDb } from './db.js'
+import { LiveManager } from './live.js'
 import { Outbox } from './outbox.js'
 import { LoggedRelay } from './relay.js'
 import type { Scheduler } from './scheduler.js'
@@ -130,6 +132,50 @@ describe('expiry, uptime and reports on a wrong clock (injected clock, real SQLi
     const jumped = again.find((e) => e.kind === 'clock-jumped') as { data: { deltaMs: number } } | undefined
     expect(jumped).toMatchObject({ severity: 'warning', data: { state: 'synced' } })
     expect(jumped?.data.deltaMs).toBeLessThan(-2 * H + 1000)
+    db.close()
+  })
+
+  it('a live relay started by the province while the clock is 2 h ahead and unsynced is carried out, not expired', async () => {
+    const db = openDb(join(tmp(), 'agent.db'))
+    const outbox = new Outbox(db)
+    const clock = new Clock({ db, time: new SteppedTime(2 * H), sync: new SimulatedSync('unsynced') })
+    const lives = new LiveManager({
+      db,
+      outbox,
+      log: silentLog,
+      output: parseOutput('null'),
+      enqueue: () => {},
+      withdraw: () => {},
+      desired: () => null,
+      defaultTimezone: 'Asia/Ho_Chi_Minh',
+      volume: () => 100,
+      clock,
+      retryBaseMs: 60_000,
+    })
+    const real = Date.now()
+    clock.vouch(real) // the live-start's signed sentAt
+    const spec = {
+      liveId: 'vov1-clock',
+      revision: 1,
+      ackId: 'ack-live-clock-1',
+      title: 'VOV1',
+      sourceUrl: 'http://127.0.0.1:9/live.mp3',
+      priority: 60,
+      startsAt: iso(real - 1000),
+      endsAt: iso(real + 30 * 60_000),
+    }
+    lives.start()
+    expect(lives.receive(spec, 'cmd', iso(real + 60_000))).toBe('new')
+    await new Promise((r) => setTimeout(r, 700)) // a few end checks: still on
+    const stages = (db.prepare("SELECT body FROM outbox WHERE channel = 'ack'").all() as { body: string }[])
+      .map((r) => JSON.parse(r.body) as { commandId: string; stage: string })
+      .filter((a) => a.commandId === spec.ackId)
+      .map((a) => a.stage)
+    // Received and carried out (its source is dead here, so the attempt fails and is retried), never expired/ended.
+    expect(stages[0]).toBe('received')
+    expect(stages.filter((x) => x === 'expired' || x === 'done')).toEqual([])
+    expect(db.prepare('SELECT state FROM lives WHERE live_id = ?').get(spec.liveId)).toEqual({ state: 'active' })
+    lives.stop()
     db.close()
   })
 })
