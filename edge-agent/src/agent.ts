@@ -162,6 +162,7 @@ export class Agent {
       minFreeBytes: Math.round(config.minFreeMb * MB),
       defaultTimezone: config.timezone,
       retryBaseMs: tuning.retryBaseMs,
+      now: () => clock.now(),
       extraMedia: () => this.alerts.media(),
     })
     const output = parseOutput(config.output)

@@ -174,7 +174,9 @@ describe('expiry, uptime and reports on a wrong clock (injected clock, real SQLi
     // Received and carried out (its source is dead here, so the attempt fails and is retried), never expired/ended.
     expect(stages[0]).toBe('received')
     expect(stages.filter((x) => x === 'expired' || x === 'done')).toEqual([])
-    expect(db.prepare('SELECT state FROM lives WHERE live_id = ?').get(spec.liveId)).toEqual({ state: 'active' })
+    expect(db.prepare('SELECT state FROM lives WHERE live_id = ?').get(spec.liveId)).toEqual({
+      state: 'active',
+    })
     lives.stop()
     db.close()
   })

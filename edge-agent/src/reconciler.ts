@@ -38,6 +38,8 @@ export interface ReconcilerOptions {
   extraMedia?: () => Iterable<string>
   /** Downloads with the device's credentials and TLS material (verify-http.ts). */
   fetch?: typeof fetch
+  /** "Now" (the agent's clock, clock.ts): which media are needed soonest. Default the wall clock. */
+  now?: () => number
 }
 
 export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
@@ -223,7 +225,7 @@ export class Reconciler {
     const { body } = desired
     const { cache, outbox, log } = this.o
     const referenced = this.referenced(body)
-    const now = new Date()
+    const now = new Date(this.o.now?.() ?? Date.now())
     cache.sweep(referenced)
     const missing: typeof body.media = []
     for (const m of body.media) {
