@@ -138,6 +138,16 @@ describe('ingest over MQTT', () => {
     expect(tel.body.telemetry.map((x) => x.id)).toEqual([t2, t1])
   })
 
+  it('a heartbeat from a box whose clock was 2 h ahead does not stay "latest" once its clock is corrected', async () => {
+    const ahead = new Date(Date.now() + 2 * 3600_000).toISOString()
+    const wrong = await send('telemetry', { ...telemetryBody(ahead), relayOn: true })
+    await waitFor(() => receiptedIds().has(wrong), 'receipt')
+    const right = await send('telemetry', { ...telemetryBody(new Date().toISOString()), relayOn: false })
+    await waitFor(() => receiptedIds().has(right), 'receipt')
+    const c = await t.api<{ relayOn: boolean }>('GET', '/api/clusters/c-a')
+    expect(c.body.relayOn).toBe(false)
+  })
+
   it('sends commands and records their acknowledgements', async () => {
     const r = await t.api<{ commandId: string }>('POST', '/api/clusters/c-a/commands', {
       kind: 'ping',
