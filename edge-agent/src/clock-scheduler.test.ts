@@ -120,4 +120,23 @@ describe('scheduler on a wrong clock (injected clock stepped in-process, real ff
     expect(Date.parse(p?.ended_at as string) - Date.parse(p?.started_at as string)).toBe(p?.duration_ms)
     await r.stop()
   })
+
+  it('an occurrence waiting its turn when an untrusted clock jumps 2 h forward still plays (not grace-expired)', async () => {
+    const r = clockRig({ offsetMs: 0, sync: 'unsynced' })
+    const m = r.media(2)
+    r.clock.vouch(Date.now())
+    const at = Math.ceil((Date.now() + 1500) / 1000) * 1000
+    const first = { ...onceAt('first', at, [m.sha256]), priority: 60 }
+    const second = onceAt('second', at, [m.sha256]) // same instant, lower band: waits for `first`
+    r.store.saveReceived(r.state([first, second], [m.sha256]))
+    r.start()
+    await waitFor(() => r.sched.nowPlaying?.scheduleId === 'first', 10_000, 'first playing')
+    r.time.step(2 * H)
+    await waitFor(() => r.playsOf('second').length > 0, 15_000, 'second reported')
+    expect(r.plays().map((p) => [p.schedule_id, p.status, p.reason])).toEqual([
+      ['first', 'played', null],
+      ['second', 'played', null],
+    ])
+    await r.stop()
+  })
 })

@@ -102,6 +102,18 @@ export class OccurrenceQueue {
     this.arbiter.push(q)
   }
 
+  /**
+   * A popped occurrence (not an alert or a live turn) that could not start within `grace` of its instant is
+   * reported `grace-expired` — when a time certainly reached says so. One past it only by a clock that may be ahead
+   * (it jumped forward while not trusted) was waiting its turn moments ago: it still plays. Returns whether skipped.
+   */
+  pastGrace(q: QueuedOccurrence, now: number, grace: number): boolean {
+    const at = Date.parse(q.at)
+    if (q.alert || q.live || now - at <= grace || this.clock.lowerBound() - at <= grace) return false
+    this.o.db.transaction(() => this.skip(q, 'grace-expired'))()
+    return true
+  }
+
   /** Forgets occurrences that have been reported. */
   finished(keys: readonly string[]): void {
     for (const k of keys) this.pending.delete(k)

@@ -212,10 +212,7 @@ export class Scheduler {
       this.queue.collect(now + this.o.prerollMs)
       const q = arb.popDue(now, this.o.prerollMs)
       if (q) {
-        if (!q.alert && !q.live && now - Date.parse(q.at) > this.grace) {
-          this.o.db.transaction(() => this.queue.skip(q, 'grace-expired'))()
-          continue
-        }
+        if (this.queue.pastGrace(q, now, this.grace)) continue
         this.occ = { q, withdrawn: false }
         try {
           await this.playOccurrence(q, relayOnAt, reports)
