@@ -139,4 +139,30 @@ describe('scheduler on a wrong clock (injected clock stepped in-process, real ff
     ])
     await r.stop()
   })
+
+  it('a restored remainder of a preempted occurrence is held while the clock is 2 h ahead, then plays on time', async () => {
+    const real = Date.now()
+    const r = clockRig({ offsetMs: 2 * H, sync: 'unsynced', previousRun: { cursor: real, floor: real } })
+    const m = r.media(1)
+    const at = Math.ceil((real + 6000) / 1000) * 1000
+    const part = {
+      ...onceAt('news', at, [m.sha256]),
+      key: `news@${iso(at)}~p1`,
+      scheduleId: 'news',
+      at: iso(at),
+    }
+    const remainder = { ...part, volume: 90 }
+    r.kvSet('scheduler.pending', JSON.stringify([remainder]))
+    r.store.saveReceived(r.state([], [m.sha256]))
+    r.start()
+    await new Promise((res) => setTimeout(res, 1000))
+    expect(r.plays()).toEqual([]) // neither played nor reported missed by the wrong clock
+    r.sync.state = 'synced'
+    r.time.step(-2 * H)
+    await waitFor(() => r.playsOf('news').length > 0, 15_000, 'remainder played')
+    const p = r.playsOf('news')[0]
+    expect([p?.status, p?.reason]).toEqual(['played', null])
+    expect(Math.abs(Date.parse(p?.started_at as string) - at)).toBeLessThan(1000)
+    await r.stop()
+  })
 })
