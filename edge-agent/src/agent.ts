@@ -52,8 +52,6 @@ export interface AgentTuning {
   graceMs?: number
   flushIntervalMs?: number
   live?: { retryBaseMs?: number; retryMaxMs?: number; timeouts?: Partial<LiveTimeouts> }
-  /** Builds the agent's clock (tests inject a time source and a sync state); default from `config.clock`. */
-  clock?: (db: Db) => Clock
 }
 
 const MB = 1024 * 1024
@@ -104,14 +102,12 @@ export class Agent {
       ])
     }
     this.db = openDb(join(config.dataDir, 'agent.db'))
-    this.clock =
-      tuning.clock?.(this.db) ??
-      new Clock({
-        db: this.db,
-        sync: clockSyncFrom(config.clock?.sync ?? 'auto'),
-        jumpThresholdMs: config.clock?.jumpThresholdMs,
-      })
-    const clock = this.clock
+    const clock = new Clock({
+      db: this.db,
+      sync: clockSyncFrom(config.clock?.sync ?? 'auto'),
+      jumpThresholdMs: config.clock?.jumpThresholdMs,
+    })
+    this.clock = clock
     // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
     const access = httpAccess({
       controlPlaneUrl: config.controlPlaneUrl,

@@ -67,6 +67,8 @@ export class Clock {
   private jumps = 0
   private lastState: ClockState | null = null
   private timer: NodeJS.Timeout | null = null
+  /** After stop() nothing is told to listeners any more (the agent's database is closing). */
+  private stopped = false
   private syncPolledAt = Number.NEGATIVE_INFINITY
   private syncReading = false
   private pollAgain = false
@@ -102,6 +104,7 @@ export class Clock {
   }
 
   stop(): void {
+    this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = null
   }
@@ -197,6 +200,7 @@ export class Clock {
     const j: ClockJump = { fromMs: w - delta, toMs: w, deltaMs: delta }
     // Listeners run outside whatever read the clock (maybe inside a transaction, or the scheduler's loop).
     setImmediate(() => {
+      if (this.stopped) return
       for (const l of this.jumpListeners) l(j)
       this.emitState()
     })
@@ -205,7 +209,7 @@ export class Clock {
 
   private emitState(): void {
     const s = this.state()
-    if (s === this.lastState) return
+    if (this.stopped || s === this.lastState) return
     const from = this.lastState
     this.lastState = s
     for (const l of this.stateListeners) l(from, s)
