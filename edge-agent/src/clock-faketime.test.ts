@@ -10,6 +10,7 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type MediaServer,
@@ -41,6 +42,20 @@ function libfaketime(): string {
   }
   throw new Error('libfaketime not found: install the Debian package faketime (scripts/setup.sh test)')
 }
+
+/**
+ * Under an outer faketime (`faketime -f +400d npm test`, the date-bomb run) this process is faked too, and the outer
+ * FAKETIME variable would win over the agent's timestamp file: the agent's offsets are composed with it instead.
+ */
+function outerOffsetS(): number {
+  const f = process.env.FAKETIME?.trim()
+  if (!f) return 0
+  const m = /^([+-]\d+(?:\.\d+)?)([smhdy]?)$/.exec(f)
+  if (!m) throw new Error(`cannot compose with FAKETIME=${f}: use a relative offset such as +400d`)
+  const unit: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, y: 365 * 86_400 }
+  return Number(m[1]) * (unit[m[2] as string] as number)
+}
+const offsetLine = (seconds: number) => `${seconds >= 0 ? '+' : ''}${seconds}\n`
 
 const onceAt = (id: string, at: number, items: string[]): ScheduleEntry => ({
   id,
@@ -95,13 +110,27 @@ describe('the agent process under faketime: booted 2 h ahead, then NTP steps the
       }),
     )
     const { cp, ups } = await receiptingClient(broker.url, 'faketime-cp')
-    const bodies = (channel: string) =>
-      ups.filter((u: Upstream) => u.topic.endsWith(`/${channel}`)).map((u) => u.body)
+    // A message published again (after a step back every unreceipted entry is) counts once, as the control
+    // plane stores it once: the same body is the same report.
+    const bodies = (channel: string) => {
+      const seenBodies = new Set<string>()
+      return ups
+        .filter((u: Upstream) => u.topic.endsWith(`/${channel}`))
+        .map((u) => u.body)
+        .filter((b) => {
+          const k = JSON.stringify(b)
+          if (seenBodies.has(k)) return false
+          seenBodies.add(k)
+          return true
+        })
+    }
     const plays = (id?: string) => bodies('play').filter((p) => id === undefined || p.scheduleId === id)
     let log = ''
     const launch = (env: NodeJS.ProcessEnv) => {
+      const merged: NodeJS.ProcessEnv = { ...process.env, ...env }
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k]
       const child = spawn(process.execPath, [MAIN, '--config', cfg], {
-        env: { ...process.env, ...env },
+        env: merged,
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       children.push(child)
@@ -159,9 +188,11 @@ describe('the agent process under faketime: booted 2 h ahead, then NTP steps the
       await stop(run1)
 
       // Run 2: the box boots with its clock two hours ahead, NTP not synchronised.
-      writeFileSync(fakeFile, '+2h\n')
+      const outer = outerOffsetS()
+      writeFileSync(fakeFile, offsetLine(outer + 7200))
       const run2 = launch({
         LD_PRELOAD: libfaketime(),
+        FAKETIME: undefined,
         FAKETIME_TIMESTAMP_FILE: fakeFile,
         FAKETIME_NO_CACHE: '1',
         FAKETIME_DONT_FAKE_MONOTONIC: '1',
@@ -219,7 +250,7 @@ describe('the agent process under faketime: booted 2 h ahead, then NTP steps the
       ])
 
       // NTP synchronises: the clock steps back two hours while the agent runs.
-      writeFileSync(fakeFile, '+0\n')
+      writeFileSync(fakeFile, offsetLine(outer))
       writeFileSync(synced, '')
       const jump = await waitFor(
         () => bodies('event').find((ev) => ev.kind === 'clock-jumped'),
@@ -246,6 +277,11 @@ describe('the agent process under faketime: booted 2 h ahead, then NTP steps the
       expect(Math.max(...uptimes)).toBeGreaterThan(20)
       expect(samples.at(-1)?.clock).toMatchObject({ state: 'synced', jumps: 1 })
       await stop(run2)
+      // The box's own play log agrees: each occurrence once.
+      const db = new Database(join(dataDir, 'agent.db'), { readonly: true })
+      const rows = db.prepare('SELECT schedule_id FROM plays ORDER BY seq').all() as { schedule_id: string }[]
+      db.close()
+      expect(rows.map((r) => r.schedule_id)).toEqual([alert.alertId, 'early', 'after1', 'after2'])
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- agent log (tail) ---\n${log.slice(-4000)}`)
     } finally {
