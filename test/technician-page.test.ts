@@ -88,6 +88,8 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await page.click('button[type=submit]')
     await page.waitForSelector('#zones [data-zone="main"]')
     await page.waitForSelector('#province[data-connected="true"]')
+    // The clock's state is shown (the harness configures the test machine's clock as trusted).
+    await page.waitForSelector('#clock[data-state="trusted"]')
     expect(await page.locator('html').getAttribute('lang')).toBe('vi')
     // The session cookie is not readable by scripts and never sent by other sites.
     const [cookie] = await page.context().cookies()

@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino'
 import type { DesiredService } from './desired-service.js'
 import type { IngestRecord } from './domain.js'
+import { repairMessage } from './ingest-repair.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
@@ -132,6 +133,8 @@ export class Ingest {
       }
     } catch (err) {
       const code = err instanceof ProtocolError ? err.code : 'LOA_MSG_INVALID'
+      if (known && code === 'LOA_MSG_INVALID' && this.storeRepaired(deviceId, channel, payload, receivedAt))
+        return
       this.o.metrics.rejected.inc({ code, channel })
       this.o.log.warn(
         { code, deviceId, channel, err: (err as Error).message.slice(0, 500) },
@@ -179,6 +182,52 @@ export class Ingest {
     const base = { id: msg.id, clusterId: deviceId, receivedAt }
     // The codec has checked the body against this channel's schema; the cast only re-joins channel and body types.
     this.enqueue({ kind: 'record', record: { ...base, channel, body: msg.body } as IngestRecord })
+  }
+
+  /**
+   * A play or heartbeat that fails its schema in a field that can be mended (ingest-repair.ts) is stored mended,
+   * with a `message-repaired` event naming the fields and their values as sent, and receipted like any other.
+   */
+  private storeRepaired(
+    deviceId: string,
+    channel: DeviceUpChannel,
+    payload: Buffer,
+    receivedAt: string,
+  ): boolean {
+    const r = repairMessage(channel, payload)
+    if (!r || r.message.from !== deviceId) return false
+    this.o.metrics.messages.inc({ channel })
+    const { message, repairs } = r
+    const fields = repairs.map((x) => x.field).join(', ')
+    this.o.log.warn({ deviceId, channel, messageId: message.id, repairs }, 'message stored repaired')
+    this.enqueue({
+      kind: 'record',
+      // Checked against the channel's schema by decodeMessage after mending; the cast re-joins channel and body.
+      record: {
+        id: message.id,
+        clusterId: deviceId,
+        receivedAt,
+        channel,
+        body: message.body,
+      } as IngestRecord,
+    })
+    this.enqueue({
+      kind: 'record',
+      record: {
+        channel: 'cp-event',
+        id: randomUUID(),
+        clusterId: deviceId,
+        receivedAt,
+        body: {
+          at: receivedAt,
+          kind: 'message-repaired',
+          severity: 'warning',
+          message: `${channel} ${message.id} stored with ${fields} mended`.slice(0, 2000),
+          data: { channel, messageId: message.id, repairs: repairs.slice(0, 20) },
+        },
+      },
+    })
+    return true
   }
 
   private enqueue(q: Queued): void {

@@ -73,6 +73,9 @@ const report = (
   at: string,
 ) => ({ id: r.id, clusterId: r.clusterId, receivedAt: r.receivedAt, channel, stage, at, commandId: null })
 
+/** A heartbeat dated more than this after it arrived was sent by a box whose clock ran ahead. */
+const FUTURE_TOLERANCE_MS = 60_000
+
 export function sqliteIngest(db: Db): IngestRepository {
   const insPlay = db.prepare(`INSERT OR IGNORE INTO plays (id, cluster_id, schedule_id, title, sha256, level,
     priority, fallback, occurrence, status, reason, relay_on_at, started_at, ended_at, relay_off_at, duration_ms,
@@ -83,9 +86,12 @@ export function sqliteIngest(db: Db): IngestRepository {
   const insTelemetry = db.prepare(
     'INSERT OR IGNORE INTO telemetry (id, cluster_id, at, body, received_at) VALUES (?, ?, ?, ?, ?)',
   )
-  // Latest telemetry only moves forward in time, so an old re-sent heartbeat never overwrites a newer one.
+  // Latest telemetry only moves forward in time, so an old re-sent heartbeat never overwrites a newer one. One
+  // dated after its own arrival came from a box whose clock was ahead: it does not hold the place once that clock is
+  // corrected (it would for as long as the clock was ahead).
   const updTelemetry = db.prepare(`UPDATE clusters SET latest_telemetry = ?, agent_version = ?
-    WHERE id = ? AND (latest_telemetry IS NULL OR json_extract(latest_telemetry, '$.at') <= ?)`)
+    WHERE id = ? AND (latest_telemetry IS NULL OR json_extract(latest_telemetry, '$.at') <= ?
+      OR json_extract(latest_telemetry, '$.at') > ?)`)
   const insAck =
     db.prepare(`INSERT OR IGNORE INTO command_acks (id, command_id, cluster_id, stage, at, reason,
     received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -156,7 +162,8 @@ export function sqliteIngest(db: Db): IngestRepository {
           if (
             insTelemetry.run(r.id, r.clusterId, r.body.at, JSON.stringify(r.body), r.receivedAt).changes > 0
           ) {
-            updTelemetry.run(JSON.stringify(r.body), r.body.agentVersion, r.clusterId, r.body.at)
+            const future = new Date(Date.parse(r.receivedAt) + FUTURE_TOLERANCE_MS).toISOString()
+            updTelemetry.run(JSON.stringify(r.body), r.body.agentVersion, r.clusterId, r.body.at, future)
           }
           break
         }

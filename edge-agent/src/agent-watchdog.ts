@@ -1,6 +1,7 @@
 import type { NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { Agent } from './agent.js'
+import { monotonicMs } from './clock.js'
 import { clearUnhealthy, recordUnhealthy } from './run-marker.js'
 import { type HealthProbe, systemdNotifier, Watchdog, watchdogPingMs } from './watchdog.js'
 
@@ -9,9 +10,12 @@ const PLAYER_MARGIN_MS = 60_000
 /** mqtt.js gets a PINGRESP every keepalive (30 s) while connected: four missed means its loop is stuck. */
 const MQTT_SILENT_MS = 120_000
 
-/** What the probes look at (the agent's scheduler and MQTT link; a plain object in tests). */
+/**
+ * What the probes look at (the agent's scheduler and MQTT link; a plain object in tests). Every time is monotonic
+ * (clock.ts): a step of the wall clock must not look like a hang, or systemd would restart a healthy agent.
+ */
 export interface ProbeTarget {
-  scheduler: { lastTickAt: number; nowPlaying: NowPlaying | null }
+  scheduler: { lastTickAt: number; nowPlaying: NowPlaying | null; playingForMs(): number | null }
   link: { connected: boolean; lastPacketAt: number }
   /** The manifest's duration of a file (ms), when known. */
   durationOf: (sha: string) => number | undefined
@@ -30,11 +34,12 @@ export function agentProbes(agent: ProbeTarget, staleTickMs: number): HealthProb
     },
     {
       name: 'player',
-      check: (now) => {
+      check: () => {
         const np = agent.scheduler.nowPlaying
         const d = np ? durationOf(np.sha256) : undefined
-        if (!np || d === undefined) return null // nothing playing, or a live relay (no end known)
-        const playing = now - Date.parse(np.startedAt)
+        const playing = agent.scheduler.playingForMs()
+        // Nothing playing, or a live relay (no end known).
+        if (!np || d === undefined || playing === null) return null
         const bound = d * 2 + 30_000 + PLAYER_MARGIN_MS
         return playing > bound
           ? `"${np.title}" playing for ${Math.round(playing / 1000)} s (${d} ms long)`
@@ -86,7 +91,7 @@ export function startAgentWatchdog(agent: Agent, env: NodeJS.ProcessEnv, log: Lo
         nowPlaying: agent.scheduler.nowPlaying,
         relayOn: agent.relay.isOn(),
         mqttConnected: agent.link.connected,
-        lastTickAt: new Date(agent.scheduler.lastTickAt).toISOString(),
+        lastTickAgoMs: Math.round(monotonicMs() - agent.scheduler.lastTickAt),
         outboxPending: agent.outbox.pendingCount(),
       }),
     onHealthy: () => clearUnhealthy(agent.db),

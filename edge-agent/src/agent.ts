@@ -5,6 +5,9 @@ import type { Logger } from 'pino'
 import { AlertManager } from './alerts.js'
 import { AudioCardWatch } from './audio-cards.js'
 import { parseOutput } from './audio-output.js'
+import { Clock, monotonicMs } from './clock.js'
+import { watchClock } from './clock-events.js'
+import { clockSyncFrom } from './clock-sync.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
@@ -59,6 +62,8 @@ const MAX_REJECT_EVENTS_PER_MIN = 60
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
   readonly db: Db
+  /** "Now", the signed-time floor, monotonic time and clock jumps (clock.ts, docs/edge-agent.md "Time"). */
+  readonly clock: Clock
   /** Signatures, deadlines and replays of everything the control plane sends (verify.ts). */
   readonly verifier: MessageVerifier
   readonly outbox: Outbox
@@ -98,6 +103,12 @@ export class Agent {
       ])
     }
     this.db = openDb(join(config.dataDir, 'agent.db'))
+    const clock = new Clock({
+      db: this.db,
+      sync: clockSyncFrom(config.clock?.sync ?? 'auto'),
+      jumpThresholdMs: config.clock?.jumpThresholdMs,
+    })
+    this.clock = clock
     // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
     const access = httpAccess({
       controlPlaneUrl: config.controlPlaneUrl,
@@ -105,10 +116,13 @@ export class Agent {
       password: config.mqtt.password,
       tls: config.tls,
     })
-    this.verifier = new MessageVerifier(this.db, config.controlPlaneKey ?? null, (n) =>
-      this.outbox.event(n.kind, 'info', n.message, n.data),
+    this.verifier = new MessageVerifier(
+      this.db,
+      config.controlPlaneKey ?? null,
+      (n) => this.outbox.event(n.kind, 'info', n.message, n.data),
+      clock,
     )
-    this.outbox = new Outbox(this.db, tuning.outbox)
+    this.outbox = new Outbox(this.db, { ...tuning.outbox, now: () => clock.now() })
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db, config.deviceId)
     this.box = new Zones({
@@ -145,6 +159,7 @@ export class Agent {
       minFreeBytes: Math.round(config.minFreeMb * MB),
       defaultTimezone: config.timezone,
       retryBaseMs: tuning.retryBaseMs,
+      now: () => clock.now(),
       extraMedia: () => this.alerts.media(),
     })
     const output = parseOutput(config.output)
@@ -152,7 +167,7 @@ export class Agent {
       db: this.db,
       outbox: this.outbox,
       cache: this.cache,
-      player: new Player(output, 'ffmpeg', card),
+      player: new Player(output, 'ffmpeg', card, clock),
       relay: this.relay,
       log: log.child({ c: 'scheduler' }),
       desired: () => this.store.received()?.body ?? null,
@@ -160,6 +175,7 @@ export class Agent {
       prerollMs: config.prerollMs,
       postrollMs: config.postrollMs,
       lateToleranceMs: tuning.lateToleranceMs,
+      clock,
       graceMs: tuning.graceMs,
       onCorrupt: () => this.reconciler.kick(),
       durationOf: (sha) => this.alerts.durationOf(sha),
@@ -182,6 +198,7 @@ export class Agent {
       enqueue: (q) => this.scheduler.enqueueAlert(q),
       withdraw: (id, reason) => this.scheduler.withdrawAlert(id, reason),
       volume: () => this.store.received()?.body.volume ?? 100,
+      clock,
     })
     this.lives = new LiveManager({
       db: this.db,
@@ -193,22 +210,25 @@ export class Agent {
       desired: () => this.store.received()?.body ?? null,
       defaultTimezone: config.timezone,
       volume: () => this.store.received()?.body.volume ?? 100,
+      clock,
       ...tuning.live,
     })
     this.localPlays = new LocalPlays({
       outbox: this.outbox,
       log: log.child({ c: 'local' }),
-      player: new Player(output, 'ffmpeg', card),
+      player: new Player(output, 'ffmpeg', card, clock),
       controls: () => this.box,
       enqueue: (q) => this.scheduler.enqueueAlert(q),
       withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
       volume: () => this.store.received()?.body.volume ?? 100,
+      clock,
     })
     this.zoneTests = new ZoneTests({
       plays: this.localPlays,
       controls: () => this.box,
       outbox: this.outbox,
       dataDir: config.dataDir,
+      clock,
     })
     this.commands = new Commands(this.db, this.outbox, log.child({ c: 'commands' }), {
       resync: () => this.resync(),
@@ -217,6 +237,7 @@ export class Agent {
       live: (l, topic, deadline) => this.lives.receive(l, topic, deadline),
       stopLive: (id, topic) => this.lives.stopLive(id, topic),
       test: (t, commandId, deadline) => this.zoneTests.command(t, commandId, deadline),
+      clock,
     })
     this.link = new MqttLink({
       url: config.mqtt.url,
@@ -238,6 +259,7 @@ export class Agent {
       scheduler: this.scheduler,
       agentVersion: AGENT_VERSION,
       intervalS: config.telemetryIntervalS,
+      clock,
       extra: async () => ({ ...this.modem?.status(), health: await readHealth() }),
     })
     const m = config.modem
@@ -271,6 +293,8 @@ export class Agent {
       )
     }
     this.link.setUnits(this.store.received()?.body.units ?? [])
+    watchClock(this.clock, { outbox: this.outbox, log: this.log, flush: () => this.link.flush() })
+    this.clock.start()
     // Nothing plays yet: every zone off (and reported if an unclean exit left one on).
     await this.box.start()
     // Hashing a 2 GB cache takes a Pi 4 most of a minute: play and connect first (every item is verified again
@@ -297,6 +321,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    this.clock.stop()
     this.telemetry.stop()
     this.modem?.stop()
     this.card.stop()
@@ -326,7 +351,7 @@ export class Agent {
 
   private reject(topic: string, code: string, details: string[], messageId?: string): void {
     this.log.warn({ topic, code, details, messageId }, 'message rejected')
-    const now = Date.now()
+    const now = monotonicMs()
     if (now - this.rejects.windowStart > 60_000) this.rejects = { windowStart: now, count: 0 }
     if (++this.rejects.count > MAX_REJECT_EVENTS_PER_MIN) return
     this.outbox.event('message-rejected', 'warning', `message on ${topic} rejected: ${code}`, {
@@ -347,7 +372,7 @@ export class Agent {
       this.reject(topic, 'LOA_MSG_TOPIC', ['not a down channel of this device'])
       return
     }
-    this.lastContactAt = Date.now()
+    this.lastContactAt = this.clock.now()
     // A zero-length payload is how a retained message is cleared: nothing to do.
     if (payload.length === 0) return
     let messageId: string | undefined

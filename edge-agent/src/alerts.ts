@@ -1,6 +1,7 @@
 import type { AckStage, AlertSpec, MediaRef } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { QueuedAlert, QueuedOccurrence } from './arbiter.js'
+import { type Clock, systemClock } from './clock.js'
 import type { Db } from './db.js'
 import { describeError } from './errors.js'
 import type { MediaCache } from './media-cache.js'
@@ -33,12 +34,19 @@ export interface AlertManagerOptions {
   checkMs?: number
   /** Attempts per file before the alert is reported failed. */
   fetchAttempts?: number
+  /** Expiry is judged against its lower bound: a clock that may be ahead never expires an alert early. */
+  clock?: Clock
 }
 
 /**
  * Alerts on the device: de-duplicated by `alertId` + `revision` (a newer revision replaces the alert, at once if it
  * is playing), persisted in table `alerts`, acknowledged under `ackId` through the outbox, played through the
  * scheduler's arbiter at the alert's band. An expired alert never starts and stops if it is playing.
+ *
+ * "Expired" means past `expiresAt` (or the command's deadline) by a time that has certainly passed (the clock's
+ * lower bound): by the local clock when it is trusted, by the signed-time floor when it is not. A box booted with its
+ * clock hours ahead therefore still plays a fresh emergency, and one booted days behind plays it at once (its "now"
+ * is the floor the alert's own signed `sentAt` raised).
  */
 export class AlertManager implements AlertHooks {
   /** Active alerts by id (the revision held). */
@@ -46,7 +54,15 @@ export class AlertManager implements AlertHooks {
   private timer: NodeJS.Timeout | null = null
   private stopped = false
 
-  constructor(private readonly o: AlertManagerOptions) {}
+  private readonly clock: Clock
+
+  constructor(private readonly o: AlertManagerOptions) {
+    this.clock = o.clock ?? systemClock
+  }
+
+  private nowIso(): string {
+    return new Date(this.clock.now()).toISOString()
+  }
 
   private row(alertId: string): AlertRow | undefined {
     return this.o.db.prepare('SELECT * FROM alerts WHERE alert_id = ?').get(alertId) as AlertRow | undefined
@@ -55,7 +71,7 @@ export class AlertManager implements AlertHooks {
   private setState(alertId: string, state: AlertState, reason: string | null = null): void {
     this.o.db
       .prepare('UPDATE alerts SET state = ?, reason = ?, updated_at = ? WHERE alert_id = ?')
-      .run(state, reason, new Date().toISOString(), alertId)
+      .run(state, reason, this.nowIso(), alertId)
     if (state !== 'active') this.active.delete(alertId)
   }
 
@@ -63,7 +79,7 @@ export class AlertManager implements AlertHooks {
     this.o.outbox.enqueue('ack', {
       commandId: ackId,
       stage,
-      at: new Date().toISOString(),
+      at: this.nowIso(),
       ...(reason ? { reason: reason.slice(0, 1000) } : {}),
     })
   }
@@ -88,7 +104,7 @@ export class AlertManager implements AlertHooks {
     // Finished rows are only needed for de-duplication: after 30 days a replay is long past its expiresAt.
     this.o.db
       .prepare("DELETE FROM alerts WHERE state != 'active' AND updated_at < ?")
-      .run(new Date(Date.now() - 30 * 86_400_000).toISOString())
+      .run(new Date(this.clock.now() - 30 * 86_400_000).toISOString())
     const rows = this.o.db.prepare("SELECT * FROM alerts WHERE state = 'active'").all() as AlertRow[]
     for (const r of rows) {
       const spec = JSON.parse(r.spec) as AlertSpec
@@ -116,11 +132,11 @@ export class AlertManager implements AlertHooks {
       this.o.log.debug({ alertId: spec.alertId, revision: spec.revision, via }, 'alert already held')
       return 'duplicate'
     }
-    const now = Date.now()
-    const at = new Date(now).toISOString()
+    const past = this.clock.lowerBound()
+    const at = this.nowIso()
     const replacing = held?.state === 'active' ? held : undefined
     const expired =
-      Date.parse(spec.expiresAt) <= now || (deadline !== undefined && Date.parse(deadline) < now)
+      Date.parse(spec.expiresAt) <= past || (deadline !== undefined && Date.parse(deadline) < past)
     // CAP Cancel is final: a later revision of a cancelled alert is acknowledged cancelled, never played.
     const cancelled = held?.state === 'cancelled'
     const state: AlertState = cancelled ? 'cancelled' : expired ? 'expired' : spec.audible ? 'active' : 'done'
@@ -169,7 +185,7 @@ export class AlertManager implements AlertHooks {
   /** Withdraws an alert: never starts it, stops it if playing. An unknown id is remembered as cancelled. */
   cancel(alertId: string, via: string): void {
     const held = this.row(alertId)
-    const at = new Date().toISOString()
+    const at = this.nowIso()
     this.o.db.transaction(() => {
       if (!held) {
         this.o.db
@@ -250,7 +266,7 @@ export class AlertManager implements AlertHooks {
   }
 
   private expire(): void {
-    const now = Date.now()
+    const now = this.clock.lowerBound()
     for (const spec of [...this.active.values()]) {
       if (Date.parse(spec.expiresAt) > now || !this.current(spec)) continue
       this.o.db.transaction(() => {

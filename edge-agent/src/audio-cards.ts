@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { monotonicMs } from './clock.js'
 import type { Outbox } from './outbox.js'
 
 /** One line pair of /proc/asound/cards: ` 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones`. */
@@ -55,7 +56,7 @@ export class AudioCardWatch {
   private timer: NodeJS.Timeout | null = null
   private missing = false
   private delay = MIN_MS
-  private lastFaultAt = 0
+  private lastFaultAt = Number.NEGATIVE_INFINITY
 
   constructor(
     private readonly o: { output: string; cardsFile: string; outbox: Outbox; log: Logger; minMs?: number },
@@ -88,8 +89,8 @@ export class AudioCardWatch {
   /** A play found the card busy or missing (Player's onCardFault): an event at most once a minute. */
   playFault(kind: 'busy' | 'missing', error: string, retrying: boolean): void {
     this.o.log.warn({ kind, error, retrying }, 'sound card fault')
-    if (Date.now() - this.lastFaultAt < 60_000) return
-    this.lastFaultAt = Date.now()
+    if (monotonicMs() - this.lastFaultAt < 60_000) return
+    this.lastFaultAt = monotonicMs()
     this.o.outbox.event(`audio-card-${kind}`, 'error', `sound card ${kind}: ${error}`.slice(0, 500), {
       card: this.card,
       output: this.o.output,

@@ -1,5 +1,6 @@
 import type { AckStage, AlertSpec, CommandBody, LiveSpec, TestSpec } from '@loa/shared'
 import type { Logger } from 'pino'
+import { type Clock, systemClock } from './clock.js'
 import type { Db } from './db.js'
 import type { Outbox } from './outbox.js'
 
@@ -26,11 +27,18 @@ export class Commands {
         commandId: string,
         deadline: string,
       ) => Promise<{ stage: AckStage; reason?: string }>
+      /** A deadline is past once the clock's lower bound is (a clock that may be ahead expires nothing early). */
+      clock?: Clock
     },
   ) {}
 
+  private get clock(): Clock {
+    return this.actions.clock ?? systemClock
+  }
+
   private ack(commandId: string, stage: AckStage, reason?: string): void {
-    const body = { commandId, stage, at: new Date().toISOString(), ...(reason ? { reason } : {}) }
+    const at = new Date(this.clock.now()).toISOString()
+    const body = { commandId, stage, at, ...(reason ? { reason } : {}) }
     this.outbox.enqueue('ack', body)
   }
 
@@ -45,7 +53,7 @@ export class Commands {
       this.actions.live(cmd.live, topic, cmd.deadline)
       return
     }
-    const now = new Date()
+    const now = new Date(this.clock.now())
     const seen = this.db.prepare('SELECT 1 FROM seen_commands WHERE command_id = ?').get(cmd.commandId)
     if (seen) {
       this.db.transaction(() => {
@@ -59,7 +67,7 @@ export class Commands {
       })()
       return
     }
-    const expired = Date.parse(cmd.deadline) < now.getTime()
+    const expired = Date.parse(cmd.deadline) < this.clock.lowerBound()
     this.db.transaction(() => {
       this.db
         .prepare('INSERT INTO seen_commands (command_id, at) VALUES (?, ?)')

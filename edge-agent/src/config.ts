@@ -47,6 +47,11 @@ export interface AgentConfig {
   tls?: { caFile?: string; certFile?: string; keyFile?: string }
   /** `passwordHash`: scrypt string from hashPassword in @loa/shared/password-hash; absent refuses every login. */
   technician?: { passwordHash?: string }
+  /**
+   * Whether the local clock can be trusted (`auto`: systemd-timesyncd / timedatectl; `trusted`: e.g. a battery RTC;
+   * `file:<path>`: synced while the file exists), and the step of the wall clock that counts as a jump (clock.ts).
+   */
+  clock?: { sync: string; jumpThresholdMs: number }
 }
 
 type Kind = 'string' | 'number' | 'json'
@@ -316,6 +321,22 @@ const FIELDS: Field[] = [
     schema: Type.Boolean(),
     rule: 'must be true or false',
     default: false,
+  },
+  {
+    path: 'clock.sync',
+    env: 'LOA_CLOCK_SYNC',
+    kind: 'string',
+    schema: Type.String({ pattern: '^(auto|trusted|file:/.+)$' }),
+    rule: 'must be auto, trusted or file:<absolute path> (synced while the file exists)',
+    default: 'auto',
+  },
+  {
+    path: 'clock.jumpThresholdMs',
+    env: 'LOA_CLOCK_JUMP_MS',
+    kind: 'number',
+    schema: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+    rule: 'must be an integer 100–3600000',
+    default: 1000,
   },
   {
     path: 'tls.caFile',

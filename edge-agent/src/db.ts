@@ -53,6 +53,11 @@ const MIGRATIONS: string[] = [
     from_desired INTEGER NOT NULL DEFAULT 0  -- 1: it arrived in a desired state, 0: by live-start
   );
   `,
+  // §6 clock (helper `clock`): the scheduler asks "already reported?" for every occurrence it takes, so a cursor
+  // moved back by a clock step never plays or reports one twice.
+  `
+  CREATE INDEX IF NOT EXISTS plays_occurrence ON plays (schedule_id, occurrence);
+  `,
 ]
 
 /** Opens (creating if needed) the agent database: WAL so readers never block the agent, FULL for power cuts. */

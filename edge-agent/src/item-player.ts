@@ -1,5 +1,6 @@
 import { Bands, type NowPlaying, type PlayReportBody, type PlayStatus } from '@loa/shared'
 import type { QueuedOccurrence } from './arbiter.js'
+import { type Clock, monotonicMs, sleepUntil, systemClock } from './clock.js'
 import type { MediaCache } from './media-cache.js'
 import type { Outbox } from './outbox.js'
 import type { Player } from './player.js'
@@ -68,13 +69,15 @@ export interface ItemRequest {
  * failure, is reported (`item-skipped`, and a failed/skipped report) and the caller goes on with the next.
  */
 export class ItemPlayer {
-  current: { priority: number; fallback: boolean; np: NowPlaying } | null = null
+  /** `sinceMono`: when it started, monotonic ms (the watchdog's "playing for too long"). */
+  current: { priority: number; fallback: boolean; np: NowPlaying; sinceMono: number } | null = null
 
   constructor(
     private readonly o: {
       cache: MediaCache
       outbox: Outbox
       player: Player
+      clock?: Clock
       onCorrupt?: () => void
       /** The manifest's duration of a file, to bound its play. */
       durationOf?: (sha: string) => number | undefined
@@ -109,14 +112,15 @@ export class ItemPlayer {
       return fail('failed', `corrupt: ${v.reason}`)
     }
     const why = req.reason
-    await sleep(req.notBefore - Date.now(), signal)
+    const clock = this.o.clock ?? systemClock
+    await sleepUntil(clock, req.notBefore, signal)
     if (signal.aborted) {
       return {
         report: { ...base, status: q ? 'skipped' : 'interrupted', reason: why(), ...none },
         undecodable: false,
       }
     }
-    const startedAt = iso(Date.now())
+    const startedAt = iso(clock.now())
     const np: NowPlaying = {
       scheduleId: base.scheduleId,
       title: base.title,
@@ -124,7 +128,7 @@ export class ItemPlayer {
       startedAt,
       fallback: base.fallback,
     }
-    this.current = { priority: base.priority, fallback: base.fallback, np }
+    this.current = { priority: base.priority, fallback: base.fallback, np, sinceMono: monotonicMs() }
     req.onStart?.()
     const label = `${startedAt.replace(/[:.]/g, '-')}-${q?.scheduleId ?? 'fallback'}-${sha.slice(0, 12)}`
     try {
@@ -139,10 +143,12 @@ export class ItemPlayer {
         req.offsetMs ?? 0,
       )
       cache.touch(sha)
+      // The duration is monotonic, and the end is the start plus it: a clock stepped back mid-play neither makes
+      // it negative nor ends the play before it began.
       const times = {
         startedAt: iso(r.startedAt),
-        endedAt: iso(r.endedAt),
-        durationMs: r.endedAt.getTime() - r.startedAt.getTime(),
+        endedAt: iso(r.startedAt.getTime() + r.durationMs),
+        durationMs: r.durationMs,
       }
       if (r.outcome === 'ok') return { report: { ...base, status: 'played', ...times }, undecodable: false }
       if (r.outcome === 'interrupted') {

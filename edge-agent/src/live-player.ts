@@ -1,6 +1,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import type { AudioOutput } from './audio-output.js'
+import { monotonicMs } from './clock.js'
 import { ffmpegCommand } from './player.js'
 
 /** Raw PCM between the receiving and the playing ffmpeg: mono 16-bit is plenty for speech and radio. */
@@ -48,7 +49,7 @@ export class LiveConnection {
   /** Playing ffmpegs stopped on purpose (their exit is not an error). */
   private readonly stopping = new WeakSet<Tx>()
   private stderr = ''
-  private lastData = Date.now()
+  private lastData = monotonicMs()
   private watchdog: NodeJS.Timeout
   private gotAudio = false
   private closedReason: string | null = null
@@ -85,9 +86,10 @@ export class LiveConnection {
     })
     // A rejection nobody awaits (closed after ready) must not crash the process.
     this.ready.catch(() => {})
-    const started = Date.now()
+    // Monotonic: a step of the wall clock is neither a stall nor a connect timeout.
+    const started = monotonicMs()
     this.rx.stdout.on('data', (chunk: Buffer) => {
-      this.lastData = Date.now()
+      this.lastData = monotonicMs()
       if (!this.gotAudio) {
         this.gotAudio = true
         resolveReady()
@@ -100,7 +102,7 @@ export class LiveConnection {
       if (this.stderr.length < 4000) this.stderr += d.toString('utf8')
     })
     this.watchdog = setInterval(() => {
-      const now = Date.now()
+      const now = monotonicMs()
       if (!this.gotAudio && now - started > t.connectMs) this.close(`no audio within ${t.connectMs} ms`)
       else if (this.gotAudio && now - this.lastData > t.stallMs) this.close(`no data for ${t.stallMs} ms`)
     }, 250)

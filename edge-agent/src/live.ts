@@ -2,6 +2,7 @@ import type { AckStage, DesiredStateBody, LiveSpec, NowPlaying } from '@loa/shar
 import type { Logger } from 'pino'
 import type { QueuedOccurrence } from './arbiter.js'
 import type { AudioOutput } from './audio-output.js'
+import { type Clock, sleepUntil, systemClock } from './clock.js'
 import type { Db } from './db.js'
 import { iso, type Report, sleep } from './item-player.js'
 import { LiveConnection, type LiveTimeouts } from './live-player.js'
@@ -28,6 +29,8 @@ export interface LiveManagerOptions {
   retryBaseMs?: number
   retryMaxMs?: number
   timeouts?: Partial<LiveTimeouts>
+  /** Relays start and stop by `now()`; one received is expired only past its lower bound (clock.ts). */
+  clock?: Clock
 }
 
 /**
@@ -44,9 +47,11 @@ export class LiveManager implements LiveHooks {
   private readonly timeouts: LiveTimeouts
 
   private readonly store: LiveStore
+  private readonly clock: Clock
 
   constructor(private readonly o: LiveManagerOptions) {
     this.store = new LiveStore(o.db)
+    this.clock = o.clock ?? systemClock
     this.timeouts = { connectMs: 8000, stallMs: 5000, ...o.timeouts }
   }
 
@@ -55,7 +60,7 @@ export class LiveManager implements LiveHooks {
     this.o.outbox.enqueue('ack', {
       commandId: ackId,
       stage,
-      at: new Date().toISOString(),
+      at: iso(this.clock.now()),
       ...(reason ? { reason: reason.slice(0, 1000) } : {}),
     })
   }
@@ -106,7 +111,7 @@ export class LiveManager implements LiveHooks {
     const listed = new Set((d.lives ?? []).map((l) => l.liveId))
     // The control plane publishes live-start before it stores the relay: a state built meanwhile may lack a relay
     // that has just started, so one that came by command is only stopped so once it is older than the grace.
-    const held = this.store.heldBefore(d.version, Date.now() - (this.o.desiredGraceMs ?? 60_000))
+    const held = this.store.heldBefore(d.version, this.clock.now() - (this.o.desiredGraceMs ?? 60_000))
     for (const id of held) if (!listed.has(id)) this.stopLive(id, `desired state v${d.version}`)
   }
 
@@ -114,10 +119,11 @@ export class LiveManager implements LiveHooks {
   receive(spec: LiveSpec, via: string, deadline?: string, version?: number): 'new' | 'duplicate' | 'stale' {
     const held = this.store.row(spec.liveId)
     if (held && spec.revision <= held.revision) return 'duplicate'
-    const now = Date.now()
+    const now = this.clock.now()
+    const past = this.clock.lowerBound()
     const replacing = held?.state === 'active' ? held : undefined
-    const expired = spec.endsAt !== null && Date.parse(spec.endsAt) <= now
-    if (!expired && deadline !== undefined && Date.parse(deadline) < now) {
+    const expired = spec.endsAt !== null && Date.parse(spec.endsAt) <= past
+    if (!expired && deadline !== undefined && Date.parse(deadline) < past) {
       // A stale command (delayed or replayed) is not carried out, but the live may still be on (an open-ended one
       // outlives its command's deadline): nothing is stored, so its copy in desired.lives can still be joined.
       this.o.outbox.event('command-rejected', 'info', `live-start for ${spec.liveId} after its deadline`, {
@@ -219,9 +225,12 @@ export class LiveManager implements LiveHooks {
   /** Ends relays past their end; starts the occurrences of recurring relays that are on and not yet running. */
   private check(): void {
     if (this.stopped) return
-    const now = Date.now()
+    const now = this.clock.now()
+    // A live sent by the province ends once its end has certainly passed (a clock that may be ahead does not cut
+    // it short); an occurrence of a recurring relay ends by the clock that started it.
+    const past = this.clock.lowerBound()
     for (const s of [...this.sessions.values()]) {
-      if (s.endsAt !== null && s.endsAt <= now) this.end(s, 'done', 'ended')
+      if (s.endsAt !== null && s.endsAt <= (s.ackId ? past : now)) this.end(s, 'done', 'ended')
     }
     const d = this.o.desired()
     const on = relaysOnAt(d, d?.timezone ?? this.o.defaultTimezone, now, this.o.log)
@@ -256,7 +265,7 @@ export class LiveManager implements LiveHooks {
     // tenth attempt only, so the outbox (never pruned of events and acks) stays small.
     let failures = 0
     const loud = () => failures <= 10 || failures % 10 === 0
-    await sleep(s.startsAt - Date.now(), s.abort.signal)
+    await sleepUntil(this.clock, s.startsAt, s.abort.signal)
     while (!s.abort.signal.aborted) {
       if (loud()) this.event(s, 'live-connecting', 'info', `live ${s.scheduleId} connecting`)
       const conn = new LiveConnection(s.sourceUrl, this.o.output, this.timeouts)
@@ -311,7 +320,7 @@ export class LiveManager implements LiveHooks {
       title: s.title,
       level: levelOf(s.priority),
       priority: s.priority,
-      at: iso(Date.now()),
+      at: iso(this.clock.now()),
       items: [],
       volume: s.volume ?? this.o.volume(),
       live: { liveId: s.id },
@@ -325,12 +334,13 @@ export class LiveManager implements LiveHooks {
     const s = q.live ? this.sessions.get(q.live.liveId) : undefined
     const conn = s?.conn
     if (!s || !conn || conn.closed || s.final) return null
-    await sleep(ctl.notBefore - Date.now(), ctl.signal)
+    await sleepUntil(this.clock, ctl.notBefore, ctl.signal)
     if (ctl.signal.aborted || conn.closed) {
       if (ctl.interrupt()?.kind === 'preempt') this.queueTurn(s)
       return null
     }
-    const startedAt = Date.now()
+    const startedAt = this.clock.now()
+    const startMono = this.clock.mono()
     const sha256 = sourceSha256(s.sourceUrl)
     this.np = { scheduleId: s.scheduleId, title: s.title, sha256, startedAt: iso(startedAt), fallback: false }
     const label = `${iso(startedAt).replace(/[:.]/g, '-')}-live-${s.scheduleId}`
@@ -351,7 +361,9 @@ export class LiveManager implements LiveHooks {
     ])
     conn.detach()
     this.np = null
-    const endedAt = Date.now()
+    // Monotonic: a clock stepped back during the relay gives neither a negative duration nor an end before the start.
+    const durationMs = Math.max(0, Math.round(this.clock.mono() - startMono))
+    const endedAt = startedAt + durationMs
     let status: Report['status'] = 'interrupted'
     let reason: string | undefined
     // Set meanwhile by end() (TypeScript still narrows it to null from the check above).
@@ -387,7 +399,7 @@ export class LiveManager implements LiveHooks {
       ...(reason ? { reason: reason.slice(0, 1000) } : {}),
       startedAt: iso(startedAt),
       endedAt: iso(endedAt),
-      durationMs: endedAt - startedAt,
+      durationMs,
     }
   }
 }

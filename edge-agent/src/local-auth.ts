@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { verifyPassword } from '@loa/shared/password-hash'
+import { monotonicMs } from './clock.js'
 
 /** A session lasts this long idle, and never longer than MAX_SESSION_MS. */
 const IDLE_MS = 30 * 60_000
@@ -38,7 +39,8 @@ export class TechnicianAuth {
 
   constructor(
     private readonly passwordHash: () => string | undefined,
-    private readonly now: () => number = Date.now,
+    /** Monotonic by default: sessions and lockouts are durations, not instants (a clock step changes neither). */
+    private readonly now: () => number = monotonicMs,
   ) {}
 
   get configured(): boolean {

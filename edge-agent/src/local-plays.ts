@@ -4,6 +4,7 @@ import type { NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { QueuedOccurrence } from './arbiter.js'
 import type { BoxControls } from './box-controls.js'
+import { type Clock, sleepUntil, systemClock } from './clock.js'
 import { AgentError, describeError } from './errors.js'
 import { iso, type Report, sleep } from './item-player.js'
 import type { LiveHooks, LiveInterrupt } from './live-session.js'
@@ -82,8 +83,13 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       enqueue: (q: QueuedOccurrence) => void
       withdraw: (liveId: string, reason: string) => void
       volume: () => number
+      clock?: Clock
     },
   ) {}
+
+  private get clock(): Clock {
+    return this.o.clock ?? systemClock
+  }
 
   static isLocal(q: QueuedOccurrence): boolean {
     return q.live?.liveId.startsWith(PREFIX) ?? false
@@ -113,7 +119,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       throw new AgentError('LOA_LOCAL_BUSY', [`${this.pending.size} local actions are waiting or running`])
     }
     const id = `local-${randomUUID().slice(0, 8)}`
-    const now = Date.now()
+    const now = this.clock.now()
     const action: LocalAction = {
       id,
       kind: req.kind,
@@ -183,7 +189,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     if (terminal(p.action.status)) return
     const a = p.action
     a.status = status
-    a.endedAt = iso(Date.now())
+    a.endedAt = iso(this.clock.now())
     if (reason) a.reason = reason.slice(0, 500)
     if (p.startTimer) clearTimeout(p.startTimer)
     this.pending.delete(a.id)
@@ -246,14 +252,15 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     q: QueuedOccurrence,
     ctl: { notBefore: number; signal: AbortSignal; interrupt: () => LiveInterrupt | null },
   ): Promise<Report | null> {
-    await sleep(ctl.notBefore - Date.now(), ctl.signal)
+    await sleepUntil(this.clock, ctl.notBefore, ctl.signal)
     if (ctl.signal.aborted) {
       const o = LocalPlays.outcome(ctl.interrupt())
       this.finish(p, o.status, o.reason)
       return null
     }
     const a = p.action
-    const startedAt = Date.now()
+    const startedAt = this.clock.now()
+    const startMono = this.clock.mono()
     a.status = 'playing'
     a.startedAt = iso(startedAt)
     if (p.startTimer) clearTimeout(p.startTimer)
@@ -280,7 +287,8 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     } finally {
       this.np = null
     }
-    const endedAt = Date.now()
+    const durationMs = Math.max(0, Math.round(this.clock.mono() - startMono))
+    const endedAt = startedAt + durationMs
     let status: LocalStatus = 'done'
     let reason: string | undefined
     if (failure) {
@@ -302,7 +310,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       ...(reason ? { reason: reason.slice(0, 1000) } : {}),
       startedAt: iso(startedAt),
       endedAt: iso(endedAt),
-      durationMs: endedAt - startedAt,
+      durationMs,
     }
   }
 }

@@ -98,7 +98,7 @@ export async function actionRoutes(app: FastifyInstance, agent: Agent): Promise<
         by: BY,
         percent: req.body.percent,
         outcome: 'done',
-        at: new Date().toISOString(),
+        at: new Date(agent.clock.now()).toISOString(),
       })
       return reply.send({ zones: agent.box.zones() })
     },

@@ -137,6 +137,8 @@ describe('technician page server over real HTTP', () => {
     const status = await json(await req('GET', '/api/status'))
     expect(status).toMatchObject({ deviceId: 'pi-local', zones: [{ id: 'main' }] })
     expect(status.province.connected).toBe(true)
+    // The clock as the agent knows it (configured trusted here; the last test puts it behind a signed time).
+    expect(status.clock).toMatchObject({ state: 'trusted', jumps: 0, lastJumpAt: null })
     // Failures went to the province as events, without the password.
     const events = agent.db.prepare("SELECT body FROM outbox WHERE channel = 'event'").all() as {
       body: string
@@ -244,5 +246,15 @@ describe('technician page server over real HTTP', () => {
       'play report',
     )
     expect(play).toEqual({ status: 'played', priority: 150 })
+  })
+
+  it('shows the clock behind a time the province signed: that time is "now", with the offset', async () => {
+    // Last in this file: the floor cannot be lowered again, and later tests would run an hour ahead.
+    const signedAhead = Date.now() + 3600_000
+    agent.clock.vouch(signedAhead)
+    const behind = (await json(await req('GET', '/api/status'))).clock
+    expect(behind.state).toBe('behind-signed-time')
+    expect(behind.offsetFromSignedMs).toBeLessThan(-3590_000)
+    expect(Math.abs(Date.parse(behind.now) - signedAhead)).toBeLessThan(5000)
   })
 })

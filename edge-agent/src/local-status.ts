@@ -3,6 +3,7 @@ import { DateTime } from 'luxon'
 import pino from 'pino'
 import type { Agent } from './agent.js'
 import { AGENT_VERSION } from './agent.js'
+import { monotonicMs } from './clock.js'
 import { readHealth } from './health.js'
 import { OccurrenceSource } from './occurrence-source.js'
 import { diskSpace } from './reconciler.js'
@@ -13,8 +14,8 @@ const HEALTH_TTL_MS = 10_000
 let healthCache: { at: number; value: Promise<Awaited<ReturnType<typeof readHealth>>> } | null = null
 
 function health(): Promise<Awaited<ReturnType<typeof readHealth>>> {
-  if (!healthCache || Date.now() - healthCache.at > HEALTH_TTL_MS) {
-    healthCache = { at: Date.now(), value: readHealth().catch(() => ({})) }
+  if (!healthCache || monotonicMs() - healthCache.at > HEALTH_TTL_MS) {
+    healthCache = { at: monotonicMs(), value: readHealth().catch(() => ({})) }
   }
   return healthCache.value
 }
@@ -34,7 +35,7 @@ export function network(): {
 export async function localStatus(agent: Agent) {
   const held = agent.store.received()?.body ?? null
   const tz = held?.timezone ?? agent.config.timezone
-  const dayStart = DateTime.now().setZone(tz).startOf('day')
+  const dayStart = DateTime.fromMillis(agent.clock.now()).setZone(tz).startOf('day')
   const today = new OccurrenceSource(agent.config.timezone, quiet)
     .between(held, dayStart.toJSDate(), dayStart.plus({ days: 1 }).toJSDate())
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
@@ -58,7 +59,13 @@ export async function localStatus(agent: Agent) {
     // Signal, operator and registration, when the box has a modem (`modem.port`).
     modem: agent.modem?.status().modem ?? null,
     health: h,
-    clock: { now: new Date().toISOString(), timezone: tz, synced: h.clockSynced ?? null },
+    // The agent's "now" (the signed floor when the local clock is behind it), and what it knows of the clock.
+    clock: {
+      now: new Date(agent.clock.now()).toISOString(),
+      timezone: tz,
+      synced: h.clockSynced ?? null,
+      ...agent.clock.status(),
+    },
     disk,
     nowPlaying: agent.scheduler.nowPlaying,
     relayOn: agent.relay.isOn(),

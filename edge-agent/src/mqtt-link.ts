@@ -1,6 +1,7 @@
 import { encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
+import { monotonicMs } from './clock.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
 
 export interface LinkOptions {
@@ -44,8 +45,8 @@ export class MqttLink {
   private attempt = 0
   private flushTimer: NodeJS.Timeout | null = null
   private flushing = false
-  /** When the broker last sent anything (PINGRESP at least every keepalive): the watchdog's view of the link. */
-  lastPacketAt = Date.now()
+  /** When the broker last sent anything (PINGRESP at least every keepalive), monotonic ms: the watchdog's view. */
+  lastPacketAt = monotonicMs()
 
   constructor(private readonly o: LinkOptions) {}
 
@@ -84,7 +85,7 @@ export class MqttLink {
     })
     client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'))
     client.on('packetreceive', () => {
-      this.lastPacketAt = Date.now()
+      this.lastPacketAt = monotonicMs()
     })
     client.on('connect', () => {
       this.attempt = 0

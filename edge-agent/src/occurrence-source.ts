@@ -15,6 +15,11 @@ export class OccurrenceSource {
     private readonly log: Logger,
   ) {}
 
+  /** The window moved back (the clock stepped back): the cached next occurrences no longer hold. */
+  forget(): void {
+    this.nextAt.clear()
+  }
+
   tz(d: DesiredStateBody | null): string {
     return d?.timezone ?? this.defaultTimezone
   }

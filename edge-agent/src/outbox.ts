@@ -19,6 +19,8 @@ export interface OutboxOptions {
   resendAfterMs?: number
   /** Cap on entries published and not yet receipted, so a reconnect does not flood a 4G link. */
   maxInFlight?: number
+  /** The `at` of events (the agent's clock, clock.ts); default the wall clock. */
+  now?: () => number
 }
 
 const STUCK_ATTEMPTS = 5
@@ -40,11 +42,13 @@ export class Outbox {
   readonly maxInFlight: number
   private listener: (() => void) | null = null
   private notifyQueued = false
+  private readonly now: () => number
 
   constructor(
     private readonly db: Db,
     opts: OutboxOptions = {},
   ) {
+    this.now = opts.now ?? Date.now
     this.maxPendingTelemetry = opts.maxPendingTelemetry ?? 2000
     this.resendAfterMs = opts.resendAfterMs ?? 30_000
     this.maxInFlight = opts.maxInFlight ?? 50
@@ -79,7 +83,7 @@ export class Outbox {
 
   event(kind: string, severity: EventSeverity, message: string, data?: Record<string, unknown>): string {
     const body: DeviceEventBody = {
-      at: new Date().toISOString(),
+      at: new Date(this.now()).toISOString(),
       kind,
       severity,
       message: message.slice(0, 2000),

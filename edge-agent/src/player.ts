@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { AudioOutput } from './audio-output.js'
+import { type Clock, systemClock } from './clock.js'
 import { sleep } from './item-player.js'
 
 const DEFAULT_MAX_MS = 4 * 3600_000
@@ -21,8 +22,11 @@ export function cardFault(error: string): 'busy' | 'missing' | null {
 }
 
 export interface PlayResult {
+  /** By the agent's clock (clock.ts): instants only. */
   startedAt: Date
   endedAt: Date
+  /** Monotonic, whole milliseconds: never negative, whatever the wall clock did meanwhile. */
+  durationMs: number
   /** 'ok' when ffmpeg exited 0, 'interrupted' when aborted, 'failed' otherwise. */
   outcome: 'ok' | 'interrupted' | 'failed'
   error?: string
@@ -49,6 +53,7 @@ export class Player {
     private readonly output: AudioOutput,
     private readonly ffmpegPath = 'ffmpeg',
     private readonly card: CardOptions = {},
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -103,10 +108,16 @@ export class Player {
       `volume=${volume.toFixed(2)}`,
       ...this.output.args(label),
     ]
-    const startedAt = new Date()
+    const startedAt = new Date(this.clock.now())
+    const startMono = this.clock.mono()
+    const times = () => ({
+      startedAt,
+      endedAt: new Date(this.clock.now()),
+      durationMs: Math.max(0, Math.round(this.clock.mono() - startMono)),
+    })
     return new Promise((resolve) => {
       if (signal?.aborted) {
-        resolve({ startedAt, endedAt: new Date(), outcome: 'interrupted' })
+        resolve({ ...times(), outcome: 'interrupted' })
         return
       }
       const [command, argv] = ffmpegCommand(this.ffmpegPath, args)
@@ -138,25 +149,21 @@ export class Player {
         if (killTimer) clearTimeout(killTimer)
         resolve(r)
       }
-      child.on('error', (err) =>
-        finish({ startedAt, endedAt: new Date(), outcome: 'failed', error: err.message }),
-      )
+      child.on('error', (err) => finish({ ...times(), outcome: 'failed', error: err.message }))
       child.on('close', (code, sig) => {
-        const endedAt = new Date()
-        if (aborted) finish({ startedAt, endedAt, outcome: 'interrupted' })
+        const t = times()
+        if (aborted) finish({ ...t, outcome: 'interrupted' })
         else if (timedOut) {
           finish({
-            startedAt,
-            endedAt,
+            ...t,
             outcome: 'failed',
             error: `ffmpeg still running after ${maxMs} ms: killed`,
           })
-        } else if (code === 0) finish({ startedAt, endedAt, outcome: 'ok' })
+        } else if (code === 0) finish({ ...t, outcome: 'ok' })
         else {
           const tail = stderr.trim().split('\n').slice(-3).join(' | ')
           finish({
-            startedAt,
-            endedAt,
+            ...t,
             outcome: 'failed',
             error: `ffmpeg exited ${code ?? sig}: ${tail}`.slice(0, 900),
           })

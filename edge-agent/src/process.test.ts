@@ -82,6 +82,7 @@ describe('agent as a child process', () => {
         postrollMs: 400,
         telemetryIntervalS: 2,
         logLevel: 'info',
+        clock: { sync: 'trusted' },
       }),
     )
     const ups: Up[] = []

@@ -10,6 +10,7 @@ import {
   windowProblems,
 } from '@loa/shared'
 import type { Logger } from 'pino'
+import { monotonicMs } from './clock.js'
 import type { Db } from './db.js'
 import type { DesiredStore } from './desired-store.js'
 import { describeError } from './errors.js'
@@ -37,6 +38,8 @@ export interface ReconcilerOptions {
   extraMedia?: () => Iterable<string>
   /** Downloads with the device's credentials and TLS material (verify-http.ts). */
   fetch?: typeof fetch
+  /** "Now" (the agent's clock, clock.ts): which media are needed soonest. Default the wall clock. */
+  now?: () => number
 }
 
 export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
@@ -222,7 +225,7 @@ export class Reconciler {
     const { body } = desired
     const { cache, outbox, log } = this.o
     const referenced = this.referenced(body)
-    const now = new Date()
+    const now = new Date(this.o.now?.() ?? Date.now())
     cache.sweep(referenced)
     const missing: typeof body.media = []
     for (const m of body.media) {
@@ -274,7 +277,7 @@ export class Reconciler {
     for (const m of todo) {
       if (this.stopped) return
       const f = this.failures.get(m.sha256)
-      if (f && f.nextAt > Date.now()) continue
+      if (f && f.nextAt > monotonicMs()) continue
       const url = this.fetcher.url(m)
       try {
         await this.fetcher.fetch(m)
@@ -286,7 +289,7 @@ export class Reconciler {
         const count = (f?.count ?? 0) + 1
         const delay =
           Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (count - 1)) * (0.75 + Math.random() * 0.5)
-        this.failures.set(m.sha256, { count, nextAt: Date.now() + delay })
+        this.failures.set(m.sha256, { count, nextAt: monotonicMs() + delay })
         this.o.db.transaction(() => {
           cache.setState(m.sha256, 'failed', `${code}: ${details.join('; ')}`)
           const kind = code === 'LOA_DOWNLOAD_HASH' ? 'hash-mismatch' : 'download-failed'
@@ -311,7 +314,7 @@ export class Reconciler {
     this.retryTimer = null
     if (this.failures.size === 0 || this.stopped) return
     const next = Math.min(...[...this.failures.values()].map((f) => f.nextAt))
-    this.retryTimer = setTimeout(() => this.kick(), Math.max(50, next - Date.now()))
+    this.retryTimer = setTimeout(() => this.kick(), Math.max(50, next - monotonicMs()))
     this.retryTimer.unref()
   }
 

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { monotonicMs } from './clock.js'
 import { AgentError } from './errors.js'
 import { sysfsGpioNumber } from './gpio-sysfs-chips.js'
 import { sleep } from './item-player.js'
@@ -46,7 +47,7 @@ export class SysfsDriver implements RelayDriver {
         throw fail('export', err)
       }
     }
-    const deadline = Date.now() + (this.o.exportTimeoutMs ?? 2000)
+    const deadline = monotonicMs() + (this.o.exportTimeoutMs ?? 2000)
     // Direction "low"/"high" makes it an output already at that level: no glitch through "on" at start.
     const off = level(false, this.o.activeLow) ? 'high' : 'low'
     for (;;) {
@@ -55,7 +56,7 @@ export class SysfsDriver implements RelayDriver {
         await writeFile(join(dir, 'direction'), off)
         break
       } catch (err) {
-        if (Date.now() > deadline) throw fail('direction', err)
+        if (monotonicMs() > deadline) throw fail('direction', err)
         await sleep(50)
       }
     }

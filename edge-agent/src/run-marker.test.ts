@@ -43,16 +43,25 @@ describe('watchdog probes and pings', () => {
   })
 
   it('scheduler stale, player past its bound, MQTT silent while connected', () => {
-    const now = Date.now()
+    // Monotonic times (the probes never read the wall clock): any origin will do.
+    const now = 1_000_000
+    let playingMs = 100_000
     const target = {
-      scheduler: { lastTickAt: now, nowPlaying: np(now - 100_000) as ReturnType<typeof np> | null },
+      scheduler: {
+        lastTickAt: now,
+        nowPlaying: np(Date.now()) as ReturnType<typeof np> | null,
+        playingForMs: () => playingMs,
+      },
       link: { connected: true, lastPacketAt: now },
       durationOf: (_sha: string): number | undefined => 60_000,
     }
     const probes = agentProbes(target, 5000)
     const verdicts = (t: number) => probes.map((p) => p.check(t))
     expect(verdicts(now)).toEqual([null, null, null]) // 100 s into a 60 s item: below 2 × 60 + 30 + 60 s
-    target.scheduler.nowPlaying = np(now - 300_000)
+    // The wall clock says the item started a day ago (a clock stepped forward): not a hang.
+    target.scheduler.nowPlaying = np(Date.now() - 86_400_000)
+    expect(verdicts(now)).toEqual([null, null, null])
+    playingMs = 300_000
     target.scheduler.lastTickAt = now - 6000
     target.link.lastPacketAt = now - 200_000
     expect(verdicts(now)).toEqual([

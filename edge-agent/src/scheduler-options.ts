@@ -1,6 +1,7 @@
 import type { DesiredStateBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { QueuedAlert } from './arbiter.js'
+import type { Clock } from './clock.js'
 import type { Db } from './db.js'
 import type { LiveHooks } from './live-session.js'
 import type { MediaCache } from './media-cache.js'
@@ -40,4 +41,6 @@ export interface SchedulerOptions {
   liveHooks?: LiveHooks
   /** Duration of media the desired state does not list (alert items), to bound their play. */
   durationOf?: (sha: string) => number | undefined
+  /** "Now" and durations (clock.ts); default the system clock. */
+  clock?: Clock
 }

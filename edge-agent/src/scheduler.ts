@@ -1,5 +1,6 @@
 import type { NowPlaying } from '@loa/shared'
 import type { QueuedOccurrence } from './arbiter.js'
+import { type Clock, monotonicMs, systemClock } from './clock.js'
 import { Fallback } from './fallback.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
 import { OccurrenceQueue } from './occurrence-queue.js'
@@ -39,10 +40,12 @@ export class Scheduler {
   private readonly items: ItemPlayer
   private parts = 0
   private started = false
-  /** When the last tick ran (the watchdog stops pinging systemd when this gets old). */
-  lastTickAt = Date.now()
+  private readonly clock: Clock
+  /** When the last tick ran, monotonic ms (the watchdog stops pinging systemd when this gets old). */
+  lastTickAt = monotonicMs()
 
   constructor(private readonly o: SchedulerOptions) {
+    this.clock = o.clock ?? systemClock
     this.queue = new OccurrenceQueue({
       db: o.db,
       outbox: o.outbox,
@@ -51,12 +54,14 @@ export class Scheduler {
       desired: o.desired,
       defaultTimezone: o.defaultTimezone,
       late: o.lateToleranceMs ?? 60_000,
+      clock: this.clock,
     })
     this.fallback = new Fallback(o.cache, o.desired, (d) => this.queue.source.tz(d))
     this.items = new ItemPlayer({
       cache: o.cache,
       outbox: o.outbox,
       player: o.player,
+      clock: this.clock,
       onCorrupt: o.onCorrupt,
       durationOf: (sha) =>
         o.desired()?.media.find((m) => m.sha256 === sha)?.durationMs ?? o.durationOf?.(sha),
@@ -67,6 +72,12 @@ export class Scheduler {
 
   get nowPlaying(): NowPlaying | null {
     return this.items.current?.np ?? this.o.liveHooks?.nowPlaying() ?? null
+  }
+
+  /** How long the item playing has been playing (monotonic), null when none is (or it is a live relay's turn). */
+  playingForMs(): number | null {
+    const c = this.items.current
+    return c ? monotonicMs() - c.sinceMono : null
   }
 
   start(): void {
@@ -124,8 +135,8 @@ export class Scheduler {
   }
 
   private tick(): void {
-    const now = Date.now()
-    this.lastTickAt = now
+    const now = this.clock.now()
+    this.lastTickAt = monotonicMs()
     this.queue.collect(now + this.o.prerollMs)
     const c = this.current
     if (c && !c.interrupt) {
@@ -141,7 +152,7 @@ export class Scheduler {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const now = Date.now()
+      const now = this.clock.now()
       this.queue.collect(now + this.o.prerollMs)
       try {
         const arb = this.queue.arbiter
@@ -181,7 +192,7 @@ export class Scheduler {
     const reports: Report[] = []
     const finished: string[] = []
     await this.o.relay.set(true)
-    const relayOnAt = Date.now()
+    const relayOnAt = this.clock.now()
     this.o.log.info('relay on')
     try {
       await this.sessionBody(relayOnAt, reports, finished)
@@ -191,20 +202,17 @@ export class Scheduler {
       await this.o.relay.set(false)
       this.o.log.info('relay off')
     }
-    this.writeReports(reports, finished, relayOnAt, Date.now())
+    this.writeReports(reports, finished, relayOnAt, this.clock.now())
   }
 
   private async sessionBody(relayOnAt: number, reports: Report[], finished: string[]): Promise<void> {
     const arb = this.queue.arbiter
     while (!this.stopped) {
-      const now = Date.now()
+      const now = this.clock.now()
       this.queue.collect(now + this.o.prerollMs)
       const q = arb.popDue(now, this.o.prerollMs)
       if (q) {
-        if (!q.alert && !q.live && now - Date.parse(q.at) > this.grace) {
-          this.o.db.transaction(() => this.queue.skip(q, 'grace-expired'))()
-          continue
-        }
+        if (this.queue.pastGrace(q, now, this.grace)) continue
         this.occ = { q, withdrawn: false }
         try {
           await this.playOccurrence(q, relayOnAt, reports)
@@ -276,7 +284,7 @@ export class Scheduler {
       // Something higher became due between two items: yield before starting the next one.
       const p =
         i > 0
-          ? this.queue.arbiter.preemptor({ priority: q.priority, fallback: false }, Date.now(), 0)
+          ? this.queue.arbiter.preemptor({ priority: q.priority, fallback: false }, this.clock.now(), 0)
           : undefined
       if (p) {
         const none = { startedAt: null, endedAt: null, durationMs: 0 }

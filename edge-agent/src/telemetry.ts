@@ -1,5 +1,6 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os'
 import type { TelemetryBody } from '@loa/shared'
+import { type Clock, systemClock } from './clock.js'
 import type { Outbox } from './outbox.js'
 import { diskSpace } from './reconciler.js'
 import type { Relay } from './relay.js'
@@ -8,7 +9,9 @@ import type { Scheduler } from './scheduler.js'
 /** The heartbeat: a sample every `intervalS`, through the outbox (at most ~2000 are kept while offline). */
 export class Telemetry {
   private timer: NodeJS.Timeout | null = null
-  private readonly startedAt = Date.now()
+  private readonly clock: Clock
+  /** Monotonic: uptime never goes negative (or leaps) when the wall clock is stepped. */
+  private readonly startedMono: number
 
   constructor(
     private readonly o: {
@@ -20,8 +23,12 @@ export class Telemetry {
       intervalS: number
       /** Optional fields (health, modem, position): each left out when unreadable. */
       extra?: () => Promise<Partial<TelemetryBody>>
+      clock?: Clock
     },
-  ) {}
+  ) {
+    this.clock = o.clock ?? systemClock
+    this.startedMono = this.clock.mono()
+  }
 
   async sample(): Promise<TelemetryBody> {
     let disk = { total: 0, free: 0 }
@@ -31,8 +38,8 @@ export class Telemetry {
     const extra = await (this.o.extra?.() ?? Promise.resolve({})).catch(() => ({}))
     return {
       ...extra,
-      at: new Date().toISOString(),
-      uptimeS: (Date.now() - this.startedAt) / 1000,
+      at: new Date(this.clock.now()).toISOString(),
+      uptimeS: Math.max(0, this.clock.mono() - this.startedMono) / 1000,
       agentVersion: this.o.agentVersion,
       cpuLoad1: loadavg()[0] ?? 0,
       cpuCount: Math.max(1, cpus().length),
@@ -43,6 +50,7 @@ export class Telemetry {
       relayOn: this.o.relay.isOn(),
       nowPlaying: this.o.scheduler.nowPlaying,
       outboxPending: this.o.outbox.pendingCount(),
+      clock: this.clock.status(),
     }
   }
 

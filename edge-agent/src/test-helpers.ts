@@ -297,6 +297,8 @@ export function testAgentConfig(
     telemetryIntervalS: 3600,
     timezone: 'Asia/Ho_Chi_Minh',
     logLevel: 'silent',
+    // The test machine's clock is the reference: its NTP state must not change what the tests see.
+    clock: { sync: 'trusted', jumpThresholdMs: 1000 },
     ...extra,
   }
 }

@@ -1,7 +1,8 @@
 import { verify } from 'node:crypto'
 import type { CommandMessage, DesiredStateMessage } from '@loa/shared'
 import { envelopeBytes, type PublicKeyInfo } from '@loa/shared/signing'
-import { type Db, kvGet, kvSet } from './db.js'
+import { type Clock, systemClock } from './clock.js'
+import type { Db } from './db.js'
 import { AgentError } from './errors.js'
 import { Keyring } from './keyring.js'
 
@@ -11,7 +12,6 @@ import { Keyring } from './keyring.js'
  * window, so a replay inside it is caught as a duplicate and a replay after it as expired.
  */
 export const MAX_DEADLINE_AHEAD_MS = 15 * 86_400_000
-const KV_TIME_FLOOR = 'signed_time_floor'
 
 /** Something worth telling the control plane about, besides refusals (which throw). */
 export interface VerifyNotice {
@@ -26,22 +26,21 @@ export interface VerifyNotice {
  * older than what the box already holds. Refusals throw an AgentError whose code the agent reports upward.
  *
  * A Pi has no real-time clock: until NTP has run its clock may be hours or weeks behind. Every signed `sentAt`
- * the box accepts is a time the control plane vouches for, so the newest one (persisted) is a floor for "now": a
- * command whose deadline is before it is refused as expired whatever the local clock says. Deadlines are bounded
- * relative to the command's own signed `sentAt`, not to the local clock, so a box whose clock is behind still
- * accepts a fresh emergency alert.
+ * the box accepts is a time the control plane vouches for, so the newest one raises the clock's floor (clock.ts,
+ * persisted, advanced by monotonic time): a command whose deadline is before it is refused as expired whatever the
+ * local clock says. Deadlines are bounded relative to the command's own signed `sentAt`, not to the local clock,
+ * so a box whose clock is behind still accepts a fresh emergency alert.
  */
 export class MessageVerifier {
   private readonly keyring: Keyring | null
-  private floorMs: number
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     pinned: PublicKeyInfo | null,
     private readonly onNotice: (n: VerifyNotice) => void = () => {},
+    private readonly clock: Clock = systemClock,
   ) {
     this.keyring = pinned ? new Keyring(db, pinned) : null
-    this.floorMs = Number(kvGet(db, KV_TIME_FLOOR) ?? 0) || 0
   }
 
   /** The trusted key id (null: insecure mode, nothing is checked). */
@@ -51,7 +50,7 @@ export class MessageVerifier {
 
   /** Now, as far as this box can tell: never earlier than the newest time the control plane signed. */
   now(): number {
-    return Math.max(Date.now(), this.floorMs)
+    return this.clock.now()
   }
 
   checkCommand(msg: CommandMessage): void {
@@ -64,14 +63,14 @@ export class MessageVerifier {
         `deadline ${msg.body.deadline} is more than ${MAX_DEADLINE_AHEAD_MS / 86_400_000} days after sentAt`,
       ])
     }
-    // Past a vouched-for time while the local clock still says it is valid: the clock is behind, and the command
-    // handlers (which ack `expired` by the local clock) would run it.
-    if (deadline < this.floorMs && deadline >= Date.now()) {
+    // Past a vouched-for time while the local clock still says it is valid: the clock is behind.
+    const floor = this.clock.floorNow()
+    if (floor !== null && deadline < floor && deadline >= this.clock.wall()) {
       throw new AgentError('LOA_CMD_EXPIRED', [
-        `deadline ${msg.body.deadline} is before ${new Date(this.floorMs).toISOString()}, a time already vouched for`,
+        `deadline ${msg.body.deadline} is before ${new Date(floor).toISOString()}, a time already vouched for`,
       ])
     }
-    this.raiseFloor(sentAt)
+    this.clock.vouch(sentAt)
   }
 
   /** `heldVersion`: the newest desired state this box holds; an older one is a replay. */
@@ -83,7 +82,7 @@ export class MessageVerifier {
         `version ${msg.body.version} is older than held ${heldVersion}`,
       ])
     }
-    this.raiseFloor(Date.parse(msg.sentAt))
+    this.clock.vouch(Date.parse(msg.sentAt))
   }
 
   private checkSignature(msg: CommandMessage | DesiredStateMessage): void {
@@ -117,12 +116,5 @@ export class MessageVerifier {
         data: { previousKeyId: previous, keyId: found.info.keyId },
       })
     }
-  }
-
-  private raiseFloor(sentAtMs: number): void {
-    // Only forward, and only on whole seconds changes: one write per accepted message at most.
-    if (!Number.isFinite(sentAtMs) || sentAtMs <= this.floorMs + 1000) return
-    this.floorMs = sentAtMs
-    kvSet(this.db, KV_TIME_FLOOR, String(sentAtMs))
   }
 }

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process'
 import type { Logger } from 'pino'
+import { monotonicMs } from './clock.js'
 
-/** One thing that must be alive for the agent to be worth keeping: null when fine, else why not. */
+/** One thing that must be alive for the agent to be worth keeping: null when fine, else why not (`now`: monotonic). */
 export interface HealthProbe {
   name: string
   check(now: number): string | null
@@ -62,8 +63,8 @@ export class Watchdog {
     void this.o.notify('STOPPING=1').catch(() => {})
   }
 
-  /** The probes' verdicts now (also shown to the technician). */
-  reasons(now = Date.now()): string[] {
+  /** The probes' verdicts now (also shown to the technician); `now` is monotonic ms. */
+  reasons(now = monotonicMs()): string[] {
     const out: string[] = []
     for (const p of this.o.probes) {
       const why = p.check(now)

@@ -1,10 +1,12 @@
 import { join } from 'node:path'
 import { type AckStage, Bands, type TestSpec } from '@loa/shared'
 import type { BoxControls } from './box-controls.js'
+import { type Clock, systemClock } from './clock.js'
 import { AgentError } from './errors.js'
 import { toneFile } from './local-audio.js'
 import type { LocalAction, LocalPlays } from './local-plays.js'
 import type { Outbox } from './outbox.js'
+import { MAX_DEADLINE_AHEAD_MS } from './verify.js'
 
 export const DEFAULT_TONE_HZ = 1000
 
@@ -19,6 +21,7 @@ export class ZoneTests {
       controls: () => BoxControls
       outbox: Outbox
       dataDir: string
+      clock?: Clock
     },
   ) {}
 
@@ -69,9 +72,14 @@ export class ZoneTests {
     commandId: string,
     deadline?: string,
   ): Promise<{ stage: AckStage; reason?: string }> {
+    const clock = this.o.clock ?? systemClock
     const playing = () =>
-      this.o.outbox.enqueue('ack', { commandId, stage: 'playing', at: new Date().toISOString() })
-    const within = deadline ? Math.max(0, Date.parse(deadline) - Date.now()) : undefined
+      this.o.outbox.enqueue('ack', { commandId, stage: 'playing', at: new Date(clock.now()).toISOString() })
+    // Measured from a time certainly passed: a clock that may be ahead does not shorten the window to nothing
+    // (bounded like deadlines, so no timer overflows when nothing is known of the time yet).
+    const within = deadline
+      ? Math.min(MAX_DEADLINE_AHEAD_MS, Math.max(0, Date.parse(deadline) - clock.lowerBound()))
+      : undefined
     const { done } = await this.start(spec, 'province', commandId, playing, within)
     const results = await done
     const bad = results.filter((a) => a.status !== 'done')

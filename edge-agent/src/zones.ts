@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { BoxControls, ZoneInfo } from './box-controls.js'
+import { monotonicMs } from './clock.js'
 import type { ZoneConfig } from './config.js'
 import { type Db, kvGet, kvSet } from './db.js'
 import { AgentError, describeError } from './errors.js'
@@ -59,7 +60,12 @@ export class Zones implements Relay, BoxControls {
   ) {
     const make = o.driverFor ?? ((z, lost) => createDriver(z, o.sysfsRoot, lost))
     this.list = o.zones.map((cfg) => {
-      const zone: Zone = { cfg, driver: new SimulatedDriver(), on: false, lastFaultAt: 0 }
+      const zone: Zone = {
+        cfg,
+        driver: new SimulatedDriver(),
+        on: false,
+        lastFaultAt: Number.NEGATIVE_INFINITY,
+      }
       zone.driver = make(cfg, (why) => this.lost(zone, why))
       return zone
     })
@@ -181,7 +187,8 @@ export class Zones implements Relay, BoxControls {
   private fault(z: Zone, err: unknown): void {
     const { code, details } = describeError(err)
     this.o.log.error({ zone: z.cfg.id, code, details }, 'relay fault')
-    const now = Date.now()
+    // Monotonic: a clock stepped back must not silence relay faults for hours.
+    const now = monotonicMs()
     if (now - z.lastFaultAt < FAULT_EVERY_MS) return
     z.lastFaultAt = now
     this.o.outbox.event('relay-fault', 'error', `zone ${z.cfg.id}: ${details.join('; ')}`.slice(0, 500), {

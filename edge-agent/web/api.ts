@@ -71,7 +71,15 @@ export interface Status {
     accessTech?: string | null
   } | null
   health: { cpuTempC?: number; throttled?: { underVoltageNow: boolean; throttledNow: boolean } }
-  clock: { now: string; timezone: string; synced: boolean | null }
+  clock: {
+    now: string
+    timezone: string
+    synced: boolean | null
+    state: 'synced' | 'unsynced' | 'unknown' | 'trusted' | 'behind-signed-time'
+    offsetFromSignedMs: number | null
+    lastJumpAt: string | null
+    lastJumpMs: number | null
+  }
   disk: { total: number; free: number } | null
   nowPlaying: { title: string; startedAt: string } | null
   relayOn: boolean

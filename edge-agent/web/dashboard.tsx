@@ -32,9 +32,17 @@ function StatusView(props: { t: T; s: Status }) {
             : t('noModem')}
         </span>
         <span>{t('clock')}</span>
-        <span>
-          {timeText(s.clock.now, true)} ({s.clock.timezone},{' '}
-          {s.clock.synced === null ? t('unknown') : s.clock.synced ? t('synced') : t('notSynced')})
+        <span id="clock" data-state={s.clock.state}>
+          {timeText(s.clock.now, true)} ({s.clock.timezone}) ·{' '}
+          <span class={s.clock.state === 'unsynced' || s.clock.state === 'behind-signed-time' ? 'bad' : 'ok'}>
+            {t(`clock_${s.clock.state}`)}
+          </span>
+          {s.clock.offsetFromSignedMs !== null && s.clock.offsetFromSignedMs < 0
+            ? ` · ${t('clockOffset', { s: Math.round(s.clock.offsetFromSignedMs / 1000) })}`
+            : ''}
+          {s.clock.lastJumpAt && s.clock.lastJumpMs !== null
+            ? ` · ${t('clockJump', { d: Math.round(s.clock.lastJumpMs / 1000), at: timeText(s.clock.lastJumpAt, true) })}`
+            : ''}
         </span>
         <span>{t('disk')}</span>
         <span>{s.disk ? `${gb(s.disk.free)} / ${gb(s.disk.total)}` : t('unknown')}</span>

@@ -77,6 +77,8 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
     LOA_LOG_LEVEL: 'info',
+    // The test machine's clock is the reference, whatever its NTP state (docs/edge-agent.md "Time").
+    LOA_CLOCK_SYNC: 'trusted',
     // Its own broker credentials (also used for media downloads) and the pinned signing key.
     ...(await provision(opts.mqttUrl, deviceId)),
     LOA_LOCAL_PAGE_HOST: '127.0.0.1',

@@ -72,6 +72,29 @@ export const HealthTelemetry = Type.Object({
 })
 export type HealthTelemetry = Static<typeof HealthTelemetry>
 
+/**
+ * The box's clock (edge-agent clock.ts, docs/edge-agent.md "Time"). `state`: `synced` (NTP says so), `unsynced`
+ * (NTP has not synchronised it yet: it may be hours off either way), `unknown` (the box cannot tell; trusted),
+ * `trusted` (configured so, e.g. a battery-backed RTC), `behind-signed-time` (the local clock is earlier than a
+ * time the control plane signed: the box runs on that floor, advanced by monotonic time, instead).
+ */
+export const ClockTelemetry = Type.Object({
+  state: Type.Union(
+    ['synced', 'unsynced', 'unknown', 'trusted', 'behind-signed-time'].map((s) => Type.Literal(s)),
+  ),
+  /**
+   * Local wall clock minus the floor (the newest signed or NTP-confirmed time, advanced by monotonic time since);
+   * negative: the local clock is behind a vouched-for time. Null before any such time is known.
+   */
+  offsetFromSignedMs: Type.Union([Type.Number(), Type.Null()]),
+  /** The newest jump of the local clock (wall time after it) and its size (negative: stepped back). */
+  lastJumpAt: Type.Union([IsoUtc, Type.Null()]),
+  lastJumpMs: Type.Union([Type.Number(), Type.Null()]),
+  /** Jumps seen since the agent started. */
+  jumps: Type.Integer({ minimum: 0 }),
+})
+export type ClockTelemetry = Static<typeof ClockTelemetry>
+
 /** Heartbeat, every `telemetryIntervalS`; also what the control plane's heartbeat timeout watches. */
 export const TelemetryBody = Type.Object({
   at: IsoUtc,
@@ -89,6 +112,7 @@ export const TelemetryBody = Type.Object({
   modem: Type.Optional(ModemTelemetry),
   position: Type.Optional(PositionTelemetry),
   health: Type.Optional(HealthTelemetry),
+  clock: Type.Optional(ClockTelemetry),
 })
 export type TelemetryBody = Static<typeof TelemetryBody>
 
