@@ -175,12 +175,14 @@ describe('ingest over MQTT', () => {
       message: 'm',
     })
     await device.publishAsync(topic, Buffer.from('{not json'), { qos: 1 })
-    await device.publishAsync(topic, Buffer.alloc(40 * 1024, 0x20), { qos: 1 })
     await device.publishAsync(topic, JSON.stringify({ ...good, v: 9 }), { qos: 1 })
     await device.publishAsync(topic, JSON.stringify({ ...good, type: 'play' }), { qos: 1 })
     await device.publishAsync(topic, JSON.stringify({ ...good, from: 'c-b' }), { qos: 1 })
     // The embedded broker lets no device publish as another; an external broker with laxer ACLs might.
     const lax = await planeClient(t, 'lax-broker-test')
+    // The embedded broker cuts a device's oversized publish at its header (broker-limits.test.ts); an external
+    // broker with a laxer packet size might deliver one, and ingest refuses it too.
+    await lax.publishAsync(topic, Buffer.alloc(40 * 1024, 0x20), { qos: 1 })
     await lax.publishAsync(
       'loa/v1/device/ghost-device/event',
       serializeMessage('event', { ...good, from: 'ghost-device' }),
