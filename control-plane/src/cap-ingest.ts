@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { mediaRef } from './alert-input.js'
 import type { RaiseResult } from './alerts-service.js'
+import { parseCapWithInlineAudio } from './cap-inline-audio.js'
 import {
   capAudible,
   capBand,
@@ -13,11 +14,12 @@ import {
   capTitle,
   pickInfo,
 } from './cap-map.js'
-import { type CapAlert, type CapInfo, parseCap } from './cap-parse.js'
+import type { CapAlert, CapInfo } from './cap-parse.js'
 import type { Services } from './context.js'
 import type { Alert } from './domain.js'
 import { LoaError } from './errors.js'
 import { importAudioFile } from './media-import.js'
+import type { LaneSlot } from './media-lanes.js'
 
 export interface CapResult {
   /** HTTP status: 201 for a new alert, 200 otherwise. */
@@ -36,8 +38,12 @@ export interface CapResult {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
+/** Alert audio is made in the alert media lane: ordinary uploads and speech never make it wait (media-lanes.ts). */
+const alertAudio = (s: Services, info: CapInfo, index: number) =>
+  s.lanes.run({ lane: 'alert', owner: 'cap' }, (slot) => alertAudioIn(s, info, index, slot))
+
 /** Audio for the alert: an audio resource carried inline (derefUri), else the text spoken by the speech engine. */
-async function alertAudio(s: Services, info: CapInfo, index: number) {
+async function alertAudioIn(s: Services, info: CapInfo, index: number, slot: LaneSlot) {
   const tmp = path.join(s.config.dataDir, 'tmp')
   await fs.mkdir(tmp, { recursive: true })
   const file = path.join(tmp, `${randomUUID()}.cap-audio`)
@@ -49,11 +55,16 @@ async function alertAudio(s: Services, info: CapInfo, index: number) {
         throw new LoaError('LOA_CAP_INVALID', `alert/info/${index}/resource/${ri}/derefUri: not base64`)
       }
       await fs.writeFile(file, Buffer.from(resource.derefUri, 'base64'))
-      const media = await importAudioFile(s, file, resource.resourceDesc.slice(0, 200) || 'cap-resource')
+      const media = await importAudioFile(
+        s,
+        file,
+        resource.resourceDesc.slice(0, 200) || 'cap-resource',
+        slot,
+      )
       return { media, synthesized: false }
     }
-    await s.speech.synthesize(capSpeechText(info), file)
-    const media = await importAudioFile(s, file, `${s.speech.name}.wav`)
+    await s.speech.synthesize(capSpeechText(info), file, { nice: slot.nice })
+    const media = await importAudioFile(s, file, `${s.speech.name}.wav`, slot)
     return { media, synthesized: true }
   } finally {
     await fs.rm(file, { force: true })
@@ -89,7 +100,7 @@ const view = (
 
 /** CAP Alert raises, Update replaces (new revision), Cancel withdraws; a repeated identifier changes nothing. */
 export async function ingestCap(s: Services, xml: string): Promise<CapResult> {
-  const cap = parseCap(xml)
+  const cap = parseCapWithInlineAudio(xml)
   capMsgTypeSupported(cap.msgType)
   const audible = capAudible(cap.status)
   const record = (alertId: string) =>

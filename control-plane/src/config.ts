@@ -1,11 +1,12 @@
 import path from 'node:path'
 import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
 import { IANAZone } from 'luxon'
+import { DEFAULT_MEDIA_LIMITS, type MediaLimitsConfig, mediaLimitsFromEnv } from './config-media.js'
 import type { MicLimits } from './mic-sessions.js'
 
 export type MediaCodec = 'opus' | 'mp3'
 
-export interface ControlPlaneConfig {
+export interface ControlPlaneConfig extends MediaLimitsConfig {
   dataDir: string
   httpHost: string
   httpPort: number
@@ -66,6 +67,7 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   mapTileUrl: null,
   mapTileAttribution: '',
   publicUrl: null,
+  ...DEFAULT_MEDIA_LIMITS,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -167,6 +169,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     mapTileUrl,
     mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
     publicUrl: publicUrlOf(env.LOA_PUBLIC_URL),
+    ...mediaLimitsFromEnv((name, def, min, max, int) => num(env, name, def, min, max, int)),
   }
 }
 

@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type CmdSpy, spyCommands } from './alert-test-kit.js'
+import { makeAudio, startTestPlane, type TestPlane, waitFor } from './test-helpers.js'
+
+/**
+ * An emergency never waits behind ordinary media work: with both ordinary slots taken by long uploads (real
+ * ffmpeg, real HTTP), alerts whose audio must be made (API text, CAP speech, an alert audio upload) are raised and
+ * published while those uploads are still being transcoded.
+ */
+
+let t: TestPlane
+let spy: CmdSpy
+
+/** Real HTTP upload as the test's province admin; `settled` tells whether the answer has come. */
+function upload(url: string, bytes: Buffer, name: string, token = t.adminToken) {
+  const form = new FormData()
+  form.append('file', new Blob([new Uint8Array(bytes)]), name)
+  const state = { settled: false, status: 0, body: {} as Record<string, unknown> }
+  const done = fetch(`${t.cp.httpUrl}${url}`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${token}` },
+  })
+    .then(async (r) => {
+      state.status = r.status
+      state.body = (await r.json()) as Record<string, unknown>
+    })
+    .catch(() => {})
+    .finally(() => {
+      state.settled = true
+    })
+  return { state, done }
+}
+
+async function post(url: string, body: string, contentType: string) {
+  const r = await fetch(`${t.cp.httpUrl}${url}`, {
+    method: 'POST',
+    body,
+    headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': contentType },
+  })
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> }
+}
+
+/** Minutes of silence: a few KB of FLAC, but measuring their loudness costs tens of CPU seconds. */
+function longSilence(name: string, minutes: number): Buffer {
+  const file = path.join(t.dir, name)
+  const args = ['-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-t', String(minutes * 60)]
+  const r = spawnSync('ffmpeg', [
+    '-loglevel',
+    'error',
+    '-y',
+    ...args,
+    '-c:a',
+    'flac',
+    '-frame_size',
+    '65535',
+    file,
+  ])
+  if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr}`)
+  return fs.readFileSync(file)
+}
+
+async function ordinaryRunning(): Promise<number> {
+  const m = await t.api<string>('GET', '/metrics')
+  const line = /^loa_media_jobs\{lane="ordinary",state="running"\} (\d+)$/m.exec(m.body)
+  return Number(line?.[1] ?? 0)
+}
+
+const alertCommand = (ackId: unknown) =>
+  spy.seen.find((s) => s.body.commandId === ackId && s.body.kind === 'alert')
+
+function capAlert(identifier: string): string {
+  const sample = fs.readFileSync(new URL('./cap-samples/actual.xml', import.meta.url), 'utf8')
+  // Dated now, from the clock: a CAP message must be current to be raised.
+  const sent = `${new Date().toISOString().slice(0, 19)}+00:00`
+  return sample
+    .replace('VN-KTTV-2026-0001', identifier)
+    .replace(/<sent>[^<]+<\/sent>/, `<sent>${sent}</sent>`)
+    .replace('Lũ quét đang xảy ra tại xã A.', 'Lũ quét đang xảy ra tại xã A, lúc này.')
+}
+
+beforeAll(async () => {
+  // Long uploads are allowed here: they are what saturates the ordinary lane.
+  t = await startTestPlane({ maxMediaSeconds: 7200, mediaSlots: 2, alertMediaSlots: 1, mediaJobsPerOwner: 2 })
+  for (const u of [
+    { id: 'tinh', name: 'Tỉnh', kind: 'province', parentId: null, code: '46' },
+    { id: 'xa-a', name: 'Xã A', kind: 'commune', parentId: 'tinh', code: '19753' },
+  ]) {
+    expect((await t.api('POST', '/api/units', u)).status).toBe(201)
+  }
+  expect((await t.api('POST', '/api/clusters', { id: 'c-a', name: 'Cụm A', unitId: 'xa-a' })).status).toBe(
+    201,
+  )
+  spy = await spyCommands(t)
+})
+afterAll(async () => {
+  await spy?.close()
+  // Closing kills the ordinary transcodes still running.
+  await t?.close()
+})
+
+describe('the alert lane', () => {
+  it('raises alerts whose audio must be made while ordinary uploads fill every ordinary slot', async () => {
+    const uploads = [
+      upload('/api/media', longSilence('long-1.flac', 40), 'long-1.flac'),
+      upload('/api/media', longSilence('long-2.flac', 41), 'long-2.flac'),
+    ]
+    await waitFor(async () => (await ordinaryRunning()) === 2, 'both ordinary slots taken', 30_000)
+    const stillTranscoding = () => uploads.every((u) => !u.state.settled)
+
+    // One commune (here: one token) cannot queue more: refused at once, before it sends its file.
+    const third = upload('/api/media', longSilence('long-3.flac', 1), 'long-3.flac')
+    await third.done
+    expect(third.state).toMatchObject({ status: 429, body: { code: 'LOA_MEDIA_BUSY' } })
+
+    // API alert with text: spoken and transcoded in the alert lane, published, answered.
+    const api = await post(
+      '/api/alerts',
+      JSON.stringify({
+        title: 'Lũ quét',
+        text: 'Lũ quét tại xã A. Di chuyển lên vùng cao ngay.',
+        targets: { units: ['xa-a'] },
+      }),
+      'application/json',
+    )
+    expect(api.status).toBe(201)
+    await waitFor(() => alertCommand(api.body.ackId), 'API alert command')
+    expect(stillTranscoding()).toBe(true)
+
+    // CAP alert without audio: its text is spoken in the alert lane.
+    const cap = await post('/api/cap', capAlert('VN-KTTV-LANE-0001'), 'application/cap+xml')
+    expect(cap.status).toBe(201)
+    expect(cap.body).toMatchObject({ action: 'raised', media: { synthesized: true } })
+    const capView = await t.api<{ alert: { ackId: string } }>('GET', `/api/alerts/${cap.body.alertId}`)
+    await waitFor(() => alertCommand(capView.body.alert.ackId), 'CAP alert command')
+    expect(stillTranscoding()).toBe(true)
+
+    // Audio uploaded for an alert goes through the alert lane too, then the alert is raised with it.
+    const siren = upload(
+      '/api/alerts/media',
+      fs.readFileSync(makeAudio(t.dir, 'siren.wav', { seconds: 3, freq: 880 })),
+      'siren.wav',
+    )
+    await siren.done
+    expect(siren.state.status).toBe(201)
+    const withAudio = await post(
+      '/api/alerts',
+      JSON.stringify({ title: 'Còi', mediaSha256s: [siren.state.body.sha256], targets: { units: ['xa-a'] } }),
+      'application/json',
+    )
+    expect(withAudio.status).toBe(201)
+    await waitFor(() => alertCommand(withAudio.body.ackId), 'alert-with-audio command')
+
+    // All of it happened while the ordinary work was still running, in both of its slots.
+    expect(stillTranscoding()).toBe(true)
+    expect(await ordinaryRunning()).toBe(2)
+  }, 120_000)
+})
