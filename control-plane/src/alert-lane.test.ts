@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CmdSpy, spyCommands } from './alert-test-kit.js'
+import { currentCap, seedCommuneA } from './media-test-kit.js'
 import { makeAudio, startTestPlane, type TestPlane, waitFor } from './test-helpers.js'
 
 /**
@@ -72,28 +73,10 @@ async function ordinaryRunning(): Promise<number> {
 const alertCommand = (ackId: unknown) =>
   spy.seen.find((s) => s.body.commandId === ackId && s.body.kind === 'alert')
 
-function capAlert(identifier: string): string {
-  const sample = fs.readFileSync(new URL('./cap-samples/actual.xml', import.meta.url), 'utf8')
-  // Dated now, from the clock: a CAP message must be current to be raised.
-  const sent = `${new Date().toISOString().slice(0, 19)}+00:00`
-  return sample
-    .replace('VN-KTTV-2026-0001', identifier)
-    .replace(/<sent>[^<]+<\/sent>/, `<sent>${sent}</sent>`)
-    .replace('Lũ quét đang xảy ra tại xã A.', 'Lũ quét đang xảy ra tại xã A, lúc này.')
-}
-
 beforeAll(async () => {
   // Long uploads are allowed here: they are what saturates the ordinary lane.
   t = await startTestPlane({ maxMediaSeconds: 7200, mediaSlots: 2, alertMediaSlots: 1, mediaJobsPerOwner: 2 })
-  for (const u of [
-    { id: 'tinh', name: 'Tỉnh', kind: 'province', parentId: null, code: '46' },
-    { id: 'xa-a', name: 'Xã A', kind: 'commune', parentId: 'tinh', code: '19753' },
-  ]) {
-    expect((await t.api('POST', '/api/units', u)).status).toBe(201)
-  }
-  expect((await t.api('POST', '/api/clusters', { id: 'c-a', name: 'Cụm A', unitId: 'xa-a' })).status).toBe(
-    201,
-  )
+  await seedCommuneA(t)
   spy = await spyCommands(t)
 })
 afterAll(async () => {
@@ -131,7 +114,7 @@ describe('the alert lane', () => {
     expect(stillTranscoding()).toBe(true)
 
     // CAP alert without audio: its text is spoken in the alert lane.
-    const cap = await post('/api/cap', capAlert('VN-KTTV-LANE-0001'), 'application/cap+xml')
+    const cap = await post('/api/cap', currentCap('VN-KTTV-LANE-0001'), 'application/cap+xml')
     expect(cap.status).toBe(201)
     expect(cap.body).toMatchObject({ action: 'raised', media: { synthesized: true } })
     const capView = await t.api<{ alert: { ackId: string } }>('GET', `/api/alerts/${cap.body.alertId}`)
