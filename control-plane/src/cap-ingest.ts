@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { mediaRef } from './alert-input.js'
 import type { RaiseResult } from './alerts-service.js'
-import { parseCapWithInlineAudio } from './cap-inline-audio.js'
+import { decodeBase64, parseCapWithInlineAudio } from './cap-inline-audio.js'
 import {
   capAudible,
   capBand,
@@ -36,8 +36,6 @@ export interface CapResult {
   media: { sha256: string; synthesized: boolean } | null
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
-
 /** Alert audio is made in the alert media lane: ordinary uploads and speech never make it wait (media-lanes.ts). */
 const alertAudio = (s: Services, info: CapInfo, index: number) =>
   s.lanes.run({ lane: 'alert', owner: 'cap' }, (slot) => alertAudioIn(s, info, index, slot))
@@ -51,10 +49,11 @@ async function alertAudioIn(s: Services, info: CapInfo, index: number, slot: Lan
     const ri = info.resources.findIndex((r) => r.mimeType.toLowerCase().startsWith('audio/') && r.derefUri)
     const resource = info.resources[ri]
     if (resource?.derefUri) {
-      if (!BASE64.test(resource.derefUri)) {
+      const audio = await decodeBase64(resource.derefUri)
+      if (!audio) {
         throw new LoaError('LOA_CAP_INVALID', `alert/info/${index}/resource/${ri}/derefUri: not base64`)
       }
-      await fs.writeFile(file, Buffer.from(resource.derefUri, 'base64'))
+      await fs.writeFile(file, audio)
       const media = await importAudioFile(
         s,
         file,

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { liftInlineAudio, parseCapWithInlineAudio } from './cap-inline-audio.js'
-import { parseCap } from './cap-parse.js'
+import { decodeBase64, liftInlineAudio, parseCapWithInlineAudio } from './cap-inline-audio.js'
+import { type CapAlert, parseCap } from './cap-parse.js'
 import { capSample, currentCap, seedCommuneA, withAudioResource } from './media-test-kit.js'
 import { makeAudio, startTestPlane, type TestPlane, uploadMedia } from './test-helpers.js'
 
@@ -56,7 +56,52 @@ describe('lifting inline audio out of a CAP document', () => {
       ),
     ],
   ])('gives exactly what parsing the whole document gives: %s', (_what, xml) => {
-    expect(parseCapWithInlineAudio(xml)).toEqual(parseCap(xml))
+    expect(withoutLineBreaks(parseCapWithInlineAudio(xml))).toEqual(parseCap(xml))
+  })
+})
+
+/** The parser strips whitespace from every derefUri; lifted ones keep theirs until decodeBase64. */
+const withoutLineBreaks = (cap: CapAlert): CapAlert => ({
+  ...cap,
+  info: cap.info.map((i) => ({
+    ...i,
+    resources: i.resources.map((r) => ({ ...r, derefUri: r.derefUri?.replace(/\s+/g, '') ?? null })),
+  })),
+})
+
+describe('decoding inline audio', () => {
+  const bytes = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 2 }, (_, i) => (i * 7919) % 256))
+
+  it('decodes base64 in lines, across its megabyte chunks, to the exact bytes', async () => {
+    expect((await decodeBase64(wrapped(bytes.toString('base64'))))?.equals(bytes)).toBe(true)
+    expect((await decodeBase64(`\n  ${bytes.toString('base64')}\n\n`))?.equals(bytes)).toBe(true)
+    expect((await decodeBase64(bytes.toString('base64').replace(/=+$/, '')))?.equals(bytes)).toBe(true)
+  })
+
+  it.each([
+    ['a character outside base64', `${'QUJD'.repeat(1000)}*QUJD`],
+    ['padding in the middle', `QUJD=${'QUJD'.repeat(300_000)}`],
+    ['data after the padding, past a chunk', `${'QUJD'.repeat(300_000)}QQ==${' '.repeat(2_000_000)}QUJD`],
+    ['three padding characters', 'QQ==='],
+    ['nothing', ' \n '],
+  ])('refuses %s', async (_what, text) => {
+    expect(await decodeBase64(text)).toBeNull()
+  })
+
+  it('lets the event loop through between megabytes', async () => {
+    // Counts event-loop turns: each turn runs the check phase once, and with it this immediate.
+    let turns = 0
+    let counting = true
+    const count = () => {
+      turns++
+      if (counting) setImmediate(count)
+    }
+    setImmediate(count)
+    const text = base64Of(12 * 1024 * 1024)
+    await decodeBase64(text)
+    counting = false
+    // A turn between every two megabytes of text: the decoder never holds the loop for the whole document.
+    expect(turns).toBeGreaterThanOrEqual(Math.ceil(text.length / (1 << 20)) - 1)
   })
 })
 
