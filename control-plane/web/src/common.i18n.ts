@@ -128,7 +128,8 @@ export const common = {
     'err.LOA_MEDIA_TOO_LONG': 'The audio is too long: {detail}',
     'err.LOA_MEDIA_UNSUPPORTED': 'This audio format is not supported: {detail}',
     'err.LOA_MEDIA_TOO_COSTLY': 'The file needs too much processing: {detail}',
-    'err.LOA_MEDIA_BUSY': "The server is still processing your unit's other files; please try again in a few minutes.",
+    'err.LOA_MEDIA_BUSY':
+      "The server is still processing your unit's other files; please try again in a few minutes.",
     'err.LOA_UNAVAILABLE': 'The server cannot reach the clusters right now.',
     'err.LOA_INTERNAL': 'Server error. Please try again.',
     copy: 'Copy',
