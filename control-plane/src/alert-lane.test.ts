@@ -85,6 +85,48 @@ afterAll(async () => {
   await t?.close()
 })
 
+describe('alerts with text', () => {
+  const mediaCount = async () => (await t.api<{ media: unknown[] }>('GET', '/api/media')).body.media.length
+
+  it('refuses what is cheap to refuse before any speech is made', async () => {
+    const before = await mediaCount()
+    for (const [body, message] of [
+      [{ text: 'Lũ', bulletinId: 'b-1' }, /^text: give one of bulletinId, mediaSha256s or text$/],
+      [{ voice: 'espeak-ng:vi' }, /^voice: only with text$/],
+      [{ text: 'Lũ', priority: 10 }, /^priority: an emergency alert is in the emergency band/],
+      [{ text: 'Lũ', targets: { units: ['xa-khong-co'] } }, /xa-khong-co/],
+    ] as const) {
+      const r = await t.api<{ code: string; message: string }>('POST', '/api/alerts', {
+        title: 'Lũ quét',
+        targets: { units: ['xa-a'] },
+        ...body,
+      })
+      expect(r.status).toBe(400)
+      expect(r.body.code).toBe('LOA_ALERT_INVALID')
+      expect(r.body.message).toMatch(message)
+    }
+    expect(await mediaCount()).toBe(before)
+  })
+
+  it('speaks a new text into a new revision', async () => {
+    const raised = await t.api<{ id: string; items: { sha256: string }[] }>('POST', '/api/alerts', {
+      title: 'Lũ quét',
+      text: 'Lũ quét tại xã A.',
+      targets: { units: ['xa-a'] },
+    })
+    expect(raised.status).toBe(201)
+    const revised = await t.api<{ revision: number; items: { sha256: string; durationMs: number }[] }>(
+      'PUT',
+      `/api/alerts/${raised.body.id}`,
+      { text: 'Lũ quét tại xã A. Nước đang lên rất nhanh, di chuyển lên vùng cao ngay.' },
+    )
+    expect(revised.status).toBe(200)
+    expect(revised.body.revision).toBe(2)
+    expect(revised.body.items[0]?.sha256).not.toBe(raised.body.items[0]?.sha256)
+    expect(revised.body.items[0]?.durationMs).toBeGreaterThan(1000)
+  })
+})
+
 describe('the alert lane', () => {
   it('raises alerts whose audio must be made while ordinary uploads fill every ordinary slot', async () => {
     const uploads = [
