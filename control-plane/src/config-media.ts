@@ -5,6 +5,8 @@
 export interface MediaLimitsConfig {
   /** Longest audio accepted, declared or decoded (LOA_MAX_MEDIA_SECONDS). */
   maxMediaSeconds: number
+  /** Longest audio made in the alert lane (LOA_MAX_ALERT_MEDIA_SECONDS): what one alert job may cost. */
+  maxAlertMediaSeconds: number
   /** Most channels an upload may have (LOA_MAX_MEDIA_CHANNELS). */
   maxMediaChannels: number
   /** Highest sample rate an upload may have, Hz (LOA_MAX_MEDIA_SAMPLE_RATE). */
@@ -25,11 +27,12 @@ export interface MediaLimitsConfig {
 
 export const DEFAULT_MEDIA_LIMITS: MediaLimitsConfig = {
   maxMediaSeconds: 1800,
+  maxAlertMediaSeconds: 600,
   maxMediaChannels: 8,
   maxMediaSampleRate: 192_000,
   mediaCpuSeconds: 300,
   mediaSlots: 2,
-  alertMediaSlots: 1,
+  alertMediaSlots: 2,
   mediaJobsPerOwner: 2,
   mediaQueueMax: 16,
   mediaNice: 10,
@@ -42,6 +45,7 @@ export function mediaLimitsFromEnv(num: NumberVar): MediaLimitsConfig {
   const d = DEFAULT_MEDIA_LIMITS
   return {
     maxMediaSeconds: num('LOA_MAX_MEDIA_SECONDS', d.maxMediaSeconds, 1, 86_400),
+    maxAlertMediaSeconds: num('LOA_MAX_ALERT_MEDIA_SECONDS', d.maxAlertMediaSeconds, 1, 86_400),
     maxMediaChannels: num('LOA_MAX_MEDIA_CHANNELS', d.maxMediaChannels, 1, 64),
     maxMediaSampleRate: num('LOA_MAX_MEDIA_SAMPLE_RATE', d.maxMediaSampleRate, 8000, 768_000),
     mediaCpuSeconds: num('LOA_MEDIA_CPU_SECONDS', d.mediaCpuSeconds, 1, 86_400, false),

@@ -3,22 +3,23 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Services } from './context.js'
 import type { Media } from './domain.js'
-import type { LaneSlot } from './media-lanes.js'
+import type { LaneSlot, MediaLane } from './media-lanes.js'
 import { normaliseAndTranscode, sha256File } from './media-pipeline.js'
 import { assertWithinLimits, type MediaLimits, type MediaWork, probeAudio } from './media-probe.js'
 
-/** The configured upload limits (config-media.ts). */
-export function mediaLimits(s: Services): MediaLimits {
+/** The configured limits (config-media.ts); alert audio is also held to the alert lane's shorter length. */
+export function mediaLimits(s: Services, lane: MediaLane = 'ordinary'): MediaLimits {
+  const c = s.config
   return {
-    maxSeconds: s.config.maxMediaSeconds,
-    maxChannels: s.config.maxMediaChannels,
-    maxSampleRate: s.config.maxMediaSampleRate,
-    cpuSeconds: s.config.mediaCpuSeconds,
+    maxSeconds: lane === 'alert' ? Math.min(c.maxMediaSeconds, c.maxAlertMediaSeconds) : c.maxMediaSeconds,
+    maxChannels: c.maxMediaChannels,
+    maxSampleRate: c.maxMediaSampleRate,
+    cpuSeconds: c.mediaCpuSeconds,
   }
 }
 
 const workOf = (s: Services, slot: LaneSlot): MediaWork => ({
-  limits: mediaLimits(s),
+  limits: mediaLimits(s, slot.lane),
   nice: slot.nice,
   signal: slot.signal,
 })

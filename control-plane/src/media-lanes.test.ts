@@ -134,6 +134,27 @@ describe('media lanes', () => {
     }
   })
 
+  it('runs one alert job per commune at a time, without holding up anyone else', async () => {
+    const lanes = new MediaLanes({ ...limits, slots: 1, alertSlots: 2 })
+    const first = hold(lanes, { lane: 'alert', owner: 'unit:xa-a' })
+    await first.started
+    const second = hold(lanes, { lane: 'alert', owner: 'unit:xa-a' })
+    // A free alert slot, but the commune already has its one: the CAP feed and ordinary work go ahead.
+    const feed = hold(lanes, alert)
+    expect(await feed.started).toMatchObject({ lane: 'alert' })
+    const o = hold(lanes, ordinary('unit:xa-b'))
+    await o.started
+    await tick()
+    expect(second.isRunning()).toBe(false)
+    expect(lanes.counts().alert).toEqual({ running: 2, waiting: 1 })
+    feed.finish()
+    await tick()
+    expect(second.isRunning()).toBe(false)
+    first.finish()
+    await second.started
+    for (const h of [second, o]) h.finish()
+  })
+
   it('counts a scoped actor by its unit and an unrestricted one by itself', () => {
     const base = { kind: 'user' as const, name: 'x', role: 'commune-operator' as const }
     expect(ownerOf({ ...base, id: 'u1', scopeUnitId: 'xa-a' })).toBe('unit:xa-a')

@@ -9,6 +9,8 @@ import { LoaError } from './errors.js'
  * - `alert`: audio of an alert being raised (CAP, API alert text or audio, an emergency bulletin spoken by someone
  *   who may raise alerts). It has slots of its own that ordinary work never takes, may also take a free ordinary
  *   slot, and its waiting jobs always start before waiting ordinary ones: an alert never queues behind ordinary work.
+ *   Commune operators may raise alerts too, so a commune runs one alert job at a time (its next one waits for it, in
+ *   nobody else's way), and alert audio is held to a shorter length (LOA_MAX_ALERT_MEDIA_SECONDS).
  * - `ordinary`: uploads and speech for bulletins. Each owner (a scoped user's unit, else the user or token) may
  *   have only a few jobs running or waiting, the queue as a whole is bounded, and owners take turns. Its processes
  *   run at a lower OS priority, so even at full load the CPU goes to alert work and the control plane first.
@@ -43,15 +45,23 @@ export interface MediaLaneLimits {
 
 /** Alert jobs are never refused for fairness; this only bounds memory if something goes badly wrong. */
 const ALERT_QUEUE_MAX = 1000
+/**
+ * A commune (any scoped owner) runs one alert job at a time; its next waits for it, not in anyone's way. Commune
+ * operators may raise alerts, so without this one commune could fill every alert slot with alert-lane uploads.
+ */
+const ALERT_JOBS_PER_UNIT = 1
+const unitOwned = (owner: string) => owner.startsWith('unit:')
 
 /** Whom ordinary media work counts against: a scoped actor's unit (all its users together), else the actor. */
 export function ownerOf(actor: Actor): string {
   return actor.scopeUnitId !== null ? `unit:${actor.scopeUnitId}` : `${actor.kind}:${actor.id}`
 }
 
+type SlotKind = 'reserved' | 'shared'
+
 interface Waiter {
   owner: string
-  start: (slot: 'reserved' | 'shared') => void
+  start: (slot: SlotKind) => void
 }
 
 /**
@@ -73,10 +83,16 @@ class FairQueue {
     return this.byOwner.has(owner)
   }
 
-  shift(rank: (owner: string) => [running: number, servedAt: number]): Waiter | undefined {
+  owners(): IterableIterator<string> {
+    return this.byOwner.keys()
+  }
+
+  /** The next job by `rank` among owners that may start one now (`rank` null: not now). */
+  shift(rank: (owner: string) => [running: number, servedAt: number] | null): Waiter | undefined {
     let best: { owner: string; list: Waiter[]; rank: [number, number] } | undefined
     for (const [owner, list] of this.byOwner) {
       const r = rank(owner)
+      if (r === null) continue
       if (best === undefined || r[0] < best.rank[0] || (r[0] === best.rank[0] && r[1] < best.rank[1])) {
         best = { owner, list, rank: r }
       }
@@ -87,6 +103,13 @@ class FairQueue {
     this.size--
     return w
   }
+}
+
+function bump(counts: Map<string, number>, owner: string, by: 1 | -1): number {
+  const n = (counts.get(owner) ?? 0) + by
+  if (n > 0) counts.set(owner, n)
+  else counts.delete(owner)
+  return n
 }
 
 export interface LaneCounts {
@@ -101,13 +124,13 @@ export class MediaLanes {
   private readonly running = { alert: 0, ordinary: 0 }
   private readonly waiting = { alert: new FairQueue(), ordinary: new FairQueue() }
   /** Ordinary jobs running or waiting, per owner. */
-  private readonly perOwner = new Map<string, number>()
-  /** Jobs running, per owner (both lanes). */
+  private readonly ordinaryHeld = new Map<string, number>()
+  /** Jobs running, per owner (both lanes), and alert jobs running, per owner. */
   private readonly runningByOwner = new Map<string, number>()
+  private readonly runningAlerts = new Map<string, number>()
   /** When each owner last had a job started (a sequence number), for taking turns. */
   private readonly servedAt = new Map<string, number>()
   private starts = 0
-
   private readonly shutdown = new AbortController()
 
   constructor(readonly limits: MediaLaneLimits) {}
@@ -122,28 +145,26 @@ export class MediaLanes {
    * the queue bound is refused at once (429 LOA_MEDIA_BUSY), before anything expensive.
    */
   async run<T>(job: MediaJob, fn: (slot: LaneSlot) => Promise<T>): Promise<T> {
-    if (this.shutdown.signal.aborted)
+    if (this.shutdown.signal.aborted) {
       throw new LoaError('LOA_UNAVAILABLE', 'media: the control plane is stopping')
-    if (job.lane === 'ordinary') this.admitOrdinary(job.owner)
-    let slot: 'reserved' | 'shared'
-    try {
-      slot = this.take(job.lane) ?? (await this.wait(job))
-    } catch (err) {
-      if (job.lane === 'ordinary') this.leaveOwner(job.owner)
-      throw err
     }
-    this.running[job.lane]++
-    this.countRunning(job.owner, 1)
-    this.servedAt.set(job.owner, ++this.starts)
+    if (job.lane === 'ordinary') this.admitOrdinary(job.owner)
+    let slot = this.mayStart(job) ? this.take(job.lane) : null
+    if (slot !== null) this.begin(job)
+    else {
+      try {
+        // dispatch() begins the job before it resolves this.
+        slot = await this.wait(job)
+      } catch (err) {
+        if (job.lane === 'ordinary') bump(this.ordinaryHeld, job.owner, -1)
+        throw err
+      }
+    }
     try {
       const nice = job.lane === 'alert' ? 0 : this.limits.nice
       return await fn({ lane: job.lane, nice, signal: this.shutdown.signal })
     } finally {
-      this.running[job.lane]--
-      this.countRunning(job.owner, -1)
-      if (slot === 'reserved') this.reservedInUse--
-      else this.sharedInUse--
-      if (job.lane === 'ordinary') this.leaveOwner(job.owner)
+      this.end(job, slot)
       this.dispatch()
     }
   }
@@ -159,12 +180,12 @@ export class MediaLanes {
   assertAdmissible(job: MediaJob): void {
     if (job.lane === 'ordinary') {
       this.admitOrdinary(job.owner)
-      this.leaveOwner(job.owner)
+      bump(this.ordinaryHeld, job.owner, -1)
     }
   }
 
   private admitOrdinary(owner: string): void {
-    const mine = this.perOwner.get(owner) ?? 0
+    const mine = this.ordinaryHeld.get(owner) ?? 0
     if (mine >= this.limits.perOwner) {
       throw new LoaError(
         'LOA_MEDIA_BUSY',
@@ -172,39 +193,35 @@ export class MediaLanes {
           `(at most ${this.limits.perOwner}); try again when one is done`,
       )
     }
-    const mustWait = this.waiting.alert.size > 0 || this.sharedInUse >= this.limits.slots
+    const mustWait = this.alertsReady() || this.sharedInUse >= this.limits.slots
     if (mustWait && this.waiting.ordinary.size >= this.limits.queueMax) {
       throw new LoaError(
         'LOA_MEDIA_BUSY',
         `file: the media queue is full (${this.waiting.ordinary.size} waiting); try again shortly`,
       )
     }
-    this.perOwner.set(owner, mine + 1)
+    bump(this.ordinaryHeld, owner, 1)
   }
 
-  private countRunning(owner: string, by: 1 | -1): void {
-    const n = (this.runningByOwner.get(owner) ?? 0) + by
-    if (n > 0) this.runningByOwner.set(owner, n)
-    else this.runningByOwner.delete(owner)
-    // An owner with nothing running or waiting competes with no one: forget when it was served.
-    if (n <= 0 && !this.waiting.alert.has(owner) && !this.waiting.ordinary.has(owner))
-      this.servedAt.delete(owner)
+  /** Whether the owner may start another job of this lane now (slots aside). */
+  private mayStart(job: MediaJob): boolean {
+    if (job.lane !== 'alert' || !unitOwned(job.owner)) return true
+    return (this.runningAlerts.get(job.owner) ?? 0) < ALERT_JOBS_PER_UNIT
   }
 
-  private leaveOwner(owner: string): void {
-    const left = (this.perOwner.get(owner) ?? 1) - 1
-    if (left > 0) this.perOwner.set(owner, left)
-    else this.perOwner.delete(owner)
+  /** Whether an alert job waits that could start as soon as a slot is free: ordinary work never overtakes it. */
+  private alertsReady(): boolean {
+    for (const owner of this.waiting.alert.owners()) if (this.mayStart({ lane: 'alert', owner })) return true
+    return false
   }
 
   /** A free slot for the lane, taken; null when the job must wait. */
-  private take(lane: MediaLane): 'reserved' | 'shared' | null {
+  private take(lane: MediaLane): SlotKind | null {
     if (lane === 'alert' && this.reservedInUse < this.limits.alertSlots) {
       this.reservedInUse++
       return 'reserved'
     }
-    // Ordinary jobs never overtake a waiting alert.
-    if (lane === 'ordinary' && this.waiting.alert.size > 0) return null
+    if (lane === 'ordinary' && this.alertsReady()) return null
     if (this.sharedInUse < this.limits.slots) {
       this.sharedInUse++
       return 'shared'
@@ -212,25 +229,55 @@ export class MediaLanes {
     return null
   }
 
-  private wait(job: MediaJob): Promise<'reserved' | 'shared'> {
+  private release(slot: SlotKind): void {
+    if (slot === 'reserved') this.reservedInUse--
+    else this.sharedInUse--
+  }
+
+  /** Bookkeeping of a job that starts, done at once (several may start in one dispatch). */
+  private begin(job: MediaJob): void {
+    this.running[job.lane]++
+    bump(this.runningByOwner, job.owner, 1)
+    if (job.lane === 'alert') bump(this.runningAlerts, job.owner, 1)
+    this.servedAt.set(job.owner, ++this.starts)
+  }
+
+  private end(job: MediaJob, slot: SlotKind): void {
+    this.running[job.lane]--
+    this.release(slot)
+    const left = bump(this.runningByOwner, job.owner, -1)
+    if (job.lane === 'alert') bump(this.runningAlerts, job.owner, -1)
+    if (job.lane === 'ordinary') bump(this.ordinaryHeld, job.owner, -1)
+    // An owner with nothing running or waiting competes with no one: forget when it was served.
+    if (left <= 0 && !this.waiting.alert.has(job.owner) && !this.waiting.ordinary.has(job.owner)) {
+      this.servedAt.delete(job.owner)
+    }
+  }
+
+  private wait(job: MediaJob): Promise<SlotKind> {
     if (job.lane === 'alert' && this.waiting.alert.size >= ALERT_QUEUE_MAX) {
       return Promise.reject(new LoaError('LOA_MEDIA_BUSY', 'alert audio: too many alerts waiting for audio'))
     }
     return new Promise((resolve) => this.waiting[job.lane].push({ owner: job.owner, start: resolve }))
   }
 
-  /** Starts waiting jobs into free slots: every waiting alert first, then ordinary owners in turn. */
+  /** Starts waiting jobs into free slots: every alert that may start first, then ordinary owners in turn. */
   private dispatch(): void {
     for (const lane of ['alert', 'ordinary'] as const) {
       while (this.waiting[lane].size > 0) {
-        if (lane === 'ordinary' && this.waiting.alert.size > 0) return
         const slot = this.take(lane)
         if (slot === null) break
-        const next = this.waiting[lane].shift((o) => [
-          this.runningByOwner.get(o) ?? 0,
-          this.servedAt.get(o) ?? 0,
-        ])
-        next?.start(slot)
+        const next = this.waiting[lane].shift((owner) =>
+          this.mayStart({ lane, owner })
+            ? [this.runningByOwner.get(owner) ?? 0, this.servedAt.get(owner) ?? 0]
+            : null,
+        )
+        if (!next) {
+          this.release(slot)
+          break
+        }
+        this.begin({ lane, owner: next.owner })
+        next.start(slot)
       }
     }
   }

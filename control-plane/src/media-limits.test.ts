@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestPlane, type TestPlane, uploadMedia } from './test-helpers.js'
+import { multipartBody, startTestPlane, type TestPlane, uploadMedia } from './test-helpers.js'
 
 /** Uploads are refused by what they are, before and during decoding, and a refusal leaves nothing behind. */
 
@@ -115,6 +115,36 @@ describe('upload limits', () => {
     expect(r.body.code).toBe('LOA_MEDIA_UNSUPPORTED')
     expect(r.body.message).toMatch(message)
     await expectNothingLeft(before)
+  })
+})
+
+describe('alert audio', () => {
+  it("is held to the alert lane's shorter length, so no alert job can hold a slot for long", async () => {
+    const p = await startTestPlane({ maxMediaSeconds: 600, maxAlertMediaSeconds: 30 })
+    try {
+      const twoMinutes = ffmpegMake('long-siren.flac', [
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=900:sample_rate=8000:d=120',
+      ])
+      const { payload, headers } = multipartBody('file', 'long-siren.flac', twoMinutes)
+      const res = await p.cp.app.inject({
+        method: 'POST',
+        url: '/api/alerts/media',
+        payload,
+        headers: { ...headers, ...p.adminHeaders },
+      })
+      expect(res.statusCode).toBe(413)
+      expect(JSON.parse(res.body)).toMatchObject({
+        code: 'LOA_MEDIA_TOO_LONG',
+        message: 'file: the audio declares 120 s; at most 30 s is accepted',
+      })
+      // The same file is an ordinary bulletin's upload: the ordinary limit applies there.
+      expect((await uploadMedia(p, twoMinutes, 'long-siren.flac')).status).toBe(201)
+    } finally {
+      await p.close()
+    }
   })
 })
 
