@@ -51,6 +51,9 @@ const content = {
   title: PlainText({ minLength: 1, maxLength: 200 }),
   bulletinId: Type.Optional(EntityId),
   mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: 20 })),
+  /** Spoken in the alert media lane instead of a bulletin or media (alert-speech.ts). */
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
+  voice: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   level: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('priority')])),
   priority: Type.Optional(Priority),
   repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { mediaRef } from './alert-input.js'
 import type { RaiseResult } from './alerts-service.js'
 import { type CapPlan, capDuplicate, planCap } from './cap-chain.js'
+import { decodeBase64, parseCapWithInlineAudio } from './cap-inline-audio.js'
 import type { CapLogEntry, CapOutcome } from './cap-log.js'
 import {
   capAudible,
@@ -15,12 +16,13 @@ import {
   capTitle,
   pickInfo,
 } from './cap-map.js'
-import { type CapInfo, parseCap } from './cap-parse.js'
+import type { CapInfo } from './cap-parse.js'
 import { capSchedule, checkSentWindow } from './cap-window.js'
 import type { Services } from './context.js'
 import type { Alert, AlertTargets, Media } from './domain.js'
 import { LoaError } from './errors.js'
 import { importAudioFile } from './media-import.js'
+import type { LaneSlot } from './media-lanes.js'
 
 export interface CapResult {
   /** HTTP status: 201 for a new alert, 202 for a Cancel remembered until what it names arrives, 200 otherwise. */
@@ -38,15 +40,17 @@ export interface CapResult {
   media: { sha256: string; synthesized: boolean } | null
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
-
 interface Audio {
   media: Media
   synthesized: boolean
 }
 
+/** Alert audio is made in the alert media lane: ordinary uploads and speech never make it wait (media-lanes.ts). */
+const alertAudio = (s: Services, info: CapInfo, index: number): Promise<Audio> =>
+  s.lanes.run({ lane: 'alert', owner: 'cap' }, (slot) => alertAudioIn(s, info, index, slot))
+
 /** Audio for the alert: an audio resource carried inline (derefUri), else the text spoken by the speech engine. */
-async function alertAudio(s: Services, info: CapInfo, index: number): Promise<Audio> {
+async function alertAudioIn(s: Services, info: CapInfo, index: number, slot: LaneSlot): Promise<Audio> {
   const tmp = path.join(s.config.dataDir, 'tmp')
   await fs.mkdir(tmp, { recursive: true })
   const file = path.join(tmp, `${randomUUID()}.cap-audio`)
@@ -54,15 +58,21 @@ async function alertAudio(s: Services, info: CapInfo, index: number): Promise<Au
     const ri = info.resources.findIndex((r) => r.mimeType.toLowerCase().startsWith('audio/') && r.derefUri)
     const resource = info.resources[ri]
     if (resource?.derefUri) {
-      if (!BASE64.test(resource.derefUri)) {
+      const audio = await decodeBase64(resource.derefUri)
+      if (!audio) {
         throw new LoaError('LOA_CAP_INVALID', `alert/info/${index}/resource/${ri}/derefUri: not base64`)
       }
-      await fs.writeFile(file, Buffer.from(resource.derefUri, 'base64'))
-      const media = await importAudioFile(s, file, resource.resourceDesc.slice(0, 200) || 'cap-resource')
+      await fs.writeFile(file, audio)
+      const media = await importAudioFile(
+        s,
+        file,
+        resource.resourceDesc.slice(0, 200) || 'cap-resource',
+        slot,
+      )
       return { media, synthesized: false }
     }
-    await s.speech.synthesize(capSpeechText(info), file)
-    const media = await importAudioFile(s, file, `${s.speech.name}.wav`)
+    await s.speech.synthesize(capSpeechText(info), file, { nice: slot.nice })
+    const media = await importAudioFile(s, file, `${s.speech.name}.wav`, slot)
     return { media, synthesized: true }
   } finally {
     await fs.rm(file, { force: true })
@@ -121,7 +131,7 @@ const needsAudio = (plan: CapPlan, content: Content | null) =>
  * order (cap-chain.ts); a repeated message changes nothing. Every check on the message itself comes first.
  */
 export async function ingestCap(s: Services, xml: string, now: () => number = Date.now): Promise<CapResult> {
-  const cap = parseCap(xml)
+  const cap = parseCapWithInlineAudio(xml)
   capMsgTypeSupported(cap.msgType)
   const audible = capAudible(cap.status)
   capScopeSupported(cap.scope)

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
 import { httpLimitsProblem } from '@loa/shared/http-limits'
 import { IANAZone } from 'luxon'
 import type { BrokerLimits } from './broker-limits.js'
+import { DEFAULT_MEDIA_LIMITS, type MediaLimitsConfig, mediaLimitsFromEnv } from './config-media.js'
 import {
   BROKER_LIMIT_VARS,
   type ControlPlaneHttpLimits,
@@ -15,7 +16,7 @@ import type { MicLimits } from './mic-sessions.js'
 
 export type MediaCodec = 'opus' | 'mp3'
 
-export interface ControlPlaneConfig {
+export interface ControlPlaneConfig extends MediaLimitsConfig {
   dataDir: string
   httpHost: string
   httpPort: number
@@ -88,6 +89,7 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   capMaxFutureS: 300,
   mqttLimits: DEFAULT_BROKER_LIMITS,
   httpLimits: DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
+  ...DEFAULT_MEDIA_LIMITS,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -201,6 +203,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     capMaxFutureS: num(env, 'LOA_CAP_MAX_FUTURE_S', DEFAULT_CONFIG.capMaxFutureS, 0, 86_400),
     mqttLimits,
     httpLimits,
+    ...mediaLimitsFromEnv((name, def, min, max, int) => num(env, name, def, min, max, int)),
   }
 }
 

@@ -17,6 +17,7 @@ import type { DesiredService } from './desired-service.js'
 import type { DeviceCredentials } from './device-credentials.js'
 import type { Ingest } from './ingest.js'
 import type { LivesService } from './lives-service.js'
+import type { MediaLanes } from './media-lanes.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
@@ -35,6 +36,8 @@ export interface Services {
   topics: TopicTree
   alerts: AlertsService
   lives: LivesService
+  /** Slots for media work: the alert lane and the bounded ordinary lane (media-lanes.ts). */
+  lanes: MediaLanes
   speech: SpeechEngine
   /** Text-to-speech engines and voices offered to operators. */
   tts: TtsRegistry

@@ -18,6 +18,7 @@ import { deviceCredentialsFor, unitsOfCluster } from './device-security.js'
 import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
 import { REDACT } from './log-redact.js'
+import { mediaLanesFrom } from './media-lanes.js'
 import { createMetrics } from './metrics.js'
 import { MqttLink } from './mqtt-link.js'
 import { startRequestedLedger } from './requested-ledger.js'
@@ -227,6 +228,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       topics,
       alerts,
       lives,
+      lanes: mediaLanesFrom(config, metrics.registry),
       speech: speech ?? new EspeakEngine(),
       tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),
       credentials,
@@ -270,7 +272,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       mqttUrl,
       close() {
         closing ??= (async () => {
-          await theApp.close()
+          // Media processes first: requests waiting on them would hold the HTTP server open. Their keep-alive
+          // connections go idle once answered; close those as they do, or the server waits out the keep-alive.
+          services.lanes.close()
+          const idle = setInterval(() => theApp.server.closeIdleConnections(), 100)
+          await theApp.close().finally(() => clearInterval(idle))
           await stopLedger?.()
           await alerts.close()
           await lives.close()

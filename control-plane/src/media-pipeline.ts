@@ -1,84 +1,11 @@
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import type { MediaCodec } from './config.js'
 import type { Loudness } from './domain.js'
 import { LoaError } from './errors.js'
-
-interface RunResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(cmd: string, args: string[], timeoutMs = 10 * 60_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    let errBytes = 0
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => {
-      // ffmpeg can be chatty; the JSON we need is at the end, so keep a bounded tail.
-      err.push(d)
-      errBytes += d.length
-      while (errBytes > 1_000_000 && err.length > 1) errBytes -= (err.shift() as Buffer).length
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      })
-    })
-  })
-}
-
-export interface ProbeResult {
-  durationMs: number
-  codec: string
-  bitrateKbps: number
-}
-
-/** ffprobe; throws LOA_MEDIA_NOT_AUDIO when there is no audio stream or no duration. */
-export async function probeAudio(file: string): Promise<ProbeResult> {
-  const r = await run('ffprobe', [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_streams',
-    '-show_format',
-    file,
-  ])
-  if (r.code !== 0) throw new LoaError('LOA_MEDIA_NOT_AUDIO', 'file: not a readable audio file')
-  let info: {
-    streams?: { codec_type?: string; codec_name?: string; duration?: string; bit_rate?: string }[]
-    format?: { duration?: string; bit_rate?: string }
-  }
-  try {
-    info = JSON.parse(r.stdout)
-  } catch {
-    throw new LoaError('LOA_MEDIA_NOT_AUDIO', 'file: not a readable audio file')
-  }
-  const audio = info.streams?.find((s) => s.codec_type === 'audio')
-  if (!audio) throw new LoaError('LOA_MEDIA_NOT_AUDIO', 'file: has no audio stream')
-  const seconds = Number(audio.duration ?? info.format?.duration ?? 0)
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new LoaError('LOA_MEDIA_NOT_AUDIO', 'file: audio has no duration')
-  const bitRate = Number(audio.bit_rate ?? info.format?.bit_rate ?? 0)
-  return {
-    durationMs: Math.round(seconds * 1000),
-    codec: audio.codec_name ?? 'unknown',
-    bitrateKbps: Number.isFinite(bitRate) ? Math.round(bitRate / 1000) : 0,
-  }
-}
+import { assertRan, budgetFor, type MediaWork, tooLong } from './media-probe.js'
+import { runTool } from './media-process.js'
 
 interface LoudnormMeasure {
   input_i: string
@@ -91,25 +18,72 @@ interface LoudnormMeasure {
 const TRUE_PEAK = -1.5
 const LRA = 11
 
-/** First EBU R128 pass: measure. loudnorm prints its JSON as the last `{...}` block on stderr. */
-export async function measureLoudness(file: string, targetI: number): Promise<LoudnormMeasure> {
-  const r = await run('ffmpeg', [
-    '-hide_banner',
-    '-nostats',
-    '-i',
-    file,
-    '-af',
-    `loudnorm=I=${targetI}:TP=${TRUE_PEAK}:LRA=${LRA}:print_format=json`,
-    '-f',
-    'null',
-    '-',
-  ])
+/** Decoding stops this far past the limit, so "longer than the limit" is seen whatever the frame size. */
+const DECODE_MARGIN_S = 1
+/** Decoded audio may run this much past the limit (last frame, resampler delay) and still count as within it. */
+const DECODE_TOLERANCE_S = 0.5
+
+/** Input options that bound what ffmpeg decodes: never more than the limit and its margin, whatever headers say. */
+const boundedInput = (file: string, work: MediaWork) => [
+  '-nostdin',
+  '-t',
+  String(work.limits.maxSeconds + DECODE_MARGIN_S),
+  '-i',
+  file,
+  '-map',
+  '0:a:0',
+]
+
+/** The last `out_time_us` of ffmpeg's `-progress` output: how much audio it actually decoded. */
+function decodedSeconds(progress: string): number {
+  const all = [...progress.matchAll(/^out_time_us=(\d+)$/gm)]
+  const last = all[all.length - 1]
+  return last ? Number(last[1]) / 1e6 : 0
+}
+
+/**
+ * First EBU R128 pass: measure. loudnorm prints its JSON as the last `{...}` block on stderr. The decode is bounded
+ * (boundedInput) and its real length checked, so a file whose header understates its length is refused here,
+ * after at most the limit's worth of decoding.
+ */
+export async function measureLoudness(
+  file: string,
+  targetI: number,
+  work: MediaWork,
+): Promise<LoudnormMeasure> {
+  const r = await runTool(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostats',
+      '-progress',
+      'pipe:1',
+      ...boundedInput(file, work),
+      '-af',
+      `loudnorm=I=${targetI}:TP=${TRUE_PEAK}:LRA=${LRA}:print_format=json`,
+      '-f',
+      'null',
+      '-',
+    ],
+    budgetFor(work),
+  )
+  assertRan(r, 'measuring its loudness')
+  const seconds = decodedSeconds(r.stdout)
+  if (seconds > work.limits.maxSeconds + DECODE_TOLERANCE_S) throw tooLong(seconds, work.limits, 'decodes to')
   const start = r.stderr.lastIndexOf('{')
   const end = r.stderr.lastIndexOf('}')
   if (r.code !== 0 || start < 0 || end < start) {
     throw new LoaError('LOA_MEDIA_NOT_AUDIO', 'file: audio could not be decoded for loudness measurement')
   }
   return JSON.parse(r.stderr.slice(start, end + 1)) as LoudnormMeasure
+}
+
+/**
+ * What the output may weigh: the limit's worth of audio at four times the target bitrate (VBR speech codecs overshoot
+ * on tones and noise) plus container overhead. Only a backstop for the disk: decoding is already bounded.
+ */
+function outputCap(bitrateKbps: number, work: MediaWork): number {
+  return Math.ceil(((bitrateKbps * 1000) / 8) * (work.limits.maxSeconds + DECODE_MARGIN_S) * 4) + 1024 * 1024
 }
 
 const CODECS: Record<MediaCodec, { args: (kbps: number) => string[]; mime: string; name: string }> = {
@@ -139,8 +113,9 @@ export async function normaliseAndTranscode(
   input: string,
   output: string,
   opts: { codec: MediaCodec; bitrateKbps: number; targetI: number },
+  work: MediaWork,
 ): Promise<TranscodeResult> {
-  const m = await measureLoudness(input, opts.targetI)
+  const m = await measureLoudness(input, opts.targetI, work)
   const num = (s: string) => Number(s)
   const measured = [m.input_i, m.input_tp, m.input_lra, m.input_thresh, m.target_offset].map(num)
   // Digital silence measures -inf: there is nothing to normalise, so transcode it as is.
@@ -151,28 +126,39 @@ export async function normaliseAndTranscode(
       ':print_format=none'
     : 'anull'
   const codec = CODECS[opts.codec]
-  const r = await run('ffmpeg', [
-    '-hide_banner',
-    '-nostats',
-    '-y',
-    '-i',
-    input,
-    '-vn',
-    '-map_metadata',
-    '-1',
-    '-af',
-    filter,
-    '-ac',
-    '1',
-    '-ar',
-    '48000',
-    '-fflags',
-    '+bitexact',
-    '-flags:a',
-    '+bitexact',
-    ...codec.args(opts.bitrateKbps),
-    output,
-  ])
+  const maxBytes = outputCap(opts.bitrateKbps, work)
+  const r = await runTool(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostats',
+      '-y',
+      ...boundedInput(input, work),
+      '-vn',
+      '-map_metadata',
+      '-1',
+      '-af',
+      filter,
+      '-ac',
+      '1',
+      '-ar',
+      '48000',
+      '-fflags',
+      '+bitexact',
+      '-flags:a',
+      '+bitexact',
+      ...codec.args(opts.bitrateKbps),
+      '-fs',
+      String(maxBytes),
+      output,
+    ],
+    budgetFor(work),
+  )
+  assertRan(r, 'transcoding it')
+  // ffmpeg stops quietly at -fs: an output that reached it is cut short, never stored.
+  if (r.code === 0 && (await stat(output)).size >= maxBytes) {
+    throw new LoaError('LOA_MEDIA_TOO_COSTLY', `file: transcoding it made more than ${maxBytes} bytes`)
+  }
   if (r.code !== 0) {
     throw new LoaError(
       'LOA_MEDIA_TRANSCODE_FAILED',
@@ -203,20 +189,4 @@ export function sanitiseFileName(name: string | undefined): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   const cleaned = (name ?? '').replace(/[\u0000-\u001f\u007f-\u009f/\\]/g, '').trim()
   return cleaned.slice(0, 200) || 'upload'
-}
-
-/** ffmpeg is CPU-bound: at most this many uploads transcode at once, the rest wait their turn. */
-const MAX_TRANSCODES = 2
-let activeTranscodes = 0
-const waiting: (() => void)[] = []
-
-export async function withTranscodeSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (activeTranscodes >= MAX_TRANSCODES) await new Promise<void>((resolve) => waiting.push(resolve))
-  activeTranscodes++
-  try {
-    return await fn()
-  } finally {
-    activeTranscodes--
-    waiting.shift()?.()
-  }
 }

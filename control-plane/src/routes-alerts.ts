@@ -8,13 +8,16 @@ import {
   resolveBand,
   resolveExpiry,
   resolveItems,
+  resolveTargetsBody,
 } from './alert-input.js'
+import { speakAlertText } from './alert-speech.js'
 import type { AlertInput, RaiseResult } from './alerts-service.js'
 import type { App, Services } from './context.js'
 import type { Alert } from './domain.js'
 import { LoaError, validationMessage } from './errors.js'
 import { visibleContent } from './scope-refs.js'
 import { countsStreams } from './sse-counts.js'
+import { checkTargetsExist } from './targets-input.js'
 import { visibleUntargeted } from './untargeted-view.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
@@ -76,7 +79,17 @@ export function registerAlertRoutes(
     async (req, reply) => {
       checkValidation(req)
       await assertTargetsInScope(s, req, req.body.targets)
-      const input = await alertInputFromBody(s.repos, visibleContent(s, req.actor), req.body)
+      const b = req.body
+      const body = await speakAlertText(s, req.actor, b, async () => {
+        resolveBand(b)
+        resolveExpiry(b)
+        await checkTargetsExist(
+          s.repos,
+          resolveTargetsBody(b.targets),
+          (m) => new LoaError('LOA_ALERT_INVALID', m),
+        )
+      })
+      const input = await alertInputFromBody(s.repos, visibleContent(s, req.actor), body)
       return reply.status(201).send(raiseView(await alerts.raise(input)))
     },
   )
@@ -91,7 +104,10 @@ export function registerAlertRoutes(
     async (req) => {
       checkValidation(req)
       const cur = await visibleAlert(req, req.params.id, true)
-      const b = req.body
+      const b = await speakAlertText(s, req.actor, req.body, () => {
+        resolveBand(req.body, cur)
+        resolveExpiry(req.body)
+      })
       const patch: Partial<AlertInput> = {}
       if (b.title !== undefined) patch.title = b.title
       const items = await resolveItems(visibleContent(s, req.actor), b, false)

@@ -6,11 +6,14 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Type } from '@fastify/type-provider-typebox'
 import { Sha256Hex } from '@loa/shared'
+import type { FastifyRequest } from 'fastify'
 import type { App, Services } from './context.js'
 import type { Media } from './domain.js'
 import { errorBody, LoaError, notFound } from './errors.js'
 import { transcodeAndStore } from './media-import.js'
+import { type MediaLane, ownerOf } from './media-lanes.js'
 import { sanitiseFileName } from './media-pipeline.js'
+import { actorOf } from './request-actor.js'
 import { MediaSchema } from './schemas.js'
 import { mediaOwnerOf, visibleMedia, visibleMediaHashes } from './scope-refs.js'
 
@@ -23,63 +26,83 @@ function tmpDir(s: Services): string {
 
 const mediaView = (m: Media, deduplicated: boolean) => ({ ...m, deduplicated })
 
+/**
+ * Receives one multipart upload (field "file") into a temp file, hashing it as it streams, and puts it through the
+ * pipeline in a slot of `lane`. Temp files are removed before the reply is sent, whatever happened; a refused file
+ * leaves no media file and no row.
+ */
+async function receiveUpload(s: Services, req: FastifyRequest, lane: MediaLane) {
+  if (!req.isMultipart()) throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: expected multipart/form-data')
+  const job = { lane, owner: ownerOf(actorOf(req)) }
+  s.lanes.assertAdmissible(job)
+  const part = await req.file()
+  if (part?.fieldname !== 'file') throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: missing')
+  const originalName = sanitiseFileName(part.filename)
+  await fs.mkdir(tmpDir(s), { recursive: true })
+  await fs.mkdir(mediaDir(s), { recursive: true })
+  // Temp names are ours, never derived from the upload.
+  const source = path.join(tmpDir(s), `${randomUUID()}.src`)
+  const output = path.join(tmpDir(s), `${randomUUID()}.out`)
+  try {
+    const hash = createHash('sha256')
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk)
+        cb(null, chunk)
+      },
+    })
+    let tooLarge = false
+    try {
+      await pipeline(part.file, tap, createWriteStream(source))
+    } catch (err) {
+      if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') tooLarge = true
+      else throw err
+    }
+    if (tooLarge || part.file.truncated) {
+      throw new LoaError('LOA_MEDIA_TOO_LARGE', `file: larger than ${s.config.maxUploadMb} MB`)
+    }
+    const sourceSha = hash.digest('hex')
+    const known = await s.repos.media.getBySource(sourceSha)
+    const stored = known
+      ? { media: known, existed: true }
+      : await s.lanes.run(job, (slot) => transcodeAndStore(s, source, sourceSha, output, originalName, slot))
+    // "Deduplicated" only when the uploader could already see it: another commune's upload of the same file is
+    // not revealed. From now on the uploader's unit owns it too.
+    const seen = stored.existed && (await visibleMedia(s, req.actor, stored.media.sha256)) !== null
+    await s.repos.media.addOwner(stored.media.sha256, await mediaOwnerOf(s, req.actor))
+    return mediaView(stored.media, seen)
+  } finally {
+    await fs.rm(source, { force: true })
+    await fs.rm(output, { force: true })
+  }
+}
+
+const uploadSchema = (description: string) => ({
+  tags: ['media'],
+  consumes: ['multipart/form-data'],
+  description,
+})
+
 export function registerMediaRoutes(app: App, s: Services): void {
   app.post(
     '/api/media',
     {
-      schema: {
-        tags: ['media'],
-        consumes: ['multipart/form-data'],
-        description: 'multipart upload, field "file"',
-      },
+      schema: uploadSchema('multipart upload, field "file"; transcoded in the ordinary media lane'),
       config: { permission: 'content', audit: 'media.upload' },
     },
-    async (req, reply) => {
-      if (!req.isMultipart())
-        throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: expected multipart/form-data')
-      const part = await req.file()
-      if (part?.fieldname !== 'file') throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: missing')
-      const originalName = sanitiseFileName(part.filename)
-      await fs.mkdir(tmpDir(s), { recursive: true })
-      await fs.mkdir(mediaDir(s), { recursive: true })
-      // Temp names are ours, never derived from the upload.
-      const source = path.join(tmpDir(s), `${randomUUID()}.src`)
-      const output = path.join(tmpDir(s), `${randomUUID()}.out`)
-      // Temp files are removed before the reply is sent, whatever happened.
-      const result = await (async () => {
-        const hash = createHash('sha256')
-        const tap = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            hash.update(chunk)
-            cb(null, chunk)
-          },
-        })
-        let tooLarge = false
-        try {
-          await pipeline(part.file, tap, createWriteStream(source))
-        } catch (err) {
-          if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') tooLarge = true
-          else throw err
-        }
-        if (tooLarge || part.file.truncated) {
-          throw new LoaError('LOA_MEDIA_TOO_LARGE', `file: larger than ${s.config.maxUploadMb} MB`)
-        }
-        const sourceSha = hash.digest('hex')
-        const known = await s.repos.media.getBySource(sourceSha)
-        const stored = known
-          ? { media: known, existed: true }
-          : await transcodeAndStore(s, source, sourceSha, output, originalName)
-        // "Deduplicated" only when the uploader could already see it: another commune's upload of the same
-        // file is not revealed. From now on the uploader's unit owns it too.
-        const seen = stored.existed && (await visibleMedia(s, req.actor, stored.media.sha256)) !== null
-        await s.repos.media.addOwner(stored.media.sha256, await mediaOwnerOf(s, req.actor))
-        return mediaView(stored.media, seen)
-      })().finally(async () => {
-        await fs.rm(source, { force: true })
-        await fs.rm(output, { force: true })
-      })
-      return reply.status(201).send(result)
+    async (req, reply) => reply.status(201).send(await receiveUpload(s, req, 'ordinary')),
+  )
+
+  app.post(
+    '/api/alerts/media',
+    {
+      schema: uploadSchema(
+        'audio for an alert about to be raised: multipart upload, field "file"; transcoded in the alert lane, ' +
+          'which ordinary uploads never occupy (docs/alerts.md)',
+      ),
+      config: { permission: 'emergency', audit: 'media.upload' },
     },
+    async (req, reply) => reply.status(201).send(await receiveUpload(s, req, 'alert')),
   )
 
   app.get(

@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto'
 import fs from 'node:fs/promises'
-import path from 'node:path'
 import { Type } from '@fastify/type-provider-typebox'
 import { BulletinLevel, EntityId } from '@loa/shared'
-import type { Actor } from './actor.js'
+import type { FastifyRequest } from 'fastify'
+import { can } from './access.js'
 import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid } from './errors.js'
-import { importAudioFile } from './media-import.js'
+import { type MediaJob, ownerOf } from './media-lanes.js'
 import { PlainText } from './plain-text.js'
 import { actorOf } from './request-actor.js'
-import { mediaOwnerOf } from './scope-refs.js'
+import { speakToMedia, withTempFile } from './speech-media.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 4000 })
@@ -29,25 +28,8 @@ function sniffMime(buf: Buffer): string {
   return 'application/octet-stream'
 }
 
-async function withTempFile<T>(s: Services, fn: (file: string) => Promise<T>): Promise<T> {
-  const dir = path.join(s.config.dataDir, 'tmp')
-  await fs.mkdir(dir, { recursive: true })
-  const file = path.join(dir, `${randomUUID()}.tts`)
-  try {
-    return await fn(file)
-  } finally {
-    await fs.rm(file, { force: true })
-  }
-}
-
-/** Speaks `text` and puts the audio through the media pipeline (same text and voice: same media). */
-function speakToMedia(s: Services, text: string, voice: string | undefined, actor: Actor) {
-  return withTempFile(s, async (file) => {
-    const spoken = await s.tts.speak(text, voice, file)
-    const owner = await mediaOwnerOf(s, actor)
-    return { ...spoken, media: await importAudioFile(s, file, `${spoken.voice}.tts`, owner) }
-  })
-}
+/** Ordinary speech counts against the caller's unit (or the caller): media-lanes.ts. */
+const ordinary = (req: FastifyRequest): MediaJob => ({ lane: 'ordinary', owner: ownerOf(actorOf(req)) })
 
 export function registerTtsRoutes(app: App, s: Services): void {
   app.get('/api/tts/voices', { schema: { tags: ['tts'] }, config: { permission: 'read' } }, async () => ({
@@ -85,10 +67,12 @@ export function registerTtsRoutes(app: App, s: Services): void {
       config: { permission: 'content' },
     },
     async (req, reply) => {
-      const { audio, normalizedText, voice } = await withTempFile(s, async (file) => {
-        const r = await s.tts.speak(req.body.text, req.body.voice, file)
-        return { ...r, audio: await fs.readFile(file) }
-      })
+      const { audio, normalizedText, voice } = await s.lanes.run(ordinary(req), (slot) =>
+        withTempFile(s, async (file) => {
+          const r = await s.tts.speak(req.body.text, req.body.voice, file, { nice: slot.nice })
+          return { ...r, audio: await fs.readFile(file) }
+        }),
+      )
       const mime = sniffMime(audio)
       if (req.query.format === 'json') {
         return { voice, normalizedText, mime, audioBase64: audio.toString('base64') }
@@ -113,7 +97,7 @@ export function registerTtsRoutes(app: App, s: Services): void {
       config: { permission: 'content' },
     },
     async (req, reply) => {
-      const r = await speakToMedia(s, req.body.text, req.body.voice, actorOf(req))
+      const r = await speakToMedia(s, req.body.text, req.body.voice, ordinary(req), actorOf(req))
       return reply.status(201).send({ ...r.media, normalizedText: r.normalizedText, voice: r.voice })
     },
   )
@@ -145,7 +129,10 @@ export function registerTtsRoutes(app: App, s: Services): void {
       if (unitId !== undefined && !(await s.repos.units.get(unitId))) {
         throw invalid('unitId', `unit "${unitId}" not found`)
       }
-      const { media, normalizedText, voice } = await speakToMedia(s, b.text, b.voice, actorOf(req))
+      // An emergency bulletin spoken by someone who may raise alerts is alert audio: it takes the alert lane.
+      const forAlert = b.level === 'emergency' && can(actorOf(req), 'emergency')
+      const job: MediaJob = forAlert ? { lane: 'alert', owner: ownerOf(actorOf(req)) } : ordinary(req)
+      const { media, normalizedText, voice } = await speakToMedia(s, b.text, b.voice, job, actorOf(req))
       const bulletin = await createBulletin(
         s,
         {

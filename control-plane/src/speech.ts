@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { runTool } from './media-process.js'
 
 /**
  * Text-to-speech behind a small seam: espeak-ng (offline, has Vietnamese) by default, domestic cloud engines through
@@ -6,7 +6,13 @@ import { spawn } from 'node:child_process'
  */
 export interface SpeechEngine {
   readonly name: string
-  synthesize(text: string, audioFile: string, opts?: { voice?: string }): Promise<void>
+  synthesize(text: string, audioFile: string, opts?: SynthesisOptions): Promise<void>
+}
+
+export interface SynthesisOptions {
+  voice?: string
+  /** Niceness of a local engine's process: its media lane's (media-lanes.ts). */
+  nice?: number
 }
 
 export type VoiceRegion = 'north' | 'central' | 'south'
@@ -44,29 +50,16 @@ export class EspeakEngine implements TtsEngine {
     private readonly timeoutMs = 60_000,
   ) {}
 
-  synthesize(text: string, audioFile: string, opts: { voice?: string } = {}): Promise<void> {
-    return new Promise((resolve, reject) => {
-      // Text goes through stdin, never the command line: it cannot be taken for an option.
-      const child = spawn(
-        'espeak-ng',
-        ['-v', opts.voice ?? this.voice, '-s', String(this.wordsPerMinute), '-w', audioFile, '--stdin'],
-        { stdio: ['pipe', 'ignore', 'pipe'] },
-      )
-      let stderr = ''
-      child.stderr.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString('utf8')).slice(-2000)
-      })
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs)
-      child.on('error', (err) => {
-        clearTimeout(timer)
-        reject(err)
-      })
-      child.on('close', (code) => {
-        clearTimeout(timer)
-        if (code === 0) resolve()
-        else reject(new Error(`espeak-ng exited with ${code}: ${stderr.trim()}`))
-      })
-      child.stdin.end(text.slice(0, MAX_TEXT))
-    })
+  async synthesize(text: string, audioFile: string, opts: SynthesisOptions = {}): Promise<void> {
+    // Text goes through stdin, never the command line: it cannot be taken for an option.
+    const seconds = this.timeoutMs / 1000
+    const r = await runTool(
+      'espeak-ng',
+      ['-v', opts.voice ?? this.voice, '-s', String(this.wordsPerMinute), '-w', audioFile, '--stdin'],
+      { nice: opts.nice ?? 0, cpuSeconds: seconds, wallSeconds: seconds },
+      text.slice(0, MAX_TEXT),
+    )
+    if (r.killed) throw new Error(`espeak-ng took longer than ${seconds} s`)
+    if (r.code !== 0) throw new Error(`espeak-ng exited with ${r.code}: ${r.stderr.slice(-2000).trim()}`)
   }
 }

@@ -62,8 +62,8 @@ export class TtsRegistry {
     return normalizeVietnamese(text, { region: voice.region ?? 'north' })
   }
 
-  /** Normalises and synthesises `text` into `audioFile`. */
-  async speak(text: string, voiceId: string | undefined, audioFile: string) {
+  /** Normalises and synthesises `text` into `audioFile`; `nice` is the media lane's (media-lanes.ts). */
+  async speak(text: string, voiceId: string | undefined, audioFile: string, opts: { nice?: number } = {}) {
     const { engine, voice, id } = this.resolve(voiceId)
     const normalizedText = normalizeVietnamese(text, { region: voice.region ?? 'north' })
     if (normalizedText.trim() === '') throw new LoaError('LOA_TTS_INVALID', 'text: nothing to speak')
@@ -71,7 +71,7 @@ export class TtsRegistry {
       throw new LoaError('LOA_TTS_INVALID', `text: longer than ${MAX_TEXT} characters once normalised`)
     }
     try {
-      await engine.synthesize(normalizedText, audioFile, { voice: voice.id })
+      await engine.synthesize(normalizedText, audioFile, { voice: voice.id, nice: opts.nice })
     } catch (err) {
       if (err instanceof LoaError) throw err
       throw new LoaError(

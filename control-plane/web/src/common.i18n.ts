@@ -59,6 +59,10 @@ export const common = {
     'err.LOA_REQUEST_TIMEOUT': 'Dữ liệu gửi lên quá chậm nên bị ngắt. Kiểm tra mạng rồi thử lại.',
     'err.LOA_TOO_MANY_UPLOADS': 'Đang tải lên quá nhiều tệp cùng lúc. Đợi tệp trước xong rồi thử lại.',
     'err.LOA_MEDIA_NOT_AUDIO': 'Tệp không có âm thanh.',
+    'err.LOA_MEDIA_TOO_LONG': 'Âm thanh quá dài: {detail}',
+    'err.LOA_MEDIA_UNSUPPORTED': 'Định dạng âm thanh không được hỗ trợ: {detail}',
+    'err.LOA_MEDIA_TOO_COSTLY': 'Tệp cần quá nhiều thời gian xử lý: {detail}',
+    'err.LOA_MEDIA_BUSY': 'Máy chủ đang xử lý các tệp khác của đơn vị; vui lòng thử lại sau ít phút.',
     'err.LOA_UNAVAILABLE': 'Máy chủ tạm thời không liên lạc được với các cụm loa.',
     'err.LOA_INTERNAL': 'Lỗi máy chủ. Vui lòng thử lại.',
     copy: 'Sao chép',
@@ -126,6 +130,11 @@ export const common = {
     'err.LOA_TOO_MANY_UPLOADS':
       'Too many uploads at once. Wait for the previous one to finish, then try again.',
     'err.LOA_MEDIA_NOT_AUDIO': 'The file has no audio.',
+    'err.LOA_MEDIA_TOO_LONG': 'The audio is too long: {detail}',
+    'err.LOA_MEDIA_UNSUPPORTED': 'This audio format is not supported: {detail}',
+    'err.LOA_MEDIA_TOO_COSTLY': 'The file needs too much processing: {detail}',
+    'err.LOA_MEDIA_BUSY':
+      "The server is still processing your unit's other files; please try again in a few minutes.",
     'err.LOA_UNAVAILABLE': 'The server cannot reach the clusters right now.',
     'err.LOA_INTERNAL': 'Server error. Please try again.',
     copy: 'Copy',

@@ -4,7 +4,7 @@
  * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
  * docs/performance.md.
  *
- *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency (default: all)
+ *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,media (default: all)
  *   LOA_BENCH_CLUSTERS  clusters in the province (default 10000)
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
  *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
@@ -17,12 +17,13 @@ import pino from 'pino'
 import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
 import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
+import { benchMediaLane } from './media-lane.js'
 import { findMosquitto, startMosquitto } from './mosquitto.js'
 import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
 import { freePort, useBrokerIdentity } from './util.js'
 
 const selected = new Set(
-  (process.env.LOA_BENCH ?? 'desired,ingest,emergency').split(',').map((s) => s.trim()),
+  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,media').split(',').map((s) => s.trim()),
 )
 const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
 
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     await cp.close()
     rmSync(dir, { recursive: true, force: true })
   }
+  // Its own planes: media work must not share a plane with the province-scale benches.
+  if (selected.has('media')) rows.push(...(await benchMediaLane()))
   console.log('')
   console.log('| bench | loa | baseline | ratio | throughput |')
   console.log('|---|---|---|---|---|')
