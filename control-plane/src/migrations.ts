@@ -1,4 +1,5 @@
 import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
+import { STORAGE_MIGRATION } from './migrations-storage.js'
 import { WORKFLOW_MIGRATION } from './migrations-workflow.js'
 
 /**
@@ -359,4 +360,5 @@ CREATE TABLE device_credentials (
   },
   WORKFLOW_MIGRATION,
   REQUESTED_LEDGER_MIGRATION,
+  STORAGE_MIGRATION,
 ]

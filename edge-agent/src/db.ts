@@ -53,6 +53,12 @@ const MIGRATIONS: string[] = [
     from_desired INTEGER NOT NULL DEFAULT 0  -- 1: it arrived in a desired state, 0: by live-start
   );
   `,
+  `
+  -- storage (issue 10 §6): a play is named by what it is (schedule, occurrence, item, attempt), so the same play
+  -- reported again under a new envelope id (a lost WAL, a recovered database) is counted once by the control plane.
+  ALTER TABLE plays ADD COLUMN attempt INTEGER;
+  CREATE INDEX plays_item ON plays (schedule_id, occurrence, sha256);
+  `,
 ]
 
 /** Opens (creating if needed) the agent database: WAL so readers never block the agent, FULL for power cuts. */

@@ -6,7 +6,7 @@ import { iso, reportBase } from './item-player.js'
 import type { MediaCache } from './media-cache.js'
 import { OccurrenceSource } from './occurrence-source.js'
 import type { Outbox } from './outbox.js'
-import { recordPlay } from './play-log.js'
+import { occurrenceReported, recordPlay } from './play-log.js'
 
 const MAX_LOOKBACK_MS = 7 * 86_400_000
 const CURSOR_PERSIST_MS = 60_000
@@ -46,6 +46,9 @@ export class OccurrenceQueue {
     const restored = JSON.parse(kvGet(this.o.db, 'scheduler.pending') ?? '[]') as QueuedOccurrence[]
     this.o.db.transaction(() => {
       for (const q of restored) {
+        // Taken whole but already reported (a play log kept from a damaged database): never again. A preempted
+        // part (`~pN`) shares its occurrence with the interrupted report and still has to play.
+        if (!q.key.includes('~p') && this.reported(q)) continue
         if (Date.parse(q.at) < now - this.o.late) this.skip(q, 'missed')
         else this.add(q)
       }
@@ -83,16 +86,19 @@ export class OccurrenceQueue {
     if (!d) return
     const from = new Date(Date.now() - this.o.late)
     const to = new Date(this.cursor)
-    const reported = this.o.db.prepare('SELECT 1 FROM plays WHERE schedule_id = ? AND occurrence = ? LIMIT 1')
     const found = this.source
       .between(d, from, to)
-      .filter((q) => !this.pending.has(q.key) && reported.get(q.scheduleId, q.at) === undefined)
+      .filter((q) => !this.pending.has(q.key) && !this.reported(q))
     if (found.length === 0) return
     this.o.db.transaction(() => {
       for (const q of found) this.add(q)
       this.persist()
     })()
     this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
+  }
+
+  private reported(q: QueuedOccurrence): boolean {
+    return occurrenceReported(this.o.db, q.scheduleId, q.at)
   }
 
   persist(): void {
@@ -106,7 +112,11 @@ export class OccurrenceQueue {
     if (horizon <= this.cursor) return
     const d = this.o.desired()
     const now = Date.now()
-    const found = this.source.between(d, new Date(this.cursor), new Date(horizon), true)
+    // An occurrence this box has already reported (its cursor went back: a lost WAL, a recovered database) is
+    // neither played nor reported again.
+    const found = this.source
+      .between(d, new Date(this.cursor), new Date(horizon), true)
+      .filter((q) => !this.reported(q))
     this.cursor = horizon
     // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
     // re-scans from the older cursor and finds nothing new in between.
