@@ -1,14 +1,33 @@
-import { existsSync, mkdtempSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
-import type { ClusterView, Play } from './harness/api-types.js'
+import type { ClusterView, DeviceEvent, Play } from './harness/api-types.js'
 import { toneBulletin } from './harness/bulletin.js'
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow, weeklyAt } from './harness/schedule.js'
 import { waitFor } from './harness/wait.js'
+
+const PAGE = 4096
+
+function overwrite(file: string, offset: number, length: number, byte: number): void {
+  const fd = openSync(file, 'r+')
+  writeSync(fd, Buffer.alloc(length, byte), 0, length, offset)
+  closeSync(fd)
+}
 
 describe('storage on the box: lost WAL, damaged database', { timeout: 240_000 }, () => {
   let dir: string
@@ -97,5 +116,114 @@ describe('storage on the box: lost WAL, damaged database', { timeout: 240_000 },
     expect(plays).toHaveLength(4)
     expect(plays.map((p) => p.status)).toEqual(['played', 'played', 'played', 'played'])
     expect(new Set(plays.map((p) => p.id))).toEqual(new Set(reported.map((p) => p.id)))
+  })
+
+  /** A one-second tone scheduled once, `inMs` from now, on `clusterId`; resolves once the cluster applied it. */
+  async function onceApplied(clusterId: string, hz: number, inMs: number): Promise<{ id: string }> {
+    const b = await bulletin(1, hz)
+    const schedule = await cp.api<{ id: string }>('POST', '/api/schedules', {
+      bulletinId: b.id,
+      recurrence: { kind: 'once', at: secondsFromNow(inMs).toISOString() },
+      targets: { clusters: [clusterId] },
+    })
+    await applied(clusterId)
+    return schedule
+  }
+
+  const starts = (agent: AgentHandle) => agent.process.lines().filter((l) => l.msg === 'agent started').length
+  const damagedFiles = (agent: AgentHandle) =>
+    readdirSync(agent.dataDir).filter((f) => f.startsWith('agent.db.corrupt-') && !/-(wal|shm)$/.test(f))
+
+  it('a destroyed header: recovered at once, reported, its desired state comes again, it plays on', async () => {
+    const agent = await startAgent(dir, 'c-ab-2', { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl })
+    agents.push(agent)
+    const schedule = await onceApplied('c-ab-2', 550, 45_000)
+    const version = (await cp.api<ClusterView>('GET', '/api/clusters/c-ab-2')).desiredVersion
+    // Stopped (the WAL is checkpointed into the file: a header page still in the WAL would heal itself), then the
+    // header is destroyed, as a power cut during a write on an SD card can leave it.
+    expect(await agent.stop()).toBe(0)
+    overwrite(join(agent.dataDir, 'agent.db'), 0, 100, 0x41)
+
+    await agent.start()
+    const event = await waitFor('the database-recovered event', async () => {
+      const { events } = await cp.api<{ events: DeviceEvent[] }>(
+        'GET',
+        '/api/events?clusterId=c-ab-2&kind=database-recovered',
+      )
+      return events[0]
+    })
+    expect(event.severity).toBe('error')
+    expect(event.data).toMatchObject({
+      code: 'SQLITE_NOTADB',
+      detectedBy: 'open',
+      error: 'file is not a database',
+    })
+    expect(damagedFiles(agent)).toEqual([event.data?.damagedFile])
+    // Nothing could be read from it: the control plane sends the desired state again, the media already on disk
+    // are adopted by their hash, and the occurrence plays.
+    await waitFor(
+      'the desired state applied again',
+      () =>
+        agent.query<{ version: number }>("SELECT version FROM desired WHERE slot = 'applied'")[0]?.version ===
+        version,
+    )
+    const plays = await waitFor(
+      'the play after the recovery',
+      async () => {
+        const p = await playsOf(schedule.id)
+        return p.length > 0 ? p : undefined
+      },
+      90_000,
+    )
+    expect(plays.map((p) => p.status)).toEqual(['played'])
+    // Started once: no crash loop.
+    expect(agent.process.child.exitCode).toBeNull()
+    expect(starts(agent)).toBe(1)
+  })
+
+  it('damaged pages in the middle, found at start with the control plane away: what is readable is kept and it plays offline', async () => {
+    const agent = await startAgent(dir, 'c-hp-1', { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl })
+    agents.push(agent)
+    const schedule = await onceApplied('c-hp-1', 660, 45_000)
+    // A clean stop checkpoints the WAL into the file: the damage below is what the next start reads.
+    expect(await agent.stop()).toBe(0)
+    const file = join(agent.dataDir, 'agent.db')
+    const pages = agent.query<{ pageno: number }>(
+      "SELECT pageno FROM dbstat WHERE name IN ('media', 'relay_log', 'outbox') ORDER BY pageno",
+    )
+    expect(pages.length).toBeGreaterThan(0)
+    for (const p of pages) overwrite(file, (p.pageno - 1) * PAGE, PAGE, 0x5a)
+    await cp.stop()
+    try {
+      await agent.start()
+      const line = await agent.process.waitForLog(
+        (l) => l.msg === 'database was damaged: moved aside, started from a fresh one',
+      )
+      expect(line.recovery).toMatchObject({ detectedBy: 'check', salvaged: { desired: 2 } })
+      expect(damagedFiles(agent)).toHaveLength(1)
+      // Offline, from the desired state carried over and the media adopted from disk, it plays on time.
+      const rows = await waitFor(
+        'the offline play after the recovery',
+        () => {
+          const r = agent.query<{ status: string }>(
+            'SELECT status FROM plays WHERE schedule_id = ?',
+            schedule.id,
+          )
+          return r.length > 0 ? r : undefined
+        },
+        90_000,
+      )
+      expect(rows.map((r) => r.status)).toEqual(['played'])
+      expect(agent.process.child.exitCode).toBeNull()
+      expect(starts(agent)).toBe(1)
+      // The event waits in the outbox for the control plane.
+      expect(
+        agent.query<{ n: number }>(
+          "SELECT count(*) AS n FROM outbox WHERE body LIKE '%database-recovered%'",
+        )[0]?.n,
+      ).toBe(1)
+    } finally {
+      await cp.restart()
+    }
   })
 })

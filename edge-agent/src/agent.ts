@@ -7,7 +7,8 @@ import { AudioCardWatch } from './audio-cards.js'
 import { parseOutput } from './audio-output.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
-import { type Db, openDb } from './db.js'
+import type { Db } from './db.js'
+import { type DbRecovery, openAgentDb } from './db-recovery.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
 import { readHealth } from './health.js'
@@ -24,6 +25,7 @@ import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
+import { StorageGuard } from './storage-guard.js'
 import { Telemetry } from './telemetry.js'
 import { MessageVerifier } from './verify.js'
 import { accessFetch, httpAccess } from './verify-http.js'
@@ -58,6 +60,12 @@ const MAX_REJECT_EVENTS_PER_MIN = 60
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
   readonly db: Db
+  /** Set when the database was found damaged at start and replaced (db-recovery.ts). */
+  readonly recovery: DbRecovery | null
+  /** Database and disk faults seen while running (storage-guard.ts). */
+  readonly storage: StorageGuard
+  /** The database turned out damaged while running: main.ts exits so that the next start recovers it. */
+  onStorageCorrupt: (err: unknown) => void = () => {}
   /** Signatures, deadlines and replays of everything the control plane sends (verify.ts). */
   readonly verifier: MessageVerifier
   readonly outbox: Outbox
@@ -96,7 +104,15 @@ export class Agent {
         'controlPlaneKey: is required (the key from GET /api/signing-keys), or insecureAcceptUnsigned for development',
       ])
     }
-    this.db = openDb(join(config.dataDir, 'agent.db'))
+    // A damaged file is moved aside and replaced here, before anything reads it (db-recovery.ts).
+    const opened = openAgentDb(config.dataDir, { keepDamaged: config.storage?.keepDamaged })
+    this.db = opened.db
+    this.recovery = opened.recovery
+    this.storage = new StorageGuard({
+      dataDir: config.dataDir,
+      log: log.child({ c: 'storage' }),
+      onCorrupt: (err) => this.onStorageCorrupt(err),
+    })
     // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
     const access = httpAccess({
       controlPlaneUrl: config.controlPlaneUrl,
@@ -145,6 +161,7 @@ export class Agent {
       defaultTimezone: config.timezone,
       retryBaseMs: tuning.retryBaseMs,
       extraMedia: () => this.alerts.media(),
+      storage: this.storage,
     })
     const output = parseOutput(config.output)
     this.scheduler = new Scheduler({
@@ -162,6 +179,7 @@ export class Agent {
       graceMs: tuning.graceMs,
       onCorrupt: () => this.reconciler.kick(),
       durationOf: (sha) => this.alerts.durationOf(sha),
+      storage: this.storage,
       alertHooks: {
         started: (a) => this.alerts.started(a),
         finished: (a, played, failures) => this.alerts.finished(a, played, failures),
@@ -238,6 +256,7 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       intervalS: config.telemetryIntervalS,
       extra: async () => ({ ...this.modem?.status(), health: await readHealth() }),
+      storage: this.storage,
     })
     const m = config.modem
     this.modem = m?.port
@@ -258,6 +277,7 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
     })
+    if (this.recovery) this.reportRecovery(this.recovery)
     const previous = takePreviousRun(this.db, process.pid)
     if (previous) {
       this.outbox.event(
@@ -316,6 +336,21 @@ export class Agent {
     this.log.info('agent stopped')
   }
 
+  /**
+   * The database was damaged and replaced: say so (the damaged file stays on the box for diagnosis). The desired
+   * state comes again by itself: the reported state sent on connect names the version held (none, unless it
+   * could be carried over), and the control plane re-publishes to a box whose reported version lags.
+   */
+  private reportRecovery(r: DbRecovery): void {
+    this.log.error({ recovery: r }, 'database was damaged: moved aside, started from a fresh one')
+    this.outbox.event(
+      'database-recovered',
+      'error',
+      `database damaged (${r.code}, found at ${r.detectedBy}): kept as ${r.damagedFile}, started from a fresh one`,
+      { ...r, error: r.error.slice(0, 500) },
+    )
+  }
+
   async resync(): Promise<void> {
     await this.cache.verifyAll()
     this.reconciler.kick()
@@ -338,6 +373,16 @@ export class Agent {
 
   /** Every incoming message: topic check, decodeMessage, then dispatch. Never throws. */
   onMessage(topic: string, payload: Buffer): void {
+    try {
+      this.handleMessage(topic, payload)
+    } catch (err) {
+      // Reporting the refusal failed too (the database or the disk): nothing else can be done with it here.
+      this.log.error({ err, topic }, 'message handling failed')
+      this.storage.handle(err)
+    }
+  }
+
+  private handleMessage(topic: string, payload: Buffer): void {
     const parsed = this.tree.parse(topic)
     const mine =
       parsed &&
@@ -386,6 +431,7 @@ export class Agent {
         this.reject(topic, err.code, err.details, messageId)
         return
       }
+      if (this.storage.handle(err)) return
       const { code, details } = describeError(err)
       this.reject(topic, code, details)
     }

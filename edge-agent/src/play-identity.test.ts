@@ -11,7 +11,7 @@ import { recordPlay } from './play-log.js'
 import { Player } from './player.js'
 import { LoggedRelay } from './relay.js'
 import { Scheduler } from './scheduler.js'
-import { desired, sha256, silentLog, tmp, tone, waitFor } from './test-helpers.js'
+import { desired, playReport, sha256, silentLog, tmp, tone, waitFor } from './test-helpers.js'
 
 function setup(dataDir: string) {
   const db = openDb(join(dataDir, 'agent.db'))
@@ -42,22 +42,7 @@ function setup(dataDir: string) {
   return { db, outbox, cache, store, sched, plays }
 }
 
-const report = (over: Partial<PlayReportBody> = {}): PlayReportBody => ({
-  scheduleId: 's-1',
-  title: 'Tin sáng',
-  sha256: 'a'.repeat(64),
-  level: 'normal',
-  priority: 50,
-  fallback: false,
-  occurrence: '2026-03-01T00:00:00.000Z',
-  status: 'played',
-  relayOnAt: null,
-  startedAt: null,
-  endedAt: null,
-  relayOffAt: null,
-  durationMs: 0,
-  ...over,
-})
+const report = playReport
 
 describe('proof of play is named by what it is', () => {
   it('numbers the reports of one item of one occurrence (attempt), in the play log and on the wire', () => {

@@ -16,6 +16,7 @@ import { describeError } from './errors.js'
 import type { MediaCache } from './media-cache.js'
 import { MediaFetcher } from './media-fetch.js'
 import type { Outbox } from './outbox.js'
+import type { StorageGuard } from './storage-guard.js'
 
 export interface ReconcilerOptions {
   db: Db
@@ -37,6 +38,8 @@ export interface ReconcilerOptions {
   extraMedia?: () => Iterable<string>
   /** Downloads with the device's credentials and TLS material (verify-http.ts). */
   fetch?: typeof fetch
+  /** Where database and disk faults go (storage-guard.ts). */
+  storage?: StorageGuard
 }
 
 export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
@@ -176,6 +179,7 @@ export class Reconciler {
           await this.pass()
         } catch (err) {
           this.o.log.error({ err }, 'reconcile pass failed')
+          this.o.storage?.handle(err)
         }
       } while (this.again && !this.stopped)
       this.running = null

@@ -7,6 +7,7 @@ import type { MediaCache } from './media-cache.js'
 import type { Outbox } from './outbox.js'
 import type { Player } from './player.js'
 import type { Relay } from './relay.js'
+import type { StorageGuard } from './storage-guard.js'
 
 /** What the alert manager hears about the alerts it queued. */
 export interface AlertHooks {
@@ -40,4 +41,6 @@ export interface SchedulerOptions {
   liveHooks?: LiveHooks
   /** Duration of media the desired state does not list (alert items), to bound their play. */
   durationOf?: (sha: string) => number | undefined
+  /** Where database and disk faults go (storage-guard.ts). */
+  storage?: StorageGuard
 }

@@ -170,6 +170,7 @@ export class Scheduler {
         }
       } catch (err) {
         this.o.log.error({ err }, 'scheduler loop error')
+        this.o.storage?.handle(err)
         await sleep(1000)
       }
       this.wake = null

@@ -7,7 +7,14 @@ import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BodyFor, type DesiredStateBody, encodeMessage, type MessageFor, topicTree } from '@loa/shared'
+import {
+  type BodyFor,
+  type DesiredStateBody,
+  encodeMessage,
+  type MessageFor,
+  type PlayReportBody,
+  topicTree,
+} from '@loa/shared'
 import { generateSigningKey, type Signer, signEnvelope, signerFromPem } from '@loa/shared/signing'
 import { Aedes } from 'aedes'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -164,6 +171,26 @@ export function desired(
     schedule: [],
     fallback: null,
     media: media.map((m) => ({ ...m, mime: 'audio/ogg', durationMs: 1000 })),
+  }
+}
+
+/** A play report of schedule `s-1` (played, no times), with `over` on top. */
+export function playReport(over: Partial<PlayReportBody> = {}): PlayReportBody {
+  return {
+    scheduleId: 's-1',
+    title: 'Tin sáng',
+    sha256: 'a'.repeat(64),
+    level: 'normal',
+    priority: 50,
+    fallback: false,
+    occurrence: '2026-03-01T00:00:00.000Z',
+    status: 'played',
+    relayOnAt: null,
+    startedAt: null,
+    endedAt: null,
+    relayOffAt: null,
+    durationMs: 0,
+    ...over,
   }
 }
 
