@@ -10,6 +10,7 @@ import type { AgentConfig } from './config.js'
 import type { Db } from './db.js'
 import { type DbRecovery, openAgentDb } from './db-recovery.js'
 import { DesiredStore } from './desired-store.js'
+import { DiskReserve } from './disk-reserve.js'
 import { AgentError, describeError } from './errors.js'
 import { readHealth } from './health.js'
 import { LiveManager } from './live.js'
@@ -25,7 +26,7 @@ import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
-import { StorageGuard } from './storage-guard.js'
+import { isDiskFull, StorageGuard } from './storage-guard.js'
 import { Telemetry } from './telemetry.js'
 import { MessageVerifier } from './verify.js'
 import { accessFetch, httpAccess } from './verify-http.js'
@@ -91,6 +92,8 @@ export class Agent {
   /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
   lastContactAt: number | null = null
   private rejects = { windowStart: 0, count: 0 }
+  /** The newest desired state that arrived while the disk was too full to store it: handled again when room returns. */
+  private waitingForRoom: { topic: string; payload: Buffer } | null = null
   private startupVerify: Promise<void> = Promise.resolve()
 
   constructor(
@@ -108,10 +111,15 @@ export class Agent {
     const opened = openAgentDb(config.dataDir, { keepDamaged: config.storage?.keepDamaged })
     this.db = opened.db
     this.recovery = opened.recovery
+    const storage = config.storage
     this.storage = new StorageGuard({
       dataDir: config.dataDir,
       log: log.child({ c: 'storage' }),
       onCorrupt: (err) => this.onStorageCorrupt(err),
+      reserve: new DiskReserve(config.dataDir, Math.round((storage?.reserveMb ?? 16) * MB)),
+      checkMs: (storage?.diskCheckS ?? 30) * 1000,
+      report: (kind, message, data) =>
+        this.outbox.event(kind, kind === 'disk-full' ? 'error' : 'info', message, data),
     })
     // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
     const access = httpAccess({
@@ -162,6 +170,7 @@ export class Agent {
       retryBaseMs: tuning.retryBaseMs,
       extraMedia: () => this.alerts.media(),
       storage: this.storage,
+      roomRetryMs: (storage?.diskCheckS ?? 30) * 1000,
     })
     const output = parseOutput(config.output)
     this.scheduler = new Scheduler({
@@ -273,6 +282,18 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Room came back after the disk was full: plays kept in memory, a desired state that could not be stored,
+    // downloads that failed, and the reported state are all tried again, without any command.
+    this.storage.onRoom(() => {
+      this.scheduler.plays.flush()
+      const waiting = this.waitingForRoom
+      this.waitingForRoom = null
+      if (waiting) this.onMessage(waiting.topic, waiting.payload)
+      this.reconciler.roomReturned()
+      void this.reconciler.enqueueReportedState().catch((err) => this.storage.handle(err))
+    })
+    // In the background: writing the reserve takes a moment on an SD card, and nothing needs it yet.
+    void this.storage.start()
     this.outbox.event('agent-started', 'info', `agent ${AGENT_VERSION} started`, {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
@@ -316,6 +337,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    this.storage.stop()
     this.telemetry.stop()
     this.modem?.stop()
     this.card.stop()
@@ -376,9 +398,22 @@ export class Agent {
     try {
       this.handleMessage(topic, payload)
     } catch (err) {
-      // Reporting the refusal failed too (the database or the disk): nothing else can be done with it here.
+      if (isDiskFull(err)) return this.retryWithRoom(topic, payload, err)
+      // Reporting the refusal failed too (a damaged database): nothing else can be done with it here.
       this.log.error({ err, topic }, 'message handling failed')
       this.storage.handle(err)
+    }
+  }
+
+  /** The disk was full: the reserve is given up and the message handled again; still full, a state waits. */
+  private retryWithRoom(topic: string, payload: Buffer, err: unknown): void {
+    this.storage.handle(err)
+    try {
+      this.handleMessage(topic, payload)
+    } catch (again) {
+      this.log.error({ err: again, topic }, 'message handling failed: disk full')
+      this.storage.handle(again)
+      if (isDiskFull(again) && topic.endsWith('/desired')) this.waitingForRoom = { topic, payload }
     }
   }
 
@@ -431,6 +466,8 @@ export class Agent {
         this.reject(topic, err.code, err.details, messageId)
         return
       }
+      // A full disk: handled (and retried) by onMessage.
+      if (isDiskFull(err)) throw err
       if (this.storage.handle(err)) return
       const { code, details } = describeError(err)
       this.reject(topic, code, details)

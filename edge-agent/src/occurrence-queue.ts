@@ -6,7 +6,7 @@ import { iso, reportBase } from './item-player.js'
 import type { MediaCache } from './media-cache.js'
 import { OccurrenceSource } from './occurrence-source.js'
 import type { Outbox } from './outbox.js'
-import { occurrenceReported, recordPlay } from './play-log.js'
+import { occurrenceReported, type PlayLog } from './play-log.js'
 
 const MAX_LOOKBACK_MS = 7 * 86_400_000
 const CURSOR_PERSIST_MS = 60_000
@@ -20,6 +20,8 @@ export interface OccurrenceQueueOptions {
   defaultTimezone: string
   /** Occurrences found later than this after their instant (e.g. after a restart) are skipped as missed. */
   late: number
+  /** Where plays are written: a full disk keeps them in memory rather than losing them (play-log.ts). */
+  plays: PlayLog
 }
 
 /**
@@ -44,7 +46,7 @@ export class OccurrenceQueue {
     const saved = kvGet(this.o.db, 'scheduler.cursor')
     this.cursor = Math.max(saved ? Date.parse(saved) : now, now - MAX_LOOKBACK_MS)
     const restored = JSON.parse(kvGet(this.o.db, 'scheduler.pending') ?? '[]') as QueuedOccurrence[]
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
       for (const q of restored) {
         // Taken whole but already reported (a play log kept from a damaged database): never again. A preempted
         // part (`~pN`) shares its occurrence with the interrupted report and still has to play.
@@ -53,10 +55,10 @@ export class OccurrenceQueue {
         else this.add(q)
       }
       this.persist()
-    })()
+    })
   }
 
-  /** Queues an occurrence (an alert is queued but not persisted here). Call inside a transaction, then persist. */
+  /** Queues an occurrence (an alert is queued but not persisted here). Call inside `plays.write`, then persist. */
   add(q: QueuedOccurrence): void {
     if (!q.alert && !q.live) this.pending.set(q.key, q)
     this.arbiter.push(q)
@@ -90,10 +92,10 @@ export class OccurrenceQueue {
       .between(d, from, to)
       .filter((q) => !this.pending.has(q.key) && !this.reported(q))
     if (found.length === 0) return
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
       for (const q of found) this.add(q)
       this.persist()
-    })()
+    })
     this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
   }
 
@@ -102,6 +104,8 @@ export class OccurrenceQueue {
   }
 
   persist(): void {
+    // Written without the database (the disk is full): the next write persists the state in memory.
+    if (this.o.plays.offline) return
     this.persistedAt = Date.now()
     kvSet(this.o.db, 'scheduler.cursor', iso(this.cursor))
     kvSet(this.o.db, 'scheduler.pending', JSON.stringify([...this.pending.values()]))
@@ -121,20 +125,20 @@ export class OccurrenceQueue {
     // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
     // re-scans from the older cursor and finds nothing new in between.
     if (found.length === 0 && Date.now() - this.persistedAt < CURSOR_PERSIST_MS) return
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
       for (const q of found) {
         if (Date.parse(q.at) < now - this.o.late) this.skip(q, 'missed')
         else if (!this.pending.has(q.key)) this.add(q)
       }
       this.persist()
-    })()
+    })
     if (found.length > 0) this.o.log.info({ count: found.length }, 'occurrences queued')
   }
 
-  /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside a transaction. */
+  /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside `plays.write`. */
   skip(q: QueuedOccurrence, reason: string | ((sha: string) => string)): void {
     for (const sha of q.items) {
-      recordPlay(this.o.db, this.o.outbox, {
+      this.o.plays.record({
         ...reportBase(q, sha),
         status: 'skipped',
         reason: typeof reason === 'string' ? reason : reason(sha),
@@ -155,7 +159,10 @@ export class OccurrenceQueue {
 
   skipUnplayable(q: QueuedOccurrence): void {
     const reason = (sha: string) => `media not ready (${this.o.cache.get(sha)?.state ?? 'unknown'})`
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
+      this.skip(q, reason)
+      // The play reports say it too: without the database (the disk is full) the events are left out.
+      if (this.o.plays.offline) return
       for (const sha of q.items) {
         this.o.outbox.event(
           'item-skipped',
@@ -170,7 +177,6 @@ export class OccurrenceQueue {
           },
         )
       }
-      this.skip(q, reason)
-    })()
+    })
   }
 }

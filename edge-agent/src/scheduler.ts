@@ -3,7 +3,7 @@ import type { QueuedOccurrence } from './arbiter.js'
 import { Fallback } from './fallback.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
 import { OccurrenceQueue } from './occurrence-queue.js'
-import { recordPlay } from './play-log.js'
+import { PlayLog } from './play-log.js'
 import type { SchedulerOptions } from './scheduler-options.js'
 
 export type { AlertHooks, SchedulerOptions } from './scheduler-options.js'
@@ -24,6 +24,8 @@ interface Current {
  * stops the item playing at once (relay held on), and the interrupted entry then follows its `onPreempt`.
  */
 export class Scheduler {
+  /** The play log: a full disk keeps plays in memory until there is room (play-log.ts). */
+  readonly plays: PlayLog
   private readonly queue: OccurrenceQueue
   private readonly fallback: Fallback
   private stopped = false
@@ -43,7 +45,9 @@ export class Scheduler {
   lastTickAt = Date.now()
 
   constructor(private readonly o: SchedulerOptions) {
+    this.plays = new PlayLog(o.db, o.outbox, o.storage)
     this.queue = new OccurrenceQueue({
+      plays: this.plays,
       db: o.db,
       outbox: o.outbox,
       cache: o.cache,
@@ -85,7 +89,7 @@ export class Scheduler {
     this.wake?.()
     await this.loop
     await this.o.relay.set(false)
-    this.o.db.transaction(() => this.queue.persist())()
+    this.plays.write(() => this.queue.persist())
   }
 
   /** A new desired state: wake up, and forget fallback failures of the old one. */
@@ -155,7 +159,8 @@ export class Scheduler {
           // Nothing of it can play: report it without switching the amplifier on for silence.
           arb.popDue(now, this.o.prerollMs)
           this.queue.skipUnplayable(due)
-          if (due.alert) this.o.alertHooks?.finished(due.alert, 0, ['media unavailable'])
+          const a = due.alert
+          if (a) this.hook(() => this.o.alertHooks?.finished(a, 0, ['media unavailable']))
         } else if (due || this.fallback.has(now)) await this.session()
         else {
           // Sleep until the next occurrence's relay-on instant (at most one tick), not a whole tick past it:
@@ -187,12 +192,22 @@ export class Scheduler {
     try {
       await this.sessionBody(relayOnAt, reports, finished)
     } finally {
-      // Whatever went wrong in between (a full disk, a bug), the amplifier must not stay on.
+      // Whatever went wrong in between (a bug), the amplifier must not stay on, and what played is reported.
       if (!this.stopped) await sleep(this.o.postrollMs, this.stopAbort.signal)
       await this.o.relay.set(false)
       this.o.log.info('relay off')
+      this.writeReports(reports, finished, relayOnAt, Date.now())
     }
-    this.writeReports(reports, finished, relayOnAt, Date.now())
+  }
+
+  /** An alert hook writes acks: a failure there (a full disk) must not cost the play or its report. */
+  private hook(fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.o.log.error({ err }, 'alert hook failed')
+      this.o.storage?.handle(err)
+    }
   }
 
   private async sessionBody(relayOnAt: number, reports: Report[], finished: string[]): Promise<void> {
@@ -203,7 +218,7 @@ export class Scheduler {
       const q = arb.popDue(now, this.o.prerollMs)
       if (q) {
         if (!q.alert && !q.live && now - Date.parse(q.at) > this.grace) {
-          this.o.db.transaction(() => this.queue.skip(q, 'grace-expired'))()
+          this.plays.write(() => this.queue.skip(q, 'grace-expired'))
           continue
         }
         this.occ = { q, withdrawn: false }
@@ -235,7 +250,7 @@ export class Scheduler {
     }
   }
 
-  /** Play log + outbox + pending queue in one transaction; empties `reports` and `finished`. */
+  /** Play log + outbox + pending queue in one transaction (or in memory, disk full); empties both lists. */
   private writeReports(
     reports: Report[],
     finished: string[],
@@ -243,9 +258,9 @@ export class Scheduler {
     relayOffAt: number | null,
   ): void {
     if (reports.length === 0 && finished.length === 0) return
-    this.o.db.transaction(() => {
+    this.plays.write(() => {
       for (const r of reports) {
-        recordPlay(this.o.db, this.o.outbox, {
+        this.plays.record({
           ...r,
           relayOnAt: iso(relayOnAt),
           relayOffAt: relayOffAt === null ? null : iso(relayOffAt),
@@ -253,7 +268,7 @@ export class Scheduler {
       }
       this.queue.finished(finished)
       this.queue.persist()
-    })()
+    })
     reports.length = 0
     finished.length = 0
   }
@@ -306,7 +321,8 @@ export class Scheduler {
       if (r.report.status === 'played') played++
       else if (r.report.status !== 'interrupted') failures.push(r.report.reason ?? r.report.status)
     }
-    if (q.alert && !this.stopped) this.o.alertHooks?.finished(q.alert, played, failures)
+    const a = q.alert
+    if (a && !this.stopped) this.hook(() => this.o.alertHooks?.finished(a, played, failures))
   }
 
   /**
@@ -337,10 +353,10 @@ export class Scheduler {
     const part: QueuedOccurrence = { ...q, key: `${base}~p${++this.parts}`, items: rest }
     if (resumeAt > 0) part.offsetMs = resumeAt
     else delete part.offsetMs
-    this.o.db.transaction(() => {
+    this.plays.write(() => {
       this.queue.add(part)
       this.queue.persist()
-    })()
+    })
     this.o.log.info({ key: q.key, policy, resumeAt }, 'preempted: queued again')
   }
 
@@ -398,7 +414,8 @@ export class Scheduler {
         offsetMs,
         onStart: () => {
           started = true
-          if (q?.alert) this.o.alertHooks?.started(q.alert)
+          const a = q?.alert
+          if (a) this.hook(() => this.o.alertHooks?.started(a))
         },
       })
       return { report, undecodable, started, interrupt: this.stopped ? null : c.interrupt }

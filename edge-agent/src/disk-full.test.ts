@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process'
+import { closeSync, existsSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Agent } from './agent.js'
+import {
+  desired,
+  type MediaServer,
+  signed,
+  silentLog,
+  startMediaServer,
+  testAgentConfig,
+  tmp,
+  tone,
+  waitFor,
+} from './test-helpers.js'
+
+/** A real small filesystem (tmpfs) for the data directory; null when this machine does not let us mount. */
+function mountSmallDisk(sizeMb: number): string | null {
+  const dir = tmp('loa-disk-')
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir], { stdio: 'ignore' })
+    return dir
+  } catch {
+    return null
+  }
+}
+
+/** Writes until the disk says ENOSPC: 100 % full. */
+function fillDisk(dir: string): string {
+  const filler = join(dir, 'filler')
+  const fd = openSync(filler, 'w')
+  for (const chunk of [1024 * 1024, 64 * 1024, 4096, 512]) {
+    const buf = Buffer.alloc(chunk, 1)
+    for (;;) {
+      try {
+        writeSync(fd, buf)
+      } catch {
+        break
+      }
+    }
+  }
+  closeSync(fd)
+  return filler
+}
+const freeBytes = (dir: string) => {
+  const s = statfsSync(dir)
+  return s.bavail * s.bsize
+}
+
+const probe = mountSmallDisk(1)
+if (probe) execFileSync('umount', [probe])
+else console.warn('disk-full tests skipped: mounting a tmpfs is not permitted here (run as root)')
+
+const at = (ms: number) =>
+  new Date(Math.ceil((Date.now() + ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+const once = (id: string, when: string, sha: string): ScheduleEntry => ({
+  id,
+  title: id,
+  level: 'normal',
+  priority: 50,
+  items: [sha],
+  recurrence: { kind: 'once', at: when },
+})
+
+describe.skipIf(!probe)('a full data disk (real tmpfs)', () => {
+  let media: MediaServer
+  const mounts: string[] = []
+  beforeAll(async () => {
+    media = await startMediaServer()
+  })
+  afterAll(async () => {
+    await media.close()
+    for (const m of mounts) execFileSync('umount', ['-l', m])
+  })
+
+  function setup(reserveMb: number) {
+    const dataDir = mountSmallDisk(8) as string
+    mounts.push(dataDir)
+    const agent = new Agent(
+      testAgentConfig('pi-full', 'mqtt://127.0.0.1:9', {
+        dataDir,
+        controlPlaneUrl: media.url,
+        minFreeMb: 0,
+        storage: { reserveMb, diskCheckS: 1, dbBudgetMb: 200, playRetentionDays: 30, keepDamaged: 2 },
+      }),
+      silentLog,
+      { retryBaseMs: 200 },
+    )
+    const publish = (body: DesiredStateBody) =>
+      agent.onMessage('loa/v1/device/pi-full/desired', Buffer.from(JSON.stringify(signed('desired', body))))
+    const plays = () =>
+      agent.db.prepare('SELECT schedule_id, status FROM plays ORDER BY seq').all() as {
+        schedule_id: string
+        status: string
+      }[]
+    const events = (kind: string) =>
+      (agent.db.prepare("SELECT body FROM outbox WHERE channel = 'event'").all() as { body: string }[])
+        .map((r) => JSON.parse(r.body) as { kind: string; data?: Record<string, unknown> })
+        .filter((e) => e.kind === kind)
+    return { dataDir, agent, publish, plays, events }
+  }
+
+  /** Three one-second plays of a new tone, 3 s apart from `firstInMs`; resolves once they are applied (v1). */
+  async function threePlays(ctx: ReturnType<typeof setup>, prefix: string, hz: number, firstInMs: number) {
+    const a = audio(1, hz)
+    const times = [0, 3_000, 6_000].map((d) => at(firstInMs + d))
+    const schedule = times.map((t, i) => once(`${prefix}-${i}`, t, a.sha256))
+    ctx.publish({ ...desired(1, [a]), deviceId: 'pi-full', schedule })
+    await waitFor(() => ctx.agent.store.applied()?.version === 1, 10_000, 'v1 applied')
+    return { a, times, schedule }
+  }
+
+  function audio(seconds: number, hz: number) {
+    const t = tone(tmp(), seconds, hz)
+    media.files.set(`/f/${t.sha256}`, t.data)
+    return { sha256: t.sha256, size: t.data.length, url: `/f/${t.sha256}` }
+  }
+
+  it('100 % full: plays are still recorded (the reserve), nothing crashes, and the pending state applies by itself once room returns', async () => {
+    const ctx = setup(1)
+    const { dataDir, agent, publish, plays, events } = ctx
+    await agent.start()
+    await waitFor(() => existsSync(join(dataDir, 'disk-reserve')), 10_000, 'the reserve')
+    const { a, times, schedule } = await threePlays(ctx, 'full', 440, 6_000)
+
+    const filler = fillDisk(dataDir)
+    expect(freeBytes(dataDir)).toBeLessThan(4096)
+    // A new state arrives while the disk is full: its new audio cannot be downloaded now.
+    const b = audio(2, 660)
+    publish({
+      ...desired(2, [a, b]),
+      deviceId: 'pi-full',
+      schedule: [
+        ...times.map((t, i) => once(`full-${i}`, t, a.sha256)),
+        once('later', at(600_000), b.sha256),
+      ],
+    })
+    // The three occurrences play, and each is recorded.
+    await waitFor(() => plays().length >= 3, 30_000, 'three plays recorded')
+    expect(plays()).toEqual(times.map((_, i) => ({ schedule_id: `full-${i}`, status: 'played' })))
+    expect(events('disk-full')).toHaveLength(1)
+    expect(existsSync(join(dataDir, 'disk-reserve'))).toBe(false)
+    expect(agent.store.applied()?.version).toBe(1)
+
+    // Room again: the reserve is set aside again and v2 is applied without any command.
+    unlinkSync(filler)
+    await waitFor(() => agent.store.applied()?.version === 2, 20_000, 'v2 applied by itself')
+    expect(existsSync(join(dataDir, 'disk-reserve'))).toBe(true)
+    expect(events('disk-space-recovered')).toHaveLength(1)
+    await agent.stop()
+  })
+
+  it('full without a reserve: every play is still accounted for (in memory), and written once room returns', async () => {
+    const ctx = setup(0)
+    const { dataDir, agent, plays } = ctx
+    await agent.start()
+    const { times } = await threePlays(ctx, 'bare', 520, 5_000)
+    const filler = fillDisk(dataDir)
+    await waitFor(
+      () =>
+        Date.now() > Date.parse(times[2] as string) + 3000 &&
+        plays().length + agent.scheduler.plays.unwritten === 3,
+      30_000,
+      'three plays accounted for',
+    )
+    const held = agent.scheduler.plays.unwritten
+    unlinkSync(filler)
+    await waitFor(() => plays().length === 3, 20_000, 'the plays written')
+    expect(plays()).toEqual(times.map((_, i) => ({ schedule_id: `bare-${i}`, status: 'played' })))
+    expect(agent.scheduler.plays.unwritten).toBe(0)
+    // They did wait in memory: with no reserve there was no room for them at the time.
+    expect(held).toBeGreaterThan(0)
+    await agent.stop()
+  })
+})
