@@ -398,7 +398,10 @@ export class Agent {
     try {
       this.handleMessage(topic, payload)
     } catch (err) {
-      if (isDiskFull(err)) return this.retryWithRoom(topic, payload, err)
+      if (isDiskFull(err)) {
+        this.retryWithRoom(topic, payload, err)
+        return
+      }
       // Reporting the refusal failed too (a damaged database): nothing else can be done with it here.
       this.log.error({ err, topic }, 'message handling failed')
       this.storage.handle(err)
