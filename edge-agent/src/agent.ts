@@ -2,15 +2,14 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { AgentStorage } from './agent-storage.js'
 import { AlertManager } from './alerts.js'
 import { AudioCardWatch } from './audio-cards.js'
 import { parseOutput } from './audio-output.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
 import type { Db } from './db.js'
-import { type DbRecovery, openAgentDb } from './db-recovery.js'
 import { DesiredStore } from './desired-store.js'
-import { DiskReserve } from './disk-reserve.js'
 import { AgentError, describeError } from './errors.js'
 import { readHealth } from './health.js'
 import { LiveManager } from './live.js'
@@ -26,7 +25,7 @@ import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
-import { isDiskFull, StorageGuard } from './storage-guard.js'
+import { isDiskFull, type StorageGuard } from './storage-guard.js'
 import { Telemetry } from './telemetry.js'
 import { MessageVerifier } from './verify.js'
 import { accessFetch, httpAccess } from './verify-http.js'
@@ -61,10 +60,10 @@ const MAX_REJECT_EVENTS_PER_MIN = 60
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
   readonly db: Db
-  /** Set when the database was found damaged at start and replaced (db-recovery.ts). */
-  readonly recovery: DbRecovery | null
   /** Database and disk faults seen while running (storage-guard.ts). */
   readonly storage: StorageGuard
+  /** The database and the data disk: recovery, full disk, pruning (agent-storage.ts). */
+  readonly disk: AgentStorage
   /** The database turned out damaged while running: main.ts exits so that the next start recovers it. */
   onStorageCorrupt: (err: unknown) => void = () => {}
   /** Signatures, deadlines and replays of everything the control plane sends (verify.ts). */
@@ -92,8 +91,6 @@ export class Agent {
   /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
   lastContactAt: number | null = null
   private rejects = { windowStart: 0, count: 0 }
-  /** The newest desired state that arrived while the disk was too full to store it: handled again when room returns. */
-  private waitingForRoom: { topic: string; payload: Buffer } | null = null
   private startupVerify: Promise<void> = Promise.resolve()
 
   constructor(
@@ -107,20 +104,13 @@ export class Agent {
         'controlPlaneKey: is required (the key from GET /api/signing-keys), or insecureAcceptUnsigned for development',
       ])
     }
-    // A damaged file is moved aside and replaced here, before anything reads it (db-recovery.ts).
-    const opened = openAgentDb(config.dataDir, { keepDamaged: config.storage?.keepDamaged })
-    this.db = opened.db
-    this.recovery = opened.recovery
-    const storage = config.storage
-    this.storage = new StorageGuard({
-      dataDir: config.dataDir,
-      log: log.child({ c: 'storage' }),
+    this.disk = new AgentStorage(config, log.child({ c: 'storage' }), {
       onCorrupt: (err) => this.onStorageCorrupt(err),
-      reserve: new DiskReserve(config.dataDir, Math.round((storage?.reserveMb ?? 16) * MB)),
-      checkMs: (storage?.diskCheckS ?? 30) * 1000,
-      report: (kind, message, data) =>
-        this.outbox.event(kind, kind === 'disk-full' ? 'error' : 'info', message, data),
+      outbox: () => this.outbox,
+      handleMessage: (t, p) => this.handleMessage(t, p),
     })
+    this.db = this.disk.db
+    this.storage = this.disk.guard
     // Media downloads authenticate with the device's MQTT credentials (HTTP Basic) and trust the configured CA.
     const access = httpAccess({
       controlPlaneUrl: config.controlPlaneUrl,
@@ -170,7 +160,7 @@ export class Agent {
       retryBaseMs: tuning.retryBaseMs,
       extraMedia: () => this.alerts.media(),
       storage: this.storage,
-      roomRetryMs: (storage?.diskCheckS ?? 30) * 1000,
+      roomRetryMs: this.disk.diskCheckMs,
     })
     const output = parseOutput(config.output)
     this.scheduler = new Scheduler({
@@ -282,23 +272,16 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    // Room came back after the disk was full: plays kept in memory, a desired state that could not be stored,
-    // downloads that failed, and the reported state are all tried again, without any command.
-    this.storage.onRoom(() => {
-      this.scheduler.plays.flush()
-      const waiting = this.waitingForRoom
-      this.waitingForRoom = null
-      if (waiting) this.onMessage(waiting.topic, waiting.payload)
-      this.reconciler.roomReturned()
-      void this.reconciler.enqueueReportedState().catch((err) => this.storage.handle(err))
-    })
-    // In the background: writing the reserve takes a moment on an SD card, and nothing needs it yet.
-    void this.storage.start()
     this.outbox.event('agent-started', 'info', `agent ${AGENT_VERSION} started`, {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
     })
-    if (this.recovery) this.reportRecovery(this.recovery)
+    // Room back after a full disk: plays kept in memory, downloads and the reported state are tried again.
+    this.disk.start(this.outbox, () => {
+      this.scheduler.plays.flush()
+      this.reconciler.roomReturned()
+      void this.reconciler.enqueueReportedState().catch((err) => this.storage.handle(err))
+    })
     const previous = takePreviousRun(this.db, process.pid)
     if (previous) {
       this.outbox.event(
@@ -337,7 +320,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
-    this.storage.stop()
+    await this.disk.stop()
     this.telemetry.stop()
     this.modem?.stop()
     this.card.stop()
@@ -356,21 +339,6 @@ export class Agent {
     markStopped(this.db)
     this.db.close()
     this.log.info('agent stopped')
-  }
-
-  /**
-   * The database was damaged and replaced: say so (the damaged file stays on the box for diagnosis). The desired
-   * state comes again by itself: the reported state sent on connect names the version held (none, unless it
-   * could be carried over), and the control plane re-publishes to a box whose reported version lags.
-   */
-  private reportRecovery(r: DbRecovery): void {
-    this.log.error({ recovery: r }, 'database was damaged: moved aside, started from a fresh one')
-    this.outbox.event(
-      'database-recovered',
-      'error',
-      `database damaged (${r.code}, found at ${r.detectedBy}): kept as ${r.damagedFile}, started from a fresh one`,
-      { ...r, error: r.error.slice(0, 500) },
-    )
   }
 
   async resync(): Promise<void> {
@@ -398,25 +366,10 @@ export class Agent {
     try {
       this.handleMessage(topic, payload)
     } catch (err) {
-      if (isDiskFull(err)) {
-        this.retryWithRoom(topic, payload, err)
-        return
-      }
+      if (this.disk.fullDisk.retry(topic, payload, err)) return
       // Reporting the refusal failed too (a damaged database): nothing else can be done with it here.
       this.log.error({ err, topic }, 'message handling failed')
       this.storage.handle(err)
-    }
-  }
-
-  /** The disk was full: the reserve is given up and the message handled again; still full, a state waits. */
-  private retryWithRoom(topic: string, payload: Buffer, err: unknown): void {
-    this.storage.handle(err)
-    try {
-      this.handleMessage(topic, payload)
-    } catch (again) {
-      this.log.error({ err: again, topic }, 'message handling failed: disk full')
-      this.storage.handle(again)
-      if (isDiskFull(again) && topic.endsWith('/desired')) this.waitingForRoom = { topic, payload }
     }
   }
 
