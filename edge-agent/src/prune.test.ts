@@ -5,40 +5,11 @@ import { openAgentDb } from './db-recovery.js'
 import { Outbox } from './outbox.js'
 import { convertToIncremental, dbBytes, Pruner } from './prune.js'
 import { silentLog, tmp } from './test-helpers.js'
+import { MINUTES_IN_YEAR, yearOfPlays } from './year-of-plays.js'
 
 const MB = 1024 * 1024
 const YEAR_START = Date.parse('2026-01-01T00:00:00Z')
-const MINUTES = 365 * 24 * 60
-
-/**
- * A year of an every-minute schedule as a box logs it: one play row (with its report id) and two relay log rows
- * per minute, generated in SQL (seconds, not minutes); every play receipted except `unreceipted` of them, which
- * keep their outbox entry.
- */
-function yearOfPlays(db: Db, unreceipted: number[]): void {
-  db.exec(`
-    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${MINUTES - 1})
-    INSERT INTO plays (report_id, schedule_id, title, sha256, level, priority, fallback, occurrence, status,
-      reason, relay_on_at, started_at, ended_at, relay_off_at, duration_ms, attempt)
-    SELECT printf('r-%08d', i), 'every-minute', 'Bản tin thời sự buổi sáng', printf('%064d', i % 50), 'normal', 50,
-      0, strftime('%Y-%m-%dT%H:%M:%fZ', ${YEAR_START / 1000} + i * 60, 'unixepoch'), 'played', NULL,
-      strftime('%Y-%m-%dT%H:%M:%fZ', ${YEAR_START / 1000} + i * 60, 'unixepoch'),
-      strftime('%Y-%m-%dT%H:%M:%fZ', ${YEAR_START / 1000} + i * 60, 'unixepoch'),
-      strftime('%Y-%m-%dT%H:%M:%fZ', ${YEAR_START / 1000} + i * 60 + 30, 'unixepoch'),
-      strftime('%Y-%m-%dT%H:%M:%fZ', ${YEAR_START / 1000} + i * 60 + 31, 'unixepoch'), 30000, 0
-    FROM n;
-    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${2 * MINUTES - 1})
-    INSERT INTO relay_log (at, "on")
-    SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ${YEAR_START / 1000} + (i / 2) * 60 + (i % 2) * 31, 'unixepoch'), 1 - i % 2
-    FROM n;
-  `)
-  const add = db.prepare(
-    "INSERT INTO outbox (id, channel, body, created_at) VALUES (?, 'play', '{}', '2026-01-01T00:00:00Z')",
-  )
-  db.transaction(() => {
-    for (const i of unreceipted) add.run(`r-${String(i).padStart(8, '0')}`)
-  })()
-}
+const MINUTES = MINUTES_IN_YEAR
 
 const count = (db: Db, sql: string, ...p: unknown[]) => (db.prepare(sql).get(...p) as { n: number }).n
 
@@ -60,7 +31,7 @@ describe('pruning the play log and the relay log', () => {
 
   it('a year of every-minute plays is pruned to the disk budget; unreceipted plays are never deleted', async () => {
     const db = openDb(join(tmp(), 'agent.db'))
-    yearOfPlays(db, unreceipted)
+    yearOfPlays(db, YEAR_START, unreceipted)
     const before = dbBytes(db)
     expect(before.live).toBeGreaterThan(150 * MB) // a year is well over the budget below
     // Retention longer than the year: only the budget decides.
@@ -88,7 +59,7 @@ describe('pruning the play log and the relay log', () => {
 
   it('past the retention everything receipted goes; recent and unreceipted rows stay', async () => {
     const db = openDb(join(tmp(), 'agent.db'))
-    yearOfPlays(db, unreceipted)
+    yearOfPlays(db, YEAR_START, unreceipted)
     const r = await pruner(db, 1000, 30, endOfYear).run()
     const cutoff = new Date(endOfYear - 30 * 86_400_000).toISOString()
     expect(count(db, 'SELECT count(*) AS n FROM plays WHERE relay_off_at < ?', cutoff)).toBe(4) // unreceipted
@@ -101,7 +72,7 @@ describe('pruning the play log and the relay log', () => {
 
   it('a budget that only unreceipted rows exceed is reported, not met by deleting them', async () => {
     const db = openDb(join(tmp(), 'agent.db'))
-    yearOfPlays(db, [])
+    yearOfPlays(db, YEAR_START, [])
     db.exec(
       "INSERT INTO outbox (id, channel, body, created_at) SELECT report_id, 'play', '{}', '' FROM plays",
     )
@@ -119,7 +90,7 @@ describe('pruning the play log and the relay log', () => {
     old.pragma('auto_vacuum = NONE')
     old.exec('VACUUM')
     expect(old.pragma('auto_vacuum', { simple: true })).toBe(0)
-    yearOfPlays(old, [])
+    yearOfPlays(old, YEAR_START, [])
     old.close()
     // Too large to convert at start without delaying it: pruned all the same, its file stops growing.
     const first = openAgentDb(dataDir).db

@@ -4,10 +4,10 @@ import type { Outbox } from './outbox.js'
 import type { StorageGuard } from './storage-guard.js'
 
 const DAY = 86_400_000
-/** Rows deleted per statement: each is a short write, and the event loop runs between them. */
-const BATCH = 500
-/** Pages handed back to the disk per step of the incremental vacuum (4 MiB of 4 KiB pages). */
-const VACUUM_STEP = 1024
+/** Rows looked at (and deleted) per step: each step is a short write, and the event loop runs between them. */
+const SCAN = 1000
+/** Pages handed back to the disk per step of the incremental vacuum (1 MiB of 4 KiB pages). */
+const VACUUM_STEP = 256
 /** Rows younger than this are never deleted, whatever the budget: the technician's page shows them. */
 const KEEP_RECENT_MS = DAY
 /** A database created before auto_vacuum was set is converted by one VACUUM at start, if it is this small. */
@@ -162,47 +162,52 @@ export class Pruner {
   }
 
   /**
-   * Deletes receipted plays and relay log rows before `before`, oldest first, a batch of each at a time, while
-   * `more()`; each table is walked once (a cursor on seq), so rows that must stay are not scanned again and again.
-   * Returns whether `more()` turned false (false: nothing left to delete).
+   * Deletes receipted plays and relay log rows before `before`, oldest first, while `more()`. Each table is walked
+   * once in seq order (the order rows were written in, so oldest first), SCAN rows at a time with the event loop
+   * running in between: rows that must stay are looked at once, and a walk ends at the first row younger than
+   * `before`. The relay log follows the plays (never past the instant the play walk has reached), so both logs are
+   * cut at the same time. Returns whether `more()` turned false (false: nothing left to delete).
    */
   private async deleteOldest(r: PruneResult, before: string, more: () => boolean): Promise<boolean> {
     const { db } = this.o
-    const tables = [
-      {
-        select: db.prepare(`SELECT seq FROM plays WHERE seq > ? AND ${PLAY_AT} < ? AND ${RECEIPTED}
-          ORDER BY seq LIMIT ${BATCH}`),
-        del: db.prepare('DELETE FROM plays WHERE seq IN (SELECT value FROM json_each(?))'),
-        count: (n: number) => {
-          r.plays += n
-        },
-        after: 0,
-        done: false,
-      },
-      {
-        select: db.prepare(
-          `SELECT seq FROM relay_log WHERE seq > ? AND at < ? ORDER BY seq LIMIT ${BATCH * 2}`,
-        ),
-        del: db.prepare('DELETE FROM relay_log WHERE seq IN (SELECT value FROM json_each(?))'),
-        count: (n: number) => {
-          r.relayLog += n
-        },
-        after: 0,
-        done: false,
-      },
-    ]
+    const plays = {
+      select: db.prepare(`SELECT seq, ${PLAY_AT} AS at, NOT ${RECEIPTED} AS kept FROM plays
+        WHERE seq > ? ORDER BY seq LIMIT ${SCAN}`),
+      del: db.prepare('DELETE FROM plays WHERE seq IN (SELECT value FROM json_each(?))'),
+      after: 0,
+      done: false,
+    }
+    const relay = {
+      select: db.prepare(`SELECT seq, at FROM relay_log WHERE seq > ? ORDER BY seq LIMIT ${SCAN}`),
+      del: db.prepare('DELETE FROM relay_log WHERE seq IN (SELECT value FROM json_each(?))'),
+      after: 0,
+      done: false,
+    }
+    let frontier = before
     while (!this.stopped) {
       if (!more()) return true
-      if (tables.every((t) => t.done)) return false
-      for (const t of tables) {
-        if (t.done) continue
-        const seqs = (t.select.all(t.after, before) as { seq: number }[]).map((x) => x.seq)
-        if (seqs.length === 0) {
-          t.done = true
-          continue
-        }
-        t.after = seqs[seqs.length - 1] as number
-        t.count(t.del.run(JSON.stringify(seqs)).changes)
+      if (plays.done && relay.done) return false
+      if (!plays.done) {
+        const rows = plays.select.all(plays.after) as { seq: number; at: string; kept: number }[]
+        const last = rows[rows.length - 1]
+        if (!last || rows.length < SCAN || last.at >= before) plays.done = true
+        if (last) plays.after = last.seq
+        frontier = plays.done ? before : (last?.at ?? before)
+        const doomed = rows.filter((x) => x.at < before && x.kept === 0).map((x) => x.seq)
+        if (doomed.length > 0) r.plays += plays.del.run(JSON.stringify(doomed)).changes
+      }
+      // Without a frontier move there is nothing new for the relay log to catch up with.
+      for (let caught = false; !relay.done && !caught; ) {
+        const rows = relay.select.all(relay.after) as { seq: number; at: string }[]
+        const last = rows[rows.length - 1]
+        // Done only once the plays walk is (the frontier is final): rows between it and `before` are still to come.
+        if (!last || (frontier === before && (rows.length < SCAN || last.at >= before))) relay.done = true
+        caught = !last || last.at >= frontier || rows.length < SCAN
+        const doomed = rows.filter((x) => x.at < frontier).map((x) => x.seq)
+        if (last)
+          relay.after = doomed.length === rows.length ? last.seq : (doomed[doomed.length - 1] ?? relay.after)
+        if (doomed.length > 0) r.relayLog += relay.del.run(JSON.stringify(doomed)).changes
+        await yieldLoop()
       }
       await this.vacuumStep()
       await yieldLoop()
