@@ -12,6 +12,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from '@loa/edge-agent/small-disk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, DeviceEvent, Play } from './harness/api-types.js'
@@ -29,7 +30,11 @@ function overwrite(file: string, offset: number, length: number, byte: number): 
   closeSync(fd)
 }
 
-describe('storage on the box: lost WAL, damaged database', { timeout: 240_000 }, () => {
+const canMount = canMountSmallDisk(join(tmpdir(), `loa-mount-probe-${process.pid}`))
+if (!canMount)
+  console.warn('the disk-full test is skipped: mounting a tmpfs is not permitted here (run as root)')
+
+describe('storage on the box: lost WAL, damaged database, full disk', { timeout: 240_000 }, () => {
   let dir: string
   let cp: ControlPlaneHandle
   const agents: AgentHandle[] = []
@@ -40,8 +45,10 @@ describe('storage on the box: lost WAL, damaged database', { timeout: 240_000 },
     await seedProvince(cp)
   })
 
+  const mounts: string[] = []
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop()))
+    for (const m of mounts) unmountSmallDisk(m)
     await cp?.stop()
     if (dir && !process.env.LOA_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
   })
@@ -226,4 +233,62 @@ describe('storage on the box: lost WAL, damaged database', { timeout: 240_000 },
       await cp.restart()
     }
   })
+
+  it.skipIf(!canMount)(
+    'the data disk 100 % full: three occurrences play and are counted, and the pending state applies by itself once room returns',
+    async () => {
+      const dataDir = join(dir, 'agents', 'c-ab-thon-1')
+      expect(mountSmallDisk(dataDir, 24)).toBe(true)
+      mounts.push(dataDir)
+      const agent = await startAgent(dir, 'c-ab-thon-1', {
+        mqttUrl: cp.mqttUrl,
+        controlPlaneUrl: cp.httpUrl,
+        env: { LOA_DISK_RESERVE_MB: '2', LOA_DISK_CHECK_S: '1', LOA_MIN_FREE_MB: '1' },
+      })
+      agents.push(agent)
+      const b = await bulletin(1, 770)
+      const first = secondsFromNow(30_000)
+      const instants = [0, 4, 8].map((s) => new Date(first.getTime() + s * 1000))
+      const schedule = await cp.api<{ id: string }>('POST', '/api/schedules', {
+        bulletinId: b.id,
+        recurrence: weeklyAt(instants),
+        targets: { clusters: ['c-ab-thon-1'] },
+      })
+      await applied('c-ab-thon-1')
+      await waitFor('the reserve', () => existsSync(join(dataDir, 'disk-reserve')))
+      const filler = fillDisk(dataDir)
+      // A change while the disk is full: its new audio has to wait for room.
+      const later = await bulletin(2, 880)
+      await cp.api('POST', '/api/schedules', {
+        bulletinId: later.id,
+        recurrence: { kind: 'once', at: secondsFromNow(900_000).toISOString() },
+        targets: { clusters: ['c-ab-thon-1'] },
+      })
+      const plays = await waitFor(
+        'three plays counted by the control plane',
+        async () => {
+          const p = (await playsOf(schedule.id)).filter((x) =>
+            instants.some((i) => i.toISOString() === x.occurrence),
+          )
+          return p.length === 3 ? p : undefined
+        },
+        90_000,
+      )
+      expect(plays.map((p) => p.status)).toEqual(['played', 'played', 'played'])
+      const events = async (kind: string) =>
+        (await cp.api<{ events: DeviceEvent[] }>('GET', `/api/events?clusterId=c-ab-thon-1&kind=${kind}`))
+          .events
+      expect(await events('disk-full')).toHaveLength(1)
+      const stuck = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-thon-1')
+      expect(stuck.appliedVersion ?? 0).toBeLessThan(stuck.desiredVersion ?? 0)
+
+      // Room again: no resync command, the box applies what it was waiting for.
+      unlinkSync(filler)
+      await applied('c-ab-thon-1')
+      await waitFor('disk-space-recovered', async () => (await events('disk-space-recovered')).length === 1)
+      expect(existsSync(join(dataDir, 'disk-reserve'))).toBe(true)
+      expect(agent.process.child.exitCode).toBeNull()
+      expect(starts(agent)).toBe(1)
+    },
+  )
 })

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process'
-import { closeSync, existsSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs'
+import { existsSync, statfsSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
+import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from './small-disk.js'
 import {
   desired,
   type MediaServer,
@@ -16,42 +16,17 @@ import {
   waitFor,
 } from './test-helpers.js'
 
-/** A real small filesystem (tmpfs) for the data directory; null when this machine does not let us mount. */
-function mountSmallDisk(sizeMb: number): string | null {
+function mountSmall(sizeMb: number): string | null {
   const dir = tmp('loa-disk-')
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir], { stdio: 'ignore' })
-    return dir
-  } catch {
-    return null
-  }
-}
-
-/** Writes until the disk says ENOSPC: 100 % full. */
-function fillDisk(dir: string): string {
-  const filler = join(dir, 'filler')
-  const fd = openSync(filler, 'w')
-  for (const chunk of [1024 * 1024, 64 * 1024, 4096, 512]) {
-    const buf = Buffer.alloc(chunk, 1)
-    for (;;) {
-      try {
-        writeSync(fd, buf)
-      } catch {
-        break
-      }
-    }
-  }
-  closeSync(fd)
-  return filler
+  return mountSmallDisk(dir, sizeMb) ? dir : null
 }
 const freeBytes = (dir: string) => {
   const s = statfsSync(dir)
   return s.bavail * s.bsize
 }
 
-const probe = mountSmallDisk(1)
-if (probe) execFileSync('umount', [probe])
-else console.warn('disk-full tests skipped: mounting a tmpfs is not permitted here (run as root)')
+const probe = canMountSmallDisk(tmp('loa-disk-probe-'))
+if (!probe) console.warn('disk-full tests skipped: mounting a tmpfs is not permitted here (run as root)')
 
 const at = (ms: number) =>
   new Date(Math.ceil((Date.now() + ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z')
@@ -72,11 +47,11 @@ describe.skipIf(!probe)('a full data disk (real tmpfs)', () => {
   })
   afterAll(async () => {
     await media.close()
-    for (const m of mounts) execFileSync('umount', ['-l', m])
+    for (const m of mounts) unmountSmallDisk(m)
   })
 
   function setup(reserveMb: number) {
-    const dataDir = mountSmallDisk(8) as string
+    const dataDir = mountSmall(8) as string
     mounts.push(dataDir)
     const agent = new Agent(
       testAgentConfig('pi-full', 'mqtt://127.0.0.1:9', {
