@@ -3,6 +3,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  statfsSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -10,6 +11,7 @@ import {
 import { join } from 'node:path'
 import { type Db, openDb } from './db.js'
 import { salvage } from './db-salvage.js'
+import { DiskReserve } from './disk-reserve.js'
 
 export const DB_FILE = 'agent.db'
 /** Written when a corruption error is seen while running: the next start checks (and recovers) the database. */
@@ -104,7 +106,7 @@ export function openAgentDb(
       }
     : null
   try {
-    db = openDb(file)
+    db = openWithRoom(dataDir, file)
     const found = problem ? [] : quickCheck(db)
     if (found.length > 0) {
       problem = {
@@ -133,7 +135,7 @@ export function openAgentDb(
   for (const side of SIDE_FILES) {
     if (existsSync(file + side)) renameSync(file + side, join(dataDir, damagedFile + side))
   }
-  const fresh = openDb(file)
+  const fresh = openWithRoom(dataDir, file)
   const salvaged = existsSync(join(dataDir, damagedFile)) ? salvage(join(dataDir, damagedFile), fresh) : {}
   const deleted = pruneDamaged(dataDir, o.keepDamaged ?? 2, damagedFile)
   return {
@@ -146,6 +148,41 @@ export function openAgentDb(
       salvaged,
       deleted,
     },
+  }
+}
+
+/**
+ * Opens the database even on a disk that is already full (a box rebooted with its disk full): WAL mode needs room
+ * for its index (`-shm`) and SQLite fails with an I/O error without it. Then room is made from what the agent can
+ * spare — the disk reserve, damaged databases kept for diagnosis, partial downloads (`.part`, fetched again) —
+ * and it is opened again.
+ */
+function openWithRoom(dataDir: string, file: string): Db {
+  try {
+    return openDb(file)
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '')
+    if (!(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) || freeBytes(dataDir) > 1024 * 1024)
+      throw err
+    new DiskReserve(dataDir, 0).release()
+    const spare = readdirSync(dataDir).filter((f) => f.startsWith(DAMAGED_PREFIX))
+    const media = join(dataDir, 'media')
+    const parts = existsSync(media) ? readdirSync(media).filter((f) => f.endsWith('.part')) : []
+    for (const f of [...spare.map((f) => join(dataDir, f)), ...parts.map((f) => join(media, f))]) {
+      try {
+        unlinkSync(f)
+      } catch {}
+    }
+    return openDb(file)
+  }
+}
+
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir)
+    return s.bavail * s.bsize
+  } catch {
+    return Number.POSITIVE_INFINITY
   }
 }
 

@@ -146,4 +146,32 @@ describe.skipIf(!probe)('a full data disk (real tmpfs)', () => {
     expect(held).toBeGreaterThan(0)
     await agent.stop()
   })
+
+  it('starting on a disk that is already full (a reboot): the agent starts, plays and records its plays', async () => {
+    const first = setup(1)
+    await first.agent.start()
+    await waitFor(() => existsSync(join(first.dataDir, 'disk-reserve')), 10_000, 'the reserve')
+    const { times } = await threePlays(first, 'boot', 600, 8_000)
+    await first.agent.stop()
+    const filler = fillDisk(first.dataDir)
+    // The box reboots with its disk full.
+    const agent = new Agent(first.agent.config, silentLog)
+    await agent.start()
+    const plays = () =>
+      agent.db.prepare('SELECT schedule_id, status FROM plays ORDER BY seq').all() as {
+        schedule_id: string
+      }[]
+    await waitFor(
+      () =>
+        Date.now() > Date.parse(times[2] as string) + 3000 &&
+        plays().length + agent.scheduler.plays.unwritten === 3,
+      30_000,
+      'three plays accounted for',
+    )
+    unlinkSync(filler)
+    await waitFor(() => plays().length === 3, 20_000, 'the plays written')
+    // It had to give its reserve up to open the database: set aside again once there is room.
+    await waitFor(() => existsSync(join(first.dataDir, 'disk-reserve')), 10_000, 'the reserve again')
+    await agent.stop()
+  })
 })

@@ -58,10 +58,15 @@ export class StorageGuard {
     return this.full
   }
 
-  /** Sets the reserve aside if it is missing and there is room (at start). */
+  /**
+   * Sets the reserve aside if it is missing (at start). No room for it (a box that started on a full disk, having
+   * given its reserve up to open the database): the disk counts as full until there is.
+   */
   async start(): Promise<void> {
     try {
-      await this.o.reserve?.ensure(ROOM_MARGIN)
+      if (this.o.reserve && !(await this.o.reserve.ensure(ROOM_MARGIN))) {
+        this.handle(Object.assign(new Error('no room for the disk reserve'), { code: 'ENOSPC' }))
+      }
     } catch (err) {
       this.o.log.warn({ err }, 'cannot set the disk reserve aside')
     }

@@ -313,6 +313,8 @@ export function testAgentConfig(
     telemetryIntervalS: 3600,
     timezone: 'Asia/Ho_Chi_Minh',
     logLevel: 'silent',
+    // A 1 MiB disk reserve, not 16: a test run starts hundreds of agents in the machine's temp directory.
+    storage: { dbBudgetMb: 200, playRetentionDays: 30, reserveMb: 1, keepDamaged: 2, diskCheckS: 30 },
     ...extra,
   }
 }

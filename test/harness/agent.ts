@@ -76,6 +76,8 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_PREROLL_MS: '300',
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
+    // A 1 MiB disk reserve, not 16: the suite starts many agents in the machine's temp directory.
+    LOA_DISK_RESERVE_MB: '1',
     LOA_LOG_LEVEL: 'info',
     // Its own broker credentials (also used for media downloads) and the pinned signing key.
     ...(await provision(opts.mqttUrl, deviceId)),
