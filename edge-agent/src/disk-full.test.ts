@@ -87,6 +87,23 @@ describe.skipIf(!probe)('a full data disk (real tmpfs)', () => {
     return { a, times, schedule }
   }
 
+  /**
+   * Waits until the three plays before `last` + 3 s are accounted for (written, or held in memory), frees the
+   * disk, and waits until they are written; returns how many had waited in memory.
+   */
+  async function accountedThenWritten(agent: Agent, last: string, filler: string): Promise<number> {
+    const rows = () => (agent.db.prepare('SELECT count(*) AS n FROM plays').get() as { n: number }).n
+    await waitFor(
+      () => Date.now() > Date.parse(last) + 3000 && rows() + agent.scheduler.plays.unwritten === 3,
+      30_000,
+      'three plays accounted for',
+    )
+    const held = agent.scheduler.plays.unwritten
+    unlinkSync(filler)
+    await waitFor(() => rows() === 3, 20_000, 'the plays written')
+    return held
+  }
+
   function audio(seconds: number, hz: number) {
     const t = tone(tmp(), seconds, hz)
     media.files.set(`/f/${t.sha256}`, t.data)
@@ -129,17 +146,7 @@ describe.skipIf(!probe)('a full data disk (real tmpfs)', () => {
     const { dataDir, agent, plays } = ctx
     await agent.start()
     const { times } = await threePlays(ctx, 'bare', 520, 5_000)
-    const filler = fillDisk(dataDir)
-    await waitFor(
-      () =>
-        Date.now() > Date.parse(times[2] as string) + 3000 &&
-        plays().length + agent.scheduler.plays.unwritten === 3,
-      30_000,
-      'three plays accounted for',
-    )
-    const held = agent.scheduler.plays.unwritten
-    unlinkSync(filler)
-    await waitFor(() => plays().length === 3, 20_000, 'the plays written')
+    const held = await accountedThenWritten(agent, times[2] as string, fillDisk(dataDir))
     expect(plays()).toEqual(times.map((_, i) => ({ schedule_id: `bare-${i}`, status: 'played' })))
     expect(agent.scheduler.plays.unwritten).toBe(0)
     // They did wait in memory: with no reserve there was no room for them at the time.
@@ -157,19 +164,7 @@ describe.skipIf(!probe)('a full data disk (real tmpfs)', () => {
     // The box reboots with its disk full.
     const agent = new Agent(first.agent.config, silentLog)
     await agent.start()
-    const plays = () =>
-      agent.db.prepare('SELECT schedule_id, status FROM plays ORDER BY seq').all() as {
-        schedule_id: string
-      }[]
-    await waitFor(
-      () =>
-        Date.now() > Date.parse(times[2] as string) + 3000 &&
-        plays().length + agent.scheduler.plays.unwritten === 3,
-      30_000,
-      'three plays accounted for',
-    )
-    unlinkSync(filler)
-    await waitFor(() => plays().length === 3, 20_000, 'the plays written')
+    await accountedThenWritten(agent, times[2] as string, filler)
     // It had to give its reserve up to open the database: set aside again once there is room.
     await waitFor(() => existsSync(join(first.dataDir, 'disk-reserve')), 10_000, 'the reserve again')
     await agent.stop()
