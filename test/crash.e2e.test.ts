@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+import { toneBulletin } from './harness/bulletin.js'
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { type MediaProxy, startMediaProxy } from './harness/media-proxy.js'
 import { processesMentioning } from './harness/process.js'
@@ -33,17 +33,7 @@ describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
     if (dir && !process.env.LOA_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
   })
 
-  async function bulletin(seconds: number, hz: number): Promise<{ id: string; sha256: string }> {
-    const wav = join(dir, `tone-${seconds}-${hz}.wav`)
-    await makeTone(wav, seconds, hz)
-    const media = await cp.upload(wav)
-    const b = await cp.api<{ id: string }>('POST', '/api/bulletins', {
-      title: `Tone ${hz}`,
-      level: 'normal',
-      mediaSha256: media.sha256,
-    })
-    return { id: b.id, sha256: media.sha256 }
-  }
+  const bulletin = (seconds: number, hz: number) => toneBulletin(cp, dir, seconds, hz)
 
   it('never uses a partial download, and resumes it after a crash', async () => {
     proxy.mode = { kind: 'slow', bytesPerSecond: 4000 }

@@ -110,6 +110,50 @@ describe('ingest over MQTT', () => {
     ])
   })
 
+  it('stores a play once by what it is when it comes again under a new id (lost WAL), keeping the best report', async () => {
+    const occurrence = '2026-11-28T01:00:00.000Z'
+    const named = { ...playBody, scheduleId: 's-named', occurrence, attempt: 0 }
+    const first = await send('play', named)
+    // The box lost its WAL: the same occurrence is played and reported again, under new envelope ids; once
+    // more as 'skipped' (missed) after a restart. Each is receipted, none is counted twice.
+    const again = await send('play', named)
+    const missed = await send('play', {
+      ...named,
+      status: 'skipped',
+      reason: 'missed',
+      relayOnAt: null,
+      startedAt: null,
+      endedAt: null,
+      relayOffAt: null,
+      durationMs: 0,
+    })
+    // A second attempt of the same item (it was preempted and restarted) is another play.
+    const second = await send('play', { ...named, attempt: 1, status: 'interrupted', durationMs: 5_000 })
+    await waitFor(() => [first, again, missed, second].every((id) => receiptedIds().has(id)), 'receipts')
+    const list = async () =>
+      (await t.api<{ plays: Record<string, unknown>[] }>('GET', '/api/plays?scheduleId=s-named')).body.plays
+    const plays = await list()
+    expect(plays).toHaveLength(2)
+    expect(plays.find((p) => p.attempt === 0)).toMatchObject({
+      id: first,
+      status: 'played',
+      durationMs: 60_000,
+    })
+    expect(plays.find((p) => p.attempt === 1)).toMatchObject({ id: second, status: 'interrupted' })
+
+    // A better report of the same play (the restarted attempt aired in full after all) replaces a worse one.
+    const better = await send('play', { ...named, attempt: 1, status: 'played', durationMs: 60_000 })
+    await waitFor(() => receiptedIds().has(better), 'receipt of the better report')
+    expect((await list()).find((p) => p.attempt === 1)).toMatchObject({ id: second, status: 'played' })
+    // Without a name (fallback fill, older agents) only the envelope id de-duplicates.
+    const fill = { ...playBody, scheduleId: null, occurrence: null, fallback: true }
+    const f1 = await send('play', fill)
+    const f2 = await send('play', fill)
+    await waitFor(() => receiptedIds().has(f1) && receiptedIds().has(f2), 'fallback receipts')
+    const all = (await t.api<{ plays: { id: string }[] }>('GET', '/api/plays?clusterId=c-a')).body.plays
+    expect(all.filter((p) => p.id === f1 || p.id === f2)).toHaveLength(2)
+  })
+
   it('keeps latest telemetry and its history, and reported versions', async () => {
     const at1 = new Date(Date.now() - 1000).toISOString()
     const at2 = new Date().toISOString()

@@ -1,6 +1,7 @@
 import { CAP_MIGRATION } from './migrations-cap.js'
 import { REQUESTED_LEDGER_MIGRATION } from './migrations-ledger.js'
 import { RECIPIENTS_MIGRATION } from './migrations-recipients.js'
+import { STORAGE_MIGRATION } from './migrations-storage.js'
 import { WEB_SCOPE_MIGRATION } from './migrations-web.js'
 import { WORKFLOW_MIGRATION } from './migrations-workflow.js'
 
@@ -365,4 +366,5 @@ CREATE TABLE device_credentials (
   RECIPIENTS_MIGRATION,
   CAP_MIGRATION,
   WEB_SCOPE_MIGRATION,
+  STORAGE_MIGRATION,
 ]

@@ -94,6 +94,8 @@ export const PlaySchema = open({
   endedAt: Nullable(Type.String()),
   relayOffAt: Nullable(Type.String()),
   durationMs: Type.Integer(),
+  /** With clusterId, scheduleId, occurrence and sha256: the play's name (absent for fallback fill). */
+  attempt: Type.Optional(Type.Integer()),
   receivedAt: Type.String(),
 })
 

@@ -21,6 +21,7 @@ interface PlayRow {
   ended_at: string | null
   relay_off_at: string | null
   duration_ms: number
+  attempt: number | null
   received_at: string
 }
 const toPlay = (r: PlayRow): Play => ({
@@ -40,8 +41,13 @@ const toPlay = (r: PlayRow): Play => ({
   endedAt: r.ended_at,
   relayOffAt: r.relay_off_at,
   durationMs: r.duration_ms,
+  ...(r.attempt === null ? {} : { attempt: r.attempt }),
   receivedAt: r.received_at,
 })
+
+/** Which report of the same play says most: one that aired beats one cut short, beats a failure, beats a skip. */
+const statusRank = (col: string) =>
+  `CASE ${col} WHEN 'played' THEN 3 WHEN 'interrupted' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END`
 
 interface EventRow {
   id: string
@@ -77,9 +83,17 @@ const report = (
 const FUTURE_TOLERANCE_MS = 60_000
 
 export function sqliteIngest(db: Db): IngestRepository {
-  const insPlay = db.prepare(`INSERT OR IGNORE INTO plays (id, cluster_id, schedule_id, title, sha256, level,
+  // Stored once by envelope id (a re-send) and once by name (the same play reported again under a new id, after
+  // the box lost its WAL or database): the report that says most about it wins, the first id stays.
+  const insPlay = db.prepare(`INSERT INTO plays (id, cluster_id, schedule_id, title, sha256, level,
     priority, fallback, occurrence, status, reason, relay_on_at, started_at, ended_at, relay_off_at, duration_ms,
-    received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    attempt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO NOTHING
+    ON CONFLICT (cluster_id, schedule_id, occurrence, sha256, attempt) DO UPDATE SET title = excluded.title,
+      level = excluded.level, priority = excluded.priority, status = excluded.status, reason = excluded.reason,
+      relay_on_at = excluded.relay_on_at, started_at = excluded.started_at, ended_at = excluded.ended_at,
+      relay_off_at = excluded.relay_off_at, duration_ms = excluded.duration_ms
+    WHERE ${statusRank('excluded.status')} > ${statusRank('plays.status')}`)
   const insEvent =
     db.prepare(`INSERT OR IGNORE INTO events (id, cluster_id, at, kind, severity, message, data,
     source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -138,6 +152,7 @@ export function sqliteIngest(db: Db): IngestRepository {
             b.endedAt,
             b.relayOffAt,
             b.durationMs,
+            b.attempt ?? null,
             r.receivedAt,
           )
           break

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { AgentStorage } from './agent-storage.js'
 import { AlertManager } from './alerts.js'
 import { AudioCardWatch } from './audio-cards.js'
 import { parseOutput } from './audio-output.js'
@@ -10,7 +11,7 @@ import { watchClock } from './clock-events.js'
 import { clockSyncFrom } from './clock-sync.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
-import { type Db, openDb } from './db.js'
+import type { Db } from './db.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
 import { readHealth } from './health.js'
@@ -28,6 +29,7 @@ import { Reconciler } from './reconciler.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
+import { isDiskFull, type StorageGuard } from './storage-guard.js'
 import { Telemetry } from './telemetry.js'
 import { MessageVerifier } from './verify.js'
 import { accessFetch, httpAccess } from './verify-http.js'
@@ -64,6 +66,12 @@ export class Agent {
   readonly db: Db
   /** "Now", the signed-time floor, monotonic time and clock jumps (clock.ts, docs/edge-agent.md "Time"). */
   readonly clock: Clock
+  /** Database and disk faults seen while running (storage-guard.ts). */
+  readonly storage: StorageGuard
+  /** The database and the data disk: recovery, full disk, pruning (agent-storage.ts). */
+  readonly disk: AgentStorage
+  /** The database turned out damaged while running: main.ts exits so that the next start recovers it. */
+  onStorageCorrupt: (err: unknown) => void = () => {}
   /** Signatures, deadlines and replays of everything the control plane sends (verify.ts). */
   readonly verifier: MessageVerifier
   readonly outbox: Outbox
@@ -102,7 +110,13 @@ export class Agent {
         'controlPlaneKey: is required (the key from GET /api/signing-keys), or insecureAcceptUnsigned for development',
       ])
     }
-    this.db = openDb(join(config.dataDir, 'agent.db'))
+    this.disk = new AgentStorage(config, log.child({ c: 'storage' }), {
+      onCorrupt: (err) => this.onStorageCorrupt(err),
+      outbox: () => this.outbox,
+      handleMessage: (t, p) => this.handleMessage(t, p),
+    })
+    this.db = this.disk.db
+    this.storage = this.disk.guard
     const clock = new Clock({
       db: this.db,
       sync: clockSyncFrom(config.clock?.sync ?? 'auto'),
@@ -161,6 +175,8 @@ export class Agent {
       retryBaseMs: tuning.retryBaseMs,
       now: () => clock.now(),
       extraMedia: () => this.alerts.media(),
+      storage: this.storage,
+      roomRetryMs: this.disk.diskCheckMs,
     })
     const output = parseOutput(config.output)
     this.scheduler = new Scheduler({
@@ -179,6 +195,7 @@ export class Agent {
       graceMs: tuning.graceMs,
       onCorrupt: () => this.reconciler.kick(),
       durationOf: (sha) => this.alerts.durationOf(sha),
+      storage: this.storage,
       alertHooks: {
         started: (a) => this.alerts.started(a),
         finished: (a, played, failures) => this.alerts.finished(a, played, failures),
@@ -261,6 +278,7 @@ export class Agent {
       intervalS: config.telemetryIntervalS,
       clock,
       extra: async () => ({ ...this.modem?.status(), health: await readHealth() }),
+      storage: this.storage,
     })
     const m = config.modem
     this.modem = m?.port
@@ -280,6 +298,12 @@ export class Agent {
     this.outbox.event('agent-started', 'info', `agent ${AGENT_VERSION} started`, {
       agentVersion: AGENT_VERSION,
       pid: process.pid,
+    })
+    // Room back after a full disk: plays kept in memory, downloads and the reported state are tried again.
+    this.disk.start(this.outbox, () => {
+      this.scheduler.plays.flush()
+      this.reconciler.roomReturned()
+      void this.reconciler.enqueueReportedState().catch((err) => this.storage.handle(err))
     })
     const previous = takePreviousRun(this.db, process.pid)
     if (previous) {
@@ -322,6 +346,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.clock.stop()
+    await this.disk.stop()
     this.telemetry.stop()
     this.modem?.stop()
     this.card.stop()
@@ -364,6 +389,17 @@ export class Agent {
 
   /** Every incoming message: topic check, decodeMessage, then dispatch. Never throws. */
   onMessage(topic: string, payload: Buffer): void {
+    try {
+      this.handleMessage(topic, payload)
+    } catch (err) {
+      if (this.disk.fullDisk.retry(topic, payload, err)) return
+      // Reporting the refusal failed too (a damaged database): nothing else can be done with it here.
+      this.log.error({ err, topic }, 'message handling failed')
+      this.storage.handle(err)
+    }
+  }
+
+  private handleMessage(topic: string, payload: Buffer): void {
     const parsed = this.tree.parse(topic)
     const mine =
       parsed &&
@@ -415,6 +451,9 @@ export class Agent {
         this.reject(topic, err.code, err.details, messageId)
         return
       }
+      // A full disk: handled (and retried) by onMessage.
+      if (isDiskFull(err)) throw err
+      if (this.storage.handle(err)) return
       const { code, details } = describeError(err)
       this.reject(topic, code, details)
     }

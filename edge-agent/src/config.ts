@@ -9,6 +9,8 @@ import { Zone, type ZoneConfig, zonesValid } from './zone-config.js'
 
 export type { ZoneConfig } from './zone-config.js'
 
+import { STORAGE_FIELDS, type StorageConfig } from './config-storage.js'
+
 export interface AgentConfig {
   deviceId: string
   mqtt: { url: string; username?: string; password?: string }
@@ -52,10 +54,12 @@ export interface AgentConfig {
    * `file:<path>`: synced while the file exists), and the step of the wall clock that counts as a jump (clock.ts).
    */
   clock?: { sync: string; jumpThresholdMs: number }
+  /** The agent's database and data disk (docs/edge-agent.md, Storage); loadConfig fills the defaults. */
+  storage?: StorageConfig
 }
 
 type Kind = 'string' | 'number' | 'json'
-interface Field {
+export interface Field {
   path: string
   env: string
   kind: Kind
@@ -359,6 +363,7 @@ const FIELDS: Field[] = [
     schema: Type.String({ minLength: 1 }),
     rule: 'must be a PEM file path',
   },
+  ...STORAGE_FIELDS,
 ]
 
 function getPath(obj: unknown, path: string): unknown {

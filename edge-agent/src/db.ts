@@ -53,10 +53,13 @@ const MIGRATIONS: string[] = [
     from_desired INTEGER NOT NULL DEFAULT 0  -- 1: it arrived in a desired state, 0: by live-start
   );
   `,
-  // §6 clock (helper `clock`): the scheduler asks "already reported?" for every occurrence it takes, so a cursor
-  // moved back by a clock step never plays or reports one twice.
   `
-  CREATE INDEX IF NOT EXISTS plays_occurrence ON plays (schedule_id, occurrence);
+  -- Issue 10 §6: a play is named by what it is (schedule, occurrence, item, attempt), so the same play reported
+  -- again under a new envelope id (a lost WAL, a recovered database) is counted once by the control plane; and the
+  -- scheduler asks "already in the play log?" for every occurrence it takes (this index, by its first two
+  -- columns), so neither a cursor moved back by a clock step nor a lost WAL plays or reports one twice.
+  ALTER TABLE plays ADD COLUMN attempt INTEGER;
+  CREATE INDEX plays_item ON plays (schedule_id, occurrence, sha256);
   `,
 ]
 
@@ -64,6 +67,9 @@ const MIGRATIONS: string[] = [
 export function openDb(file: string): Db {
   mkdirSync(dirname(file), { recursive: true })
   const db = new Database(file)
+  // Before anything writes a new file's first page: its freed pages can be handed back to the disk (prune.ts,
+  // PRAGMA incremental_vacuum). Without effect on an existing database (prune.ts converts old ones).
+  db.pragma('auto_vacuum = INCREMENTAL')
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('busy_timeout = 5000')

@@ -4,6 +4,7 @@ import { type Clock, monotonicMs, sleepUntil, systemClock } from './clock.js'
 import type { MediaCache } from './media-cache.js'
 import type { Outbox } from './outbox.js'
 import type { Player } from './player.js'
+import { isDiskFull } from './storage-guard.js'
 
 /** A play report before the relay goes off: the relay times are filled in when it does. */
 export type Report = Omit<PlayReportBody, 'relayOnAt' | 'relayOffAt'>
@@ -84,12 +85,21 @@ export class ItemPlayer {
     },
   ) {}
 
+  /** Events about an item: the play report says the same, so a full disk must not stop the play over them. */
+  private note(...args: Parameters<Outbox['event']>): void {
+    try {
+      this.o.outbox.event(...args)
+    } catch (err) {
+      if (!isDiskFull(err)) throw err
+    }
+  }
+
   async play(req: ItemRequest): Promise<{ report: Report; undecodable: boolean }> {
     const { q, sha, signal } = req
     const base = reportBase(q, sha)
     const none = { startedAt: null, endedAt: null, durationMs: 0 }
     const fail = (status: PlayStatus, reason: string) => {
-      this.o.outbox.event(
+      this.note(
         'item-skipped',
         'warning',
         `item ${sha} of ${q?.scheduleId ?? 'fallback'} not played: ${reason}`,
@@ -155,8 +165,8 @@ export class ItemPlayer {
         return { report: { ...base, status: 'interrupted', reason: why(), ...times }, undecodable: false }
       }
       const error = r.error ?? 'ffmpeg failed'
-      this.o.outbox.event('player-error', 'error', error, { sha256: sha, scheduleId: base.scheduleId })
-      this.o.outbox.event('item-skipped', 'warning', `item ${sha} failed to play`, {
+      this.note('player-error', 'error', error, { sha256: sha, scheduleId: base.scheduleId })
+      this.note('item-skipped', 'warning', `item ${sha} failed to play`, {
         sha256: sha,
         scheduleId: base.scheduleId,
         occurrence: base.occurrence,

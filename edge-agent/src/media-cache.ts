@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { CachedMedia } from '@loa/shared'
 import type { Db } from './db.js'
 import type { Outbox } from './outbox.js'
+import { isDiskFull } from './storage-guard.js'
 
 export type MediaState = 'ready' | 'missing' | 'downloading' | 'failed' | 'corrupt'
 
@@ -27,6 +28,15 @@ export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')
+}
+
+/** Bookkeeping that must not stop a play when the disk is full (when a file was last used or verified). */
+function unlessDiskFull(write: () => void): void {
+  try {
+    write()
+  } catch (err) {
+    if (!isDiskFull(err)) throw err
+  }
 }
 
 /** The media index (table `media`) and the files in `<dataDir>/media`, named by their sha256. */
@@ -84,7 +94,9 @@ export class MediaCache {
   }
 
   touch(sha: string): void {
-    this.db.prepare('UPDATE media SET last_used = ? WHERE sha256 = ?').run(new Date().toISOString(), sha)
+    unlessDiskFull(() =>
+      this.db.prepare('UPDATE media SET last_used = ? WHERE sha256 = ?').run(new Date().toISOString(), sha),
+    )
   }
 
   /** Ready in the index and the file is there with the right size (cheap; the hash is checked by verify). */
@@ -107,7 +119,9 @@ export class MediaCache {
     if (row && size !== row.size) return { ok: false, reason: `size ${size} != ${row.size}` }
     const actual = await sha256File(file)
     if (actual !== sha) return { ok: false, reason: `sha256 ${actual}` }
-    this.db.prepare('UPDATE media SET verified_at = ? WHERE sha256 = ?').run(new Date().toISOString(), sha)
+    unlessDiskFull(() =>
+      this.db.prepare('UPDATE media SET verified_at = ? WHERE sha256 = ?').run(new Date().toISOString(), sha),
+    )
     return { ok: true }
   }
 

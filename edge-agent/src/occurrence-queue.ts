@@ -7,7 +7,7 @@ import { iso, reportBase } from './item-player.js'
 import type { MediaCache } from './media-cache.js'
 import { OccurrenceSource } from './occurrence-source.js'
 import type { Outbox } from './outbox.js'
-import { recordPlay } from './play-log.js'
+import { occurrenceReported, type PlayLog } from './play-log.js'
 import { lateness, UnsureOccurrences } from './unsure-occurrences.js'
 
 const MAX_LOOKBACK_MS = 7 * 86_400_000
@@ -31,6 +31,8 @@ export interface OccurrenceQueueOptions {
   /** Occurrences found later than this after their instant (e.g. after a restart) are skipped as missed. */
   late: number
   clock?: Clock
+  /** Where plays are written: a full disk keeps them in memory rather than losing them (play-log.ts). */
+  plays: PlayLog
 }
 
 /**
@@ -62,15 +64,10 @@ export class OccurrenceQueue {
 
   /** Reported (table `plays`) or waiting: never taken again, whatever the clock did. */
   private taken(q: QueuedOccurrence): boolean {
-    if (this.pending.has(q.key)) return true
-    return (
-      this.o.db
-        .prepare('SELECT 1 FROM plays WHERE schedule_id = ? AND occurrence = ? LIMIT 1')
-        .get(q.scheduleId, q.at) !== undefined
-    )
+    return this.pending.has(q.key) || occurrenceReported(this.o.db, q.scheduleId, q.at)
   }
 
-  /** Plays, reports missed, or holds an occurrence the cursor has reached. Inside a transaction. */
+  /** Plays, reports missed, or holds an occurrence the cursor has reached. Inside `plays.write`. */
   private take(q: QueuedOccurrence, now: number, lowerBound: number, whole: boolean): void {
     const l = lateness(Date.parse(q.at), now, lowerBound, this.o.late)
     if (l === 'play') this.add(q)
@@ -89,14 +86,19 @@ export class OccurrenceQueue {
     this.cursor = Math.max(saved ? Date.parse(saved) : now, now - MAX_LOOKBACK_MS)
     this.unsure.restore()
     const restored = JSON.parse(kvGet(this.o.db, 'scheduler.pending') ?? '[]') as QueuedOccurrence[]
-    this.o.db.transaction(() => {
-      // Pending entries may be preemption remainders: held as they are, not re-derived from the schedule.
-      for (const q of restored) this.take(q, now, lb, false)
+    this.o.plays.write(() => {
+      for (const q of restored) {
+        // Taken whole but already reported (a play log kept from a damaged database): never again. A preempted
+        // part (`~pN`) shares its occurrence with the interrupted report and still has to play.
+        if (!q.key.includes('~p') && occurrenceReported(this.o.db, q.scheduleId, q.at)) continue
+        // Pending entries may be preemption remainders: held as they are, not re-derived from the schedule.
+        this.take(q, now, lb, false)
+      }
       this.persist()
-    })()
+    })
   }
 
-  /** Queues an occurrence (an alert is queued but not persisted here). Call inside a transaction, then persist. */
+  /** Queues an occurrence (an alert is queued but not persisted here). Call inside `plays.write`, then persist. */
   add(q: QueuedOccurrence): void {
     if (!q.alert && !q.live) this.pending.set(q.key, q)
     this.arbiter.push(q)
@@ -110,7 +112,7 @@ export class OccurrenceQueue {
   pastGrace(q: QueuedOccurrence, now: number, grace: number): boolean {
     const at = Date.parse(q.at)
     if (q.alert || q.live || now - at <= grace || this.clock.lowerBound() - at <= grace) return false
-    this.o.db.transaction(() => this.skip(q, 'grace-expired'))()
+    this.o.plays.write(() => this.skip(q, 'grace-expired'))
     return true
   }
 
@@ -140,14 +142,16 @@ export class OccurrenceQueue {
     const to = new Date(this.cursor)
     const found = this.source.between(d, from, to).filter((q) => !this.taken(q))
     if (found.length === 0) return
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
       for (const q of found) this.add(q)
       this.persist()
-    })()
+    })
     this.o.log.info({ count: found.length }, 'late occurrences of a new desired state queued')
   }
 
   persist(): void {
+    // Written without the database (the disk is full): the next write persists the state in memory.
+    if (this.o.plays.offline) return
     this.persistedAt = monotonicMs()
     kvSet(this.o.db, 'scheduler.cursor', iso(this.cursor))
     kvSet(this.o.db, 'scheduler.pending', JSON.stringify([...this.pending.values()]))
@@ -177,10 +181,12 @@ export class OccurrenceQueue {
     // Persisting on every tick would wear the SD card. Skipping it is safe when nothing was found: a restart
     // re-scans from the older cursor and finds nothing new in between.
     if (found.length === 0 && monotonicMs() - this.persistedAt < CURSOR_PERSIST_MS) return
-    this.o.db.transaction(() => {
+    // An occurrence this box has already reported (its cursor went back: a clock step, a lost WAL, a recovered
+    // database) is neither played nor reported again (`taken`).
+    this.o.plays.write(() => {
       for (const q of found) if (!this.taken(q)) this.take(q, now, lb, true)
       this.persist()
-    })()
+    })
     if (found.length > 0) this.o.log.info({ count: found.length }, 'occurrences queued')
   }
 
@@ -202,7 +208,7 @@ export class OccurrenceQueue {
     const d = this.o.desired()
     let missed = 0
     let queued = 0
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
       const held = u.held
       u.held = []
       for (const q of held) this.take(q, now, lb, false)
@@ -228,14 +234,14 @@ export class OccurrenceQueue {
         if (r.from >= r.to) u.range = null
       }
       this.persist()
-    })()
+    })
     this.o.log.info({ missed, queued, held: u.held.length, range: u.range }, 'unsure occurrences resolved')
   }
 
-  /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside a transaction. */
+  /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside `plays.write`. */
   skip(q: QueuedOccurrence, reason: string | ((sha: string) => string)): void {
     for (const sha of q.items) {
-      recordPlay(this.o.db, this.o.outbox, {
+      this.o.plays.record({
         ...reportBase(q, sha),
         status: 'skipped',
         reason: typeof reason === 'string' ? reason : reason(sha),
@@ -256,7 +262,10 @@ export class OccurrenceQueue {
 
   skipUnplayable(q: QueuedOccurrence): void {
     const reason = (sha: string) => `media not ready (${this.o.cache.get(sha)?.state ?? 'unknown'})`
-    this.o.db.transaction(() => {
+    this.o.plays.write(() => {
+      this.skip(q, reason)
+      // The play reports say it too: without the database (the disk is full) the events are left out.
+      if (this.o.plays.offline) return
       for (const sha of q.items) {
         this.o.outbox.event(
           'item-skipped',
@@ -271,7 +280,6 @@ export class OccurrenceQueue {
           },
         )
       }
-      this.skip(q, reason)
-    })()
+    })
   }
 }

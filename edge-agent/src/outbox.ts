@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { BodyFor, DeviceEventBody, EventSeverity } from '@loa/shared'
 import type { Db } from './db.js'
+import { isDiskFull } from './storage-guard.js'
 
 /** Upward channels that must not be lost: they all go through the outbox. Presence is state, not a log. */
 export type OutboxChannel = 'ack' | 'reported' | 'telemetry' | 'event' | 'play'
@@ -43,6 +44,8 @@ export class Outbox {
   private listener: (() => void) | null = null
   private notifyQueued = false
   private readonly now: () => number
+  /** The last batch taken could not be marked sent (disk full): stop taking more until the next flush. */
+  private unmarked = false
 
   constructor(
     private readonly db: Db,
@@ -122,9 +125,17 @@ export class Outbox {
       )
       .all(staleBefore, room) as Row[]
     const mark = this.db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE seq = ?')
-    this.db.transaction(() => {
-      for (const r of rows) mark.run(now.toISOString(), r.seq)
-    })()
+    try {
+      this.db.transaction(() => {
+        for (const r of rows) mark.run(now.toISOString(), r.seq)
+      })()
+      this.unmarked = false
+    } catch (err) {
+      // A full disk must not keep what is stored from going out: unmarked, they are only sent again sooner (the
+      // control plane de-duplicates by id), and the receipts that come back make room.
+      if (!isDiskFull(err)) throw err
+      this.unmarked = true
+    }
     return rows.map((r) => ({ seq: r.seq, id: r.id, channel: r.channel, body: JSON.parse(r.body) }))
   }
 
@@ -149,6 +160,7 @@ export class Outbox {
 
   /** Whether any entry is due to be published (used to keep flushing while there is room). */
   hasUnsent(): boolean {
+    if (this.unmarked) return false
     return this.db.prepare('SELECT 1 FROM outbox WHERE sent_at IS NULL LIMIT 1').get() !== undefined
   }
 }

@@ -17,6 +17,7 @@ import { describeError } from './errors.js'
 import type { MediaCache } from './media-cache.js'
 import { MediaFetcher } from './media-fetch.js'
 import type { Outbox } from './outbox.js'
+import { isDiskFull, type StorageGuard } from './storage-guard.js'
 
 export interface ReconcilerOptions {
   db: Db
@@ -40,6 +41,10 @@ export interface ReconcilerOptions {
   fetch?: typeof fetch
   /** "Now" (the agent's clock, clock.ts): which media are needed soonest. Default the wall clock. */
   now?: () => number
+  /** Where database and disk faults go (storage-guard.ts). */
+  storage?: StorageGuard
+  /** While media wait for room on the disk (or a pass failed on a full disk), a pass is tried this often. */
+  roomRetryMs?: number
 }
 
 export async function diskSpace(dir: string): Promise<{ total: number; free: number }> {
@@ -99,6 +104,9 @@ export class Reconciler {
   private again = false
   private stopped = false
   private retryTimer: NodeJS.Timeout | null = null
+  private roomTimer: NodeJS.Timeout | null = null
+  /** The deferred files last reported in `disk-low`. */
+  private diskLowSaid = ''
   private readonly failures = new Map<string, { count: number; nextAt: number }>()
   private readonly abort = new AbortController()
   private readonly retryBaseMs: number
@@ -179,6 +187,8 @@ export class Reconciler {
           await this.pass()
         } catch (err) {
           this.o.log.error({ err }, 'reconcile pass failed')
+          this.o.storage?.handle(err)
+          if (isDiskFull(err)) this.retryForRoom()
         }
       } while (this.again && !this.stopped)
       this.running = null
@@ -194,6 +204,26 @@ export class Reconciler {
     this.stopped = true
     this.abort.abort()
     if (this.retryTimer) clearTimeout(this.retryTimer)
+    if (this.roomTimer) clearTimeout(this.roomTimer)
+  }
+
+  /**
+   * The disk had no room (media deferred, or a write failed): try again in a while by itself, so a box whose disk
+   * was freed applies its desired state without anyone sending a resync.
+   */
+  private retryForRoom(): void {
+    if (this.roomTimer || this.stopped) return
+    this.roomTimer = setTimeout(() => {
+      this.roomTimer = null
+      this.kick()
+    }, this.o.roomRetryMs ?? 30_000)
+    this.roomTimer.unref()
+  }
+
+  /** The disk has room again: downloads that failed for lack of it are tried now, not after their backoff. */
+  roomReturned(): void {
+    this.failures.clear()
+    this.kick()
   }
 
   private soonestNeed(body: DesiredStateBody, now: Date): Map<string, number> {
@@ -260,20 +290,35 @@ export class Reconciler {
         if (ok) used += m.size
         return ok
       })
-      outbox.event('disk-low', 'warning', `not enough room for ${missing.length - todo.length} media files`, {
-        neededBytes: need,
-        freeBytes: freeNow,
-        cacheBytes: after,
-        cacheBudgetBytes: this.o.cacheBudgetBytes,
-        minFreeBytes: this.o.minFreeBytes,
-        // Capped so the event stays within its channel's size limit.
-        deferred: missing
-          .filter((m) => !todo.includes(m))
-          .slice(0, 100)
-          .map((m) => m.sha256),
-      })
-    }
+      // Said once per set of deferred files (a pass runs every roomRetryMs while they wait), not on every pass.
+      const deferred = missing.filter((m) => !todo.includes(m)).map((m) => m.sha256)
+      const said = deferred.join(',')
+      if (said !== this.diskLowSaid) {
+        this.diskLowSaid = said
+        outbox.event(
+          'disk-low',
+          'warning',
+          `not enough room for ${missing.length - todo.length} media files`,
+          {
+            neededBytes: need,
+            freeBytes: freeNow,
+            cacheBytes: after,
+            cacheBudgetBytes: this.o.cacheBudgetBytes,
+            minFreeBytes: this.o.minFreeBytes,
+            // Capped so the event stays within its channel's size limit.
+            deferred: deferred.slice(0, 100),
+          },
+        )
+      }
+      this.retryForRoom()
+    } else this.diskLowSaid = ''
 
+    // The disk was found full: what room the reserve gave back is for the play log and the outbox, not for media.
+    if (this.o.storage?.diskFull && todo.length > 0) {
+      log.warn({ deferred: todo.length }, 'disk full: downloads wait for room')
+      todo = []
+      this.retryForRoom()
+    }
     for (const m of todo) {
       if (this.stopped) return
       const f = this.failures.get(m.sha256)

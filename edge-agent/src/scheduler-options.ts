@@ -8,6 +8,7 @@ import type { MediaCache } from './media-cache.js'
 import type { Outbox } from './outbox.js'
 import type { Player } from './player.js'
 import type { Relay } from './relay.js'
+import type { StorageGuard } from './storage-guard.js'
 
 /** What the alert manager hears about the alerts it queued. */
 export interface AlertHooks {
@@ -43,4 +44,6 @@ export interface SchedulerOptions {
   durationOf?: (sha: string) => number | undefined
   /** "Now" and durations (clock.ts); default the system clock. */
   clock?: Clock
+  /** Where database and disk faults go (storage-guard.ts). */
+  storage?: StorageGuard
 }

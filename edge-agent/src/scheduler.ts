@@ -4,7 +4,7 @@ import { type Clock, monotonicMs, systemClock } from './clock.js'
 import { Fallback } from './fallback.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from './item-player.js'
 import { OccurrenceQueue } from './occurrence-queue.js'
-import { recordPlay } from './play-log.js'
+import { PlayLog } from './play-log.js'
 import type { SchedulerOptions } from './scheduler-options.js'
 
 export type { AlertHooks, SchedulerOptions } from './scheduler-options.js'
@@ -25,6 +25,8 @@ interface Current {
  * stops the item playing at once (relay held on), and the interrupted entry then follows its `onPreempt`.
  */
 export class Scheduler {
+  /** The play log: a full disk keeps plays in memory until there is room (play-log.ts). */
+  readonly plays: PlayLog
   private readonly queue: OccurrenceQueue
   private readonly fallback: Fallback
   private stopped = false
@@ -46,7 +48,9 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     this.clock = o.clock ?? systemClock
+    this.plays = new PlayLog(o.db, o.outbox, o.storage)
     this.queue = new OccurrenceQueue({
+      plays: this.plays,
       db: o.db,
       outbox: o.outbox,
       cache: o.cache,
@@ -96,7 +100,7 @@ export class Scheduler {
     this.wake?.()
     await this.loop
     await this.o.relay.set(false)
-    this.o.db.transaction(() => this.queue.persist())()
+    this.plays.write(() => this.queue.persist())
   }
 
   /** A new desired state: wake up, and forget fallback failures of the old one. */
@@ -166,7 +170,8 @@ export class Scheduler {
           // Nothing of it can play: report it without switching the amplifier on for silence.
           arb.popDue(now, this.o.prerollMs)
           this.queue.skipUnplayable(due)
-          if (due.alert) this.o.alertHooks?.finished(due.alert, 0, ['media unavailable'])
+          const a = due.alert
+          if (a) this.hook(() => this.o.alertHooks?.finished(a, 0, ['media unavailable']))
         } else if (due || this.fallback.has(now)) await this.session()
         else {
           // Sleep until the next occurrence's relay-on instant (at most one tick), not a whole tick past it:
@@ -181,6 +186,7 @@ export class Scheduler {
         }
       } catch (err) {
         this.o.log.error({ err }, 'scheduler loop error')
+        this.o.storage?.handle(err)
         await sleep(1000)
       }
       this.wake = null
@@ -197,12 +203,22 @@ export class Scheduler {
     try {
       await this.sessionBody(relayOnAt, reports, finished)
     } finally {
-      // Whatever went wrong in between (a full disk, a bug), the amplifier must not stay on.
+      // Whatever went wrong in between (a bug), the amplifier must not stay on, and what played is reported.
       if (!this.stopped) await sleep(this.o.postrollMs, this.stopAbort.signal)
       await this.o.relay.set(false)
       this.o.log.info('relay off')
+      this.writeReports(reports, finished, relayOnAt, this.clock.now())
     }
-    this.writeReports(reports, finished, relayOnAt, this.clock.now())
+  }
+
+  /** An alert hook writes acks: a failure there (a full disk) must not cost the play or its report. */
+  private hook(fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.o.log.error({ err }, 'alert hook failed')
+      this.o.storage?.handle(err)
+    }
   }
 
   private async sessionBody(relayOnAt: number, reports: Report[], finished: string[]): Promise<void> {
@@ -242,7 +258,7 @@ export class Scheduler {
     }
   }
 
-  /** Play log + outbox + pending queue in one transaction; empties `reports` and `finished`. */
+  /** Play log + outbox + pending queue in one transaction (or in memory, disk full); empties both lists. */
   private writeReports(
     reports: Report[],
     finished: string[],
@@ -250,9 +266,9 @@ export class Scheduler {
     relayOffAt: number | null,
   ): void {
     if (reports.length === 0 && finished.length === 0) return
-    this.o.db.transaction(() => {
+    this.plays.write(() => {
       for (const r of reports) {
-        recordPlay(this.o.db, this.o.outbox, {
+        this.plays.record({
           ...r,
           relayOnAt: iso(relayOnAt),
           relayOffAt: relayOffAt === null ? null : iso(relayOffAt),
@@ -260,7 +276,7 @@ export class Scheduler {
       }
       this.queue.finished(finished)
       this.queue.persist()
-    })()
+    })
     reports.length = 0
     finished.length = 0
   }
@@ -313,7 +329,8 @@ export class Scheduler {
       if (r.report.status === 'played') played++
       else if (r.report.status !== 'interrupted') failures.push(r.report.reason ?? r.report.status)
     }
-    if (q.alert && !this.stopped) this.o.alertHooks?.finished(q.alert, played, failures)
+    const a = q.alert
+    if (a && !this.stopped) this.hook(() => this.o.alertHooks?.finished(a, played, failures))
   }
 
   /**
@@ -344,10 +361,10 @@ export class Scheduler {
     const part: QueuedOccurrence = { ...q, key: `${base}~p${++this.parts}`, items: rest }
     if (resumeAt > 0) part.offsetMs = resumeAt
     else delete part.offsetMs
-    this.o.db.transaction(() => {
+    this.plays.write(() => {
       this.queue.add(part)
       this.queue.persist()
-    })()
+    })
     this.o.log.info({ key: q.key, policy, resumeAt }, 'preempted: queued again')
   }
 
@@ -405,7 +422,8 @@ export class Scheduler {
         offsetMs,
         onStart: () => {
           started = true
-          if (q?.alert) this.o.alertHooks?.started(q.alert)
+          const a = q?.alert
+          if (a) this.hook(() => this.o.alertHooks?.started(a))
         },
       })
       return { report, undecodable, started, interrupt: this.stopped ? null : c.interrupt }

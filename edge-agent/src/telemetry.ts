@@ -5,6 +5,7 @@ import type { Outbox } from './outbox.js'
 import { diskSpace } from './reconciler.js'
 import type { Relay } from './relay.js'
 import type { Scheduler } from './scheduler.js'
+import type { StorageGuard } from './storage-guard.js'
 
 /** The heartbeat: a sample every `intervalS`, through the outbox (at most ~2000 are kept while offline). */
 export class Telemetry {
@@ -24,6 +25,8 @@ export class Telemetry {
       /** Optional fields (health, modem, position): each left out when unreadable. */
       extra?: () => Promise<Partial<TelemetryBody>>
       clock?: Clock
+      /** Where database and disk faults go: a sample every interval is also a canary for the outbox's pages. */
+      storage?: StorageGuard
     },
   ) {
     this.clock = o.clock ?? systemClock
@@ -58,7 +61,7 @@ export class Telemetry {
     const send = () =>
       this.sample()
         .then((s) => this.o.outbox.enqueue('telemetry', s))
-        .catch(() => {})
+        .catch((err) => this.o.storage?.handle(err))
     void send()
     this.timer = setInterval(() => void send(), this.o.intervalS * 1000)
   }

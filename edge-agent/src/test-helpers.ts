@@ -16,6 +16,7 @@ import {
   encodeMessage,
   type MediaRef,
   type MessageFor,
+  type PlayReportBody,
   topicTree,
   type UnaddressedCommandBody,
 } from '@loa/shared'
@@ -178,6 +179,26 @@ export function desired(
   }
 }
 
+/** A play report of schedule `s-1` (played, no times), with `over` on top. */
+export function playReport(over: Partial<PlayReportBody> = {}): PlayReportBody {
+  return {
+    scheduleId: 's-1',
+    title: 'Tin sáng',
+    sha256: 'a'.repeat(64),
+    level: 'normal',
+    priority: 50,
+    fallback: false,
+    occurrence: '2026-03-01T00:00:00.000Z',
+    status: 'played',
+    relayOnAt: null,
+    startedAt: null,
+    endedAt: null,
+    relayOffAt: null,
+    durationMs: 0,
+    ...over,
+  }
+}
+
 /** What a device sent up, as the test's control plane saw it. */
 export interface Upstream {
   topic: string
@@ -299,6 +320,8 @@ export function testAgentConfig(
     logLevel: 'silent',
     // The test machine's clock is the reference: its NTP state must not change what the tests see.
     clock: { sync: 'trusted', jumpThresholdMs: 1000 },
+    // A 1 MiB disk reserve, not 16: a test run starts hundreds of agents in the machine's temp directory.
+    storage: { dbBudgetMb: 200, playRetentionDays: 30, reserveMb: 1, keepDamaged: 2, diskCheckS: 30 },
     ...extra,
   }
 }

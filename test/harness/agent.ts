@@ -76,6 +76,8 @@ export async function startAgent(dir: string, deviceId: string, opts: AgentOptio
     LOA_PREROLL_MS: '300',
     LOA_POSTROLL_MS: '300',
     LOA_TELEMETRY_INTERVAL_S: '5',
+    // A 1 MiB disk reserve, not 16: the suite starts many agents in the machine's temp directory.
+    LOA_DISK_RESERVE_MB: '1',
     LOA_LOG_LEVEL: 'info',
     // The test machine's clock is the reference, whatever its NTP state (docs/edge-agent.md "Time").
     LOA_CLOCK_SYNC: 'trusted',

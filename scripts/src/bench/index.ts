@@ -4,7 +4,7 @@
  * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
  * docs/performance.md.
  *
- *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,media (default: all)
+ *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,media,agentdb (default: all)
  *   LOA_BENCH_CLUSTERS  clusters in the province (default 10000)
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
  *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
@@ -14,6 +14,7 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { CONTROL_PLANE_USERNAME, type ControlPlane, createControlPlane } from '@loa/control-plane'
 import pino from 'pino'
+import { benchAgentDb } from './agent-db.js'
 import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
 import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
@@ -23,7 +24,7 @@ import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
 import { freePort, useBrokerIdentity } from './util.js'
 
 const selected = new Set(
-  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,media').split(',').map((s) => s.trim()),
+  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,media,agentdb').split(',').map((s) => s.trim()),
 )
 const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
 
@@ -55,6 +56,12 @@ async function main(): Promise<void> {
     `Loa bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   )
   const rows: BenchRow[] = []
+  // The agent's own database: no control plane needed.
+  if (selected.has('agentdb')) rows.push(...(await benchAgentDb()))
+  if (!['desired', 'ingest', 'emergency'].some((b) => selected.has(b))) {
+    if (selected.has('media')) rows.push(...(await benchMediaLane()))
+    return printRows(rows)
+  }
   let cp = await startPlane(dataDir, null)
   try {
     await seedProvince(cp, clusters)
@@ -84,6 +91,10 @@ async function main(): Promise<void> {
   }
   // Its own planes: media work must not share a plane with the province-scale benches.
   if (selected.has('media')) rows.push(...(await benchMediaLane()))
+  printRows(rows)
+}
+
+function printRows(rows: BenchRow[]): void {
   console.log('')
   console.log('| bench | loa | baseline | ratio | throughput |')
   console.log('|---|---|---|---|---|')

@@ -27,6 +27,13 @@ export const PlayReportBody = Type.Object({
   endedAt: Type.Union([IsoUtc, Type.Null()]),
   relayOffAt: Type.Union([IsoUtc, Type.Null()]),
   durationMs: Type.Integer({ minimum: 0 }),
+  /**
+   * With scheduleId, occurrence and sha256, names the play: how many earlier reports of the same item of the same
+   * occurrence the box holds (0 first; more after a preemption, or an item repeated). A play reported again under
+   * a new envelope id (a box that lost its WAL or its database) carries the same name and is counted once. Absent
+   * from fallback fill and from agents before this field.
+   */
+  attempt: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
 })
 export type PlayReportBody = Static<typeof PlayReportBody>
 
