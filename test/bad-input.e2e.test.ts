@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CHANNEL_MESSAGES } from '@loa/shared'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
@@ -53,7 +54,9 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
   it('the agent rejects malformed, oversized and unknown-version messages, reports them, and keeps working', async () => {
     const topic = 'loa/v1/device/c-ab-1/desired'
     await rogue.publishAsync(topic, '{"this is": not json', { qos: 1 })
-    await rogue.publishAsync(topic, Buffer.alloc(5 * 1024 * 1024, 0x61), { qos: 1 })
+    // Just over what an agent takes: the broker lets the control plane's identity publish it (its own packet limit
+    // has headroom above the largest message), and the agent refuses it.
+    await rogue.publishAsync(topic, Buffer.alloc(CHANNEL_MESSAGES.desired.maxBytes + 1, 0x61), { qos: 1 })
     await rogue.publishAsync(
       topic,
       JSON.stringify({
