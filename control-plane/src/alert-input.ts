@@ -2,6 +2,7 @@ import { Type } from '@fastify/type-provider-typebox'
 import {
   Bands,
   type BulletinLevel,
+  DESIRED_LIMITS,
   EntityId,
   isEmergencyBand,
   type MediaRef,
@@ -46,12 +47,12 @@ export const AlertTargetsBody = Type.Object(
 )
 
 const content = {
-  title: Type.String({ minLength: 1, maxLength: 200 }),
+  title: Type.String({ minLength: 1, maxLength: DESIRED_LIMITS.titleLength }),
   bulletinId: Type.Optional(EntityId),
-  mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: 20 })),
+  mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: DESIRED_LIMITS.alertItems })),
   level: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('priority')])),
   priority: Type.Optional(Priority),
-  repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: DESIRED_LIMITS.alertRepeat })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   expiresInS: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXPIRY_S })),
   audible: Type.Optional(Type.Boolean()),

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
+import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, DESIRED_LIMITS } from '@loa/shared'
 import { IANAZone } from 'luxon'
 import type { MicLimits } from './mic-sessions.js'
 
@@ -40,6 +40,12 @@ export interface ControlPlaneConfig {
   publicUrl: string | null
   /** Microphone session limits; not from the environment (tests shorten them). Defaults in mic-sessions.ts. */
   micLimits?: Partial<MicLimits>
+  /** Largest desired-state message built, envelope included (at most DESIRED_LIMITS.maxBytes, what agents accept). */
+  desiredMaxBytes: number
+  /** A device's next desired state waits until its changes have been quiet this long (a burst is sent once)… */
+  desiredPublishQuietMs: number
+  /** …but at most this long after its first pending change. */
+  desiredPublishMaxDelayMs: number
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
@@ -66,6 +72,9 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   mapTileUrl: null,
   mapTileAttribution: '',
   publicUrl: null,
+  desiredMaxBytes: DESIRED_LIMITS.maxBytes,
+  desiredPublishQuietMs: 1000,
+  desiredPublishMaxDelayMs: 30_000,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -167,6 +176,27 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     mapTileUrl,
     mapTileAttribution: str(env, 'LOA_MAP_TILE_ATTRIBUTION', DEFAULT_CONFIG.mapTileAttribution),
     publicUrl: publicUrlOf(env.LOA_PUBLIC_URL),
+    desiredMaxBytes: num(
+      env,
+      'LOA_DESIRED_MAX_BYTES',
+      DEFAULT_CONFIG.desiredMaxBytes,
+      64 * 1024,
+      DESIRED_LIMITS.maxBytes,
+    ),
+    desiredPublishQuietMs: num(
+      env,
+      'LOA_DESIRED_PUBLISH_QUIET_MS',
+      DEFAULT_CONFIG.desiredPublishQuietMs,
+      0,
+      600_000,
+    ),
+    desiredPublishMaxDelayMs: num(
+      env,
+      'LOA_DESIRED_PUBLISH_MAX_DELAY_MS',
+      DEFAULT_CONFIG.desiredPublishMaxDelayMs,
+      0,
+      3_600_000,
+    ),
   }
 }
 

@@ -43,6 +43,8 @@ export const LoaErrorCodes = {
   LOA_MIC_NOT_AUDIO: 422,
   LOA_MIC_LIMIT: 429,
   LOA_MIC_IDLE: 408,
+  /** The change would build a desired state its agents refuse (shared/src/messages/desired-limits.ts). */
+  LOA_DESIRED_LIMIT: 422,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 

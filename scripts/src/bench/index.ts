@@ -4,16 +4,19 @@
  * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
  * docs/performance.md.
  *
- *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency (default: all)
+ *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,burst,agent (default: all)
  *   LOA_BENCH_CLUSTERS  clusters in the province (default 10000)
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
  *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
+ *   LOA_BENCH_BURST     schedules,createSeconds,deleteSeconds of the burst bench (default 1500,20,120)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { CONTROL_PLANE_USERNAME, type ControlPlane, createControlPlane } from '@loa/control-plane'
 import pino from 'pino'
+import { benchAgentMemory } from './agent-memory.js'
+import { benchBurst } from './burst.js'
 import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
 import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
@@ -22,7 +25,7 @@ import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
 import { freePort, useBrokerIdentity } from './util.js'
 
 const selected = new Set(
-  (process.env.LOA_BENCH ?? 'desired,ingest,emergency').split(',').map((s) => s.trim()),
+  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,burst,agent').split(',').map((s) => s.trim()),
 )
 const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
 
@@ -45,7 +48,9 @@ async function startPlane(dataDir: string, mqttUrl: string | null): Promise<Cont
 
 async function main(): Promise<void> {
   const wanted =
-    selected.has('desired') || selected.has('ingest') ? Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000) : 0
+    selected.has('desired') || selected.has('ingest') || selected.has('burst')
+      ? Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000)
+      : 0
   const clusters = Math.max(wanted, ...(selected.has('emergency') ? alertSizes : [0]))
   const plays = Number(process.env.LOA_BENCH_PLAYS ?? 20_000)
   const dir = mkdtempSync(join(tmpdir(), 'loa-bench-'))
@@ -54,12 +59,20 @@ async function main(): Promise<void> {
     `Loa bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   )
   const rows: BenchRow[] = []
+  if (selected.has('agent')) rows.push(...(await benchAgentMemory()))
   let cp = await startPlane(dataDir, null)
   try {
     await seedProvince(cp, clusters)
     const bulletinId = await seedBulletin(cp)
     if (selected.has('desired')) rows.push(...(await benchDesiredFanOut(cp, clusters, bulletinId)))
     if (selected.has('ingest')) rows.push(...(await benchIngest(cp, Math.min(clusters, 1000), plays)))
+    if (selected.has('burst')) {
+      const [schedules = 1500, createS = 20, deleteS = 120] = (process.env.LOA_BENCH_BURST ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map(Number)
+      rows.push(...(await benchBurst(cp, { bulletinId, schedules, createS, deleteS })))
+    }
     if (selected.has('emergency')) {
       for (const n of alertSizes) rows.push(await benchEmergency(cp, 'embedded aedes', n, bulletinId))
       const binary = findMosquitto()
