@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
+import {
+  CHANNEL_MESSAGES,
+  decodeMessage,
+  ProtocolError,
+  peekDesiredVersion,
+  type TopicTree,
+  topicTree,
+} from '@loa/shared'
 import type { Logger } from 'pino'
 import { AlertManager } from './alerts.js'
 import { AudioCardWatch } from './audio-cards.js'
@@ -21,6 +28,7 @@ import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { Reconciler } from './reconciler.js'
+import { RejectLimiter } from './reject-limiter.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
@@ -52,8 +60,7 @@ export interface AgentTuning {
 }
 
 const MB = 1024 * 1024
-/** Rejected messages are reported at most this often per minute, so a flood cannot fill the outbox. */
-const MAX_REJECT_EVENTS_PER_MIN = 60
+const STALE_SUMMARY_MS = 10 * 60_000
 
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
@@ -82,7 +89,11 @@ export class Agent {
   readonly zoneTests: ZoneTests
   /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
   lastContactAt: number | null = null
-  private rejects = { windowStart: 0, count: 0 }
+  /** Rejected messages are reported at most 10 a minute per code, so a flood cannot fill the outbox. */
+  private readonly rejects = new RejectLimiter()
+  /** Desired states dropped unparsed for not being newer than the one held (counted, never reported one by one). */
+  staleDesiredDropped = 0
+  private staleReported = { at: 0, count: 0 }
   private startupVerify: Promise<void> = Promise.resolve()
 
   constructor(
@@ -324,16 +335,46 @@ export class Agent {
   }
 
   private reject(topic: string, code: string, details: string[], messageId?: string): void {
+    const admitted = this.rejects.admit(code)
+    if (!admitted) return
     this.log.warn({ topic, code, details, messageId }, 'message rejected')
-    const now = Date.now()
-    if (now - this.rejects.windowStart > 60_000) this.rejects = { windowStart: now, count: 0 }
-    if (++this.rejects.count > MAX_REJECT_EVENTS_PER_MIN) return
     this.outbox.event('message-rejected', 'warning', `message on ${topic} rejected: ${code}`, {
       topic,
       code,
       details: details.slice(0, 5).map((d) => d.slice(0, 300)),
       ...(messageId ? { messageId } : {}),
+      ...(admitted.suppressed > 0 ? { suppressedBefore: admitted.suppressed } : {}),
     })
+  }
+
+  /**
+   * A desired state not newer than the one held, read from its first bytes (desired-peek.ts): dropped before it
+   * is parsed, validated or its signature checked, and only counted. One too large to accept is not stale: it is
+   * refused as too large (that reason must reach the control plane).
+   */
+  private staleDesired(payload: Buffer): boolean {
+    if (payload.length > CHANNEL_MESSAGES.desired.maxBytes) return false
+    const held = this.store.received()?.version
+    const version = peekDesiredVersion(payload)
+    if (held === undefined || version === null || version > held) return false
+    this.staleDesiredDropped++
+    // One summary event every ten minutes at most, with the count since the previous one.
+    const now = Date.now()
+    if (now - this.staleReported.at >= STALE_SUMMARY_MS) {
+      const count = this.staleDesiredDropped - this.staleReported.count
+      this.outbox.event(
+        'desired-stale',
+        'info',
+        `${count} desired state(s) not newer than v${held} dropped`,
+        {
+          count,
+          heldVersion: held,
+          lastVersion: version,
+        },
+      )
+      this.staleReported = { at: now, count: this.staleDesiredDropped }
+    }
+    return true
   }
 
   /** Every incoming message: topic check, decodeMessage, then dispatch. Never throws. */
@@ -352,6 +393,7 @@ export class Agent {
     let messageId: string | undefined
     try {
       if (parsed.channel === 'desired') {
+        if (this.staleDesired(payload)) return
         const msg = decodeMessage('desired', payload)
         messageId = msg.id
         this.verifier.checkDesired(msg, this.store.received()?.version ?? null)

@@ -8,7 +8,7 @@ export const DESIRED_LIMITS = {
    * Bytes of one desired-state message as published (envelope and signature included): the agent refuses a larger
    * payload before parsing it, and the control plane refuses a change that would build one.
    */
-  maxBytes: 4 * 1024 * 1024,
+  maxBytes: 2 * 1024 * 1024,
   /** Room kept for the envelope and the signature (with a key-rotation chain of up to 32 links) around the body. */
   envelopeReserveBytes: 16 * 1024,
   /** Units from the root of the tree down to the device's unit: the depth of the tree. */
