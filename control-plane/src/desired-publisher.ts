@@ -16,6 +16,11 @@ export interface DesiredPublisherOptions {
   quietMs?: number
   /** …but never longer than this after its first pending change, however long a burst lasts. */
   maxDelayMs?: number
+  /**
+   * True while desired states are being recomputed (or changes wait to be): a device already in a burst is not
+   * sent a state that is about to be superseded (call `idle()` when it turns false).
+   */
+  busy?: () => boolean
   /** QoS 1 publishes awaiting the broker's acknowledgement at once, by count and by bytes. */
   windowCount?: number
   windowBytes?: number
@@ -34,8 +39,8 @@ interface Pending {
  * The desired-state publish queue. It holds at most one entry per device, and only its id: whatever version is
  * newest when its turn comes is read from the database and sent, so versions superseded while waiting are never
  * published. A device's first change goes out at once; during a burst its next state waits until the device has
- * been quiet for `quietMs` (at most `maxDelayMs`), so a burst of changes costs each box a handful of downloads.
- * In flight at once: at most `windowCount` publishes and about `windowBytes` of payload.
+ * been quiet for `quietMs` and no recomputation is under way (at most `maxDelayMs`), so a burst of changes costs
+ * each box a handful of downloads. In flight at once: at most `windowCount` publishes, about `windowBytes`.
  */
 export class DesiredPublisher {
   private readonly pending = new Map<string, Pending>()
@@ -85,8 +90,16 @@ export class DesiredPublisher {
     this.wakeAt(this.dueAt(this.pending.get(clusterId) as Pending))
   }
 
+  /** When a device's state goes; while recomputations run, a device in a burst waits for them (or maxDelay). */
   private dueAt(p: Pending): number {
-    return p.leading ? p.firstAt : Math.min(p.lastAt + this.quietMs, p.firstAt + this.maxDelayMs)
+    if (p.leading) return p.firstAt
+    const cap = p.firstAt + this.maxDelayMs
+    return this.o.busy?.() ? cap : Math.min(p.lastAt + this.quietMs, cap)
+  }
+
+  /** Recomputation has stopped: devices that waited for it are due by their quiet period again. */
+  idle(): void {
+    if (this.pending.size > 0 && !this.pumping) this.rearm()
   }
 
   private wakeAt(at: number): void {

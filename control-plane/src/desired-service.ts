@@ -92,11 +92,8 @@ class Marks {
   }
 }
 
-/** One recomputation's refusals, each with whether it is new in this pass (so an operator's change caused it). */
-type PassProblems = Map<
-  string,
-  { problem: ClusterProblem; fresh: boolean; cluster: ClusterInput; chain: string[] }
->
+/** One recomputation's refusals, with the cluster (and its unit chain) to match them against callers' scopes. */
+type PassProblems = Map<string, { problem: ClusterProblem; cluster: ClusterInput; chain: string[] }>
 
 interface Waiting {
   promise: Promise<PassProblems>
@@ -170,6 +167,7 @@ export class DesiredService {
       sign: o.sign,
       quietMs: o.publishQuietMs,
       maxDelayMs: o.publishMaxDelayMs,
+      busy: () => this.loop !== null || this.timer !== null,
     })
     const { publisher, problems } = this
     new Gauge({
@@ -207,15 +205,17 @@ export class DesiredService {
   /**
    * For API writes: marks and waits until the new versions are stored, so the response (and any read after it)
    * already shows the new desiredVersion. Concurrent writes share one recomputation. Returns the clusters in
-   * `scope` whose state this change made break a limit (they kept their last valid version).
+   * `scope` whose newest state breaks a limit (they kept their last valid version).
    */
   async changed(scope?: readonly string[] | ClusterScope): Promise<ClusterProblem[]> {
     return this.waitFor(scope, false)
   }
 
   /**
-   * For API writes that may grow states: like `changed`, but when the change would build a state the agents
-   * refuse, `undo` reverts it and the operator gets a LOA_DESIRED_LIMIT error naming the limit and the cluster.
+   * For API writes that may grow states: like `changed`, but when a cluster in `scope` would get a state its
+   * agent refuses, `undo` reverts the change and the operator gets a LOA_DESIRED_LIMIT error naming the limit
+   * and the cluster. Also when that cluster was already over a limit (the change cannot reach it either). Writes
+   * racing in one recomputation may all be refused, never all accepted: nothing invalid is ever stored.
    */
   async admit(
     scope: readonly string[] | ClusterScope | undefined,
@@ -241,7 +241,7 @@ export class DesiredService {
     this.start()
     const found = await pass.promise
     const inScope = s === undefined ? () => true : scopeMatcher(s)
-    return [...found.values()].filter((f) => f.fresh && inScope(f.cluster, f.chain)).map((f) => f.problem)
+    return [...found.values()].filter((f) => inScope(f.cluster, f.chain)).map((f) => f.problem)
   }
 
   /** Resolves when every change made so far is computed and stored (publishing may still be under way). */
@@ -263,16 +263,22 @@ export class DesiredService {
     this.loop ??= this.run().finally(() => {
       this.loop = null
       if (!this.marks.empty && !this.closed) this.start()
+      else this.publisher.idle()
     })
   }
 
   private async run(): Promise<void> {
-    while (!this.marks.empty && !this.closed) {
+    for (;;) {
+      // One turn of the event loop first: writes already under way (their requests' I/O is queued) mark their
+      // clusters too and share this recomputation instead of each starting its own.
+      await new Promise((r) => setImmediate(r))
+      if (this.marks.empty || this.closed) return
       const marks = this.marks
       const pass = this.next
       this.marks = new Marks()
       this.next = null
       let found: PassProblems = new Map()
+      this.o.metrics.desiredRecomputations.inc()
       try {
         found = await this.recompute(marks, pass?.admitting ?? [])
       } catch (err) {
@@ -357,7 +363,11 @@ export class DesiredService {
       const problem = validator.check(body, Buffer.byteLength(json))
       if (problem) {
         const byOperator = admitted.some((m) => m(c, chain))
-        found.set(c.id, { ...this.refused(c, problem, head?.version ?? null, byOperator), cluster: c, chain })
+        found.set(c.id, {
+          problem: this.refused(c, problem, head?.version ?? null, byOperator),
+          cluster: c,
+          chain,
+        })
         continue
       }
       this.cleared(c.id)
@@ -391,7 +401,7 @@ export class DesiredService {
       else this.o.log.error(log, 'desired state refused: the cluster keeps its last valid version')
     }
     if (p.reported && (fresh || !previous?.reported)) this.o.onProblem?.(c.id, p)
-    return { problem: p, fresh }
+    return p
   }
 
   private cleared(clusterId: string): void {

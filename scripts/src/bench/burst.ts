@@ -5,16 +5,27 @@ import { collector, fmt } from './util.js'
 
 const MiB = 1024 * 1024
 
-/** Samples this process's RSS (control plane, embedded broker and the bench's subscriber) every 50 ms. */
-function rssSampler(): { peak(): number; reset(): void; stop(): void } {
-  let peak = process.memoryUsage.rss()
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
-  }, 50)
+/** Samples this process's RSS and V8 heap (control plane, embedded broker, the bench's subscriber) every 50 ms. */
+function rssSampler(): { peak(): number; heapPeak(): number; reset(): void; stop(): void } {
+  let peak = 0
+  let heapPeak = 0
+  const sample = () => {
+    const m = process.memoryUsage()
+    peak = Math.max(peak, m.rss)
+    heapPeak = Math.max(heapPeak, m.heapUsed)
+  }
+  sample()
+  const timer = setInterval(sample, 50)
   return {
-    peak: () => Math.max(peak, process.memoryUsage.rss()),
+    peak: () => {
+      sample()
+      return peak
+    },
+    heapPeak: () => heapPeak,
     reset: () => {
-      peak = process.memoryUsage.rss()
+      peak = 0
+      heapPeak = 0
+      sample()
     },
     stop: () => clearInterval(timer),
   }
@@ -109,7 +120,7 @@ export async function benchBurst(
     const one = await call('POST', '/api/schedules', schedule(0))
     await call('DELETE', `/api/schedules/${one}`)
     await quiet()
-    const base = { ...stats(), peak: rss.peak() }
+    const base = { ...stats(), peak: rss.peak(), heap: rss.heapPeak() }
 
     global.gc?.()
     reset()
@@ -124,11 +135,12 @@ export async function benchBurst(
     })
     const apiMs = performance.now() - t0
     await quiet()
-    const burst = { ...stats(), peak: rss.peak() }
+    const burst = { ...stats(), peak: rss.peak(), heap: rss.heapPeak() }
     console.log(
       `burst: ${opts.schedules} creates (p50 ${fmt(pct(createLat, 0.5))}, p99 ${fmt(pct(createLat, 0.99))}) and ` +
         `deletes (p50 ${fmt(pct(deleteLat, 0.5))}, p99 ${fmt(pct(deleteLat, 0.99))}) in ${fmt(apiMs)}; ` +
-        `${(burst.bytes / MiB).toFixed(1)} MiB of desired states published, ${burst.others} devices outside the commune`,
+        `${(burst.bytes / MiB).toFixed(1)} MiB of desired states published, ${burst.others} devices outside the commune; ` +
+        `V8 heap peak ${(burst.heap / MiB).toFixed(0)} MiB (baseline ${(base.heap / MiB).toFixed(0)} MiB)`,
     )
     const changes = 2 * opts.schedules
     return [
