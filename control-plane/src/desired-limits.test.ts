@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { DESIRED_LIMITS, type DesiredStateBody, decodeMessage } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConfigError, loadConfigFromEnv } from './config.js'
 import {
   makeAudio,
   planeClient,
@@ -208,6 +209,24 @@ describe('desired-state limits where states are built', () => {
 })
 
 describe('the byte limit of a desired state', () => {
+  it('is configurable only below what the agents accept', () => {
+    expect(loadConfigFromEnv({})).toMatchObject({
+      desiredMaxBytes: DESIRED_LIMITS.maxBytes,
+      desiredPublishQuietMs: 1000,
+      desiredPublishMaxDelayMs: 30_000,
+    })
+    expect(loadConfigFromEnv({ LOA_DESIRED_MAX_BYTES: '524288' }).desiredMaxBytes).toBe(524_288)
+    for (const [name, value] of [
+      ['LOA_DESIRED_MAX_BYTES', String(DESIRED_LIMITS.maxBytes + 1)],
+      ['LOA_DESIRED_MAX_BYTES', '1000'],
+      ['LOA_DESIRED_PUBLISH_QUIET_MS', '-1'],
+      ['LOA_DESIRED_PUBLISH_MAX_DELAY_MS', 'soon'],
+    ] as const) {
+      expect(() => loadConfigFromEnv({ [name]: value })).toThrow(ConfigError)
+      expect(() => loadConfigFromEnv({ [name]: value })).toThrow(new RegExp(name))
+    }
+  })
+
   it('refuses the change that would make a state larger than the configured size, naming it', async () => {
     const t = await startTestPlane({ desiredMaxBytes: 64 * 1024 })
     try {

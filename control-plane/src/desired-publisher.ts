@@ -12,15 +12,13 @@ export interface DesiredPublisherOptions {
   /** The device's current state, read when it is sent (so the newest version is the one that goes). */
   load: (clusterId: string) => Promise<DesiredStateRecord | null>
   sign?: <M extends Record<string, unknown>>(msg: M) => M
-  /** A device not published for this long gets its next state at once; otherwise it waits until quiet this long. */
+  /**
+   * A device sent nothing for `maxDelayMs` gets its next state at once. Otherwise its next state waits until no
+   * recomputation has run for `quietMs` (it would be superseded)…
+   */
   quietMs?: number
   /** …but never longer than this after its first pending change, however long a burst lasts. */
   maxDelayMs?: number
-  /**
-   * True while desired states are being recomputed (or changes wait to be): a device already in a burst is not
-   * sent a state that is about to be superseded (call `idle()` when it turns false).
-   */
-  busy?: () => boolean
   /** QoS 1 publishes awaiting the broker's acknowledgement at once, by count and by bytes. */
   windowCount?: number
   windowBytes?: number
@@ -38,14 +36,16 @@ interface Pending {
 /**
  * The desired-state publish queue. It holds at most one entry per device, and only its id: whatever version is
  * newest when its turn comes is read from the database and sent, so versions superseded while waiting are never
- * published. A device's first change goes out at once; during a burst its next state waits until the device has
- * been quiet for `quietMs` and no recomputation is under way (at most `maxDelayMs`), so a burst of changes costs
- * each box a handful of downloads. In flight at once: at most `windowCount` publishes, about `windowBytes`.
+ * published. A device's first change goes out at once; during a burst its next state waits until recomputation
+ * has been idle for `quietMs` (at most `maxDelayMs`), so a burst of changes costs each box a download every
+ * `maxDelayMs` at most, plus the last. In flight at once: at most `windowCount` publishes, about `windowBytes`.
  */
 export class DesiredPublisher {
   private readonly pending = new Map<string, Pending>()
-  /** Devices published within the last `quietMs`, pruned as it passes: bounded by the number of devices. */
+  /** When each device was last sent a state, kept for `maxDelayMs` (pruned): bounded by the number of devices. */
   private readonly lastSent = new Map<string, number>()
+  private recomputing = false
+  private idleSince = Number.NEGATIVE_INFINITY
   private timer: NodeJS.Timeout | null = null
   private timerAt = Number.POSITIVE_INFINITY
   private pumping: Promise<void> | null = null
@@ -83,23 +83,29 @@ export class DesiredPublisher {
       p.lastAt = t
       if (opts.now) p.leading = true
     } else {
+      // The first change after a quiet spell goes at once; one within a burst waits for the burst to pass.
       const sent = this.lastSent.get(clusterId)
-      const quiet = sent === undefined || t - sent >= this.quietMs
+      const quiet = sent === undefined || t - sent >= this.maxDelayMs
       this.pending.set(clusterId, { firstAt: t, lastAt: t, leading: opts.now === true || quiet })
     }
     this.wakeAt(this.dueAt(this.pending.get(clusterId) as Pending))
   }
 
-  /** When a device's state goes; while recomputations run, a device in a burst waits for them (or maxDelay). */
+  /** When a device's state goes: at once, or when recomputation has been idle for `quietMs`, or at the cap. */
   private dueAt(p: Pending): number {
     if (p.leading) return p.firstAt
     const cap = p.firstAt + this.maxDelayMs
-    return this.o.busy?.() ? cap : Math.min(p.lastAt + this.quietMs, cap)
+    if (this.recomputing) return cap
+    return Math.min(Math.max(p.lastAt, this.idleSince) + this.quietMs, cap)
   }
 
-  /** Recomputation has stopped: devices that waited for it are due by their quiet period again. */
-  idle(): void {
-    if (this.pending.size > 0 && !this.pumping) this.rearm()
+  /** The desired service says when it starts and stops recomputing. */
+  setRecomputing(on: boolean): void {
+    if (on === this.recomputing) return
+    this.recomputing = on
+    if (on) return
+    this.idleSince = this.now()
+    if (this.pending.size > 0) this.wakeAt(this.idleSince + this.quietMs)
   }
 
   private wakeAt(at: number): void {
@@ -123,7 +129,7 @@ export class DesiredPublisher {
     for (const p of this.pending.values()) next = Math.min(next, this.dueAt(p))
     if (next < Number.POSITIVE_INFINITY) this.wakeAt(next)
     const t = this.now()
-    for (const [id, at] of this.lastSent) if (t - at >= this.quietMs) this.lastSent.delete(id)
+    for (const [id, at] of this.lastSent) if (t - at >= this.maxDelayMs) this.lastSent.delete(id)
   }
 
   private async pump(): Promise<void> {
@@ -160,10 +166,10 @@ export class DesiredPublisher {
       this.o.log.error({ clusterId, err: (err as Error).message }, 'desired state cannot be published')
       return
     }
-    this.lastSent.set(clusterId, this.now())
     this.inFlight++
     this.inFlightBytes += payload.length
     const size = payload.length
+    this.lastSent.set(clusterId, this.now())
     // Retained only as an optimisation: correctness comes from re-publishing out of the database.
     this.o.mqtt
       .publish(this.o.topics.device(clusterId, 'desired'), payload, { retain: true })

@@ -167,7 +167,6 @@ export class DesiredService {
       sign: o.sign,
       quietMs: o.publishQuietMs,
       maxDelayMs: o.publishMaxDelayMs,
-      busy: () => this.loop !== null || this.timer !== null,
     })
     const { publisher, problems } = this
     new Gauge({
@@ -260,10 +259,11 @@ export class DesiredService {
   }
 
   private start(): void {
+    this.publisher.setRecomputing(true)
     this.loop ??= this.run().finally(() => {
       this.loop = null
       if (!this.marks.empty && !this.closed) this.start()
-      else this.publisher.idle()
+      else this.publisher.setRecomputing(false)
     })
   }
 

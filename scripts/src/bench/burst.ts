@@ -6,13 +6,21 @@ import { collector, fmt } from './util.js'
 const MiB = 1024 * 1024
 
 /** Samples this process's RSS and V8 heap (control plane, embedded broker, the bench's subscriber) every 50 ms. */
-function rssSampler(): { peak(): number; heapPeak(): number; reset(): void; stop(): void } {
+function rssSampler(): {
+  peak(): number
+  heapPeak(): number
+  externalPeak(): number
+  reset(): void
+  stop(): void
+} {
   let peak = 0
   let heapPeak = 0
+  let externalPeak = 0
   const sample = () => {
     const m = process.memoryUsage()
     peak = Math.max(peak, m.rss)
     heapPeak = Math.max(heapPeak, m.heapUsed)
+    externalPeak = Math.max(externalPeak, m.external)
   }
   sample()
   const timer = setInterval(sample, 50)
@@ -22,9 +30,11 @@ function rssSampler(): { peak(): number; heapPeak(): number; reset(): void; stop
       return peak
     },
     heapPeak: () => heapPeak,
+    externalPeak: () => externalPeak,
     reset: () => {
       peak = 0
       heapPeak = 0
+      externalPeak = 0
       sample()
     },
     stop: () => clearInterval(timer),
@@ -62,11 +72,14 @@ export async function benchBurst(
 ): Promise<BenchRow[]> {
   const perDevice = new Map<string, number>()
   let bytes = 0
+  const trace: string[] = []
+  const t00 = performance.now()
   const sub = await collector(cp.mqttUrl, 'loa/v1/device/+/desired', (topic, p) => {
     if (p.length === 0) return 0
     const id = topic.split('/')[3] as string
     perDevice.set(id, (perDevice.get(id) ?? 0) + 1)
     bytes += p.length
+    if (process.env.LOA_BENCH_TRACE && id === 'c-0') trace.push(`${((performance.now() - t00) / 1000).toFixed(1)}s:${p.length}`)
     return 1
   })
   const call = async (method: 'POST' | 'DELETE', url: string, payload?: unknown): Promise<string> => {
@@ -135,12 +148,14 @@ export async function benchBurst(
     })
     const apiMs = performance.now() - t0
     await quiet()
-    const burst = { ...stats(), peak: rss.peak(), heap: rss.heapPeak() }
+    const burst = { ...stats(), peak: rss.peak(), heap: rss.heapPeak(), external: rss.externalPeak() }
+    if (trace.length > 0) console.log(`c-0 publishes: ${trace.join(' ')}`)
     console.log(
       `burst: ${opts.schedules} creates (p50 ${fmt(pct(createLat, 0.5))}, p99 ${fmt(pct(createLat, 0.99))}) and ` +
         `deletes (p50 ${fmt(pct(deleteLat, 0.5))}, p99 ${fmt(pct(deleteLat, 0.99))}) in ${fmt(apiMs)}; ` +
         `${(burst.bytes / MiB).toFixed(1)} MiB of desired states published, ${burst.others} devices outside the commune; ` +
-        `V8 heap peak ${(burst.heap / MiB).toFixed(0)} MiB (baseline ${(base.heap / MiB).toFixed(0)} MiB)`,
+        `V8 heap peak ${(burst.heap / MiB).toFixed(0)} MiB (baseline ${(base.heap / MiB).toFixed(0)} MiB), ` +
+        `external (buffers) peak ${(burst.external / MiB).toFixed(0)} MiB`,
     )
     const changes = 2 * opts.schedules
     return [
