@@ -23,8 +23,13 @@ const MiB = 1024 * 1024
 const tree = topicTree('loa')
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
-/** The node flags the box's systemd unit starts the agent with, so the bench measures what a box runs. */
+/**
+ * The node flags the box's systemd unit starts the agent with, so the bench measures what a box runs
+ * (`LOA_BENCH_AGENT_FLAGS` overrides them, e.g. empty for node's defaults).
+ */
 export function serviceNodeFlags(): string[] {
+  const given = process.env.LOA_BENCH_AGENT_FLAGS
+  if (given !== undefined) return given.split(/\s+/).filter(Boolean)
   const unit = readFileSync(new URL('../../../firmware-images/loa-agent.service', import.meta.url), 'utf8')
   const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit)
   return (exec?.[1] ?? '').split(/\s+/).filter(Boolean)
@@ -137,7 +142,9 @@ export async function benchAgentMemory(opts: { burst: number } = { burst: 1000 }
   }
   const configFile = join(dir, 'agent.json')
   writeFileSync(configFile, JSON.stringify(config))
-  const agentMain = new URL('../../../edge-agent/dist/main.js', import.meta.url).pathname
+  // LOA_BENCH_AGENT_MAIN: another build of the agent (e.g. an older checkout) fed the same states, to compare.
+  const agentMain =
+    process.env.LOA_BENCH_AGENT_MAIN ?? new URL('../../../edge-agent/dist/main.js', import.meta.url).pathname
   const child: ChildProcess = spawn(
     process.execPath,
     [...serviceNodeFlags(), agentMain, '--config', configFile],

@@ -79,7 +79,8 @@ export async function benchBurst(
     const id = topic.split('/')[3] as string
     perDevice.set(id, (perDevice.get(id) ?? 0) + 1)
     bytes += p.length
-    if (process.env.LOA_BENCH_TRACE && id === 'c-0') trace.push(`${((performance.now() - t00) / 1000).toFixed(1)}s:${p.length}`)
+    if (process.env.LOA_BENCH_TRACE && id === 'c-0')
+      trace.push(`${((performance.now() - t00) / 1000).toFixed(1)}s:${p.length}`)
     return 1
   })
   const call = async (method: 'POST' | 'DELETE', url: string, payload?: unknown): Promise<string> => {

@@ -4,11 +4,13 @@
  * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
  * docs/performance.md.
  *
- *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,burst,agent (default: all)
+ *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,burst,validate,agent (default: all)
  *   LOA_BENCH_CLUSTERS  clusters in the province (default 10000)
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
  *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
  *   LOA_BENCH_BURST     schedules,createSeconds,deleteSeconds of the burst bench (default 1500,20,120)
+ *   LOA_BENCH_AGENT_MAIN, LOA_BENCH_AGENT_FLAGS  the agent build and node flags of the agent bench (default: this
+ *                       checkout's edge-agent/dist/main.js with the flags of firmware-images/loa-agent.service)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -23,9 +25,10 @@ import { benchIngest } from './ingest.js'
 import { findMosquitto, startMosquitto } from './mosquitto.js'
 import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
 import { freePort, useBrokerIdentity } from './util.js'
+import { benchValidate } from './validate.js'
 
 const selected = new Set(
-  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,burst,agent').split(',').map((s) => s.trim()),
+  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,burst,validate,agent').split(',').map((s) => s.trim()),
 )
 const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
 
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     `Loa bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   )
   const rows: BenchRow[] = []
+  if (selected.has('validate')) rows.push(...benchValidate())
   if (selected.has('agent')) rows.push(...(await benchAgentMemory()))
   let cp = await startPlane(dataDir, null)
   try {
