@@ -3,6 +3,15 @@ import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
 import { alertSpec } from './alert-spec.js'
 import { type DesiredProblem, DesiredValidator } from './desired-check.js'
+import {
+  asScope,
+  type ClusterProblem,
+  desiredLimitError,
+  Marks,
+  type PassProblems,
+  type Waiting,
+  waiting,
+} from './desired-marks.js'
 import { DesiredPublisher } from './desired-publisher.js'
 import {
   type ClusterScope,
@@ -13,11 +22,12 @@ import {
   unitChains,
 } from './desired-state.js'
 import type { ClusterInput, DesiredStateRecord } from './domain.js'
-import { LoaError } from './errors.js'
 import { liveSpec } from './live-spec.js'
 import type { Metrics } from './metrics.js'
 import type { MqttLink } from './mqtt-link.js'
 import type { Repositories } from './repositories.js'
+
+export type { ClusterProblem } from './desired-marks.js'
 
 /** New versions are written to the database in chunks of about this many bytes, so a pass never holds more. */
 const SAVE_CHUNK_BYTES = 16 * 1024 * 1024
@@ -53,76 +63,6 @@ export interface DesiredServiceOptions {
   onProblem?: (clusterId: string, problem: ClusterProblem | null) => void
   /** How often everything is recomputed anyway, so past one-off schedules leave desired states (0: never). */
   pruneEveryMs?: number
-}
-
-/** A cluster whose newest compiled state breaks a limit the agents enforce: it keeps its last valid version. */
-export interface ClusterProblem extends DesiredProblem {
-  clusterId: string
-  unitId: string
-  /** The version the cluster keeps (null: it never had a valid one). */
-  keptVersion: number | null
-  since: string
-  /** Recorded as the cluster's event (not an operator's change refused and undone). */
-  reported: boolean
-}
-
-/** Clusters to recompute; bounded by the number of clusters, units and tags however many changes are marked. */
-class Marks {
-  all = false
-  readonly clusterIds = new Set<string>()
-  readonly units = new Set<string>()
-  readonly tags = new Set<string>()
-
-  /** Returns false when the scope names nothing. */
-  add(scope?: readonly string[] | ClusterScope): boolean {
-    if (scope === undefined) {
-      this.all = true
-      return true
-    }
-    const s: ClusterScope = Array.isArray(scope) ? { clusterIds: scope } : (scope as ClusterScope)
-    const before = this.clusterIds.size + this.units.size + this.tags.size
-    for (const id of s.clusterIds ?? []) this.clusterIds.add(id)
-    for (const u of s.units ?? []) this.units.add(u)
-    for (const t of s.tags ?? []) this.tags.add(t)
-    return this.clusterIds.size + this.units.size + this.tags.size > before || !this.empty
-  }
-
-  get empty(): boolean {
-    return !this.all && this.clusterIds.size === 0 && this.units.size === 0 && this.tags.size === 0
-  }
-}
-
-/** One recomputation's refusals, with the cluster (and its unit chain) to match them against callers' scopes. */
-type PassProblems = Map<string, { problem: ClusterProblem; cluster: ClusterInput; chain: string[] }>
-
-interface Waiting {
-  promise: Promise<PassProblems>
-  resolve: (p: PassProblems) => void
-  /** Scopes of `admit` calls waiting for this pass: their refusals are answered to the operator, not recorded. */
-  admitting: ClusterScope[]
-}
-
-function waiting(): Waiting {
-  let resolve: (p: PassProblems) => void = () => {}
-  const promise = new Promise<PassProblems>((r) => {
-    resolve = r
-  })
-  return { promise, resolve, admitting: [] }
-}
-
-const asScope = (scope?: readonly string[] | ClusterScope): ClusterScope | undefined =>
-  scope === undefined || !Array.isArray(scope) ? (scope as ClusterScope | undefined) : { clusterIds: scope }
-
-/** The operator's answer when a change would build a state the agents refuse (the change is undone first). */
-export function desiredLimitError(problems: ClusterProblem[]): LoaError {
-  const [p] = problems as [ClusterProblem]
-  const [field, ...rest] = p.detail.split(': ')
-  const what = p.limit === 'schema' ? `a state its agent refuses (${rest.join(': ')})` : rest.join(': ')
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more cluster(s))` : ''
-  return new LoaError(
-    'LOA_DESIRED_LIMIT',
-    `${field}: cluster "${p.clusterId}" (unit "${p.unitId}") would get ${what}${more}; the change was not made`,
-  )
 }
 
 /**

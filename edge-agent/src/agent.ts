@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  CHANNEL_MESSAGES,
-  decodeMessage,
-  ProtocolError,
-  peekDesiredVersion,
-  type TopicTree,
-  topicTree,
-} from '@loa/shared'
+import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AlertManager } from './alerts.js'
 import { AudioCardWatch } from './audio-cards.js'
@@ -15,6 +8,7 @@ import { parseOutput } from './audio-output.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
 import { type Db, openDb } from './db.js'
+import { DesiredGate } from './desired-gate.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
 import { readHealth } from './health.js'
@@ -60,7 +54,6 @@ export interface AgentTuning {
 }
 
 const MB = 1024 * 1024
-const STALE_SUMMARY_MS = 10 * 60_000
 
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
@@ -91,9 +84,8 @@ export class Agent {
   lastContactAt: number | null = null
   /** Rejected messages are reported at most 10 a minute per code, so a flood cannot fill the outbox. */
   private readonly rejects = new RejectLimiter()
-  /** Desired states dropped unparsed for not being newer than the one held (counted, never reported one by one). */
-  staleDesiredDropped = 0
-  private staleReported = { at: 0, count: 0 }
+  /** Drops desired states not newer than the one held before any work (desired-gate.ts). */
+  readonly desiredGate: DesiredGate
   private startupVerify: Promise<void> = Promise.resolve()
 
   constructor(
@@ -121,6 +113,7 @@ export class Agent {
     this.outbox = new Outbox(this.db, tuning.outbox)
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db)
+    this.desiredGate = new DesiredGate(this.outbox, () => this.store.received()?.version)
     this.box = new Zones({
       db: this.db,
       outbox: this.outbox,
@@ -347,36 +340,6 @@ export class Agent {
     })
   }
 
-  /**
-   * A desired state not newer than the one held, read from its first bytes (desired-peek.ts): dropped before it
-   * is parsed, validated or its signature checked, and only counted. One too large to accept is not stale: it is
-   * refused as too large (that reason must reach the control plane).
-   */
-  private staleDesired(payload: Buffer): boolean {
-    if (payload.length > CHANNEL_MESSAGES.desired.maxBytes) return false
-    const held = this.store.received()?.version
-    const version = peekDesiredVersion(payload)
-    if (held === undefined || version === null || version > held) return false
-    this.staleDesiredDropped++
-    // One summary event every ten minutes at most, with the count since the previous one.
-    const now = Date.now()
-    if (now - this.staleReported.at >= STALE_SUMMARY_MS) {
-      const count = this.staleDesiredDropped - this.staleReported.count
-      this.outbox.event(
-        'desired-stale',
-        'info',
-        `${count} desired state(s) not newer than v${held} dropped`,
-        {
-          count,
-          heldVersion: held,
-          lastVersion: version,
-        },
-      )
-      this.staleReported = { at: now, count: this.staleDesiredDropped }
-    }
-    return true
-  }
-
   /** Every incoming message: topic check, decodeMessage, then dispatch. Never throws. */
   onMessage(topic: string, payload: Buffer): void {
     const parsed = this.tree.parse(topic)
@@ -393,7 +356,7 @@ export class Agent {
     let messageId: string | undefined
     try {
       if (parsed.channel === 'desired') {
-        if (this.staleDesired(payload)) return
+        if (this.desiredGate.stale(payload)) return
         const msg = decodeMessage('desired', payload)
         messageId = msg.id
         this.verifier.checkDesired(msg, this.store.received()?.version ?? null)

@@ -122,7 +122,7 @@ describe('desired states under bursts, on the agent', () => {
       return serializeMessage('desired', { ...msg, body: { ...msg.body, volume: 99 } })
     }
     for (let i = 0; i < 200; i++) await send(dev, forged(1 + (i % 5)))
-    await waitFor(() => a.staleDesiredDropped === 200, 15_000, '200 stale states dropped')
+    await waitFor(() => a.desiredGate.dropped === 200, 15_000, '200 stale states dropped')
     // A newer forged one still goes through every check, and is refused for its signature.
     await send(dev, forged(6))
     await waitFor(
@@ -178,7 +178,7 @@ describe('desired states under bursts, on the agent', () => {
     }, 5)
     try {
       for (let i = 0; i < 1000; i++) await send(dev, stale)
-      await waitFor(() => a.staleDesiredDropped === 1000, 60_000, '1000 superseded states dropped')
+      await waitFor(() => a.desiredGate.dropped === 1000, 60_000, '1000 superseded states dropped')
     } finally {
       clearInterval(sampler)
     }

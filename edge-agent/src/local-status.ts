@@ -54,7 +54,7 @@ export async function localStatus(agent: Agent) {
       lastContactAt: agent.lastContactAt ? new Date(agent.lastContactAt).toISOString() : null,
       desiredVersion: held?.version ?? null,
       // Desired states not newer than the one held, dropped unparsed (replays, a broker re-delivering).
-      staleDesiredDropped: agent.staleDesiredDropped,
+      staleDesiredDropped: agent.desiredGate.dropped,
       outboxPending: agent.outbox.pendingCount(),
     },
     // Signal, operator and registration, when the box has a modem (`modem.port`).

@@ -176,7 +176,7 @@ describe('the agent verifies everything the control plane sends', () => {
     await waitFor(() => a.store.received()?.version === 3, 10_000, 'v3')
     // Yesterday's state replayed: dropped from its first bytes, counted, not reported one by one.
     await send(dev, 'desired', v2)
-    await waitFor(() => a.staleDesiredDropped === 1, 10_000, 'replay dropped')
+    await waitFor(() => a.desiredGate.dropped === 1, 10_000, 'replay dropped')
     expect(rejections(dev).filter((r) => r.messageId === v2.id)).toHaveLength(1)
     expect(a.store.received()?.version).toBe(3)
     expect(a.store.received()?.body.volume).toBe(43)
