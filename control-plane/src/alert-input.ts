@@ -2,6 +2,7 @@ import { Type } from '@fastify/type-provider-typebox'
 import {
   Bands,
   type BulletinLevel,
+  DESIRED_LIMITS,
   EntityId,
   isEmergencyBand,
   type MediaRef,
@@ -48,15 +49,15 @@ export const AlertTargetsBody = Type.Object(
 )
 
 const content = {
-  title: PlainText({ minLength: 1, maxLength: 200 }),
+  title: PlainText({ minLength: 1, maxLength: DESIRED_LIMITS.titleLength }),
   bulletinId: Type.Optional(EntityId),
-  mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: 20 })),
+  mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: DESIRED_LIMITS.alertItems })),
   /** Spoken in the alert media lane instead of a bulletin or media (alert-speech.ts). */
   text: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
   voice: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   level: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('priority')])),
   priority: Type.Optional(Priority),
-  repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: DESIRED_LIMITS.alertRepeat })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   expiresInS: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXPIRY_S })),
   audible: Type.Optional(Type.Boolean()),

@@ -1,4 +1,4 @@
-import type { AlertSpec } from '@loa/shared'
+import { type AlertSpec, DESIRED_LIMITS } from '@loa/shared'
 import type { Alert } from './domain.js'
 
 /** The wire form of an alert, as commands and desired states carry it. */
@@ -7,7 +7,7 @@ export function alertSpec(a: Alert): AlertSpec {
     alertId: a.id,
     revision: a.revision,
     ackId: a.ackId,
-    title: a.title.slice(0, 200),
+    title: a.title.slice(0, DESIRED_LIMITS.titleLength),
     level: a.level,
     priority: a.priority,
     items: a.items,

@@ -225,7 +225,10 @@ export class AlertsService {
 
   private async desiredChanged(clusterIds: string[]): Promise<void> {
     const delay = this.o.desiredDelayMs ?? DESIRED_DELAY_MS
-    if (delay <= 0) return await this.o.desired.changed(clusterIds)
+    if (delay <= 0) {
+      await this.o.desired.changed(clusterIds)
+      return
+    }
     setTimeout(() => this.o.desired.invalidate(clusterIds), delay).unref()
   }
 

@@ -79,7 +79,8 @@ export async function approveBulletin(s: Services, id: string, actor: Actor): Pr
   if (!(await s.repos.content.approveBulletin(id, actor.id, new Date().toISOString()))) {
     throw new LoaError('LOA_CONFLICT', `status: bulletin "${id}" is already approved`)
   }
-  await s.desired.changed()
+  // Schedules that waited for it now reach their clusters: refused (back to draft) if a state would break a limit.
+  await s.desired.admit(undefined, () => s.repos.content.revokeApproval(id))
   return (await s.repos.content.getBulletin(id)) as Bulletin
 }
 

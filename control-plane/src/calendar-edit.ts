@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { occurrencesBetween, type Recurrence } from '@loa/shared'
 import { buildCalendar, clustersReceiving } from './calendar.js'
 import type { Services } from './context.js'
+import { targetsScope } from './desired-state.js'
 import type { Schedule } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import { closeRequestedLedger } from './requested-ledger.js'
@@ -22,6 +23,14 @@ async function occurrenceOf(s: Services, id: string, occurrence: string) {
   const found = occurrencesBetween(sc.recurrence, s.config.timezone, at, new Date(at.getTime() + 1))
   if (found.length === 0) throw bad(`occurrence: ${occurrence} is not an occurrence of schedule "${id}"`)
   return { sc, at }
+}
+
+/** Puts a schedule back as it was before `replaceWith`, for a change refused after the fact. */
+async function restore(s: Services, sc: Schedule, result: { schedules: Schedule[] }): Promise<void> {
+  for (const x of result.schedules) if (x.id !== sc.id) await s.repos.schedules.delete(x.id)
+  if (!(await s.repos.schedules.update(sc.id, { recurrence: sc.recurrence }))) {
+    await s.repos.schedules.create(sc)
+  }
 }
 
 /** The parts of a schedule after taking one occurrence out: stored back into it and as new schedules. */
@@ -72,23 +81,28 @@ export async function moveOccurrence(
       )
     }
   }
-  let result: { schedules: Schedule[]; removed: string[] }
-  if (sc.recurrence.kind === 'once') {
+  const { recurrence } = sc
+  if (recurrence.kind === 'once') {
     const moved = (await s.repos.schedules.update(sc.id, {
       recurrence: { kind: 'once', at: to.toISOString() },
     })) as Schedule
     await s.repos.workflow.moveProgrammeOf(sc.id, to.toISOString())
-    result = { schedules: [moved], removed: [] }
-  } else {
-    result = await replaceWith(s, sc, splitAround(sc.recurrence, at, s.config.timezone))
-    const single = await s.repos.schedules.create({
-      ...sc,
-      id: `s-${randomUUID()}`,
-      recurrence: { kind: 'once', at: to.toISOString() },
+    // Same entry count; the state may still be refused (e.g. a limit lowered since), and the move undone.
+    await s.desired.admit(targetsScope(sc.targets), async () => {
+      await s.repos.schedules.update(sc.id, { recurrence })
+      await s.repos.workflow.moveProgrammeOf(sc.id, recurrence.at)
     })
-    result.schedules.push(single)
+    return { schedules: [moved], removed: [] }
   }
-  await s.desired.changed()
+  const result = await replaceWith(s, sc, splitAround(recurrence, at, s.config.timezone))
+  const single = await s.repos.schedules.create({
+    ...sc,
+    id: `s-${randomUUID()}`,
+    recurrence: { kind: 'once', at: to.toISOString() },
+  })
+  result.schedules.push(single)
+  // A series split around the moved occurrence, plus the occurrence itself: up to two more entries per state.
+  await s.desired.admit(targetsScope(sc.targets), () => restore(s, sc, result))
   return result
 }
 
@@ -98,19 +112,20 @@ export async function cancelOccurrence(
   id: string,
   occurrence: string | undefined,
 ): Promise<{ schedules: Schedule[]; removed: string[] }> {
-  let result: { schedules: Schedule[]; removed: string[] }
   await closeRequestedLedger(s)
   if (occurrence === undefined) {
-    if (!(await s.repos.schedules.delete(id))) throw notFound('schedule', id)
-    result = { schedules: [], removed: [id] }
-  } else {
-    const { sc, at } = await occurrenceOf(s, id, occurrence)
-    if (at.getTime() < Date.now()) throw bad(`occurrence: ${occurrence} is already past`)
-    result =
-      sc.recurrence.kind === 'once'
-        ? await replaceWith(s, sc, [])
-        : await replaceWith(s, sc, splitAround(sc.recurrence, at, s.config.timezone))
+    const sc = await s.repos.schedules.get(id)
+    if (!sc || !(await s.repos.schedules.delete(id))) throw notFound('schedule', id)
+    await s.desired.changed(targetsScope(sc.targets))
+    return { schedules: [], removed: [id] }
   }
-  await s.desired.changed()
+  const { sc, at } = await occurrenceOf(s, id, occurrence)
+  if (at.getTime() < Date.now()) throw bad(`occurrence: ${occurrence} is already past`)
+  const result =
+    sc.recurrence.kind === 'once'
+      ? await replaceWith(s, sc, [])
+      : await replaceWith(s, sc, splitAround(sc.recurrence, at, s.config.timezone))
+  // Cutting an occurrence out of a series splits it in two: one more entry in every targeted state.
+  await s.desired.admit(targetsScope(sc.targets), () => restore(s, sc, result))
   return result
 }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT } from '@loa/shared'
+import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, DESIRED_LIMITS } from '@loa/shared'
 import { httpLimitsProblem } from '@loa/shared/http-limits'
 import { IANAZone } from 'luxon'
 import type { BrokerLimits } from './broker-limits.js'
@@ -59,6 +59,12 @@ export interface ControlPlaneConfig extends MediaLimitsConfig {
   mqttLimits: BrokerLimits
   /** HTTP timeouts, body rate and concurrent uploads (LOA_HTTP_*, docs/security.md "Limits"). */
   httpLimits: ControlPlaneHttpLimits
+  /** Largest desired-state message built, envelope included (at most DESIRED_LIMITS.maxBytes, what agents accept). */
+  desiredMaxBytes: number
+  /** A device's next desired state waits until its changes have been quiet this long (a burst is sent once)… */
+  desiredPublishQuietMs: number
+  /** …but at most this long after its first pending change. */
+  desiredPublishMaxDelayMs: number
 }
 
 export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
@@ -90,6 +96,9 @@ export const DEFAULT_CONFIG: Omit<ControlPlaneConfig, 'dataDir'> = {
   mqttLimits: DEFAULT_BROKER_LIMITS,
   httpLimits: DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
   ...DEFAULT_MEDIA_LIMITS,
+  desiredMaxBytes: DESIRED_LIMITS.maxBytes,
+  desiredPublishQuietMs: 1000,
+  desiredPublishMaxDelayMs: 30_000,
 }
 
 /** Thrown for a bad environment variable; the message always names the variable. */
@@ -204,6 +213,27 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     mqttLimits,
     httpLimits,
     ...mediaLimitsFromEnv((name, def, min, max, int) => num(env, name, def, min, max, int)),
+    desiredMaxBytes: num(
+      env,
+      'LOA_DESIRED_MAX_BYTES',
+      DEFAULT_CONFIG.desiredMaxBytes,
+      64 * 1024,
+      DESIRED_LIMITS.maxBytes,
+    ),
+    desiredPublishQuietMs: num(
+      env,
+      'LOA_DESIRED_PUBLISH_QUIET_MS',
+      DEFAULT_CONFIG.desiredPublishQuietMs,
+      0,
+      600_000,
+    ),
+    desiredPublishMaxDelayMs: num(
+      env,
+      'LOA_DESIRED_PUBLISH_MAX_DELAY_MS',
+      DEFAULT_CONFIG.desiredPublishMaxDelayMs,
+      0,
+      3_600_000,
+    ),
   }
 }
 

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
-import type {
-  AlertSpec,
-  BulletinLevel,
-  DesiredStateBody,
-  FallbackProgramme,
-  LiveSpec,
-  MediaRef,
-  RelayEntry,
-  ScheduleEntry,
+import {
+  type AlertSpec,
+  type BulletinLevel,
+  DESIRED_LIMITS,
+  type DesiredStateBody,
+  type FallbackProgramme,
+  type LiveSpec,
+  type MediaRef,
+  type RelayEntry,
+  type ScheduleEntry,
 } from '@loa/shared'
 import type {
   Bulletin,
@@ -82,17 +83,9 @@ const DEFAULT_VOLUME = 80
 /** How long after its end a one-off schedule is still sent (a late device may still be reporting it). */
 export const PRUNE_GRACE_MS = 60 * 60_000
 
-/**
- * Computes desired states for many clusters from one in-memory snapshot: schedules are indexed by target
- * (unit, cluster, tag) and each unit's ancestor chain is resolved once, so 10,000 clusters cost one pass.
- */
-export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterInput) => DesiredContent {
-  const unitById = new Map(inputs.units.map((u) => [u.id, u]))
-  const bulletinById = new Map(inputs.bulletins.map((b) => [b.id, b]))
-  const playlistById = new Map(inputs.playlists.map((p) => [p.id, p]))
-  const mediaBySha = new Map(inputs.media.map((m) => [m.sha256, m]))
-  const fallbackByUnit = new Map(inputs.fallbacks.map((f) => [f.unitId, f]))
-
+/** Each unit's ancestor chain (root first), resolved once per unit of one snapshot. */
+export function unitChains(units: Unit[]): (unitId: string) => string[] {
+  const unitById = new Map(units.map((u) => [u.id, u]))
   const chains = new Map<string, string[]>()
   const chainOf = (unitId: string): string[] => {
     let chain = chains.get(unitId)
@@ -110,6 +103,43 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
     chains.set(unitId, chain)
     return chain
   }
+  return chainOf
+}
+
+/** What a change touched: clusters by id, every cluster under some units, clusters with some tags. */
+export interface ClusterScope {
+  clusterIds?: Iterable<string>
+  units?: Iterable<string>
+  tags?: Iterable<string>
+}
+
+/** The clusters a schedule's (or relay's) targets reach. */
+export const targetsScope = (t: Targets): ClusterScope => ({
+  clusterIds: t.clusters,
+  units: t.units,
+  tags: t.tags,
+})
+
+/** Whether a cluster is in a scope, given its unit chain. */
+export function scopeMatcher(scope: ClusterScope): (cluster: ClusterInput, chain: string[]) => boolean {
+  const ids = new Set(scope.clusterIds ?? [])
+  const units = new Set(scope.units ?? [])
+  const tags = new Set(scope.tags ?? [])
+  return (c, chain) => ids.has(c.id) || chain.some((u) => units.has(u)) || c.tags.some((t) => tags.has(t))
+}
+
+/**
+ * Computes desired states for many clusters from one in-memory snapshot: schedules are indexed by target
+ * (unit, cluster, tag) and each unit's ancestor chain is resolved once, so 10,000 clusters cost one pass. The
+ * states of one compiler share their schedule entries and media references (same objects): callers must not
+ * mutate them, and may memoise work per object (desired-check.ts, contentHash).
+ */
+export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterInput) => DesiredContent {
+  const bulletinById = new Map(inputs.bulletins.map((b) => [b.id, b]))
+  const playlistById = new Map(inputs.playlists.map((p) => [p.id, p]))
+  const mediaBySha = new Map(inputs.media.map((m) => [m.sha256, m]))
+  const fallbackByUnit = new Map(inputs.fallbacks.map((f) => [f.unitId, f]))
+  const chainOf = unitChains(inputs.units)
 
   // Past one-off schedules (and series that ended) stay in the database for reports but leave desired states.
   const pruneBefore = Date.parse(inputs.now ?? new Date().toISOString()) - PRUNE_GRACE_MS
@@ -140,7 +170,7 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
     const fallbackTitle = s.bulletinId ? bs[0]?.title : playlistById.get(s.playlistId ?? '')?.title
     const entry: ScheduleEntry = {
       id: s.id,
-      title: (s.title || fallbackTitle || s.id).slice(0, 200),
+      title: (s.title || fallbackTitle || s.id).slice(0, DESIRED_LIMITS.titleLength),
       level,
       priority: s.priority,
       items: bs.map((b) => b.mediaSha256),
@@ -170,7 +200,7 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
   for (const r of inputs.relays ?? []) {
     const entry: RelayEntry = {
       id: r.id,
-      title: r.title.slice(0, 200),
+      title: r.title.slice(0, DESIRED_LIMITS.titleLength),
       sourceUrl: r.sourceUrl,
       priority: r.priority,
       recurrence: r.recurrence,
@@ -182,16 +212,17 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
   }
   const relayOrder = new Map((inputs.relays ?? []).map((r, i) => [r.id, i]))
 
+  // One object per file, shared by every state that lists it.
+  const refs = new Map<string, MediaRef | null>()
   const mediaRef = (sha: string): MediaRef | null => {
+    let ref = refs.get(sha)
+    if (ref !== undefined) return ref
     const m = mediaBySha.get(sha)
-    if (!m) return null
-    return {
-      sha256: m.sha256,
-      size: m.size,
-      url: `/media/${m.sha256}`,
-      mime: m.mime,
-      durationMs: m.durationMs,
-    }
+    ref = m
+      ? { sha256: m.sha256, size: m.size, url: `/media/${m.sha256}`, mime: m.mime, durationMs: m.durationMs }
+      : null
+    refs.set(sha, ref)
+    return ref
   }
 
   return (cluster) => {
@@ -235,28 +266,42 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
       media,
       schedule,
       fallback,
-      // Only present while an alert is active, so states without alerts hash as before.
-      ...(alerts ? { alerts: alerts.slice(0, 50) } : {}),
+      // Only present while an alert is active, so states without alerts hash as before. Past the limit, the
+      // lowest bands are left out (they are sorted highest first): every alert still goes out by command.
+      ...(alerts ? { alerts: alerts.slice(0, DESIRED_LIMITS.alerts) } : {}),
       // Likewise only when non-empty: states without relays keep their hash and version.
-      ...(lives ? { lives: lives.slice(0, 20) } : {}),
-      ...(relays.length > 0 ? { relays: relays.slice(0, 200) } : {}),
+      ...(lives ? { lives: lives.slice(0, DESIRED_LIMITS.lives) } : {}),
+      // Not cut: a state with too many relays is refused (desired-check.ts) and the change that made it with it.
+      ...(relays.length > 0 ? { relays } : {}),
     }
   }
 }
 
-/** JSON with object keys sorted, so equal content always hashes the same whatever the insertion order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>
-    const keys = Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
-  }
-  return JSON.stringify(value)
+/**
+ * JSON with object keys sorted, so equal content always hashes the same whatever the insertion order. `memo`
+ * keeps the text of objects (not arrays) already written: the entries and media references states share are then
+ * written once per recomputation, not once per cluster.
+ */
+export function canonicalJson(value: unknown, memo?: WeakMap<object, string>): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, memo)).join(',')}]`
+  const known = memo?.get(value)
+  if (known !== undefined) return known
+  const text = objectJson(value as Record<string, unknown>, memo)
+  memo?.set(value, text)
+  return text
 }
 
-export function contentHash(content: DesiredContent): string {
-  return createHash('sha256').update(canonicalJson(content)).digest('hex')
+function objectJson(obj: Record<string, unknown>, memo?: WeakMap<object, string>): string {
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k], memo)}`).join(',')}}`
+}
+
+/** `memo`: shared across the states of one recomputation (the root object, one per cluster, is not kept). */
+export function contentHash(content: DesiredContent, memo?: WeakMap<object, string>): string {
+  return createHash('sha256')
+    .update(objectJson(content as unknown as Record<string, unknown>, memo))
+    .digest('hex')
 }

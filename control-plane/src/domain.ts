@@ -209,6 +209,8 @@ export interface DesiredStateRecord {
   version: number
   hash: string
   body: DesiredStateBody
+  /** `body` as JSON, when already serialized (stored as is). */
+  json?: string
 }
 
 /** One upward message ready to be stored; `id` is the envelope id. */

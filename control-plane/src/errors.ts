@@ -53,6 +53,8 @@ export const LoaErrorCodes = {
   LOA_MIC_IDLE: 408,
   LOA_REQUEST_TIMEOUT: 408,
   LOA_TOO_MANY_UPLOADS: 429,
+  /** The change would build a desired state its agents refuse (shared/src/messages/desired-limits.ts). */
+  LOA_DESIRED_LIMIT: 422,
 } as const
 export type LoaErrorCode = keyof typeof LoaErrorCodes
 

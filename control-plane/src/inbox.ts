@@ -96,7 +96,21 @@ export async function sendBulletin(
   await s.repos.workflow.createDeliveries(deliveries)
   if (b.level === 'priority') {
     for (const d of deliveries) {
-      const programme = await placeInProgramme(s, d.toUnitId, b, input.at ?? (await nextSlot(s, d.toUnitId)))
+      let programme: Awaited<ReturnType<typeof placeInProgramme>>
+      try {
+        programme = await placeInProgramme(s, d.toUnitId, b, input.at ?? (await nextSlot(s, d.toUnitId)))
+      } catch (err) {
+        // That slot's programme would break a limit its clusters' agents enforce: the delivery waits in the
+        // commune's inbox, saying why, to be accepted into another slot.
+        if (!(err instanceof LoaError) || err.code !== 'LOA_DESIRED_LIMIT') throw err
+        await s.repos.workflow.decideDelivery(d.id, 'pending', {
+          state: 'pending',
+          decidedBy: null,
+          decidedAt: null,
+          reason: err.message,
+        })
+        continue
+      }
       await s.repos.workflow.decideDelivery(d.id, 'pending', {
         state: 'accepted',
         decidedBy: 'auto',

@@ -13,7 +13,7 @@ import { BrokerConnectionGuard } from './broker-limits.js'
 import { CommandFanout } from './command-fanout.js'
 import { type ControlPlaneConfig, DEFAULT_CONFIG } from './config.js'
 import type { App, DeviceVerifier, Services } from './context.js'
-import { DesiredService } from './desired-service.js'
+import { type ClusterProblem, DesiredService } from './desired-service.js'
 import { deviceCredentialsFor, unitsOfCluster } from './device-security.js'
 import { Ingest } from './ingest.js'
 import { LivesService } from './lives-service.js'
@@ -126,6 +126,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     : null
   // Set once ingest exists: refusals of known devices are recorded as their events.
   let recordRefusal: (r: Refusal) => void = () => {}
+  let recordDesiredProblem: (clusterId: string, problem: ClusterProblem | null) => void = () => {}
   const brokerAuth =
     config.mqttUrl === null
       ? new BrokerAuth({
@@ -171,10 +172,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       log: log.child({ component: 'desired' }),
       timezone: config.timezone,
       debounceMs: desiredDebounceMs,
+      maxMessageBytes: config.desiredMaxBytes,
+      publishQuietMs: config.desiredPublishQuietMs,
+      publishMaxDelayMs: config.desiredPublishMaxDelayMs,
       sign,
       onSaved: (records) => {
         for (const r of records) brokerAuth?.setUnits(r.clusterId, r.body.units)
       },
+      onProblem: (clusterId, problem) => recordDesiredProblem(clusterId, problem),
     })
     const ingest = new Ingest({
       repos,
@@ -187,6 +192,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       flushMs: ingestFlushMs,
     })
     recordRefusal = refusalRecorder(ingest)
+    recordDesiredProblem = desiredProblemRecorder(ingest)
     // Never rely on the broker remembering: every (re)connect re-publishes every device's state from the database.
     mqtt.on('connect', () => void desired.republishAll())
     // Alerts and live relays share one band-ordered send queue: an emergency overtakes a relay being sent.
@@ -334,5 +340,26 @@ function refusalRecorder(ingest: Ingest): (r: Refusal) => void {
         ...(r.topic ? { topic: r.topic } : {}),
       },
     })
+  }
+}
+
+/** A cluster's desired state refused for breaking a limit (or fine again) becomes its event, for the operator. */
+function desiredProblemRecorder(ingest: Ingest): (clusterId: string, problem: ClusterProblem | null) => void {
+  return (clusterId, p) => {
+    ingest.recordEvent(
+      clusterId,
+      p
+        ? {
+            kind: 'desired-refused',
+            severity: 'error',
+            message: `desired state not published, ${p.keptVersion === null ? 'no valid version yet' : `v${p.keptVersion} kept`}: ${p.detail}`,
+            data: { limit: p.limit, detail: p.detail, keptVersion: p.keptVersion },
+          }
+        : {
+            kind: 'desired-valid',
+            severity: 'info',
+            message: 'desired state within the limits again',
+          },
+    )
   }
 }

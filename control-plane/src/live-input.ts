@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { Bands, isEmergencyBand, LiveSourceUrl, Percent, Priority } from '@loa/shared'
+import { Bands, DESIRED_LIMITS, isEmergencyBand, LiveSourceUrl, Percent, Priority } from '@loa/shared'
 import type { Live, Targets } from './domain.js'
 import { LoaError, validationMessage } from './errors.js'
 import { PlainText } from './plain-text.js'
@@ -12,7 +12,7 @@ const MAX_DURATION_S = 7 * 24 * 3600
 
 export const LiveBody = Type.Object(
   {
-    title: PlainText({ minLength: 1, maxLength: 200 }),
+    title: PlainText({ minLength: 1, maxLength: DESIRED_LIMITS.titleLength }),
     sourceUrl: LiveSourceUrl,
     targets: TargetsBody,
     startsAt: Type.Optional(Type.String({ format: 'date-time' })),

@@ -1,4 +1,4 @@
-import type { LiveSpec } from '@loa/shared'
+import { DESIRED_LIMITS, type LiveSpec } from '@loa/shared'
 import type { Live } from './domain.js'
 
 /** The wire form of a live relay, as commands and desired states carry it. */
@@ -7,7 +7,7 @@ export function liveSpec(l: Live): LiveSpec {
     liveId: l.id,
     revision: l.revision,
     ackId: l.ackId,
-    title: l.title.slice(0, 200),
+    title: l.title.slice(0, DESIRED_LIMITS.titleLength),
     sourceUrl: l.sourceUrl,
     priority: l.priority,
     startsAt: l.startsAt,

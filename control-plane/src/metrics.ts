@@ -7,6 +7,12 @@ export interface Metrics {
   rejected: Counter<'code' | 'channel'>
   unknownDevice: Counter<'channel'>
   desiredPublished: Counter
+  /** Desired-state recomputations run (each serves every change marked while the previous one ran). */
+  desiredRecomputations: Counter
+  /** A queued desired state replaced by a newer one before it was sent. */
+  desiredSuperseded: Counter
+  /** Desired states not stored (the cluster keeps its last valid one), by the limit they broke. */
+  desiredRefused: Counter<'limit'>
   ingestBatches: Counter
   alertPublishes: Counter<'kind' | 'result'>
 }
@@ -88,6 +94,22 @@ export function createMetrics(repos: Repositories): Metrics {
     ingestBatches: new Counter({
       name: 'loa_ingest_batches_total',
       help: 'Ingest transactions committed',
+      registers: [registry],
+    }),
+    desiredRecomputations: new Counter({
+      name: 'loa_desired_recomputations_total',
+      help: 'Desired-state recomputations (changes made while one runs are all taken by the next)',
+      registers: [registry],
+    }),
+    desiredSuperseded: new Counter({
+      name: 'loa_desired_superseded_total',
+      help: 'Desired states replaced by a newer version while waiting to be published (never sent)',
+      registers: [registry],
+    }),
+    desiredRefused: new Counter({
+      name: 'loa_desired_refused_total',
+      help: 'Compiled desired states refused for breaking a limit agents enforce (last valid state kept), by limit',
+      labelNames: ['limit'],
       registers: [registry],
     }),
     alertPublishes: new Counter({

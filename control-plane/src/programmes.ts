@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Bands, type BulletinLevel } from '@loa/shared'
+import { Bands, type BulletinLevel, DESIRED_LIMITS } from '@loa/shared'
 import { DateTime } from 'luxon'
 import { unitInScope } from './access.js'
 import type { Actor } from './actor.js'
@@ -66,6 +66,13 @@ export async function placeInProgramme(
         `bulletinId: "${bulletin.id}" is already in the programme at ${startsAt}`,
       )
     }
+    // A programme is one schedule entry on the units' clusters: its agents play at most this many items in one go.
+    if (playlist.bulletinIds.length >= DESIRED_LIMITS.itemsPerEntry) {
+      throw new LoaError(
+        'LOA_DESIRED_LIMIT',
+        `bulletinId: the programme of unit "${unitId}" at ${startsAt} already plays ${playlist.bulletinIds.length} bulletins, the limit is ${DESIRED_LIMITS.itemsPerEntry}; choose another slot`,
+      )
+    }
     const members = await Promise.all(playlist.bulletinIds.map((id) => content.getBulletin(id)))
     const ids = [...playlist.bulletinIds]
     if (bulletin.level === 'normal') ids.push(bulletin.id)
@@ -80,7 +87,10 @@ export async function placeInProgramme(
     )
     const sc = await schedules.get(existing.scheduleId)
     if (sc && sc.priority < Bands[top]) await schedules.update(sc.id, { priority: Bands[top] })
-    await s.desired.changed()
+    await s.desired.admit({ units: [unitId] }, async () => {
+      await content.setPlaylistItems(playlist.id, playlist.bulletinIds)
+      if (sc) await schedules.update(sc.id, { priority: sc.priority })
+    })
     return existing
   }
   const title = programmeTitle(s, startsAt)
@@ -108,7 +118,8 @@ export async function placeInProgramme(
     playlistId: playlist.id,
     scheduleId: schedule.id,
   })
-  await s.desired.changed()
+  // Undone by deleting its schedule: a programme without one takes no more bulletins and plays nowhere.
+  await s.desired.admit({ units: [unitId] }, () => schedules.delete(schedule.id))
   return programme
 }
 
@@ -152,6 +163,6 @@ export async function reorderProgramme(
     )
   }
   await s.repos.content.setPlaylistItems(p.playlistId, bulletinIds)
-  await s.desired.changed()
+  await s.desired.changed({ units: [p.unitId] })
   return p
 }

@@ -89,6 +89,8 @@ export interface ContentRepository {
   createBulletin(b: Omit<Bulletin, 'createdAt'>): Promise<Bulletin>
   /** draft → approved; false if it was not a draft. */
   approveBulletin(id: string, by: string, at: string): Promise<boolean>
+  /** approved → draft again: an approval refused after the fact (its schedules would break a desired-state limit). */
+  revokeApproval(id: string): Promise<void>
   /** Replaces a playlist's items (reordering a programme). */
   setPlaylistItems(id: string, bulletinIds: string[]): Promise<void>
   getBulletin(id: string): Promise<Bulletin | null>
@@ -155,6 +157,8 @@ export interface DesiredStateRepository {
   get(clusterId: string): Promise<DesiredStateRecord | null>
   /** Current version and hash of every device (cheap: no bodies). */
   heads(): Promise<Map<string, { version: number; hash: string }>>
+  /** Current version of one device (cheap: no body). */
+  versionOf(clusterId: string): Promise<number | null>
   save(records: DesiredStateRecord[]): Promise<void>
 }
 

@@ -99,7 +99,8 @@ export function registerClusterRoutes(app: App, s: Services): void {
       await assertClusterInScope(s, req, req.params.id, 'read')
       const c = await clusters.get(req.params.id)
       if (!c) throw notFound('cluster', req.params.id)
-      return c
+      // Set while its newest state breaks a limit its agent enforces: it keeps (and is sent) its last valid one.
+      return { ...c, desiredProblem: s.desired.problemOf(c.id) }
     },
   )
 
@@ -113,9 +114,12 @@ export function registerClusterRoutes(app: App, s: Services): void {
       await assertClusterInScope(s, req, req.params.id, 'read')
       if (req.body.unitId !== undefined) await assertUnitInScope(s, req, req.body.unitId)
       await checkRefs(req, req.body)
+      const before = await clusters.get(req.params.id)
       const c = await clusters.update(req.params.id, req.body)
-      if (!c) throw notFound('cluster', req.params.id)
-      await s.desired.changed([c.id])
+      if (!before || !c) throw notFound('cluster', req.params.id)
+      // Another unit or other tags bring other schedules: refused, and put back, if its state would break a limit.
+      const undo = Object.fromEntries(Object.keys(req.body).map((k) => [k, before[k as keyof typeof before]]))
+      await s.desired.admit([c.id], () => clusters.update(c.id, undo))
       return (await clusters.get(c.id)) ?? c
     },
   )

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
-import { BulletinLevel, EntityId, Sha256Hex } from '@loa/shared'
+import { BulletinLevel, DESIRED_LIMITS, EntityId, Sha256Hex } from '@loa/shared'
 import { createBulletin } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
 import { invalid, LoaError } from './errors.js'
@@ -55,7 +55,7 @@ export function registerContentRoutes(app: App, s: Services): void {
           {
             id: Type.Optional(EntityId),
             title: Title,
-            bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: 200 }),
+            bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: DESIRED_LIMITS.itemsPerEntry }),
             unitId: Type.Optional(EntityId),
           },
           { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
 import {
+  DESIRED_LIMITS,
   EntityId,
   LiveSourceUrl,
   Percent,
@@ -12,6 +13,7 @@ import {
 import type { FastifyRequest } from 'fastify'
 import { assertTargetsInScope, targetsVisible } from './access.js'
 import type { App, Services } from './context.js'
+import { targetsScope } from './desired-state.js'
 import type { Relay } from './domain.js'
 import { LoaError, notFound } from './errors.js'
 import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
@@ -22,7 +24,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js
 const RelayBody = Type.Object(
   {
     id: Type.Optional(EntityId),
-    title: PlainText({ minLength: 1, maxLength: 200 }),
+    title: PlainText({ minLength: 1, maxLength: DESIRED_LIMITS.titleLength }),
     sourceUrl: LiveSourceUrl,
     recurrence: Recurrence,
     durationS: RelayEntry.properties.durationS,
@@ -79,7 +81,7 @@ export function registerRelayRoutes(app: App, s: Services): void {
         priority: relayBand(b.priority, bad),
         volume: b.volume ?? null,
       })
-      await s.desired.changed()
+      await s.desired.admit(targetsScope(targets), () => relays.delete(id))
       return reply.status(201).send(relay)
     },
   )
@@ -100,9 +102,10 @@ export function registerRelayRoutes(app: App, s: Services): void {
     '/api/relays/:id',
     { schema: { tags: ['relays'], params: IdParams }, config: { permission: 'live', audit: 'relay.delete' } },
     async (req, reply) => {
-      await assertTargetsInScope(s, req, (await visibleRelay(req, req.params.id)).targets)
+      const { targets } = await visibleRelay(req, req.params.id)
+      await assertTargetsInScope(s, req, targets)
       if (!(await relays.delete(req.params.id))) throw notFound('relay', req.params.id)
-      await s.desired.changed()
+      await s.desired.changed(targetsScope(targets))
       return reply.status(204).send()
     },
   )

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
 import {
+  DESIRED_LIMITS,
   defaultPriority,
   EntityId,
   IntervalRecurrence,
@@ -15,6 +16,7 @@ import { Value } from '@sinclair/typebox/value'
 import { assertTargetsInScope, targetsVisible } from './access.js'
 import { assertApproved } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
+import { targetsScope } from './desired-state.js'
 import { fieldName, LoaError, notFound, validationMessage } from './errors.js'
 import { PlainText } from './plain-text.js'
 import { closeRequestedLedger } from './requested-ledger.js'
@@ -25,7 +27,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from './targets-input.js
 const ScheduleBody = Type.Object(
   {
     id: Type.Optional(EntityId),
-    title: Type.Optional(PlainText({ maxLength: 200 })),
+    title: Type.Optional(PlainText({ maxLength: DESIRED_LIMITS.titleLength })),
     bulletinId: Type.Optional(EntityId),
     playlistId: Type.Optional(EntityId),
     recurrence: Recurrence,
@@ -111,7 +113,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       if (await schedules.get(id)) throw new LoaError('LOA_CONFLICT', `id: schedule "${id}" already exists`)
       const schedule = await schedules.create({
         id,
-        title: title.slice(0, 200),
+        title: title.slice(0, DESIRED_LIMITS.titleLength),
         bulletinId: b.bulletinId ?? null,
         playlistId: b.playlistId ?? null,
         recurrence: b.recurrence,
@@ -120,7 +122,8 @@ export function registerScheduleRoutes(app: App, s: Services): void {
         volume: b.volume ?? null,
         enabled: true,
       })
-      await s.desired.changed()
+      // Refused, and undone, when a targeted cluster's state would break a limit its agent enforces.
+      await s.desired.admit(targetsScope(targets), () => schedules.delete(id))
       return reply.status(201).send({ ...schedule, level })
     },
   )
@@ -168,7 +171,7 @@ export function registerScheduleRoutes(app: App, s: Services): void {
       // What it already asked for stays in the reports.
       await closeRequestedLedger(s)
       if (!(await schedules.delete(req.params.id))) throw notFound('schedule', req.params.id)
-      await s.desired.changed()
+      await s.desired.changed(targetsScope(sc.targets))
       return reply.status(204).send()
     },
   )

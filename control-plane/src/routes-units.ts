@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
-import { DailyWindow, EntityId, Percent, windowProblems } from '@loa/shared'
+import { DailyWindow, DESIRED_LIMITS, EntityId, Percent, windowProblems } from '@loa/shared'
 import { assertUnitInScope, filterUnits, scopeUnitIds } from './access.js'
 import type { App, Services } from './context.js'
 import { forbidden, invalid, LoaError, notFound } from './errors.js'
@@ -22,8 +22,8 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 const FallbackBody = Type.Object(
   {
-    bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: 200 }),
-    windows: Type.Array(DailyWindow, { maxItems: 48 }),
+    bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: DESIRED_LIMITS.fallbackItems }),
+    windows: Type.Array(DailyWindow, { maxItems: DESIRED_LIMITS.fallbackWindows }),
     volume: Type.Optional(Percent),
   },
   { additionalProperties: false },
@@ -102,13 +102,16 @@ export function registerUnitRoutes(app: App, s: Services): void {
         const problems = windowProblems(w, `windows[${i}]`)
         if (problems[0]) throw new LoaError('LOA_VALIDATION', problems[0])
       }
+      const previous = await fallbacks.get(unitId)
       const f = await fallbacks.put({
         unitId,
         bulletinIds: b.bulletinIds,
         windows: b.windows,
         volume: b.volume ?? null,
       })
-      await s.desired.changed()
+      await s.desired.admit({ units: [unitId] }, () =>
+        previous ? fallbacks.put(previous) : fallbacks.delete(unitId),
+      )
       return f
     },
   )
@@ -133,7 +136,7 @@ export function registerUnitRoutes(app: App, s: Services): void {
     async (req, reply) => {
       await assertUnitInScope(s, req, req.params.id, 'read')
       if (!(await fallbacks.delete(req.params.id))) throw notFound('fallback of unit', req.params.id)
-      await s.desired.changed()
+      await s.desired.changed({ units: [req.params.id] })
       return reply.status(204).send()
     },
   )

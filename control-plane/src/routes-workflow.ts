@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { EntityId, LocalTime } from '@loa/shared'
+import { DESIRED_LIMITS, EntityId, LocalTime } from '@loa/shared'
 import { assertUnitInScope, filterUnits, scopeUnitIds, unitInScope } from './access.js'
 import { approveBulletin, unitSettings } from './bulletin-workflow.js'
 import type { App, Services } from './context.js'
@@ -225,7 +225,7 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
         tags: ['inbox'],
         params: IdParams,
         body: Type.Object(
-          { bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: 200 }) },
+          { bulletinIds: Type.Array(EntityId, { minItems: 1, maxItems: DESIRED_LIMITS.itemsPerEntry }) },
           { additionalProperties: false },
         ),
       },

@@ -181,6 +181,11 @@ export function sqliteContent(db: Db): ContentRepository {
           .run(by, at, id).changes > 0
       )
     },
+    async revokeApproval(id) {
+      db.prepare(
+        `UPDATE bulletins SET status = 'draft', approved_by = NULL, approved_at = NULL WHERE id = ?`,
+      ).run(id)
+    },
     async setPlaylistItems(id, bulletinIds) {
       setItems(id, bulletinIds)
     },

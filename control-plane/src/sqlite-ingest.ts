@@ -346,7 +346,7 @@ export function sqliteDesired(db: Db): DesiredStateRepository {
     body = excluded.body, updated_at = excluded.updated_at`)
   const save = db.transaction((records: Parameters<DesiredStateRepository['save']>[0]) => {
     const now = new Date().toISOString()
-    for (const r of records) upsert.run(r.clusterId, r.version, r.hash, JSON.stringify(r.body), now)
+    for (const r of records) upsert.run(r.clusterId, r.version, r.hash, r.json ?? JSON.stringify(r.body), now)
   })
   return {
     async get(clusterId) {
@@ -364,6 +364,12 @@ export function sqliteDesired(db: Db): DesiredStateRepository {
         hash: string
       }[]
       return new Map(rows.map((r) => [r.cluster_id, { version: r.version, hash: r.hash }]))
+    },
+    async versionOf(clusterId) {
+      const r = db.prepare('SELECT version FROM desired_states WHERE cluster_id = ?').get(clusterId) as
+        | { version: number }
+        | undefined
+      return r?.version ?? null
     },
     async save(records) {
       save(records)

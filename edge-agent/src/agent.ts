@@ -12,6 +12,7 @@ import { clockSyncFrom } from './clock-sync.js'
 import { Commands } from './commands.js'
 import type { AgentConfig } from './config.js'
 import type { Db } from './db.js'
+import { DesiredGate } from './desired-gate.js'
 import { DesiredStore } from './desired-store.js'
 import { AgentError, describeError } from './errors.js'
 import { readHealth } from './health.js'
@@ -26,6 +27,7 @@ import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
 import { checkRecipients } from './recipients.js'
 import { Reconciler } from './reconciler.js'
+import { RejectLimiter } from './reject-limiter.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
@@ -58,8 +60,6 @@ export interface AgentTuning {
 }
 
 const MB = 1024 * 1024
-/** Rejected messages are reported at most this often per minute, so a flood cannot fill the outbox. */
-const MAX_REJECT_EVENTS_PER_MIN = 60
 
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
@@ -96,7 +96,10 @@ export class Agent {
   readonly zoneTests: ZoneTests
   /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
   lastContactAt: number | null = null
-  private rejects = { windowStart: 0, count: 0 }
+  /** Rejected messages are reported at most 10 a minute per code, so a flood cannot fill the outbox. */
+  private readonly rejects = new RejectLimiter(10, 60_000, 256, monotonicMs)
+  /** Drops desired states not newer than the one held before any work (desired-gate.ts). */
+  readonly desiredGate: DesiredGate
   private startupVerify: Promise<void> = Promise.resolve()
 
   constructor(
@@ -139,6 +142,7 @@ export class Agent {
     this.outbox = new Outbox(this.db, { ...tuning.outbox, now: () => clock.now() })
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db, config.deviceId)
+    this.desiredGate = new DesiredGate(this.outbox, () => this.store.received()?.version, monotonicMs)
     this.box = new Zones({
       db: this.db,
       outbox: this.outbox,
@@ -375,15 +379,15 @@ export class Agent {
   }
 
   private reject(topic: string, code: string, details: string[], messageId?: string): void {
+    const admitted = this.rejects.admit(code)
+    if (!admitted) return
     this.log.warn({ topic, code, details, messageId }, 'message rejected')
-    const now = monotonicMs()
-    if (now - this.rejects.windowStart > 60_000) this.rejects = { windowStart: now, count: 0 }
-    if (++this.rejects.count > MAX_REJECT_EVENTS_PER_MIN) return
     this.outbox.event('message-rejected', 'warning', `message on ${topic} rejected: ${code}`, {
       topic,
       code,
       details: details.slice(0, 5).map((d) => d.slice(0, 300)),
       ...(messageId ? { messageId } : {}),
+      ...(admitted.suppressed > 0 ? { suppressedBefore: admitted.suppressed } : {}),
     })
   }
 
@@ -414,6 +418,7 @@ export class Agent {
     let messageId: string | undefined
     try {
       if (parsed.channel === 'desired') {
+        if (this.desiredGate.stale(payload)) return
         const msg = decodeMessage('desired', payload)
         messageId = msg.id
         this.verifier.checkDesired(msg, this.store.received()?.version ?? null)

@@ -25,9 +25,15 @@ export class DesiredStore {
     const row = this.db.prepare('SELECT version, body, at FROM desired WHERE slot = ?').get(slot) as
       | { version: number; body: string; at: string }
       | undefined
-    let v: StoredDesired | null = row
-      ? { version: row.version, body: JSON.parse(row.body) as DesiredStateBody, at: row.at }
-      : null
+    // Both slots usually hold the same version: parse it once (the largest state is megabytes once parsed).
+    const other = this.cache.get(slot === 'received' ? 'applied' : 'received')
+    const body =
+      row && other?.version === row.version
+        ? other.body
+        : row
+          ? (JSON.parse(row.body) as DesiredStateBody)
+          : null
+    let v: StoredDesired | null = row && body ? { version: row.version, body, at: row.at } : null
     if (v && this.deviceId !== undefined && v.body.deviceId !== this.deviceId) v = null
     this.cache.set(slot, v)
     return v

@@ -54,6 +54,8 @@ export async function localStatus(agent: Agent) {
       connected: agent.link.connected,
       lastContactAt: agent.lastContactAt ? new Date(agent.lastContactAt).toISOString() : null,
       desiredVersion: held?.version ?? null,
+      // Desired states not newer than the one held, dropped unparsed (replays, a broker re-delivering).
+      staleDesiredDropped: agent.desiredGate.dropped,
       outboxPending: agent.outbox.pendingCount(),
     },
     // Signal, operator and registration, when the box has a modem (`modem.port`).

@@ -1,6 +1,7 @@
 export * from './bands.js'
 export * from './codec.js'
 export * from './common.js'
+export * from './desired-peek.js'
 export * from './envelope.js'
 export * from './errors.js'
 export * from './messages/index.js'

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { DaysOfWeek, IsoUtc, LocalDate, LocalTime } from './common.js'
+import { DESIRED_LIMITS } from './messages/desired-limits.js'
 
 /** Plays once at a UTC instant. */
 export const OnceRecurrence = Type.Object({ kind: Type.Literal('once'), at: IsoUtc })
@@ -8,7 +9,7 @@ export const OnceRecurrence = Type.Object({ kind: Type.Literal('once'), at: IsoU
 export const WeeklyRecurrence = Type.Object({
   kind: Type.Literal('weekly'),
   daysOfWeek: DaysOfWeek,
-  times: Type.Array(LocalTime, { minItems: 1, maxItems: 288, uniqueItems: true }),
+  times: Type.Array(LocalTime, { minItems: 1, maxItems: DESIRED_LIMITS.weeklyTimes, uniqueItems: true }),
   startDate: LocalDate,
   endDate: Type.Optional(LocalDate),
 })

@@ -55,6 +55,8 @@ export const common = {
     'err.LOA_MIC_INVALID': 'Không bắt đầu được phát trực tiếp: {detail}',
     'err.LOA_MIC_NOT_AUDIO': 'Máy chủ không giải mã được âm thanh từ micrô: {detail}',
     'err.LOA_MIC_LIMIT': 'Vượt giới hạn phát trực tiếp: {detail}',
+    'err.LOA_DESIRED_LIMIT':
+      'Không thực hiện: cụm loa sẽ nhận một trạng thái vượt giới hạn mà thiết bị chấp nhận ({detail}).',
     'err.LOA_MEDIA_TOO_LARGE': 'Tệp quá lớn.',
     'err.LOA_REQUEST_TIMEOUT': 'Dữ liệu gửi lên quá chậm nên bị ngắt. Kiểm tra mạng rồi thử lại.',
     'err.LOA_TOO_MANY_UPLOADS': 'Đang tải lên quá nhiều tệp cùng lúc. Đợi tệp trước xong rồi thử lại.',
@@ -125,6 +127,8 @@ export const common = {
     'err.LOA_MIC_INVALID': 'Could not start speaking live: {detail}',
     'err.LOA_MIC_NOT_AUDIO': 'The server could not decode the microphone audio: {detail}',
     'err.LOA_MIC_LIMIT': 'Live speaking limit reached: {detail}',
+    'err.LOA_DESIRED_LIMIT':
+      'Not done: a cluster would get a state over the limits its box accepts ({detail}).',
     'err.LOA_MEDIA_TOO_LARGE': 'The file is too large.',
     'err.LOA_REQUEST_TIMEOUT': 'The upload arrived too slowly and was cut. Check the network and try again.',
     'err.LOA_TOO_MANY_UPLOADS':

@@ -4,10 +4,14 @@
  * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
  * docs/performance.md.
  *
- *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,media,agentdb (default: all)
+ *   LOA_BENCH           which benches, comma-separated: desired,ingest,emergency,burst,validate,agent,media,agentdb
+ *                       (default: all)
  *   LOA_BENCH_CLUSTERS  clusters in the province (default 10000)
  *   LOA_BENCH_PLAYS     proof-of-play messages for the ingest bench (default 20000)
  *   LOA_BENCH_ALERT_DEVICES  simulated agents for the emergency bench (default 1000,5000)
+ *   LOA_BENCH_BURST     schedules,createSeconds,deleteSeconds of the burst bench (default 1500,20,120)
+ *   LOA_BENCH_AGENT_MAIN, LOA_BENCH_AGENT_FLAGS  the agent build and node flags of the agent bench (default: this
+ *                       checkout's edge-agent/dist/main.js with the flags of firmware-images/loa-agent.service)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -15,6 +19,8 @@ import { join } from 'node:path'
 import { CONTROL_PLANE_USERNAME, type ControlPlane, createControlPlane } from '@loa/control-plane'
 import pino from 'pino'
 import { benchAgentDb } from './agent-db.js'
+import { benchAgentMemory } from './agent-memory.js'
+import { benchBurst } from './burst.js'
 import { type BenchRow, benchDesiredFanOut } from './desired-fanout.js'
 import { benchEmergency } from './emergency.js'
 import { benchIngest } from './ingest.js'
@@ -22,9 +28,12 @@ import { benchMediaLane } from './media-lane.js'
 import { findMosquitto, startMosquitto } from './mosquitto.js'
 import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
 import { freePort, useBrokerIdentity } from './util.js'
+import { benchValidate } from './validate.js'
 
 const selected = new Set(
-  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,media,agentdb').split(',').map((s) => s.trim()),
+  (process.env.LOA_BENCH ?? 'desired,ingest,emergency,burst,validate,agent,media,agentdb')
+    .split(',')
+    .map((s) => s.trim()),
 )
 const alertSizes = (process.env.LOA_BENCH_ALERT_DEVICES ?? '1000,5000').split(',').map(Number)
 
@@ -47,7 +56,9 @@ async function startPlane(dataDir: string, mqttUrl: string | null): Promise<Cont
 
 async function main(): Promise<void> {
   const wanted =
-    selected.has('desired') || selected.has('ingest') ? Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000) : 0
+    selected.has('desired') || selected.has('ingest') || selected.has('burst')
+      ? Number(process.env.LOA_BENCH_CLUSTERS ?? 10_000)
+      : 0
   const clusters = Math.max(wanted, ...(selected.has('emergency') ? alertSizes : [0]))
   const plays = Number(process.env.LOA_BENCH_PLAYS ?? 20_000)
   const dir = mkdtempSync(join(tmpdir(), 'loa-bench-'))
@@ -56,9 +67,11 @@ async function main(): Promise<void> {
     `Loa bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   )
   const rows: BenchRow[] = []
-  // The agent's own database: no control plane needed.
+  // The agent's own database and memory, and the validator: no control plane needed.
   if (selected.has('agentdb')) rows.push(...(await benchAgentDb()))
-  if (!['desired', 'ingest', 'emergency'].some((b) => selected.has(b))) {
+  if (selected.has('validate')) rows.push(...benchValidate())
+  if (selected.has('agent')) rows.push(...(await benchAgentMemory()))
+  if (!['desired', 'ingest', 'emergency', 'burst'].some((b) => selected.has(b))) {
     if (selected.has('media')) rows.push(...(await benchMediaLane()))
     return printRows(rows)
   }
@@ -68,6 +81,13 @@ async function main(): Promise<void> {
     const bulletinId = await seedBulletin(cp)
     if (selected.has('desired')) rows.push(...(await benchDesiredFanOut(cp, clusters, bulletinId)))
     if (selected.has('ingest')) rows.push(...(await benchIngest(cp, Math.min(clusters, 1000), plays)))
+    if (selected.has('burst')) {
+      const [schedules = 1500, createS = 20, deleteS = 120] = (process.env.LOA_BENCH_BURST ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map(Number)
+      rows.push(...(await benchBurst(cp, { bulletinId, schedules, createS, deleteS })))
+    }
     if (selected.has('emergency')) {
       for (const n of alertSizes) rows.push(await benchEmergency(cp, 'embedded aedes', n, bulletinId))
       const binary = findMosquitto()

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { BulletinLevel, EntityId, IsoUtc, MessageId, Percent, Priority } from '../common.js'
+import { DESIRED_LIMITS as L } from './desired-limits.js'
 import { MediaRef } from './media-ref.js'
 
 /**
@@ -15,12 +16,12 @@ export const AlertSpec = Type.Object({
    * expired), whether the device got it by command or from its desired state.
    */
   ackId: MessageId,
-  title: Type.String({ maxLength: 200 }),
+  title: Type.String({ maxLength: L.titleLength }),
   level: BulletinLevel,
   priority: Priority,
   /** Played in order, `repeat` times; media is listed in full so a device can fetch what it lacks at once. */
-  items: Type.Array(MediaRef, { minItems: 1, maxItems: 20 }),
-  repeat: Type.Integer({ minimum: 1, maximum: 20 }),
+  items: Type.Array(MediaRef, { minItems: 1, maxItems: L.alertItems }),
+  repeat: Type.Integer({ minimum: 1, maximum: L.alertRepeat }),
   /** Not before (usually now). */
   startsAt: IsoUtc,
   /** An alert past this instant never starts, and stops if it is playing. */

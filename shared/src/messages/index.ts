@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import type { DeviceChannel } from '../topics.js'
 import { CommandMessage } from './command.js'
 import { CommandAckMessage } from './command-ack.js'
+import { DESIRED_LIMITS } from './desired-limits.js'
 import { DesiredStateMessage } from './desired-state.js'
 import { DeviceEventMessage } from './device-event.js'
 import { PlayReportMessage } from './play-report.js'
@@ -13,6 +14,7 @@ import { TelemetryMessage } from './telemetry.js'
 export * from './alert.js'
 export * from './command.js'
 export * from './command-ack.js'
+export * from './desired-limits.js'
 export * from './desired-state.js'
 export * from './device-event.js'
 export * from './live.js'
@@ -25,7 +27,7 @@ export * from './telemetry.js'
 
 /** One schema per channel, and the largest payload each may carry. */
 export const CHANNEL_MESSAGES = {
-  desired: { type: 'desired-state', schema: DesiredStateMessage, maxBytes: 4 * 1024 * 1024 },
+  desired: { type: 'desired-state', schema: DesiredStateMessage, maxBytes: DESIRED_LIMITS.maxBytes },
   cmd: { type: 'command', schema: CommandMessage, maxBytes: 64 * 1024 },
   receipt: { type: 'receipt', schema: ReceiptMessage, maxBytes: 128 * 1024 },
   ack: { type: 'command-ack', schema: CommandAckMessage, maxBytes: 16 * 1024 },

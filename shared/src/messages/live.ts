@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { EntityId, IsoUtc, MessageId, Percent, Priority } from '../common.js'
 import { Recurrence } from '../recurrence.js'
+import { DESIRED_LIMITS as L } from './desired-limits.js'
 
 /**
  * Where a live relay may come from. Only network protocols ffmpeg reads as streams: never `file:`, `concat:`,
@@ -18,7 +19,7 @@ export const LiveSpec = Type.Object({
   revision: Type.Integer({ minimum: 1 }),
   /** The `commandId` its acknowledgements carry (received, playing, done, failed, cancelled, expired). */
   ackId: MessageId,
-  title: Type.String({ maxLength: 200 }),
+  title: Type.String({ maxLength: L.titleLength }),
   sourceUrl: LiveSourceUrl,
   priority: Priority,
   startsAt: IsoUtc,
@@ -31,7 +32,7 @@ export type LiveSpec = Static<typeof LiveSpec>
 /** A recurring relay in the schedule, e.g. the national news every day at 06:00 for 30 minutes. */
 export const RelayEntry = Type.Object({
   id: EntityId,
-  title: Type.String({ maxLength: 200 }),
+  title: Type.String({ maxLength: L.titleLength }),
   sourceUrl: LiveSourceUrl,
   priority: Priority,
   recurrence: Recurrence,
