@@ -12,7 +12,7 @@ const SUMMARY_EVERY_MS = 10 * 60_000
 export class DesiredGate {
   /** Desired states dropped unparsed (the technician's page shows it). */
   dropped = 0
-  private reported = { at: 0, count: 0 }
+  private reported = { at: Number.NEGATIVE_INFINITY, count: 0 }
 
   constructor(
     private readonly outbox: Outbox,
