@@ -98,12 +98,16 @@ export class Ingest {
   /** Records an event the control plane observed about a known cluster (e.g. a broker refusal); false if unknown. */
   recordEvent(clusterId: string, body: Omit<DeviceEventBody, 'at'>): boolean {
     if (this.closed || !this.known.has(clusterId)) return false
-    const at = new Date().toISOString()
+    this.enqueueEvent(clusterId, new Date().toISOString(), body)
+    return true
+  }
+
+  /** A control-plane event about a cluster, stored with the next batch. */
+  private enqueueEvent(clusterId: string, at: string, body: Omit<DeviceEventBody, 'at'>): void {
     this.enqueue({
       kind: 'record',
       record: { channel: 'cp-event', id: randomUUID(), clusterId, receivedAt: at, body: { at, ...body } },
     })
-    return true
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -142,26 +146,16 @@ export class Ingest {
       )
       const rejectedId = known ? rejectedMessageId(payload, deviceId) : null
       if (known) {
-        this.enqueue({
-          kind: 'record',
-          record: {
-            channel: 'cp-event',
-            id: randomUUID(),
-            clusterId: deviceId,
-            receivedAt,
-            body: {
-              at: receivedAt,
-              kind: 'message-rejected',
-              severity: 'warning',
-              message: `${code} on ${channel}: ${(err as Error).message}`.slice(0, 2000),
-              // Keep what was refused (bounded) so nothing a device said is silently lost.
-              data: {
-                code,
-                channel,
-                messageId: rejectedId,
-                excerpt: payload.subarray(0, 1000).toString('utf8'),
-              },
-            },
+        this.enqueueEvent(deviceId, receivedAt, {
+          kind: 'message-rejected',
+          severity: 'warning',
+          message: `${code} on ${channel}: ${(err as Error).message}`.slice(0, 2000),
+          // Keep what was refused (bounded) so nothing a device said is silently lost.
+          data: {
+            code,
+            channel,
+            messageId: rejectedId,
+            excerpt: payload.subarray(0, 1000).toString('utf8'),
           },
         })
         // A poison message would otherwise come back from the device's outbox forever.
@@ -211,21 +205,11 @@ export class Ingest {
         body: message.body,
       } as IngestRecord,
     })
-    this.enqueue({
-      kind: 'record',
-      record: {
-        channel: 'cp-event',
-        id: randomUUID(),
-        clusterId: deviceId,
-        receivedAt,
-        body: {
-          at: receivedAt,
-          kind: 'message-repaired',
-          severity: 'warning',
-          message: `${channel} ${message.id} stored with ${fields} mended`.slice(0, 2000),
-          data: { channel, messageId: message.id, repairs: repairs.slice(0, 20) },
-        },
-      },
+    this.enqueueEvent(deviceId, receivedAt, {
+      kind: 'message-repaired',
+      severity: 'warning',
+      message: `${channel} ${message.id} stored with ${fields} mended`.slice(0, 2000),
+      data: { channel, messageId: message.id, repairs: repairs.slice(0, 20) },
     })
     return true
   }
