@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { decodeMessage, ProtocolError, type TopicTree, topicTree } from '@loa/shared'
+import { type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
 import { AgentStorage } from './agent-storage.js'
 import { AlertManager } from './alerts.js'
@@ -14,24 +14,23 @@ import type { AgentConfig } from './config.js'
 import type { Db } from './db.js'
 import { DesiredGate } from './desired-gate.js'
 import { DesiredStore } from './desired-store.js'
-import { AgentError, describeError } from './errors.js'
+import { AgentError } from './errors.js'
 import { readHealth } from './health.js'
 import { LiveManager } from './live.js'
 import type { LiveTimeouts } from './live-player.js'
 import { LocalPlays } from './local-plays.js'
 import { MediaCache } from './media-cache.js'
+import { MessageIntake } from './message-intake.js'
 import { AmixerVolume } from './mixer.js'
 import { Modem } from './modem.js'
 import { MqttLink } from './mqtt-link.js'
 import { Outbox, type OutboxOptions } from './outbox.js'
 import { Player } from './player.js'
-import { checkRecipients } from './recipients.js'
 import { Reconciler } from './reconciler.js'
-import { RejectLimiter } from './reject-limiter.js'
 import type { Relay } from './relay.js'
 import { markStopped, takePreviousRun } from './run-marker.js'
 import { Scheduler } from './scheduler.js'
-import { isDiskFull, type StorageGuard } from './storage-guard.js'
+import type { StorageGuard } from './storage-guard.js'
 import { Telemetry } from './telemetry.js'
 import { MessageVerifier } from './verify.js'
 import { accessFetch, httpAccess } from './verify-http.js'
@@ -94,10 +93,8 @@ export class Agent {
   readonly tree: TopicTree
   readonly localPlays: LocalPlays
   readonly zoneTests: ZoneTests
-  /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
-  lastContactAt: number | null = null
-  /** Rejected messages are reported at most 10 a minute per code, so a flood cannot fill the outbox. */
-  private readonly rejects = new RejectLimiter(10, 60_000, 256, monotonicMs)
+  /** Every message that comes down: checks, drops, refusals, dispatch (message-intake.ts). */
+  private readonly intake: MessageIntake
   /** Drops desired states not newer than the one held before any work (desired-gate.ts). */
   readonly desiredGate: DesiredGate
   private startupVerify: Promise<void> = Promise.resolve()
@@ -116,7 +113,7 @@ export class Agent {
     this.disk = new AgentStorage(config, log.child({ c: 'storage' }), {
       onCorrupt: (err) => this.onStorageCorrupt(err),
       outbox: () => this.outbox,
-      handleMessage: (t, p) => this.handleMessage(t, p),
+      handleMessage: (t, p) => this.intake.handle(t, p),
     })
     this.db = this.disk.db
     this.storage = this.disk.guard
@@ -296,6 +293,24 @@ export class Agent {
           pollMs: config.telemetryIntervalS * 1000,
         })
       : null
+    this.intake = new MessageIntake({
+      deviceId: config.deviceId,
+      tree: this.tree,
+      clock: this.clock,
+      log: log.child({ c: 'intake' }),
+      outbox: this.outbox,
+      verifier: this.verifier,
+      store: this.store,
+      desiredGate: this.desiredGate,
+      reconciler: this.reconciler,
+      link: this.link,
+      scheduler: this.scheduler,
+      alerts: this.alerts,
+      lives: this.lives,
+      commands: this.commands,
+      storage: this.storage,
+      retryOnFullDisk: (topic, payload, err) => this.disk.fullDisk.retry(topic, payload, err),
+    })
   }
 
   async start(): Promise<void> {
@@ -378,89 +393,13 @@ export class Agent {
     await this.reconciler.enqueueReportedState()
   }
 
-  private reject(topic: string, code: string, details: string[], messageId?: string): void {
-    const admitted = this.rejects.admit(code)
-    if (!admitted) return
-    this.log.warn({ topic, code, details, messageId }, 'message rejected')
-    this.outbox.event('message-rejected', 'warning', `message on ${topic} rejected: ${code}`, {
-      topic,
-      code,
-      details: details.slice(0, 5).map((d) => d.slice(0, 300)),
-      ...(messageId ? { messageId } : {}),
-      ...(admitted.suppressed > 0 ? { suppressedBefore: admitted.suppressed } : {}),
-    })
-  }
-
-  /** Every incoming message: topic check, decodeMessage, then dispatch. Never throws. */
+  /** Every incoming message (message-intake.ts). Never throws. */
   onMessage(topic: string, payload: Buffer): void {
-    try {
-      this.handleMessage(topic, payload)
-    } catch (err) {
-      if (this.disk.fullDisk.retry(topic, payload, err)) return
-      // Reporting the refusal failed too (a damaged database): nothing else can be done with it here.
-      this.log.error({ err, topic }, 'message handling failed')
-      this.storage.handle(err)
-    }
+    this.intake.receive(topic, payload)
   }
 
-  private handleMessage(topic: string, payload: Buffer): void {
-    const parsed = this.tree.parse(topic)
-    const mine =
-      parsed &&
-      ((parsed.kind === 'device' && parsed.deviceId === this.config.deviceId) || parsed.kind === 'unit')
-    if (!parsed || !mine || !['desired', 'cmd', 'receipt'].includes(parsed.channel)) {
-      this.reject(topic, 'LOA_MSG_TOPIC', ['not a down channel of this device'])
-      return
-    }
-    this.lastContactAt = this.clock.now()
-    // A zero-length payload is how a retained message is cleared: nothing to do.
-    if (payload.length === 0) return
-    let messageId: string | undefined
-    try {
-      if (parsed.channel === 'desired') {
-        if (this.desiredGate.stale(payload)) return
-        const msg = decodeMessage('desired', payload)
-        messageId = msg.id
-        this.verifier.checkDesired(msg, this.store.received()?.version ?? null)
-        if (msg.body.deviceId !== this.config.deviceId) {
-          throw new AgentError('LOA_DESIRED_WRONG_DEVICE', [`deviceId ${msg.body.deviceId}`])
-        }
-        const stored = this.reconciler.accept(msg.body) === 'stored'
-        if (stored) {
-          this.link.setUnits(msg.body.units)
-          this.scheduler.desiredChanged()
-          this.lives.reconcile(msg.body)
-          // Tell the control plane at once that this version arrived, so it does not re-publish it while the
-          // media are still downloading.
-          void this.reconciler.enqueueReportedState().catch(() => {})
-        }
-        // Even from a state not newer than held: alerts are de-duplicated by id and revision, and joining one
-        // late is better than missing it.
-        this.alerts.sync(msg.body.alerts ?? [])
-        this.lives.sync(msg.body)
-      } else if (parsed.channel === 'cmd') {
-        const msg = decodeMessage('cmd', payload)
-        messageId = msg.id
-        // Addressing first: a flood of commands captured elsewhere costs no signature check (and the signature
-        // covers the recipients, so a forged addressee still fails below).
-        checkRecipients(msg.body, this.config.deviceId, this.store.received()?.body.units ?? [])
-        this.verifier.checkCommand(msg)
-        void this.commands.handle(msg.body, topic).catch((err) => this.log.error({ err }, 'command failed'))
-      } else {
-        const msg = decodeMessage('receipt', payload)
-        const n = this.outbox.receipt(msg.body.ids)
-        this.log.debug({ ids: msg.body.ids.length, removed: n }, 'receipt')
-      }
-    } catch (err) {
-      if (err instanceof ProtocolError || err instanceof AgentError) {
-        this.reject(topic, err.code, err.details, messageId)
-        return
-      }
-      // A full disk: handled (and retried) by onMessage.
-      if (isDiskFull(err)) throw err
-      if (this.storage.handle(err)) return
-      const { code, details } = describeError(err)
-      this.reject(topic, code, details)
-    }
+  /** When the province last sent anything (a receipt, a command, a state), for the technician's page. */
+  get lastContactAt(): number | null {
+    return this.intake.lastContactAt
   }
 }
