@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import type { Field } from './config.js'
+import type { Field } from './config-field.js'
 
 /** The agent's database and data disk (docs/edge-agent.md, Storage). */
 export interface StorageConfig {
