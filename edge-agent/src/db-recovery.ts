@@ -3,7 +3,6 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
-  statfsSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -12,6 +11,7 @@ import { join } from 'node:path'
 import { type Db, openDb } from './db.js'
 import { salvage } from './db-salvage.js'
 import { DiskReserve } from './disk-reserve.js'
+import { freeBytesSync } from './disk-space.js'
 
 export const DB_FILE = 'agent.db'
 /** Written when a corruption error is seen while running: the next start checks (and recovers) the database. */
@@ -162,7 +162,7 @@ function openWithRoom(dataDir: string, file: string): Db {
     return openDb(file)
   } catch (err) {
     const code = String((err as { code?: unknown }).code ?? '')
-    if (!(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) || freeBytes(dataDir) > 1024 * 1024)
+    if (!(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) || freeBytesSync(dataDir) > 1024 * 1024)
       throw err
     new DiskReserve(dataDir, 0).release()
     const spare = readdirSync(dataDir).filter((f) => f.startsWith(DAMAGED_PREFIX))
@@ -174,15 +174,6 @@ function openWithRoom(dataDir: string, file: string): Db {
       } catch {}
     }
     return openDb(file)
-  }
-}
-
-function freeBytes(dir: string): number {
-  try {
-    const s = statfsSync(dir)
-    return s.bavail * s.bsize
-  } catch {
-    return Number.POSITIVE_INFINITY
   }
 }
 

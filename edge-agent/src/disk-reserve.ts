@@ -1,6 +1,7 @@
 import { statSync, unlinkSync } from 'node:fs'
-import { open, rename, statfs, unlink } from 'node:fs/promises'
+import { open, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { diskSpace } from './disk-space.js'
 
 const CHUNK = 1024 * 1024
 
@@ -45,8 +46,7 @@ export class DiskReserve {
   async ensure(keepFree: number): Promise<boolean> {
     if (this.bytes <= 0) return true
     if (this.present()) return true
-    const s = await statfs(join(this.path, '..'))
-    if (s.bavail * s.bsize < this.bytes + keepFree) return false
+    if ((await diskSpace(join(this.path, '..'))).free < this.bytes + keepFree) return false
     const tmp = `${this.path}.part`
     const zeros = Buffer.alloc(Math.min(CHUNK, this.bytes))
     const fh = await open(tmp, 'w')

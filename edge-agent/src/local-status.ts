@@ -4,9 +4,9 @@ import pino from 'pino'
 import type { Agent } from './agent.js'
 import { AGENT_VERSION } from './agent.js'
 import { monotonicMs } from './clock.js'
+import { diskSpace } from './disk-space.js'
 import { readHealth } from './health.js'
 import { OccurrenceSource } from './occurrence-source.js'
-import { diskSpace } from './reconciler.js'
 
 const quiet = pino({ level: 'silent' })
 /** readHealth runs vcgencmd and timedatectl: the page polls every 1.5 s, so a reading serves 10 s. */

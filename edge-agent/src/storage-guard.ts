@@ -1,7 +1,7 @@
-import { statfs } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { isCorruption, markSuspect } from './db-recovery.js'
 import type { DiskReserve } from './disk-reserve.js'
+import { diskSpace } from './disk-space.js'
 
 /** SQLITE_FULL, or a file write that ran out of room (ENOSPC, EDQUOT). */
 export function isDiskFull(err: unknown): boolean {
@@ -128,8 +128,7 @@ export class StorageGuard {
     if (this.checking || this.stopped) return
     this.checking = true
     try {
-      const s = await statfs(this.o.dataDir)
-      const free = s.bavail * s.bsize
+      const { free } = await diskSpace(this.o.dataDir)
       if (free < (this.o.reserve?.bytes ?? 0) + ROOM_MARGIN) return
       if (this.o.reserve && !(await this.o.reserve.ensure(ROOM_MARGIN))) return
       this.full = false

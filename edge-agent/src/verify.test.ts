@@ -122,10 +122,16 @@ describe('the agent verifies everything the control plane sends', () => {
     await send(dev, 'cmd', legit)
     await waitFor(() => acks(dev, 'cmd-legit-001').includes('rejected'), 10_000, 'replay rejected')
     expect(acks(dev, 'cmd-legit-001')).toEqual(['received', 'done', 'rejected'])
-    const dup = ofDevice(dev, 'event').find(
-      (e) => e.kind === 'command-rejected' && (e.data as { reason: string }).reason === 'duplicate',
+    // The event travels through the outbox after the ack, so it may land a moment later.
+    const dup = await waitFor(
+      () =>
+        ofDevice(dev, 'event').find(
+          (e) => e.kind === 'command-rejected' && (e.data as { reason: string }).reason === 'duplicate',
+        ),
+      10_000,
+      'duplicate reported',
     )
-    expect(dup).toBeDefined()
+    expect((dup.data as { commandId: string }).commandId).toBe('cmd-legit-001')
     // Expired by the clock: acknowledged `expired`, never run.
     await send(dev, 'cmd', signed('cmd', ping(dev, 'cmd-expire-01', -5_000)))
     await waitFor(() => acks(dev, 'cmd-expire-01').length > 0, 10_000, 'expired ack')
