@@ -1,11 +1,11 @@
 import path from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
-import { createApiToken } from './api-tokens.js'
-import type { User } from './auth-domain.js'
-import { MIN_PASSWORD_LENGTH } from './auth-settings.js'
+import { createApiToken } from './access/api-tokens.js'
+import type { User } from './access/model.js'
+import { MIN_PASSWORD_LENGTH } from './access/settings.js'
 import type { Unit } from './domain.js'
-import { LoaError } from './errors.js'
 import type { Repositories } from './repositories.js'
+import { LoaError } from './server/errors.js'
 import { openSqliteRepositories } from './sqlite.js'
 
 export interface FirstAdminInput {

@@ -2,8 +2,9 @@ import path from 'node:path'
 import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, DESIRED_LIMITS } from '@loa/shared'
 import { httpLimitsProblem } from '@loa/shared/http-limits'
 import { IANAZone } from 'luxon'
-import type { BrokerLimits } from './broker-limits.js'
-import { DEFAULT_MEDIA_LIMITS, type MediaLimitsConfig, mediaLimitsFromEnv } from './config-media.js'
+import { DEFAULT_MEDIA_LIMITS, type MediaLimitsConfig, mediaLimitsFromEnv } from './media/config.js'
+import type { BrokerLimits } from './mqtt/broker-limits.js'
+import type { MicLimits } from './rebroadcasts/mic/sessions.js'
 import {
   BROKER_LIMIT_VARS,
   type ControlPlaneHttpLimits,
@@ -11,8 +12,7 @@ import {
   DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
   HTTP_LIMIT_VARS,
   readLimits,
-} from './limits-config.js'
-import type { MicLimits } from './mic-sessions.js'
+} from './server/limits-config.js'
 
 export type MediaCodec = 'opus' | 'mp3'
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import pino from 'pino'
-import { parseApiToken } from './api-tokens.js'
+import { parseApiToken } from './access/api-tokens.js'
 import { ConfigError, loadConfigFromEnv } from './config.js'
 import { createControlPlane } from './index.js'
-import { REDACT } from './log-redact.js'
-import { EspeakEngine } from './speech.js'
-import { cloudEnginesFromEnv } from './tts-cloud.js'
+import { REDACT } from './server/log-redact.js'
+import { cloudEnginesFromEnv } from './tts/cloud.js'
+import { EspeakEngine } from './tts/speech.js'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfigFromEnv>

@@ -1,6 +1,6 @@
-import type { AuthRepositories } from './auth-repositories.js'
-import type { CapLogRepository } from './cap-log.js'
-import type { DeviceCredentialRepository } from './device-credentials.js'
+import type { AuthRepositories } from './access/repository.js'
+import type { CapLogRepository } from './alerts/cap/log.js'
+import type { DeviceCredentialRepository } from './devices/credentials.js'
 import type {
   AckRecord,
   Alert,
@@ -28,13 +28,13 @@ import type {
   UntargetedReport,
   UntargetedThing,
 } from './domain.js'
+import type { ImportPlan, ImportProblem, ImportRow } from './org/units-import.js'
 import type {
   PresenceRepository,
   ReportRepository,
   RequestedLedgerRepository,
   WorkflowRepository,
 } from './repositories-console.js'
-import type { ImportPlan, ImportProblem, ImportRow } from './units-import.js'
 
 /**
  * Storage behind async interfaces: call sites never see SQLite, so a PostgreSQL implementation can be dropped in

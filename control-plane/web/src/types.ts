@@ -8,7 +8,7 @@ export type {
   Unit,
   UnitSettings,
 } from '@loa/control-plane'
-export type { ApiToken } from '@loa/control-plane/auth-domain'
-export type { CredentialStatus, IssuedCredentials } from '@loa/control-plane/device-credentials'
-export type { SigningKeyInfo } from '@loa/control-plane/signing-keys'
+export type { ApiToken } from '@loa/control-plane/access/model'
+export type { CredentialStatus, IssuedCredentials } from '@loa/control-plane/devices/credentials'
+export type { SigningKeyInfo } from '@loa/control-plane/devices/signing-keys'
 export type { NowPlaying, TelemetryBody as Telemetry } from '@loa/shared'

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { type ControlPlane, type ControlPlaneConfig, createControlPlane } from '@loa/control-plane'
-import { parseCapWithInlineAudio } from '@loa/control-plane/cap-inline-audio'
-import { parseCap } from '@loa/control-plane/cap-parse'
+import { parseCapWithInlineAudio } from '@loa/control-plane/alerts/cap/inline-audio'
+import { parseCap } from '@loa/control-plane/alerts/cap/parse'
 import pino from 'pino'
 import type { BenchRow } from './desired-fanout.js'
 import { BENCH_TOKEN, benchAuth, inject } from './seed.js'
@@ -190,7 +190,7 @@ export async function benchMediaLane(): Promise<BenchRow[]> {
     ])
     const sent = `${new Date().toISOString().slice(0, 19)}+00:00`
     const sample = readFileSync(
-      new URL('../../../control-plane/src/cap-samples/actual.xml', import.meta.url),
+      new URL('../../../control-plane/src/alerts/cap/samples/actual.xml', import.meta.url),
       'utf8',
     )
     const xml = sample.replace(/<sent>[^<]+<\/sent>/, `<sent>${sent}</sent>`).replace(

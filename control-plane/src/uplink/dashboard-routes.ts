@@ -1,0 +1,32 @@
+import { Type } from '@fastify/type-provider-typebox'
+import { EntityId } from '@loa/shared'
+import { assertUnitInScope, scopeUnitIds } from '../access/policy.js'
+import type { App, Services } from '../context.js'
+import { buildDashboard } from './dashboard.js'
+
+export function registerDashboardRoutes(app: App, s: Services): void {
+  app.get(
+    '/api/dashboard',
+    {
+      schema: {
+        tags: ['dashboard'],
+        querystring: Type.Object({
+          unitId: Type.Optional(EntityId),
+          offlineAfterMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 1440 })),
+          faultWindowH: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 30 })),
+        }),
+      },
+      config: { permission: 'read' },
+    },
+    async (req) => {
+      if (req.query.unitId !== undefined) await assertUnitInScope(s, req, req.query.unitId, 'read')
+      // A scoped user's dashboard is its own subtree.
+      const scoped = (await scopeUnitIds(s, req.actor)) !== null
+      return buildDashboard(s, {
+        unitId: req.query.unitId ?? (scoped ? (req.actor.scopeUnitId ?? undefined) : undefined),
+        offlineAfterMin: req.query.offlineAfterMin ?? 30,
+        faultWindowH: req.query.faultWindowH ?? 24,
+      })
+    },
+  )
+}
