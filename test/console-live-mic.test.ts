@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { makeWebm, openMic, paceFile } from '@loa/control-plane/rebroadcasts/mic/test-kit'
-import { liveInputArgs } from '@loa/edge-agent/live-player'
+import { liveInputArgs } from '@loa/edge-agent/rebroadcast/live-player'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { waitFor } from './harness/wait.js'

@@ -12,7 +12,7 @@ import {
   waitFor,
 } from '@loa/control-plane/test-helpers'
 import { Agent } from '@loa/edge-agent/agent'
-import { accessFetch, httpAccess } from '@loa/edge-agent/verify-http'
+import { accessFetch, httpAccess } from '@loa/edge-agent/link/verify-http'
 import mqtt from 'mqtt'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

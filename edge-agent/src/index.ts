@@ -1,6 +1,6 @@
 // Public surface of the package: the process entry point is main.ts; these are for embedding and tests.
 export { AGENT_VERSION, Agent, type AgentTuning } from './agent.js'
-export type { AudioOutput } from './audio-output.js'
-export { type AgentConfig, loadConfig } from './config.js'
+export { type AgentConfig, loadConfig } from './config/config.js'
 export { AgentError, type AgentErrorCode, AgentErrorCodes } from './errors.js'
-export { LoggedRelay, type Relay } from './relay.js'
+export { LoggedRelay, type Relay } from './hardware/amp-switch.js'
+export type { AudioOutput } from './playback/audio-output.js'

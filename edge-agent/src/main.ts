@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import pino from 'pino'
 import { Agent } from './agent.js'
-import { startAgentWatchdog } from './agent-watchdog.js'
-import { loadConfig } from './config.js'
+import { loadConfig } from './config/config.js'
 import { AgentError } from './errors.js'
-import { LogRing } from './local-log.js'
-import { startLocalServer } from './local-server.js'
-import { recordCrash } from './run-marker.js'
-import { installTestHang } from './test-hang.js'
+import { startAgentWatchdog } from './health/agent-watchdog.js'
+import { recordCrash } from './health/run-marker.js'
+import { installTestHang } from './health/test-hang.js'
+import { LogRing } from './technician/log.js'
+import { startLocalServer } from './technician/server.js'
 
 /** Entry point: `node dist/main.js [--config agent.json]`. Exit 2 on bad config, 0 on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

@@ -300,8 +300,8 @@ export class StreamSource {
 export function testAgentConfig(
   deviceId: string,
   mqttUrl: string,
-  extra: Partial<import('./config.js').AgentConfig> = {},
-): import('./config.js').AgentConfig {
+  extra: Partial<import('./config/config.js').AgentConfig> = {},
+): import('./config/config.js').AgentConfig {
   return {
     deviceId,
     mqtt: { url: mqttUrl },
@@ -397,7 +397,7 @@ export function testAlert(items: MediaRef[], over: Partial<AlertSpec> = {}): Ale
 export async function startLocalPage(
   deviceId: string,
   passwordHash: string,
-  opts: Partial<import('./local-server.js').LocalServerOptions> = {},
+  opts: Partial<import('./technician/server.js').LocalServerOptions> = {},
 ): Promise<{
   agent: import('./agent.js').Agent
   app: import('fastify').FastifyInstance
@@ -405,7 +405,7 @@ export async function startLocalPage(
   close: () => Promise<void>
 }> {
   const { Agent } = await import('./agent.js')
-  const { buildLocalServer } = await import('./local-server.js')
+  const { buildLocalServer } = await import('./technician/server.js')
   const broker = await startBroker()
   const agent = new Agent(testAgentConfig(deviceId, broker.url, { technician: { passwordHash } }), silentLog)
   await agent.start()
