@@ -53,7 +53,7 @@ export interface ControlPlaneConfig extends MediaLimitsConfig {
   capMaxAgeS: number
   /** CAP: a message whose `sent` is further ahead of this server's clock than this is refused. */
   capMaxFutureS: number
-  /** Microphone session limits; not from the environment (tests shorten them). Defaults in mic-sessions.ts. */
+  /** Microphone session limits; not from the environment (tests shorten them). Defaults in rebroadcasts/mic/sessions.ts. */
   micLimits?: Partial<MicLimits>
   /** Packet sizes, login time and throttling on the embedded broker (LOA_MQTT_*, docs/security.md "Limits"). */
   mqttLimits: BrokerLimits

@@ -36,14 +36,14 @@ export interface Services {
   topics: TopicTree
   alerts: AlertsService
   lives: LivesService
-  /** Slots for media work: the alert lane and the bounded ordinary lane (media-lanes.ts). */
+  /** Slots for media work: the alert lane and the bounded ordinary lane (media/lanes.ts). */
   lanes: MediaLanes
   speech: SpeechEngine
   /** Text-to-speech engines and voices offered to operators. */
   tts: TtsRegistry
-  /** Device MQTT credentials (device-credentials.ts). */
+  /** Device MQTT credentials (devices/credentials.ts). */
   credentials: DeviceCredentials
-  /** The control plane's Ed25519 keys: every command and desired state is signed (signing-keys.ts). */
+  /** The control plane's Ed25519 keys: every command and desired state is signed (devices/signing-keys.ts). */
   signingKeys: SigningKeys
   /** The embedded broker's access control; null with an external broker. */
   brokerAuth: BrokerAuth | null

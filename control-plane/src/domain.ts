@@ -185,7 +185,7 @@ export interface AckRecord {
   reason: string | null
 }
 
-/** What an acknowledgement or play from outside a command's targets was about (sqlite-untargeted.ts). */
+/** What an acknowledgement or play from outside a command's targets was about (commands/sqlite-untargeted.ts). */
 export type UntargetedThing = 'command' | 'alert' | 'live'
 
 /**

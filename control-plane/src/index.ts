@@ -48,7 +48,7 @@ export interface ControlPlaneOptions extends Partial<Omit<ControlPlaneConfig, 'm
   mqttLimits?: Partial<ControlPlaneConfig['mqttLimits']>
   httpLimits?: Partial<ControlPlaneConfig['httpLimits']>
   logger?: Logger
-  /** Replaces the embedded broker's access control (broker-auth.ts); tests only. */
+  /** Replaces the embedded broker's access control (mqtt/broker-auth.ts); tests only. */
   brokerHooks?: BrokerAuthHooks
   /** Debounce of desired-state recomputation (ms); tests may shorten it. */
   desiredDebounceMs?: number
@@ -70,7 +70,7 @@ export interface ControlPlaneOptions extends Partial<Omit<ControlPlaneConfig, 'm
   bootstrapToken?: string
   /** Checks device credentials (HTTP Basic) for media downloads. */
   deviceVerifier?: DeviceVerifier
-  /** How often the requested-minutes ledger is written (requested-ledger.ts); default a minute. */
+  /** How often the requested-minutes ledger is written (reports/requested-ledger.ts); default a minute. */
   requestedLedgerEveryMs?: number
 }
 

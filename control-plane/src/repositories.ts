@@ -201,7 +201,7 @@ export interface RelayRepository {
 
 export interface Repositories extends AuthRepositories {
   alerts: AlertRepository
-  /** What CAP ingest received and what Cancels named (cap-log.ts). */
+  /** What CAP ingest received and what Cancels named (alerts/cap/log.ts). */
   capLog: CapLogRepository
   lives: LiveRepository
   relays: RelayRepository
@@ -218,9 +218,9 @@ export interface Repositories extends AuthRepositories {
   workflow: WorkflowRepository
   presence: PresenceRepository
   reports: ReportRepository
-  /** What each cluster was asked to play, per day (requested-ledger.ts). */
+  /** What each cluster was asked to play, per day (reports/requested-ledger.ts). */
   requested: RequestedLedgerRepository
-  /** Device MQTT credentials (device-credentials.ts). */
+  /** Device MQTT credentials (devices/credentials.ts). */
   credentials: DeviceCredentialRepository
   unitImport: UnitImportRepository
   /** Liveness probe for /healthz. */

@@ -63,15 +63,15 @@ const MB = 1024 * 1024
 /** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
 export class Agent {
   readonly db: Db
-  /** "Now", the signed-time floor, monotonic time and clock jumps (clock.ts, docs/edge-agent.md "Time"). */
+  /** "Now", the signed-time floor, monotonic time and clock jumps (clock/clock.ts, docs/edge-agent.md "Time"). */
   readonly clock: Clock
-  /** Database and disk faults seen while running (storage-guard.ts). */
+  /** Database and disk faults seen while running (storage/guard.ts). */
   readonly storage: StorageGuard
-  /** The database and the data disk: recovery, full disk, pruning (agent-storage.ts). */
+  /** The database and the data disk: recovery, full disk, pruning (storage/agent-storage.ts). */
   readonly disk: AgentStorage
   /** The database turned out damaged while running: main.ts exits so that the next start recovers it. */
   onStorageCorrupt: (err: unknown) => void = () => {}
-  /** Signatures, deadlines and replays of everything the control plane sends (verify.ts). */
+  /** Signatures, deadlines and replays of everything the control plane sends (link/verify.ts). */
   readonly verifier: MessageVerifier
   readonly outbox: Outbox
   readonly cache: MediaCache
@@ -93,9 +93,9 @@ export class Agent {
   readonly tree: TopicTree
   readonly localPlays: LocalPlays
   readonly zoneTests: ZoneTests
-  /** Every message that comes down: checks, drops, refusals, dispatch (message-intake.ts). */
+  /** Every message that comes down: checks, drops, refusals, dispatch (link/intake.ts). */
   private readonly intake: MessageIntake
-  /** Drops desired states not newer than the one held before any work (desired-gate.ts). */
+  /** Drops desired states not newer than the one held before any work (desired/gate.ts). */
   readonly desiredGate: DesiredGate
   private startupVerify: Promise<void> = Promise.resolve()
 
@@ -393,7 +393,7 @@ export class Agent {
     await this.reconciler.enqueueReportedState()
   }
 
-  /** Every incoming message (message-intake.ts). Never throws. */
+  /** Every incoming message (link/intake.ts). Never throws. */
   onMessage(topic: string, payload: Buffer): void {
     this.intake.receive(topic, payload)
   }

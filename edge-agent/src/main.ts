@@ -57,13 +57,13 @@ async function main(): Promise<void> {
   // A bug must not leave a half-working agent: log it, exit non-zero, let systemd restart us (the outbox and the
   // scheduler cursor make the restart lossless).
   // A damaged database: exit at once (amplifier off) and let systemd start us again in 3 s; that start moves the
-  // file aside and recovers (db-recovery.ts). Nothing is written to the damaged file on the way out.
+  // file aside and recovers (storage/recovery.ts). Nothing is written to the damaged file on the way out.
   agent.onStorageCorrupt = () => {
     agent.box.offSync()
     process.exit(1)
   }
   const fatal = (err: unknown) => {
-    // A storage fault is handled where it belongs (storage-guard.ts): a damaged database exits through
+    // A storage fault is handled where it belongs (storage/guard.ts): a damaged database exits through
     // onStorageCorrupt above, a full disk never stops the agent.
     if (agent.storage.handle(err)) return
     log.fatal({ err }, 'uncaught error')

@@ -1,6 +1,6 @@
 /**
  * Reads `body.version` of a desired-state payload from its first bytes, without parsing the rest: the control
- * plane writes the envelope's scalar fields first and `version` first in the body (desired-service.ts), so it sits
+ * plane writes the envelope's scalar fields first and `version` first in the body (control-plane/src/desired/service.ts), so it sits
  * in the first few hundred bytes whatever the state's size. The agent drops a state not newer than the one it holds
  * on this alone, before parsing, validating or verifying it. Returns null whenever the prefix is not what it
  * expects (a nested value before it, anything odd, or past PEEK_BYTES): the caller then takes the full path. A

@@ -1,6 +1,6 @@
 /**
  * Who is making a request. Every route sees `request.actor`; authentication (sessions, API tokens, device
- * credentials) decides it, `access.ts` checks it. Roles and scopes are documented in docs/users-and-roles.md.
+ * credentials) decides it, `access/policy.ts` checks it. Roles and scopes are documented in docs/users-and-roles.md.
  */
 export type Role = 'province-admin' | 'province-operator' | 'commune-operator' | 'viewer'
 

@@ -31,7 +31,7 @@ const MAX_ADDRESSES = 100_000
  * still checked: a correct one is accepted at once even from a throttled address (a device secret is 256 random
  * bits, so checking costs a cache hit or 101 PBKDF2 rounds, and guessing gets nowhere). A throttled address's
  * failures are answered late (a guesser waiting for each answer is slowed to one per `delayMs` per connection),
- * and never flood the log (refusal-log.ts).
+ * and never flood the log (mqtt/refusal-log.ts).
  */
 export class LoginThrottle {
   private readonly buckets = new Map<string, Bucket>()

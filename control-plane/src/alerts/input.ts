@@ -52,7 +52,7 @@ const content = {
   title: PlainText({ minLength: 1, maxLength: DESIRED_LIMITS.titleLength }),
   bulletinId: Type.Optional(EntityId),
   mediaSha256s: Type.Optional(Type.Array(Sha256Hex, { minItems: 1, maxItems: DESIRED_LIMITS.alertItems })),
-  /** Spoken in the alert media lane instead of a bulletin or media (alert-speech.ts). */
+  /** Spoken in the alert media lane instead of a bulletin or media (alerts/speech.ts). */
   text: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
   voice: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   level: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('priority')])),

@@ -178,7 +178,7 @@ export class AlertsService {
       deadline: new Date(Date.now() + MAX_TIMER_MS).toISOString(),
       alertId: id,
     }
-    // Its acks come from the alert's targets only; any other cluster's is set aside (sqlite-untargeted.ts).
+    // Its acks come from the alert's targets only; any other cluster's is set aside (commands/sqlite-untargeted.ts).
     await this.o.repos.ingest.registerFanout({
       commandId: body.commandId,
       kind: 'alert-cancel',

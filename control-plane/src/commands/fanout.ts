@@ -19,7 +19,7 @@ export class CommandFanout {
       topics: TopicTree
       metrics: Metrics
       log: Logger
-      /** Signs every command (signing-keys.ts). */
+      /** Signs every command (devices/signing-keys.ts). */
       sign?: SignEnvelope
     },
     maxQueued?: number,
@@ -28,7 +28,7 @@ export class CommandFanout {
   }
 
   /**
-   * The command addressed to exactly these units and devices (signed recipients, command-message.ts), one publish
+   * The command addressed to exactly these units and devices (signed recipients, commands/message.ts), one publish
    * per topic; a device that hears it twice executes it once (by `commandId`, or alert/live id and revision).
    */
   publishes(body: UnaddressedCommandBody, to: { unitTopics: string[]; deviceTopics: string[] }): Publish[] {

@@ -8,7 +8,7 @@ import {
 } from '@loa/shared'
 import type { Publish } from '../alerts/dispatch.js'
 
-/** Signs an envelope (signing-keys.ts); absent only in tests that run without device security. */
+/** Signs an envelope (devices/signing-keys.ts); absent only in tests that run without device security. */
 export type SignEnvelope = <M extends Record<string, unknown>>(msg: M) => M
 
 /**

@@ -117,7 +117,7 @@ export function stageTargets(db: Db, t: StageTable) {
     /**
      * Publishing comes before bookkeeping, so a fast device's acks may already be stored: fold in those of targets,
      * and set aside (untargeted_reports) those of clusters this thing never targeted. From now on the ack id is
-     * registered, so later acks are sorted as they arrive (sqlite-ingest.ts).
+     * registered, so later acks are sorted as they arrive (uplink/sqlite.ts).
      */
     catchUp(parentId: string, ackId: string, kind: string): void {
       untargeted.register(ackId, kind, t.thing, parentId)

@@ -1,7 +1,7 @@
 import type { UntargetedReport, UntargetedThing } from '../domain.js'
 import type { Db } from '../storage/db.js'
 
-/** A thing sent to many clusters, whose targets are a per-target table (sqlite-targets.ts). */
+/** A thing sent to many clusters, whose targets are a per-target table (commands/sqlite-targets.ts). */
 export type FanoutThing = Exclude<UntargetedThing, 'command'>
 
 /** What an upward report is about, when it comes from a cluster outside that thing's targets. */

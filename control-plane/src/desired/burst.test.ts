@@ -24,7 +24,7 @@ describe('desired states under a burst of changes', () => {
   let total = 0
 
   beforeAll(async () => {
-    // The production publication settings (config.ts): a device's next state waits for 1 s of quiet, 30 s at most.
+    // The production publication settings (edge-agent/src/config/config.ts): a device's next state waits for 1 s of quiet, 30 s at most.
     t = await startTestPlane()
     await seedTree(t)
     const sha = (await uploadMedia(t, fs.readFileSync(makeAudio(t.dir, 'a.wav', { seconds: 1 })))).body.sha256

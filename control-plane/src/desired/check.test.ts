@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { DesiredValidator } from './check.js'
 
 /**
- * The validator the control plane runs on every compiled state checks shared entries once (desired-check.ts); its
+ * The validator the control plane runs on every compiled state checks shared entries once (desired/check.ts); its
  * verdict must be the agents' own: the same TypeBox schema applied to the whole body.
  */
 

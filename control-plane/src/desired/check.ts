@@ -61,7 +61,7 @@ function schemaProblem(check: TypeCheck<TSchema>, value: unknown, prefix: string
 /**
  * Checks compiled desired states against what the agents accept: the counts and the byte size of DESIRED_LIMITS,
  * then the agents' own TypeBox schema. States of one recomputation share their schedule entries and media
- * references (desired-state.ts), so each shared object is checked once per validator, not once per cluster: the
+ * references (desired/state.ts), so each shared object is checked once per validator, not once per cluster: the
  * result is the same as checking every state whole (desired-check.test.ts), at a fraction of the cost.
  */
 export class DesiredValidator {

@@ -47,12 +47,12 @@ export interface DesiredServiceOptions {
   republishPerSecond?: number
   /** Minimum gap between two "you missed it" re-publishes to one device. */
   perDeviceRepublishMs?: number
-  /** Publication under bursts (desired-publisher.ts). */
+  /** Publication under bursts (desired/publisher.ts). */
   publishQuietMs?: number
   publishMaxDelayMs?: number
   /** Largest desired-state message built (bytes, envelope included); at most DESIRED_LIMITS.maxBytes. */
   maxMessageBytes?: number
-  /** Signs every desired state before it is published (signing-keys.ts). */
+  /** Signs every desired state before it is published (devices/signing-keys.ts). */
   sign?: <M extends Record<string, unknown>>(msg: M) => M
   /** After new versions are stored (the broker's ACL follows each device's units). */
   onSaved?: (records: DesiredStateRecord[]) => void
@@ -67,7 +67,7 @@ export interface DesiredServiceOptions {
 
 /**
  * Owns the desired state of every device: recomputes it after changes, versions it by content hash, checks it
- * against the agents' limits, stores it, and hands it to the publish queue (desired-publisher.ts).
+ * against the agents' limits, stores it, and hands it to the publish queue (desired/publisher.ts).
  *
  * Under bursts: while a recomputation runs, further changes only mark clusters dirty (a bounded set); the next
  * recomputation takes all of them at once. A state that breaks a limit is never stored or published: the cluster

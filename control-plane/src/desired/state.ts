@@ -132,7 +132,7 @@ export function scopeMatcher(scope: ClusterScope): (cluster: ClusterInput, chain
  * Computes desired states for many clusters from one in-memory snapshot: schedules are indexed by target
  * (unit, cluster, tag) and each unit's ancestor chain is resolved once, so 10,000 clusters cost one pass. The
  * states of one compiler share their schedule entries and media references (same objects): callers must not
- * mutate them, and may memoise work per object (desired-check.ts, contentHash).
+ * mutate them, and may memoise work per object (desired/check.ts, contentHash).
  */
 export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterInput) => DesiredContent {
   const bulletinById = new Map(inputs.bulletins.map((b) => [b.id, b]))
@@ -271,7 +271,7 @@ export function desiredStateCompiler(inputs: DesiredInputs): (cluster: ClusterIn
       ...(alerts ? { alerts: alerts.slice(0, DESIRED_LIMITS.alerts) } : {}),
       // Likewise only when non-empty: states without relays keep their hash and version.
       ...(lives ? { lives: lives.slice(0, DESIRED_LIMITS.lives) } : {}),
-      // Not cut: a state with too many relays is refused (desired-check.ts) and the change that made it with it.
+      // Not cut: a state with too many relays is refused (desired/check.ts) and the change that made it with it.
       ...(relays.length > 0 ? { relays } : {}),
     }
   }

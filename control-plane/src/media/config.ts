@@ -40,7 +40,7 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimitsConfig = {
 
 type NumberVar = (name: string, def: number, min: number, max: number, int?: boolean) => number
 
-/** The media limits from the environment; `num` is config.ts's reader (it names the variable on a bad value). */
+/** The media limits from the environment; `num` is edge-agent/src/config/config.ts's reader (it names the variable on a bad value). */
 export function mediaLimitsFromEnv(num: NumberVar): MediaLimitsConfig {
   const d = DEFAULT_MEDIA_LIMITS
   return {

@@ -7,7 +7,7 @@ import type { LaneSlot, MediaLane } from './lanes.js'
 import { normaliseAndTranscode, sha256File } from './pipeline.js'
 import { assertWithinLimits, type MediaLimits, type MediaWork, probeAudio } from './probe.js'
 
-/** The configured limits (config-media.ts); alert audio is also held to the alert lane's shorter length. */
+/** The configured limits (media/config.ts); alert audio is also held to the alert lane's shorter length. */
 export function mediaLimits(s: Services, lane: MediaLane = 'ordinary'): MediaLimits {
   const c = s.config
   return {
@@ -27,7 +27,7 @@ const workOf = (s: Services, slot: LaneSlot): MediaWork => ({
 /**
  * Puts a local audio file (synthesised speech, a CAP resource) through the same pipeline as an upload: probe,
  * loudness normalisation, speech-grade Opus, content address. The same source gives back the same media. The
- * caller holds a media lane slot (media-lanes.ts) for the whole job. `owner` is the unit that brought it in
+ * caller holds a media lane slot (media/lanes.ts) for the whole job. `owner` is the unit that brought it in
  * (docs/users-and-roles.md, "Scope"); null, the default: the whole province (CAP).
  */
 export async function importAudioFile(

@@ -1,7 +1,7 @@
 import { LoaError } from '../server/errors.js'
 import { type ProcessBudget, type RunResult, runTool } from './process.js'
 
-/** What an upload may be, and what one media process may spend (config-media.ts). */
+/** What an upload may be, and what one media process may spend (media/config.ts). */
 export interface MediaLimits {
   maxSeconds: number
   maxChannels: number
@@ -98,7 +98,7 @@ export function assertRan(r: RunResult, doing: string): void {
 
 /**
  * What the file says about itself, checked before any decoding. Headers can lie (a FLAC may declare one second
- * and hold an hour): the decoding passes are bounded as well (media-pipeline.ts).
+ * and hold an hour): the decoding passes are bounded as well (media/pipeline.ts).
  */
 export function assertWithinLimits(p: ProbeResult, limits: MediaLimits): void {
   if (p.durationMs > limits.maxSeconds * 1000) throw tooLong(p.durationMs / 1000, limits, 'declares')

@@ -179,7 +179,7 @@ export class BrokerAuth {
     this.o.onRefusal?.(r)
   }
 
-  /** A refusal by the connection guard (broker-limits.ts), with the client's identity when it has logged in. */
+  /** A refusal by the connection guard (mqtt/broker-limits.ts), with the client's identity when it has logged in. */
   refuseConnection(g: GuardRefusal): void {
     const id = g.client ? this.identities.get(g.client) : undefined
     this.refuse({

@@ -13,7 +13,7 @@ export interface BrokerLimits {
   loginTimeoutMs: number
   /** Connections from one address (IPv4, or IPv6 /64) that have not logged in yet; more are closed at accept. */
   maxPendingPerAddress: number
-  /** Failed logins one address may make at once before it is throttled (login-throttle.ts). */
+  /** Failed logins one address may make at once before it is throttled (access/login-throttle.ts). */
   loginFailureBurst: number
   /** One failed login is forgiven every this many ms. */
   loginFailureRefillMs: number

@@ -3,7 +3,7 @@ import tls from 'node:tls'
 import { Aedes, type AedesOptions } from 'aedes'
 import type { BrokerConnectionGuard } from './broker-limits.js'
 
-/** Authentication and ACL hooks on the embedded broker (broker-auth.ts); `attach` sees the broker once started. */
+/** Authentication and ACL hooks on the embedded broker (mqtt/broker-auth.ts); `attach` sees the broker once started. */
 export interface BrokerAuthHooks {
   authenticate?: AedesOptions['authenticate']
   authorizePublish?: AedesOptions['authorizePublish']
@@ -25,7 +25,7 @@ export async function startEmbeddedBroker(opts: {
   hooks?: BrokerAuthHooks
   /** MQTT over TLS; `requestCert` asks clients for a certificate (optional: password logins still work). */
   tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean }
-  /** Per-address, login-time and packet-size limits on every connection (broker-limits.ts). */
+  /** Per-address, login-time and packet-size limits on every connection (mqtt/broker-limits.ts). */
   guard?: { connections: BrokerConnectionGuard; loginTimeoutMs: number }
 }): Promise<EmbeddedBroker> {
   const guard = opts.guard?.connections

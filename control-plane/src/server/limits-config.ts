@@ -35,7 +35,7 @@ export const HTTP_LIMIT_VARS: readonly LimitVar<ControlPlaneHttpLimits>[] = [
   ['LOA_HTTP_MAX_UPLOADS_PER_USER', 'maxUploadsPerUser', 1, 1_000],
 ]
 
-/** Reads a table of limits with `num` (config.ts), starting from the defaults. */
+/** Reads a table of limits with `num` (edge-agent/src/config/config.ts), starting from the defaults. */
 export function readLimits<T extends object>(
   defaults: T,
   vars: readonly LimitVar<T>[],

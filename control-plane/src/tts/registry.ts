@@ -62,7 +62,7 @@ export class TtsRegistry {
     return normalizeVietnamese(text, { region: voice.region ?? 'north' })
   }
 
-  /** Normalises and synthesises `text` into `audioFile`; `nice` is the media lane's (media-lanes.ts). */
+  /** Normalises and synthesises `text` into `audioFile`; `nice` is the media lane's (media/lanes.ts). */
   async speak(text: string, voiceId: string | undefined, audioFile: string, opts: { nice?: number } = {}) {
     const { engine, voice, id } = this.resolve(voiceId)
     const normalizedText = normalizeVietnamese(text, { region: voice.region ?? 'north' })

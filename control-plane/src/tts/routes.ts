@@ -28,7 +28,7 @@ function sniffMime(buf: Buffer): string {
   return 'application/octet-stream'
 }
 
-/** Ordinary speech counts against the caller's unit (or the caller): media-lanes.ts. */
+/** Ordinary speech counts against the caller's unit (or the caller): media/lanes.ts. */
 const ordinary = (req: FastifyRequest): MediaJob => ({ lane: 'ordinary', owner: ownerOf(actorOf(req)) })
 
 export function registerTtsRoutes(app: App, s: Services): void {

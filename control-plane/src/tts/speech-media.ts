@@ -21,7 +21,7 @@ export async function withTempFile<T>(s: Services, fn: (file: string) => Promise
 
 /**
  * Speaks `text` and puts the audio through the media pipeline (same text and voice: same media), synthesis and
- * transcode in one slot of the job's media lane; the media then belong to `actor`'s unit too (scope-refs.ts).
+ * transcode in one slot of the job's media lane; the media then belong to `actor`'s unit too (access/scope-refs.ts).
  */
 export function speakToMedia(
   s: Services,

@@ -2,7 +2,7 @@ import { runTool } from '../media/process.js'
 
 /**
  * Text-to-speech behind a small seam: espeak-ng (offline, has Vietnamese) by default, domestic cloud engines through
- * tts-cloud.ts. An engine writes an audio file (WAV, MP3, …) that the media pipeline then probes and normalises.
+ * tts/cloud.ts. An engine writes an audio file (WAV, MP3, …) that the media pipeline then probes and normalises.
  */
 export interface SpeechEngine {
   readonly name: string
@@ -11,7 +11,7 @@ export interface SpeechEngine {
 
 export interface SynthesisOptions {
   voice?: string
-  /** Niceness of a local engine's process: its media lane's (media-lanes.ts). */
+  /** Niceness of a local engine's process: its media lane's (media/lanes.ts). */
   nice?: number
 }
 

@@ -179,7 +179,7 @@ export class Ingest {
   }
 
   /**
-   * A play or heartbeat that fails its schema in a field that can be mended (ingest-repair.ts) is stored mended,
+   * A play or heartbeat that fails its schema in a field that can be mended (uplink/ingest-repair.ts) is stored mended,
    * with a `message-repaired` event naming the fields and their values as sent, and receipted like any other.
    */
   private storeRepaired(

@@ -1,4 +1,4 @@
-// Test-only time sources (like gpio-fakes.ts): a wall clock that can be stepped while monotonic time runs on.
+// Test-only time sources (like hardware/gpio-fakes.ts): a wall clock that can be stepped while monotonic time runs on.
 import { performance } from 'node:perf_hooks'
 import type { TimeSource } from './clock.js'
 

@@ -49,7 +49,7 @@ export interface AgentConfig {
   technician?: { passwordHash?: string }
   /**
    * Whether the local clock can be trusted (`auto`: systemd-timesyncd / timedatectl; `trusted`: e.g. a battery RTC;
-   * `file:<path>`: synced while the file exists), and the step of the wall clock that counts as a jump (clock.ts).
+   * `file:<path>`: synced while the file exists), and the step of the wall clock that counts as a jump (clock/clock.ts).
    */
   clock?: { sync: string; jumpThresholdMs: number }
   /** The agent's database and data disk (docs/edge-agent.md, Storage); loadConfig fills the defaults. */

@@ -6,7 +6,7 @@ import { STORAGE_FIELDS } from './storage.js'
 import { Zone, type ZoneConfig, zonesValid } from './zones.js'
 
 /**
- * The agent's configuration fields, in the order loadConfig (config.ts) reads them: the file's path, the
+ * The agent's configuration fields, in the order loadConfig (config/config.ts) reads them: the file's path, the
  * environment variable that overrides it, its schema, and its default.
  */
 const Ms = Type.Integer({ minimum: 0, maximum: 60_000 })

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 
 /**
  * One relay zone of a box (a speaker line behind its own relay): the driver and GPIO line that switch it and how
- * its volume is set. Checked by the config loader; the drivers are in zones.ts.
+ * its volume is set. Checked by the config loader; the drivers are in hardware/zones.ts.
  */
 export interface ZoneConfig {
   id: string

@@ -36,11 +36,11 @@ export interface ReconcilerOptions {
   retryMaxMs?: number
   /** Media that must be kept although the desired state does not list it (active alerts). */
   extraMedia?: () => Iterable<string>
-  /** Downloads with the device's credentials and TLS material (verify-http.ts). */
+  /** Downloads with the device's credentials and TLS material (link/verify-http.ts). */
   fetch?: typeof fetch
-  /** "Now" (the agent's clock, clock.ts): which media are needed soonest. Default the wall clock. */
+  /** "Now" (the agent's clock, clock/clock.ts): which media are needed soonest. Default the wall clock. */
   now?: () => number
-  /** Where database and disk faults go (storage-guard.ts). */
+  /** Where database and disk faults go (storage/guard.ts). */
   storage?: StorageGuard
   /** While media wait for room on the disk (or a pass failed on a full disk), a pass is tried this often. */
   roomRetryMs?: number

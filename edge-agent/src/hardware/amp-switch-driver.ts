@@ -1,6 +1,6 @@
 /**
  * One relay line at the hardware edge. `on` is logical (amplifier on); active-low wiring is the driver's business.
- * Drivers: simulated (no hardware), libgpiod's command-line tools (relay-gpiod.ts), sysfs (relay-sysfs.ts).
+ * Drivers: simulated (no hardware), libgpiod's command-line tools (hardware/amp-switch-gpiod.ts), sysfs (hardware/amp-switch-sysfs.ts).
  */
 export interface RelayDriver {
   /** Drives the line; rejects (AgentError LOA_RELAY_*) when the hardware or the tool refuses. */

@@ -2,8 +2,8 @@ import type { Db } from '../storage/db.js'
 
 /**
  * The amplifier relay as the scheduler sees it. State is kept in memory (libgpiod v1 `gpioget` would turn the
- * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (zones.ts): every
- * zone's `RelayDriver` (relay-driver.ts) together; `LoggedRelay` serves tests that need no hardware at all.
+ * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (hardware/zones.ts): every
+ * zone's `RelayDriver` (hardware/amp-switch-driver.ts) together; `LoggedRelay` serves tests that need no hardware at all.
  */
 export interface Relay {
   set(on: boolean): Promise<void>

@@ -12,7 +12,7 @@ const MQTT_SILENT_MS = 120_000
 
 /**
  * What the probes look at (the agent's scheduler and MQTT link; a plain object in tests). Every time is monotonic
- * (clock.ts): a step of the wall clock must not look like a hang, or systemd would restart a healthy agent.
+ * (clock/clock.ts): a step of the wall clock must not look like a hang, or systemd would restart a healthy agent.
  */
 export interface ProbeTarget {
   scheduler: { lastTickAt: number; nowPlaying: NowPlaying | null; playingForMs(): number | null }

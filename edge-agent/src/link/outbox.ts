@@ -20,7 +20,7 @@ export interface OutboxOptions {
   resendAfterMs?: number
   /** Cap on entries published and not yet receipted, so a reconnect does not flood a 4G link. */
   maxInFlight?: number
-  /** The `at` of events (the agent's clock, clock.ts); default the wall clock. */
+  /** The `at` of events (the agent's clock, clock/clock.ts); default the wall clock. */
   now?: () => number
 }
 

@@ -8,7 +8,7 @@ import { Keyring } from './keyring.js'
 
 /**
  * The longest a command may stay valid after it was sent: a live relay may start 7 days ahead and last 7 days,
- * and its live-start's deadline is its end. Command ids are remembered for 30 days (commands.ts), longer than this
+ * and its live-start's deadline is its end. Command ids are remembered for 30 days (link/commands.ts), longer than this
  * window, so a replay inside it is caught as a duplicate and a replay after it as expired.
  */
 export const MAX_DEADLINE_AHEAD_MS = 15 * 86_400_000
@@ -26,7 +26,7 @@ export interface VerifyNotice {
  * older than what the box already holds. Refusals throw an AgentError whose code the agent reports upward.
  *
  * A Pi has no real-time clock: until NTP has run its clock may be hours or weeks behind. Every signed `sentAt`
- * the box accepts is a time the control plane vouches for, so the newest one raises the clock's floor (clock.ts,
+ * the box accepts is a time the control plane vouches for, so the newest one raises the clock's floor (clock/clock.ts,
  * persisted, advanced by monotonic time): a command whose deadline is before it is refused as expired whatever the
  * local clock says. Deadlines are bounded relative to the command's own signed `sentAt`, not to the local clock,
  * so a box whose clock is behind still accepts a fresh emergency alert.

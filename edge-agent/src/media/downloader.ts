@@ -14,7 +14,7 @@ export interface DownloadJob {
   signal?: AbortSignal
   /** A transfer that delivers nothing for this long is aborted (the part is kept, the next try resumes). */
   idleTimeoutMs?: number
-  /** Adds the device's credentials and TLS material (verify-http.ts); default: global fetch. */
+  /** Adds the device's credentials and TLS material (link/verify-http.ts); default: global fetch. */
   fetch?: typeof fetch
 }
 

@@ -70,7 +70,7 @@ interface Uncounted {
 
 /**
  * The play log as the scheduler writes it: every write is one transaction (plays, outbox, scheduler state), and a
- * full disk never loses a play. The first SQLITE_FULL gives up the disk reserve (storage-guard.ts) and the write
+ * full disk never loses a play. The first SQLITE_FULL gives up the disk reserve (storage/guard.ts) and the write
  * is tried again; if the disk is still full, the write's effects in memory stand (the occurrence counts as
  * reported, so it is neither played again nor reported missed) and its plays are kept in memory, then written —
  * with their outbox entries — as soon as a write succeeds or the disk has room again. Beyond 10,000 unwritten

@@ -22,7 +22,7 @@ export function cardFault(error: string): 'busy' | 'missing' | null {
 }
 
 export interface PlayResult {
-  /** By the agent's clock (clock.ts): instants only. */
+  /** By the agent's clock (clock/clock.ts): instants only. */
   startedAt: Date
   endedAt: Date
   /** Monotonic, whole milliseconds: never negative, whatever the wall clock did meanwhile. */

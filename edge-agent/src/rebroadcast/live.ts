@@ -29,7 +29,7 @@ export interface LiveManagerOptions {
   retryBaseMs?: number
   retryMaxMs?: number
   timeouts?: Partial<LiveTimeouts>
-  /** Relays start and stop by `now()`; one received is expired only past its lower bound (clock.ts). */
+  /** Relays start and stop by `now()`; one received is expired only past its lower bound (clock/clock.ts). */
   clock?: Clock
 }
 

@@ -31,7 +31,7 @@ export interface OccurrenceQueueOptions {
   /** Occurrences found later than this after their instant (e.g. after a restart) are skipped as missed. */
   late: number
   clock?: Clock
-  /** Where plays are written: a full disk keeps them in memory rather than losing them (play-log.ts). */
+  /** Where plays are written: a full disk keeps them in memory rather than losing them (playback/play-log.ts). */
   plays: PlayLog
 }
 
@@ -41,7 +41,7 @@ export interface OccurrenceQueueOptions {
  * `missed`) or plays them if less than `late` late — never forgets them, never plays them hours late. Alerts are
  * queued here too but persisted by the alert manager, not in `scheduler.pending`.
  *
- * Time is the clock's (clock.ts): "missed" is judged against its lower bound, so an untrusted clock that runs ahead
+ * Time is the clock's (clock/clock.ts): "missed" is judged against its lower bound, so an untrusted clock that runs ahead
  * never reports occurrences that have not happened (they wait in `unsure` until the clock can tell), and a cursor
  * left in the future by a clock that stepped back is brought back to now. Whatever the cursor does, an occurrence
  * already reported (table `plays`) or queued is never taken twice.

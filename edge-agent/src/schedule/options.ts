@@ -42,8 +42,8 @@ export interface SchedulerOptions {
   liveHooks?: LiveHooks
   /** Duration of media the desired state does not list (alert items), to bound their play. */
   durationOf?: (sha: string) => number | undefined
-  /** "Now" and durations (clock.ts); default the system clock. */
+  /** "Now" and durations (clock/clock.ts); default the system clock. */
   clock?: Clock
-  /** Where database and disk faults go (storage-guard.ts). */
+  /** Where database and disk faults go (storage/guard.ts). */
   storage?: StorageGuard
 }

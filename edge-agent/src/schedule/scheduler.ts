@@ -25,7 +25,7 @@ interface Current {
  * stops the item playing at once (relay held on), and the interrupted entry then follows its `onPreempt`.
  */
 export class Scheduler {
-  /** The play log: a full disk keeps plays in memory until there is room (play-log.ts). */
+  /** The play log: a full disk keeps plays in memory until there is room (playback/play-log.ts). */
   readonly plays: PlayLog
   private readonly queue: OccurrenceQueue
   private readonly fallback: Fallback

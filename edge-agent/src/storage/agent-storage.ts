@@ -16,7 +16,7 @@ const MB = 1024 * 1024
  */
 export class AgentStorage {
   readonly db: Db
-  /** Set when the database was found damaged at start and replaced (db-recovery.ts). */
+  /** Set when the database was found damaged at start and replaced (storage/recovery.ts). */
   readonly recovery: DbRecovery | null
   readonly guard: StorageGuard
   /** Incoming messages that met a full disk. */
@@ -33,11 +33,11 @@ export class AgentStorage {
     },
   ) {
     const s = config.storage
-    // A damaged file is moved aside and replaced here, before anything reads it (db-recovery.ts).
+    // A damaged file is moved aside and replaced here, before anything reads it (storage/recovery.ts).
     const { db, recovery } = openAgentDb(config.dataDir, { keepDamaged: s?.keepDamaged })
     this.db = db
     this.recovery = recovery
-    // Once, on a box installed before auto_vacuum: so that pruning hands pages back to the disk (prune.ts).
+    // Once, on a box installed before auto_vacuum: so that pruning hands pages back to the disk (media/prune.ts).
     convertToIncremental(db, log)
     this.guard = new StorageGuard({
       dataDir: config.dataDir,

@@ -67,8 +67,8 @@ const MIGRATIONS: string[] = [
 export function openDb(file: string): Db {
   mkdirSync(dirname(file), { recursive: true })
   const db = new Database(file)
-  // Before anything writes a new file's first page: its freed pages can be handed back to the disk (prune.ts,
-  // PRAGMA incremental_vacuum). Without effect on an existing database (prune.ts converts old ones).
+  // Before anything writes a new file's first page: its freed pages can be handed back to the disk (media/prune.ts,
+  // PRAGMA incremental_vacuum). Without effect on an existing database (media/prune.ts converts old ones).
   db.pragma('auto_vacuum = INCREMENTAL')
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')

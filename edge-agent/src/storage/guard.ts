@@ -17,7 +17,7 @@ export interface StorageGuardOptions {
   log: Logger
   /**
    * The database is damaged: the agent must restart (main.ts exits, systemd starts it again in 3 s) so that the
-   * next start moves the file aside and recovers (db-recovery.ts). Called once.
+   * next start moves the file aside and recovers (storage/recovery.ts). Called once.
    */
   onCorrupt: (err: unknown) => void
   /** Given up when the disk is full, set aside again when it has room. */
@@ -36,7 +36,7 @@ export interface StorageGuardOptions {
  * Where storage faults seen while running go, from every place that catches errors of the database or the disk
  * (the scheduler, the reconciler, incoming messages, telemetry, the uncaught-error handler).
  *
- * - A corruption leaves a note for the next start and asks for a restart (db-recovery.ts does the rest).
+ * - A corruption leaves a note for the next start and asks for a restart (storage/recovery.ts does the rest).
  * - A full disk never stops the agent: the reserve is deleted at once (so the write that failed can be retried
  *   and the plays after it still fit), `disk-full` is reported, and the free space is checked every `checkMs`;
  *   once there is room again the reserve is written back, `disk-space-recovered` is reported and everything that

@@ -30,7 +30,7 @@ export interface DbRecovery {
   error: string
   /** `open`: the file could not be opened; `check`: PRAGMA quick_check at start; `run`: an error while running. */
   detectedBy: 'open' | 'check' | 'run'
-  /** Rows carried over per table (db-salvage.ts). */
+  /** Rows carried over per table (storage/salvage.ts). */
   salvaged: Record<string, number>
   /** Older damaged files deleted to stay within `keepDamaged`. */
   deleted: string[]
@@ -82,7 +82,7 @@ export interface OpenAgentDbOptions {
  * Opens `<dataDir>/agent.db`, checking it first, and never leaves the box in a crash loop over a damaged file:
  * a file SQLite cannot open (`file is not a database`), or one `PRAGMA quick_check` finds damaged, is moved aside
  * (`agent.db.corrupt-<ts>` with its -wal and -shm, at most `keepDamaged` kept), a fresh database is created, and
- * what can still be read of the old one is carried over (db-salvage.ts). The agent then reports what happened and
+ * what can still be read of the old one is carried over (storage/salvage.ts). The agent then reports what happened and
  * asks for its desired state again.
  *
  * The check runs at every start: it reads the whole file once (docs/performance.md: about 0.1 s for a month of

@@ -27,7 +27,7 @@ const KV_KEEP: { match: (key: string) => boolean; valid: (value: unknown) => boo
   { match: (k) => k === 'signed_time_floor', valid: (v) => typeof v === 'string' && /^\d{1,16}$/.test(v) },
   // The scheduler's cursor and the occurrences taken but not yet reported: missed ones are reported, not lost.
   { match: (k) => k === 'scheduler.cursor', valid: isoInstant },
-  // Occurrences only an untrusted clock said were late (clock.ts): reported missed once certainly past.
+  // Occurrences only an untrusted clock said were late (clock/clock.ts): reported missed once certainly past.
   { match: (k) => k === 'scheduler.unsure', valid: json },
   {
     match: (k) => k === 'scheduler.pending',

@@ -15,7 +15,7 @@ export type CommandKind = Static<typeof CommandKind>
 /** After this instant a command must not be carried out; the agent acknowledges `expired`. */
 const Deadline = IsoUtc
 
-/** Every command names whom it is for (required: a command without recipients is refused, see recipients.ts). */
+/** Every command names whom it is for (required: a command without recipients is refused, see edge-agent/src/link/recipients.ts). */
 const To = { recipients: Recipients }
 
 export const SimpleCommandBody = Type.Object({
@@ -92,7 +92,7 @@ export const CommandBody = Type.Union([
 ])
 export type CommandBody = Static<typeof CommandBody>
 
-/** A command body before the control plane addresses it (command-message.ts adds `recipients`). */
+/** A command body before the control plane addresses it (control-plane/src/commands/message.ts adds `recipients`). */
 export type UnaddressedCommandBody = Unaddressed<CommandBody>
 type Unaddressed<B> = B extends unknown ? Omit<B, 'recipients'> : never
 

@@ -45,7 +45,7 @@ interface Audio {
   synthesized: boolean
 }
 
-/** Alert audio is made in the alert media lane: ordinary uploads and speech never make it wait (media-lanes.ts). */
+/** Alert audio is made in the alert media lane: ordinary uploads and speech never make it wait (media/lanes.ts). */
 const alertAudio = (s: Services, info: CapInfo, index: number): Promise<Audio> =>
   s.lanes.run({ lane: 'alert', owner: 'cap' }, (slot) => alertAudioIn(s, info, index, slot))
 
@@ -128,7 +128,7 @@ const needsAudio = (plan: CapPlan, content: Content | null) =>
 
 /**
  * CAP Alert raises, Update replaces (new revision), Cancel withdraws, each only within its status and in `sent`
- * order (cap-chain.ts); a repeated message changes nothing. Every check on the message itself comes first.
+ * order (alerts/cap/chain.ts); a repeated message changes nothing. Every check on the message itself comes first.
  */
 export async function ingestCap(s: Services, xml: string, now: () => number = Date.now): Promise<CapResult> {
   const cap = parseCapWithInlineAudio(xml)

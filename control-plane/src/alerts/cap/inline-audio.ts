@@ -3,7 +3,7 @@ import { type CapAlert, parseCap } from './parse.js'
 
 /**
  * A CAP alert may carry its audio inline, base64 in `<derefUri>`: then nearly all of its bytes are one text node.
- * Every synchronous pass over it holds the event loop (fast-xml-parser, used before cap-xml.ts, took seconds for
+ * Every synchronous pass over it holds the event loop (fast-xml-parser, used before alerts/cap/xml.ts, took seconds for
  * 15 MB; our reader takes tens of milliseconds, then parseCap strips its whitespace). So the inline audio is lifted
  * out by a linear scan before parsing, replaced by a placeholder, and put back into the parsed resources: the
  * reader only sees the small remainder, and decodeBase64 then works through the audio a megabyte at a time.

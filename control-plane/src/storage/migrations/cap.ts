@@ -1,5 +1,5 @@
 /**
- * Version 9: what CAP ingest remembers (cap-log.ts). `cap_messages` (version 2) kept one row per message that made
+ * Version 9: what CAP ingest remembers (alerts/cap/log.ts). `cap_messages` (version 2) kept one row per message that made
  * or changed an alert; it becomes `cap_log`, which also holds messages that changed nothing (late, cancelled before
  * they arrived) and each message's `status`, and `cap_cancelled` remembers everything a Cancel named, received or
  * not. In its own file, like versions 6 and 7.

@@ -1,5 +1,5 @@
 /**
- * Version 7: the requested-minutes ledger (requested-ledger.ts). Kept in its own file so migrations.ts stays the
+ * Version 7: the requested-minutes ledger (reports/requested-ledger.ts). Kept in its own file so storage/migrations/index.ts stays the
  * list of the first six versions.
  */
 export const REQUESTED_LEDGER_MIGRATION = {

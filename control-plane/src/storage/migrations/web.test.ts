@@ -7,7 +7,7 @@ import { migrate } from '../db.js'
 import { MIGRATIONS } from './index.js'
 import { WEB_SCOPE_MIGRATION } from './web.js'
 
-/** Version 10 on a database made before it: existing playlists and media get their units (migrations-web.ts). */
+/** Version 10 on a database made before it: existing playlists and media get their units (storage/migrations/web.ts). */
 describe('migration: playlist units and media owners', () => {
   it('gives existing playlists the unit of their programme or bulletins, and existing media owners', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-mig-'))

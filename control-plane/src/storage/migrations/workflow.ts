@@ -1,6 +1,6 @@
 /**
  * Version 6: the Circular 39 bulletin workflow, the commune inbox, programmes and the presence history. In its own
- * file, like version 7 (migrations-ledger.ts), so migrations.ts stays the list and the first five versions.
+ * file, like version 7 (storage/migrations/ledger.ts), so storage/migrations/index.ts stays the list and the first five versions.
  */
 export const WORKFLOW_MIGRATION = {
   version: 6,
