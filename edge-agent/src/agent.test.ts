@@ -1,17 +1,10 @@
 import { join } from 'node:path'
 import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.js'
-import {
-  addressedTo,
-  desired,
-  signed,
-  silentLog,
-  startBroker,
-  testAgentConfig,
-  waitFor,
-} from './test-helpers.js'
+import { addressedTo, desired, signed, silentLog, startBroker, testAgentConfig } from './test-helpers.js'
 
 const DEVICE = 'pi-d'
 const tree = topicTree('loa')

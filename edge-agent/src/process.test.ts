@@ -10,6 +10,7 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,7 +23,6 @@ import {
   TEST_KEY,
   tmp,
   tone,
-  waitFor,
 } from './test-helpers.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { encodeMessage, serializeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App, Services } from '../context.js'
@@ -10,7 +11,6 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
 } from '../test-helpers.js'
 import { registerAuth } from './auth-plugin.js'
 
@@ -128,6 +128,7 @@ beforeAll(async () => {
   await play('c-hp', 's-hp')
   await waitFor(
     async () => (await t.api<{ plays: unknown[] }>('GET', '/api/plays')).body.plays.length === 2,
+    10_000,
     'plays',
   )
 

@@ -6,8 +6,9 @@ import {
   encodeMessage,
   serializeMessage,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
-import { deviceClient, planeClient, type TestPlane, waitFor } from '../test-helpers.js'
+import { deviceClient, planeClient, type TestPlane } from '../test-helpers.js'
 
 /** Test helpers for alerts: a broker-wide spy on command topics and simulated devices (real mqtt.js clients). */
 

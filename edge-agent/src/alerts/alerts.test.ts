@@ -5,6 +5,7 @@ import {
   topicTree,
   type UnaddressedCommandBody,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
@@ -22,7 +23,6 @@ import {
   tmp,
   tone,
   type Upstream,
-  waitFor,
 } from '../test-helpers.js'
 
 const tree = topicTree('loa')

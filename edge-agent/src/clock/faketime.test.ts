@@ -10,6 +10,7 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -22,7 +23,6 @@ import {
   tmp,
   tone,
   type Upstream,
-  waitFor,
 } from '../test-helpers.js'
 
 // The real agent process, its wall clock faked by Debian's libfaketime (package `faketime`, installed by

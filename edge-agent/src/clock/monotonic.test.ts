@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
+import { waitFor } from '@loa/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Reconciler } from '../desired/reconciler.js'
 import { DesiredStore } from '../desired/store.js'
@@ -17,7 +18,6 @@ import {
   silentLog,
   startMediaServer,
   tmp,
-  waitFor,
 } from '../test-helpers.js'
 
 // Durations, back-offs and timeouts must not follow the wall clock. Here only `Date` is faked (vitest), so the wall

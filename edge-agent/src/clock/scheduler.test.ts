@@ -1,5 +1,6 @@
+import { waitFor } from '@loa/testkit'
 import { describe, expect, it } from 'vitest'
-import { waitFor } from '../test-helpers.js'
+
 import { clockRig, instantOf, onceAt } from './rig.js'
 
 // Every instant derives from the real clock at run time (no fixed dates, no time zone dependence): `real` is the

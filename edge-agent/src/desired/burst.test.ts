@@ -9,6 +9,7 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
@@ -23,7 +24,6 @@ import {
   startMediaServer,
   testAgentConfig,
   type Upstream,
-  waitFor,
 } from '../test-helpers.js'
 
 setFlagsFromString('--expose_gc')

@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { waitFor } from '@loa/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentError } from '../errors.js'
-import { tmp, waitFor } from '../test-helpers.js'
+import { tmp } from '../test-helpers.js'
 import {
   GpiodDriver,
   gpiodVersion,

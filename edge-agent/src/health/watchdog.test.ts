@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeMessage, topicTree } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fakeSysfs } from '../hardware/gpio-fakes.js'
-import { startBroker, TEST_KEY, tmp, waitFor } from '../test-helpers.js'
+import { startBroker, TEST_KEY, tmp } from '../test-helpers.js'
 import { watchdogPingMs } from './watchdog.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))

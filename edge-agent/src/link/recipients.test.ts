@@ -6,6 +6,7 @@ import {
   type Recipients,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
@@ -21,7 +22,6 @@ import {
   testAgentConfig,
   testAlert,
   type Upstream,
-  waitFor,
 } from '../test-helpers.js'
 
 const tree = topicTree('loa')

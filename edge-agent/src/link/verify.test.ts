@@ -6,6 +6,7 @@ import {
   signEnvelope,
   signerFromPem,
 } from '@loa/shared/signing'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
@@ -18,7 +19,6 @@ import {
   TEST_SIGNER,
   testAgentConfig,
   type Upstream,
-  waitFor,
 } from '../test-helpers.js'
 
 const tree = topicTree('loa')

@@ -7,6 +7,7 @@ import {
   topicTree,
   type UnaddressedCommandBody,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
@@ -25,7 +26,6 @@ import {
   tmp,
   tone,
   type Upstream,
-  waitFor,
 } from '../test-helpers.js'
 import { sourceSha256 } from './live-session.js'
 

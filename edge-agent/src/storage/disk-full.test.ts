@@ -1,6 +1,7 @@
 import { existsSync, statfsSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
 import {
@@ -12,7 +13,6 @@ import {
   testAgentConfig,
   tmp,
   tone,
-  waitFor,
 } from '../test-helpers.js'
 import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from './small-disk.js'
 

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import { pacedPost } from '@loa/shared/http-test-kit'
 import { hashPassword } from '@loa/shared/password-hash'
+import { makeTone } from '@loa/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../agent.js'
@@ -59,7 +59,7 @@ describe("the technician page's connection limits (real sockets)", () => {
     })
     cookie = `${SESSION_COOKIE}=${/loa_tech=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]}`
     const file = join(tmp(), 'one-second.wav')
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=600:duration=1', file])
+    makeTone(file, 1, 600)
     wav = readFileSync(file)
   })
   afterAll(async () => {

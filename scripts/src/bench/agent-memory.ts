@@ -15,9 +15,9 @@ import {
   topicTree,
 } from '@loa/shared'
 import { generateSigningKey, signEnvelope, signerFromPem } from '@loa/shared/signing'
+import { freePort } from '@loa/testkit'
 import mqtt from 'mqtt'
 import type { BenchRow } from './desired-fanout.js'
-import { freePort } from './util.js'
 
 const MiB = 1024 * 1024
 const tree = topicTree('loa')

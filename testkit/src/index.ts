@@ -1,0 +1,4 @@
+// Test-only helpers every workspace's tests share. A leaf: it depends on no other workspace.
+export { freePort } from './ports.js'
+export { makeTone, type ToneOptions } from './tone.js'
+export { sleep, type Truthy, waitFor } from './wait.js'
