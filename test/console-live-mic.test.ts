@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import { makeWebm, openMic, paceFile } from '@loa/control-plane/rebroadcasts/mic/test-kit'
 import { liveInputArgs } from '@loa/edge-agent/rebroadcast/live-player'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeWebm, openMic, paceFile } from '../control-plane/test-kit/mic.js'
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 
 interface LiveView {

@@ -2,6 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Agent } from '@loa/edge-agent/agent'
+import { accessFetch, httpAccess } from '@loa/edge-agent/link/verify-http'
+import { waitFor } from '@loa/testkit'
+import mqtt from 'mqtt'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   devicePassword,
   makeAudio,
@@ -9,13 +15,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '@loa/control-plane/test-helpers'
-import { Agent } from '@loa/edge-agent/agent'
-import { accessFetch, httpAccess } from '@loa/edge-agent/link/verify-http'
-import { waitFor } from '@loa/testkit'
-import mqtt from 'mqtt'
-import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+} from '../control-plane/test-kit/test-helpers.js'
 
 /** A private CA, a server certificate for 127.0.0.1 and client certificates, made by openssl as `loa ca` does. */
 function makePki(dir: string): void {

@@ -3,8 +3,15 @@ import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, t
 import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  addressedTo,
+  desired,
+  signed,
+  silentLog,
+  startBroker,
+  testAgentConfig,
+} from '../test-kit/test-helpers.js'
 import { Agent } from './agent.js'
-import { addressedTo, desired, signed, silentLog, startBroker, testAgentConfig } from './test-helpers.js'
 
 const DEVICE = 'pi-d'
 const tree = topicTree('loa')

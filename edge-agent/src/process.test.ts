@@ -23,7 +23,7 @@ import {
   TEST_KEY,
   tmp,
   tone,
-} from './test-helpers.js'
+} from '../test-kit/test-helpers.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const DEVICE = 'pi-e2e-1'

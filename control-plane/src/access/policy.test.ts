@@ -3,7 +3,6 @@ import { encodeMessage, serializeMessage } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App, Services } from '../context.js'
 import {
   type ApiCall,
   deviceClient,
@@ -11,7 +10,8 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import type { App, Services } from '../context.js'
 import { registerAuth } from './auth-plugin.js'
 
 /**

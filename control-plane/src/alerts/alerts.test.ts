@@ -2,7 +2,6 @@ import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
 import {
   type CmdSpy,
   readSse,
@@ -11,7 +10,14 @@ import {
   settle,
   simDevice,
   spyCommands,
-} from './test-kit.js'
+} from '../../test-kit/alerts.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let spy: CmdSpy

@@ -2,9 +2,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { currentCap, seedCommuneA } from '../media/test-kit.js'
-import { makeAudio, startTestPlane, type TestPlane } from '../test-helpers.js'
-import { type CmdSpy, spyCommands } from './test-kit.js'
+import { type CmdSpy, spyCommands } from '../../test-kit/alerts.js'
+import { currentCap, seedCommuneA } from '../../test-kit/media.js'
+import { makeAudio, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 /**
  * An emergency never waits behind ordinary media work: with both ordinary slots taken by long uploads (real

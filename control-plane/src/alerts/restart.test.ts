@@ -2,7 +2,13 @@ import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane | null = null
 afterAll(async () => {

@@ -11,9 +11,7 @@ import {
 } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CmdSpy, type SimDevice, settle, simDevice, spyCommands } from '../alerts/test-kit.js'
-import type { AlertCounts, UntargetedReport } from '../domain.js'
-import { openSqliteRepositories } from '../sqlite.js'
+import { type CmdSpy, type SimDevice, settle, simDevice, spyCommands } from '../../test-kit/alerts.js'
 import {
   clusterInput,
   makeAudio,
@@ -21,7 +19,9 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import type { AlertCounts, UntargetedReport } from '../domain.js'
+import { openSqliteRepositories } from '../sqlite.js'
 import { addressedPublishes } from './message.js'
 
 const tree = topicTree('loa')

@@ -9,7 +9,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** The burst, scaled down: hundreds of schedules created for one commune, then deleted, in seconds. */
 

@@ -10,7 +10,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let sha1: string

@@ -2,8 +2,14 @@ import fs from 'node:fs'
 import { DESIRED_LIMITS, type DesiredStateBody, decodeMessage } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  makeAudio,
+  planeClient,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 import { ConfigError, loadConfigFromEnv } from '../config.js'
-import { makeAudio, planeClient, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
 
 /**
  * Every limit of the agents' desired-state schema is enforced where the control plane builds states: an

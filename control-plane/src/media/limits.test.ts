@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { makeTone, type ToneOptions } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { multipartBody, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import { multipartBody, startTestPlane, type TestPlane, uploadMedia } from '../../test-kit/test-helpers.js'
 
 /** Uploads are refused by what they are, before and during decoding, and a refusal leaves nothing behind. */
 

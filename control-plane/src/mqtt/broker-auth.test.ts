@@ -10,7 +10,7 @@ import {
   startTestPlane,
   type TestPlane,
   telemetryFixture,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** Tries to connect; resolves with the refusal message, or the client if it got in. */
 async function attempt(url: string, opts: mqtt.IClientOptions): Promise<string | MqttClient> {

@@ -17,7 +17,7 @@ import {
   seedTree,
   startTestPlane,
   type TestPlane,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** A raw TCP socket to the broker, from `localAddress` (any 127.0.0.0/8 address is this host on Linux). */
 async function rawSocket(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> {

@@ -13,7 +13,7 @@ import {
   seedTree,
   startTestPlane,
   type TestPlane,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 import { CONTROL_PLANE_PUBLISH_MAX_BYTES } from './broker-limits.js'
 
 const MOSQUITTO = '/usr/sbin/mosquitto'

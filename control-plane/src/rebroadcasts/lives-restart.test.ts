@@ -1,8 +1,8 @@
 import type { DesiredStateBody } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, expect, it } from 'vitest'
-import { simDevice } from '../alerts/test-kit.js'
-import { seedTree, startTestPlane, type TestPlane } from '../test-helpers.js'
+import { simDevice } from '../../test-kit/alerts.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane | null = null
 afterAll(async () => {

@@ -9,8 +9,8 @@ import {
   settle,
   simDevice,
   spyCommands,
-} from '../alerts/test-kit.js'
-import { seedTree, startTestPlane, type TestPlane } from '../test-helpers.js'
+} from '../../test-kit/alerts.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let spy: CmdSpy

@@ -4,7 +4,6 @@ import { waitFor } from '@loa/testkit'
 import { DateTime } from 'luxon'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ReportFigures } from '../reports/reports.js'
 import {
   deviceClient,
   makeAudio,
@@ -12,7 +11,8 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import type { ReportFigures } from '../reports/reports.js'
 
 const TZ = 'Asia/Ho_Chi_Minh'
 let t: TestPlane

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { decodeMessage, encodeMessage, serializeMessage } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
+import { connectClient, deviceClient, seedTree, startTestPlane } from '../../test-kit/test-helpers.js'
 import { ConfigError, loadConfigFromEnv } from '../config.js'
 import { startEmbeddedBroker } from '../mqtt/broker.js'
-import { connectClient, deviceClient, seedTree, startTestPlane } from '../test-helpers.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cp-life-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))

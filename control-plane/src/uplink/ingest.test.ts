@@ -16,7 +16,7 @@ import {
   startTestPlane,
   type TestPlane,
   telemetryFixture,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let device: MqttClient

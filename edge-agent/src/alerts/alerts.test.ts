@@ -8,8 +8,6 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
-import type { AgentConfig } from '../config/config.js'
 import {
   addressedTo,
   type MediaServer,
@@ -23,7 +21,9 @@ import {
   tmp,
   tone,
   type Upstream,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
+import type { AgentConfig } from '../config/config.js'
 
 const tree = topicTree('loa')
 const noMs = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z')

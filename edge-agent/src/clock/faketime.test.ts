@@ -23,7 +23,7 @@ import {
   tmp,
   tone,
   type Upstream,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 // The real agent process, its wall clock faked by Debian's libfaketime (package `faketime`, installed by
 // `scripts/setup.sh test`) and changed while it runs through FAKETIME_TIMESTAMP_FILE (re-read on every call with

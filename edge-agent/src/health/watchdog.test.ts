@@ -7,8 +7,8 @@ import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { fakeSysfs } from '../hardware/gpio-fakes.js'
-import { startBroker, TEST_KEY, tmp } from '../test-helpers.js'
+import { fakeSysfs } from '../../test-kit/gpio-fakes.js'
+import { startBroker, TEST_KEY, tmp } from '../../test-kit/test-helpers.js'
 import { watchdogPingMs } from './watchdog.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))

@@ -9,7 +9,6 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
 import {
   desired,
   receiptingClient,
@@ -19,7 +18,8 @@ import {
   TEST_SIGNER,
   testAgentConfig,
   type Upstream,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
 
 const tree = topicTree('loa')
 const newSigner = (): Signer => signerFromPem(generateSigningKey().privateKeyPem)

@@ -2,11 +2,18 @@ import { existsSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  desired,
+  type MediaServer,
+  sha256,
+  silentLog,
+  startMediaServer,
+  tmp,
+} from '../../test-kit/test-helpers.js'
 import { Reconciler } from '../desired/reconciler.js'
 import { DesiredStore } from '../desired/store.js'
 import { Outbox } from '../link/outbox.js'
 import { openDb } from '../storage/db.js'
-import { desired, type MediaServer, sha256, silentLog, startMediaServer, tmp } from '../test-helpers.js'
 import { MediaCache } from './cache.js'
 
 const blob = (n: number, seed: number) =>

@@ -10,8 +10,6 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
-import type { AgentConfig } from '../config/config.js'
 import {
   addressedTo,
   type MediaServer,
@@ -26,7 +24,9 @@ import {
   tmp,
   tone,
   type Upstream,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
+import type { AgentConfig } from '../config/config.js'
 import { sourceSha256 } from './live-session.js'
 
 const tree = topicTree('loa')

@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
 import {
   desired,
   type MediaServer,
@@ -13,7 +12,8 @@ import {
   testAgentConfig,
   tmp,
   tone,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
 import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from './small-disk.js'
 
 function mountSmall(sizeMb: number): string | null {

@@ -3,11 +3,11 @@ import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { startTestPlane, type TestPlane } from '@loa/control-plane/test-helpers'
 import { verifyPassword } from '@loa/shared/password-hash'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI_MAIN, cliEnv, modeOf, runCli, writeFile } from './cli-test-kit.js'
+import { startTestPlane, type TestPlane } from '../../../control-plane/test-kit/test-helpers.js'
+import { CLI_MAIN, cliEnv, modeOf, runCli, writeFile } from '../../test-kit/cli.js'
 
 const REPO = path.resolve(path.dirname(CLI_MAIN), '..', '..', '..')
 const AGENT_MAIN = path.join(REPO, 'edge-agent', 'dist', 'main.js')

@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, startTestPlane, type TestPlane } from '../../test-helpers.js'
-import { type CmdSpy, settle, spyCommands } from '../test-kit.js'
+import { type CmdSpy, settle, spyCommands } from '../../../test-kit/alerts.js'
+import { dated, postCap, sample } from '../../../test-kit/cap.js'
+import { makeAudio, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 import { parseCap } from './parse.js'
-import { dated, postCap, sample } from './test-kit.js'
 
 let t: TestPlane
 let spy: CmdSpy

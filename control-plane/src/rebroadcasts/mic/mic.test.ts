@@ -4,8 +4,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedTree, startTestPlane, type TestPlane } from '../../test-helpers.js'
-import { countMp3Frames, ffmpegChildren, listen, makeWebm, openMic, paceFile } from './test-kit.js'
+import { countMp3Frames, ffmpegChildren, listen, makeWebm, openMic, paceFile } from '../../../test-kit/mic.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let webm: string

@@ -5,9 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { waitFor } from '@loa/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-
+import { makeWebm } from '../../../test-kit/mic.js'
 import { MicStream } from './stream.js'
-import { makeWebm } from './test-kit.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-mic-stream-'))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))

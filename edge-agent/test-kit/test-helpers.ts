@@ -274,8 +274,8 @@ export class StreamSource {
 export function testAgentConfig(
   deviceId: string,
   mqttUrl: string,
-  extra: Partial<import('./config/config.js').AgentConfig> = {},
-): import('./config/config.js').AgentConfig {
+  extra: Partial<import('../src/config/config.js').AgentConfig> = {},
+): import('../src/config/config.js').AgentConfig {
   return {
     deviceId,
     mqtt: { url: mqttUrl },
@@ -371,15 +371,15 @@ export function testAlert(items: MediaRef[], over: Partial<AlertSpec> = {}): Ale
 export async function startLocalPage(
   deviceId: string,
   passwordHash: string,
-  opts: Partial<import('./technician/server.js').LocalServerOptions> = {},
+  opts: Partial<import('../src/technician/server.js').LocalServerOptions> = {},
 ): Promise<{
-  agent: import('./agent.js').Agent
+  agent: import('../src/agent.js').Agent
   app: import('fastify').FastifyInstance
   base: string
   close: () => Promise<void>
 }> {
-  const { Agent } = await import('./agent.js')
-  const { buildLocalServer } = await import('./technician/server.js')
+  const { Agent } = await import('../src/agent.js')
+  const { buildLocalServer } = await import('../src/technician/server.js')
   const broker = await startBroker()
   const agent = new Agent(testAgentConfig(deviceId, broker.url, { technician: { passwordHash } }), silentLog)
   await agent.start()

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { encodeMessage, serializeMessage } from '@loa/shared'
 import { waitFor } from '@loa/testkit'
-import { type ApiCall, deviceClient, makeAudio, multipartBody, type TestPlane } from '../test-helpers.js'
+import { type ApiCall, deviceClient, makeAudio, multipartBody, type TestPlane } from './test-helpers.js'
 
 /**
  * Test fixture of access-refs.test.ts: a province with two communes, xa-ab and xa-hoaphu, each with its own

@@ -5,10 +5,10 @@ import type { BodyFor } from '@loa/shared'
 import { makeTone } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
-import type { Role } from './access/actor.js'
-import { newApiTokenString } from './access/api-tokens.js'
-import type { ClusterInput } from './domain.js'
-import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from './index.js'
+import type { Role } from '../src/access/actor.js'
+import { newApiTokenString } from '../src/access/api-tokens.js'
+import type { ClusterInput } from '../src/domain.js'
+import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from '../src/index.js'
 
 /** Helpers shared by this package's tests: real control plane, real broker, real ffmpeg. */
 
