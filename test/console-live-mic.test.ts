@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import { liveInputArgs } from '@loa/edge-agent/rebroadcast/live-player'
+import { liveInputArgs } from '@loa/edge-agent/testing'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeWebm, openMic, paceFile } from '../control-plane/test-kit/mic.js'

@@ -12,13 +12,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  canMountSmallDisk,
-  fillDisk,
-  mountSmallDisk,
-  unmountSmallDisk,
-} from '@loa/edge-agent/storage/small-disk'
-import { waitFor } from '@loa/testkit'
+import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, DeviceEvent, Play } from './harness/api-types.js'

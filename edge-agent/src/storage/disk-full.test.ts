@@ -1,7 +1,7 @@
 import { existsSync, statfsSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
-import { waitFor } from '@loa/testkit'
+import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   desired,
@@ -14,7 +14,6 @@ import {
   tone,
 } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
-import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from './small-disk.js'
 
 function mountSmall(sizeMb: number): string | null {
   const dir = tmp('loa-disk-')

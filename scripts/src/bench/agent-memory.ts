@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmbeddedBroker } from '@loa/control-plane/mqtt/broker'
+import { startEmbeddedBroker } from '@loa/control-plane/testing'
 import {
   DESIRED_LIMITS,
   type DesiredStateBody,
