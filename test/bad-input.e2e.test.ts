@@ -2,16 +2,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CHANNEL_MESSAGES } from '@loa/shared'
+import { makeTone, waitFor } from '@loa/testkit'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, DeviceEvent } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { type MediaProxy, startMediaProxy } from './harness/media-proxy.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow } from './harness/schedule.js'
-import { waitFor } from './harness/wait.js'
 
 describe('bad input gets a clear error and loses nothing', { timeout: 180_000 }, () => {
   let dir: string
@@ -33,8 +33,9 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
       ...cp.mqttIdentity(),
     })
     await waitFor(
-      'c-ab-1 online',
       async () => (await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')).online,
+      30_000,
+      'c-ab-1 online',
     )
   })
 
@@ -75,12 +76,12 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
       { qos: 1 },
     )
     const rejected = await waitFor(
-      'four message-rejected events at the control plane',
       async () => {
         const e = await events('message-rejected')
         return e.length >= 4 ? e : undefined
       },
       20_000,
+      'four message-rejected events at the control plane',
     )
     const text = JSON.stringify(rejected)
     for (const code of ['LOA_MSG_NOT_JSON', 'LOA_MSG_TOO_LARGE', 'LOA_MSG_VERSION', 'LOA_MSG_INVALID']) {
@@ -91,10 +92,14 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
     const { commandId } = await cp.api<{ commandId: string }>('POST', '/api/clusters/c-ab-1/commands', {
       kind: 'ping',
     })
-    await waitFor('the ping to be done', async () => {
-      const { acks } = await cp.api<{ acks: { stage: string }[] }>('GET', `/api/commands/${commandId}`)
-      return acks.some((a) => a.stage === 'done')
-    })
+    await waitFor(
+      async () => {
+        const { acks } = await cp.api<{ acks: { stage: string }[] }>('GET', `/api/commands/${commandId}`)
+        return acks.some((a) => a.stage === 'done')
+      },
+      30_000,
+      'the ping to be done',
+    )
   })
 
   it('the control plane rejects malformed upward messages without crashing and counts them', async () => {
@@ -103,21 +108,25 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
       qos: 1,
     })
     await rogue.publishAsync('loa/v1/device/c-ab-1/event', Buffer.alloc(200_000, 0x7b), { qos: 1 })
-    await waitFor('rejections counted in /metrics', async () => {
-      const m = await (await cp.apiRaw('GET', '/metrics')).text()
-      const total = [...m.matchAll(/^loa_messages_rejected_total\{[^}]*\} (\d+)$/gm)].reduce(
-        (s, x) => s + Number(x[1]),
-        0,
-      )
-      return total >= 3
-    })
+    await waitFor(
+      async () => {
+        const m = await (await cp.apiRaw('GET', '/metrics')).text()
+        const total = [...m.matchAll(/^loa_messages_rejected_total\{[^}]*\} (\d+)$/gm)].reduce(
+          (s, x) => s + Number(x[1]),
+          0,
+        )
+        return total >= 3
+      },
+      30_000,
+      'rejections counted in /metrics',
+    )
     const health = await cp.apiRaw('GET', '/healthz')
     expect(health.status).toBe(200)
   })
 
   it('media whose hash does not match is never marked ready, and is fetched again once the server is right', async () => {
     const wav = join(dir, 'tone.wav')
-    await makeTone(wav, 1, 300)
+    makeTone(wav, 1, 300)
     const media = await cp.upload(wav)
     const b = await cp.api<{ id: string }>('POST', '/api/bulletins', {
       title: 'Kiểm tra',
@@ -130,17 +139,17 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
       recurrence: { kind: 'once', at: secondsFromNow(3_600_000).toISOString() },
       targets: { clusters: ['c-ab-1'] },
     })
-    await waitFor('a hash-mismatch event', async () => (await events('hash-mismatch')).length > 0, 20_000)
+    await waitFor(async () => (await events('hash-mismatch')).length > 0, 20_000, 'a hash-mismatch event')
     const c = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')
     expect(c.appliedVersion).not.toBe(c.desiredVersion)
     proxy.mode = { kind: 'pass' }
     await waitFor(
-      'the retry to succeed',
       async () => {
         const v = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')
         return v.appliedVersion === v.desiredVersion
       },
       60_000,
+      'the retry to succeed',
     )
   })
 
@@ -154,7 +163,7 @@ describe('bad input gets a clear error and loses nothing', { timeout: 180_000 },
     expect(((await up.json()) as { code: string }).code).toBe('LOA_MEDIA_NOT_AUDIO')
 
     const wav = join(dir, 'hostile.wav')
-    await makeTone(wav, 1, 200)
+    makeTone(wav, 1, 200)
     const hostile = await cp.upload(wav, '../../etc/passwd\u0000.wav')
     expect(hostile.sha256).toMatch(/^[a-f0-9]{64}$/)
     const { media } = await cp.api<{ media: { sha256: string; originalName: string }[] }>('GET', '/api/media')

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import { type ClusterView, ms, type Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
-import { waitFor } from './harness/wait.js'
 
 // Upload → schedule for one commune → every cluster of that commune (including a village below it), and none
 // outside it, downloads, verifies and plays within 1 s of the scheduled time, relay on before and off after.
@@ -23,10 +23,14 @@ describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
     for (const c of [...inAnBinh, ...inHoaPhu]) {
       agents.push(await startAgent(dir, c.id, { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }))
     }
-    await waitFor('every cluster online', async () => {
-      const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
-      return clusters.length === 4 && clusters.every((c) => c.online)
-    })
+    await waitFor(
+      async () => {
+        const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
+        return clusters.length === 4 && clusters.every((c) => c.online)
+      },
+      30_000,
+      'every cluster online',
+    )
   })
 
   afterAll(async () => {
@@ -37,7 +41,7 @@ describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
 
   it('plays exactly on the targeted clusters, on time, with the relay around the audio', async () => {
     const wav = join(dir, 'ban-tin.wav')
-    await makeTone(wav, 2)
+    makeTone(wav, 2)
     const media = await cp.upload(wav, 'Bản tin sáng.wav')
     const bulletin = await cp.api<{ id: string }>('POST', '/api/bulletins', {
       title: 'Bản tin sáng',
@@ -53,12 +57,12 @@ describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
 
     const targeted = ['c-ab-1', 'c-ab-2', 'c-ab-thon-1']
     const plays = await waitFor(
-      'a play report from every targeted cluster',
       async () => {
         const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${schedule.id}`)
         return plays.length >= targeted.length ? plays : undefined
       },
       45_000,
+      'a play report from every targeted cluster',
     )
     expect(plays.map((p) => p.clusterId).sort()).toEqual(targeted)
     for (const p of plays) {

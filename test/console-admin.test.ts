@@ -1,7 +1,8 @@
 import { join } from 'node:path'
+import { makeTone } from '@loa/testkit'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTone } from './harness/audio.js'
+
 import {
   type ConsoleHarness,
   printBrowserLogOnFailure,
@@ -173,7 +174,7 @@ describe('web console: administration pages', { timeout: 240_000 }, () => {
 
   it('turning approval on for a unit in the page makes its new bulletins drafts; off again, approved', async () => {
     const wav = join(h.dir, 'ban-tin.wav')
-    await makeTone(wav, 1)
+    makeTone(wav, 1)
     const media = await h.cp.upload(wav, 'ban-tin.wav')
     const bulletin = async () =>
       (
@@ -227,7 +228,7 @@ describe('web console: administration pages', { timeout: 240_000 }, () => {
 
   it('sets and removes a unit’s fallback programme from the page; a bad window is refused in words', async () => {
     const wav = join(h.dir, 'nen.wav')
-    await makeTone(wav, 1)
+    makeTone(wav, 1)
     const media = await h.cp.upload(wav, 'nen.wav')
     const b = await h.cp.api<{ id: string; status: string }>('POST', '/api/bulletins', {
       title: 'Nhạc nền An Bình',

@@ -1,7 +1,8 @@
 import { join } from 'node:path'
+import { makeTone } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { localTime, secondsFromNow } from './harness/schedule.js'
 
@@ -19,7 +20,7 @@ describe('web console: week calendar', { timeout: 180_000 }, () => {
       ['notice', 3, 660],
     ] as const) {
       const wav = join(h.dir, `${key}.wav`)
-      await makeTone(wav, seconds, hz)
+      makeTone(wav, seconds, hz)
       const media = await h.cp.upload(wav)
       const b = await h.cp.api<{ id: string }>('POST', '/api/bulletins', {
         title: key === 'morning' ? 'Bản tin sáng' : 'Thông báo họp dân',

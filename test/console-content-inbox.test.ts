@@ -1,6 +1,7 @@
 import { join } from 'node:path'
+import { makeTone } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTone } from './harness/audio.js'
+
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 
 interface Delivery {
@@ -26,7 +27,7 @@ describe('web console: inbox and approval', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     h = await startConsoleHarness()
     const wav = join(h.dir, 'tin.wav')
-    await makeTone(wav, 3)
+    makeTone(wav, 3)
     sha = (await h.cp.upload(wav, 'tin-tinh.wav')).sha256
     for (const [key, title, level] of [
       ['normal1', 'Tin tỉnh: lịch tiêm chủng', 'normal'],

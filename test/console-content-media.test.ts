@@ -1,6 +1,7 @@
 import { join } from 'node:path'
+import { makeTone } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTone } from './harness/audio.js'
+
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { mediaDuration, playBriefly } from './harness/media-element.js'
 
@@ -27,7 +28,7 @@ describe('web console: upload with progress and preview', { timeout: 180_000 }, 
   it('uploads, shows progress, and the preview plays the transcoded media', async () => {
     const wav = join(h.dir, 'thong-bao.wav')
     // 20 s of 44.1 kHz mono WAV is ~1.7 MB: with upload throttled, the progress bar has time to show.
-    await makeTone(wav, 20, 523)
+    makeTone(wav, 20, 523)
     const page = await h.open('anBinh', '/audio', { width: 375, height: 800 })
     const cdp = await page.context().newCDPSession(page)
     await cdp.send('Network.emulateNetworkConditions', {

@@ -1,9 +1,9 @@
 import { join } from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
-import { waitFor } from './harness/wait.js'
 
 interface AlertView {
   alert: { id: string; state: string }
@@ -22,7 +22,7 @@ describe('web console: emergency with live acknowledgements', { timeout: 180_000
     // c-ab-thon-1 has no agent: targeted but never acknowledging (it stays pending).
     h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2', 'c-hp-1'] })
     const wav = join(h.dir, 'siren.wav')
-    await makeTone(wav, 25, 880)
+    makeTone(wav, 25, 880)
     const media = await h.cp.upload(wav, 'coi-bao-dong.wav')
     bulletinTitle = 'Cảnh báo lũ quét'
     await h.cp.api('POST', '/api/bulletins', {
@@ -71,10 +71,14 @@ describe('web console: emergency with live acknowledgements', { timeout: 180_000
     await expect
       .poll(() => page.getByTestId('emergency-state').getAttribute('data-state'), { timeout: 15_000 })
       .toBe('cancelled')
-    await waitFor('the alert cancelled on the API', async () => {
-      const v = await h.cp.api<AlertView>('GET', `/api/alerts/${alertId}`)
-      return v.alert.state === 'cancelled' && v.counts.playing === 0
-    })
+    await waitFor(
+      async () => {
+        const v = await h.cp.api<AlertView>('GET', `/api/alerts/${alertId}`)
+        return v.alert.state === 'cancelled' && v.counts.playing === 0
+      },
+      30_000,
+      'the alert cancelled on the API',
+    )
 
     // Hòa Phú's cluster never played it.
     const { plays } = await h.cp.api<{ plays: (Play & { title: string })[] }>(

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import { makeWebm, openMic, paceFile } from '@loa/control-plane/rebroadcasts/mic/test-kit'
-import { liveInputArgs } from '@loa/edge-agent/rebroadcast/live-player'
+import { liveInputArgs } from '@loa/edge-agent/testing'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeWebm, openMic, paceFile } from '../control-plane/test-kit/mic.js'
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
-import { waitFor } from './harness/wait.js'
 
 interface LiveView {
   live: { id: string; state: string; sourceUrl: string }
@@ -55,8 +55,9 @@ describe('web console: speaking live from the microphone', { timeout: 180_000 },
     const liveId = lives[0]?.id as string
     expect(lives[0]?.sourceUrl).toMatch(/\/live-mic\/m-[0-9a-f-]+\/[0-9a-f]{32}\.mp3$/)
     await waitFor(
-      'the API counting both playing',
       async () => (await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).counts.playing === 2,
+      30_000,
+      'the API counting both playing',
     )
     // The active list shows the relay, not its capability URL.
     await expect
@@ -72,14 +73,15 @@ describe('web console: speaking live from the microphone', { timeout: 180_000 },
     await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 20_000 }).toBe('idle')
     expect(await page.getByTestId('mic-end').textContent()).toContain('Đã dừng phát trực tiếp')
     await waitFor(
-      'the relay stopped',
       async () => (await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).live.state === 'stopped',
+      30_000,
+      'the relay stopped',
     )
     // The agents stop: both acknowledge the relay as cancelled.
     await waitFor(
-      'both agents cancelled',
       async () => (await h.cp.api<LiveView>('GET', `/api/lives/${liveId}`)).counts.cancelled === 2,
       30_000,
+      'both agents cancelled',
     )
     // And the audit log has the operator's start and stop.
     const audit = await h.cp.api<{ entries: { action: string; actorName: string }[] }>(
@@ -150,7 +152,7 @@ describe('web console: speaking live from the microphone', { timeout: 180_000 },
         else break
       }
     })
-    await waitFor('the beeps decoded', () => heard.length >= 5, 20_000)
+    await waitFor(() => heard.length >= 5, 20_000, 'the beeps decoded')
     // The first beeps heard may be missing (the agent joins mid-stream): match the last ones.
     const pairs = Math.min(heard.length, sent.length)
     const lat = heard.slice(-pairs).map((t, i) => t - (sent.slice(-pairs)[i] as number))

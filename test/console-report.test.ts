@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ConsoleHarness, printBrowserLogOnFailure, startConsoleHarness } from './harness/console.js'
 import { localTime, secondsFromNow } from './harness/schedule.js'
-import { waitFor } from './harness/wait.js'
 
 /** RFC 4180 rows (quoted fields, doubled quotes, CRLF or LF), without a leading BOM. */
 function parseCsv(text: string): string[][] {
@@ -54,7 +54,7 @@ describe('web console: report export matches the plays', { timeout: 180_000 }, (
   beforeAll(async () => {
     h = await startConsoleHarness({ agents: ['c-ab-1', 'c-ab-2', 'c-hp-1'] })
     const wav = join(h.dir, 'ban-tin.wav')
-    await makeTone(wav, 2, 440)
+    makeTone(wav, 2, 440)
     const media = await h.cp.upload(wav, 'ban-tin-sang.wav')
     const bulletin = await h.cp.api<{ id: string }>('POST', '/api/bulletins', {
       title: 'Bản tin sáng',
@@ -75,12 +75,12 @@ describe('web console: report export matches the plays', { timeout: 180_000 }, (
       targets: { units: ['tinh-thu'] },
     })
     await waitFor(
-      'five plays recorded',
       async () => {
         const { plays } = await h.cp.api<{ plays: Play[] }>('GET', '/api/plays')
         return plays.filter((p) => p.status === 'played' && !p.fallback).length >= 5
       },
       90_000,
+      'five plays recorded',
       500,
     )
   }, 150_000)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sleep, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
@@ -11,7 +12,6 @@ import { type MediaProxy, startMediaProxy } from './harness/media-proxy.js'
 import { processesMentioning } from './harness/process.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow } from './harness/schedule.js'
-import { sleep, waitFor } from './harness/wait.js'
 
 describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
   let dir: string
@@ -49,9 +49,9 @@ describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
     const mediaDir = join(agent.dataDir, 'media')
     const part = join(mediaDir, `${b.sha256}.part`)
     await waitFor(
-      'a partial download on disk',
       () => existsSync(part) && statSync(part).size > 12_000,
       30_000,
+      'a partial download on disk',
     )
     await agent.kill9()
     const partSize = statSync(part).size
@@ -61,12 +61,12 @@ describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
     const requestsBefore = proxy.ranges.length
     await agent.start()
     await waitFor(
-      'the download to complete after restart',
       async () => {
         const c = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-1')
         return c.appliedVersion !== null && c.appliedVersion === c.desiredVersion
       },
       30_000,
+      'the download to complete after restart',
     )
     // It resumed from where it was, not from zero.
     const resumed = proxy.ranges.slice(requestsBefore).find((r) => r.startsWith('bytes='))
@@ -79,12 +79,12 @@ describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
     expect(readdirSync(mediaDir).filter((f) => f.endsWith('.part'))).toEqual([])
 
     const plays = await waitFor(
-      'the play after the resumed download',
       async () => {
         const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${schedule.id}`)
         return plays.length > 0 ? plays : undefined
       },
       90_000,
+      'the play after the resumed download',
     )
     expect(plays).toHaveLength(1)
     expect(plays[0]?.status).toBe('played')
@@ -107,37 +107,41 @@ describe('crash safety (kill -9)', { timeout: 180_000 }, () => {
       recurrence: { kind: 'once', at: t2.toISOString() },
       targets: { clusters: ['c-ab-2'] },
     })
-    await waitFor('c-ab-2 to apply its schedule', async () => {
-      const c = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-2')
-      return c.appliedVersion !== null && c.appliedVersion === c.desiredVersion && c.desiredVersion > 1
-    })
+    await waitFor(
+      async () => {
+        const c = await cp.api<ClusterView>('GET', '/api/clusters/c-ab-2')
+        return c.appliedVersion !== null && c.appliedVersion === c.desiredVersion && c.desiredVersion > 1
+      },
+      30_000,
+      'c-ab-2 to apply its schedule',
+    )
 
     await cp.stop() // no receipts can come back: the first play stays in the outbox
     await waitFor(
-      'the first play in the agent log',
       () => agent.query('SELECT 1 FROM plays').length >= 1,
       30_000,
+      'the first play in the agent log',
     )
     await waitFor(
-      'the second item to be playing',
       () =>
         agent.query<{ on: number }>('SELECT "on" FROM relay_log ORDER BY rowid DESC LIMIT 1')[0]?.on === 1 &&
         Date.now() > t2.getTime() + 1000,
       30_000,
+      'the second item to be playing',
     )
     expect(processesMentioning(join(agent.dataDir, 'media')).length).toBeGreaterThan(0) // ffmpeg is playing
     await agent.kill9()
     expect(agent.query('SELECT 1 FROM outbox').length).toBeGreaterThan(0)
     // The player dies with the agent: no orphaned ffmpeg keeps the amplifier's audio going.
     await waitFor(
-      'ffmpeg to end with its agent',
       () => processesMentioning(join(agent.dataDir, 'media')).length === 0,
       5_000,
+      'ffmpeg to end with its agent',
     )
 
     await agent.start()
     await cp.restart()
-    await waitFor('the outbox to drain', () => agent.query('SELECT 1 FROM outbox').length === 0, 30_000)
+    await waitFor(() => agent.query('SELECT 1 FROM outbox').length === 0, 30_000, 'the outbox to drain')
     await sleep(2_000)
     const { plays } = await cp.api<{ plays: Play[] }>('GET', '/api/plays?clusterId=c-ab-2')
     const firstPlays = plays.filter((p) => p.scheduleId === first.id)

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
-import { waitFor } from './harness/wait.js'
 
 interface AlertView {
   alert: { id: string; ackId: string }
@@ -31,12 +31,16 @@ describe('emergency alerts, end to end', { timeout: 180_000 }, () => {
     for (const id of ['c-ab-1', 'c-ab-2', 'c-hp-1']) {
       agents.set(id, await startAgent(dir, id, { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }))
     }
-    await waitFor('three clusters online', async () => {
-      const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
-      return clusters.filter((c) => c.online && c.appliedVersion === c.desiredVersion).length === 3
-    })
+    await waitFor(
+      async () => {
+        const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
+        return clusters.filter((c) => c.online && c.appliedVersion === c.desiredVersion).length === 3
+      },
+      30_000,
+      'three clusters online',
+    )
     const wav = join(dir, 'siren.wav')
-    await makeTone(wav, 12, 960)
+    makeTone(wav, 12, 960)
     const media = await cp.upload(wav, 'canh-bao-lu.wav')
     bulletinId = (
       await cp.api<{ id: string }>('POST', '/api/bulletins', {
@@ -65,16 +69,16 @@ describe('emergency alerts, end to end', { timeout: 180_000 }, () => {
     const view = () => cp.api<AlertView>('GET', `/api/alerts/${raised.id}`)
 
     await waitFor(
-      'the two online commune clusters to play',
       async () => (await view()).counts.playing >= 2,
       30_000,
+      'the two online commune clusters to play',
     )
     // The late joiner connects now and finds the alert in its desired state.
     agents.set(
       'c-ab-thon-1',
       await startAgent(dir, 'c-ab-thon-1', { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }),
     )
-    await waitFor('the late joiner to play too', async () => (await view()).counts.playing >= 3, 45_000)
+    await waitFor(async () => (await view()).counts.playing >= 3, 45_000, 'the late joiner to play too')
     const playing = await view()
     expect(playing.clusters.map((c) => c.clusterId).sort()).toEqual(['c-ab-1', 'c-ab-2', 'c-ab-thon-1'])
     expect(playing.counts.targeted).toBe(3)
@@ -85,13 +89,12 @@ describe('emergency alerts, end to end', { timeout: 180_000 }, () => {
 
     await cp.api('POST', `/api/alerts/${raised.id}/cancel`)
     await waitFor(
-      'every targeted cluster to acknowledge the cancel',
       async () => (await view()).counts.cancelled === 3,
       20_000,
+      'every targeted cluster to acknowledge the cancel',
     )
     // Amplifiers off everywhere (after the post-roll).
     await waitFor(
-      'every relay off',
       () =>
         ['c-ab-1', 'c-ab-2', 'c-ab-thon-1'].every(
           (id) =>
@@ -99,12 +102,17 @@ describe('emergency alerts, end to end', { timeout: 180_000 }, () => {
               ?.on === 0,
         ),
       10_000,
+      'every relay off',
     )
     // Proof of play: each targeted cluster reported its (interrupted) alert play; none reported a full three repeats.
-    const plays = await waitFor('the alert plays to be reported', async () => {
-      const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${raised.id}`)
-      return new Set(plays.map((p) => p.clusterId)).size === 3 ? plays : undefined
-    })
+    const plays = await waitFor(
+      async () => {
+        const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${raised.id}`)
+        return new Set(plays.map((p) => p.clusterId)).size === 3 ? plays : undefined
+      },
+      30_000,
+      'the alert plays to be reported',
+    )
     expect(new Set(plays.map((p) => p.clusterId))).toEqual(new Set(['c-ab-1', 'c-ab-2', 'c-ab-thon-1']))
     expect(plays.some((p) => p.status === 'interrupted')).toBe(true)
     expect(plays.filter((p) => p.status === 'played').length).toBeLessThan(9)

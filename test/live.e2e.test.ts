@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, DeviceEvent, Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow } from './harness/schedule.js'
 import { type StreamServer, startStreamServer } from './harness/stream-server.js'
-import { waitFor } from './harness/wait.js'
 
 interface LiveView {
   counts: Record<'targeted' | 'received' | 'playing' | 'failed' | 'done' | 'cancelled', number>
@@ -32,10 +32,14 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
     for (const id of ['c-ab-1', 'c-ab-2', 'c-hp-1']) {
       agents.set(id, await startAgent(dir, id, { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }))
     }
-    await waitFor('three clusters online', async () => {
-      const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
-      return clusters.filter((c) => c.online).length === 3
-    })
+    await waitFor(
+      async () => {
+        const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
+        return clusters.filter((c) => c.online).length === 3
+      },
+      30_000,
+      'three clusters online',
+    )
   })
 
   afterAll(async () => {
@@ -59,9 +63,9 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
     expect(live.targetCount).toBe(3) // c-ab-thon-1 is targeted too, but offline
     const view = () => cp.api<LiveView>('GET', `/api/lives/${live.id}`)
     await waitFor(
-      'both online commune clusters to relay',
       async () => (await view()).counts.playing >= 2,
       30_000,
+      'both online commune clusters to relay',
     )
     expect(station.listeners()).toBe(2)
     expect(relayOn('c-ab-1') && relayOn('c-ab-2')).toBe(true)
@@ -69,7 +73,7 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
 
     // The source goes away; a bulletin falls due meanwhile and plays on the schedule.
     const wav = join(dir, 'bulletin.wav')
-    await makeTone(wav, 2)
+    makeTone(wav, 2)
     const media = await cp.upload(wav)
     const b = await cp.api<{ id: string }>('POST', '/api/bulletins', {
       title: 'Bản tin',
@@ -77,22 +81,26 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
       mediaSha256: media.sha256,
     })
     station.kill()
-    await waitFor('both to notice the drop', async () => {
-      const dropped = await events('live-dropped')
-      return new Set(dropped.map((e) => e.clusterId)).size >= 2
-    })
+    await waitFor(
+      async () => {
+        const dropped = await events('live-dropped')
+        return new Set(dropped.map((e) => e.clusterId)).size >= 2
+      },
+      30_000,
+      'both to notice the drop',
+    )
     const sched = await cp.api<{ id: string }>('POST', '/api/schedules', {
       bulletinId: b.id,
       recurrence: { kind: 'once', at: secondsFromNow(8_000).toISOString() },
       targets: { clusters: ['c-ab-1', 'c-ab-2'] },
     })
     const played = await waitFor(
-      'the bulletin to play while the source is down',
       async () => {
         const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${sched.id}`)
         return plays.length >= 2 ? plays : undefined
       },
       40_000,
+      'the bulletin to play while the source is down',
     )
     expect(played.every((p) => p.status === 'played')).toBe(true)
 
@@ -100,15 +108,15 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
     const playingBefore = (await events('live-playing')).length
     station.revive()
     await waitFor(
-      'both to resume the relay',
       async () => (await events('live-playing')).length >= playingBefore + 2,
       60_000,
+      'both to resume the relay',
     )
-    await waitFor('two listeners again', () => station.listeners() === 2, 10_000)
+    await waitFor(() => station.listeners() === 2, 10_000, 'two listeners again')
 
     await cp.api('POST', `/api/lives/${live.id}/stop`)
-    await waitFor('both to acknowledge the stop', async () => (await view()).counts.cancelled >= 2, 20_000)
-    await waitFor('amplifiers off', () => !relayOn('c-ab-1') && !relayOn('c-ab-2'), 10_000)
-    await waitFor('no listeners left', () => station.listeners() === 0, 10_000)
+    await waitFor(async () => (await view()).counts.cancelled >= 2, 20_000, 'both to acknowledge the stop')
+    await waitFor(() => !relayOn('c-ab-1') && !relayOn('c-ab-2'), 10_000, 'amplifiers off')
+    await waitFor(() => station.listeners() === 0, 10_000, 'no listeners left')
   })
 })

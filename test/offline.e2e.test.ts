@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeTone, sleep, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow, weeklyAt } from './harness/schedule.js'
-import { sleep, waitFor } from './harness/wait.js'
 
 async function clusters(cp: ControlPlaneHandle): Promise<Map<string, ClusterView>> {
   const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
@@ -37,7 +37,7 @@ describe('offline first', { timeout: 180_000 }, () => {
       agents.push(await startAgent(dir, id, { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }))
     }
     const wav = join(dir, 'tone.wav')
-    await makeTone(wav, 1)
+    makeTone(wav, 1)
     const media = await cp.upload(wav)
     bulletinId = (
       await cp.api<{ id: string }>('POST', '/api/bulletins', {
@@ -61,26 +61,26 @@ describe('offline first', { timeout: 180_000 }, () => {
       recurrence: weeklyAt(instants),
       targets: { clusters: ['c-ab-1', 'c-hp-1'] },
     })
-    await waitFor('both clusters to apply the schedule', () => converged(cp, ['c-ab-1', 'c-hp-1']), 15_000)
+    await waitFor(() => converged(cp, ['c-ab-1', 'c-hp-1']), 15_000, 'both clusters to apply the schedule')
 
     await cp.stop() // control plane and its embedded broker are gone
     await waitFor(
-      'three plays on each cluster while offline',
       () =>
         agents.every((a) => a.query('SELECT 1 FROM plays WHERE schedule_id = ?', schedule.id).length >= 3),
       40_000,
+      'three plays on each cluster while offline',
     )
     expect(Date.now()).toBeGreaterThan(instants[2]?.getTime() ?? 0)
 
     await cp.restart()
     const plays = await waitFor(
-      'the offline plays to reach the control plane',
       async () => {
         const { plays } = await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${schedule.id}`)
         return plays.length >= 6 ? plays : undefined
       },
       // Agents reconnect with exponential backoff (up to 60 s with jitter) so a commune does not stampede.
       90_000,
+      'the offline plays to reach the control plane',
     )
     // Let any re-sends arrive: they must be de-duplicated, not counted again.
     await sleep(3_000)
@@ -104,16 +104,20 @@ describe('offline first', { timeout: 180_000 }, () => {
       recurrence: { kind: 'once', at: secondsFromNow(3_600_000).toISOString() },
       targets: { units: ['tinh-thu'] },
     })
-    await waitFor('a new desired version for c-hp-1', async () => {
-      const v = (await clusters(cp)).get('c-hp-1')?.desiredVersion ?? 0
-      return v > before
-    })
+    await waitFor(
+      async () => {
+        const v = (await clusters(cp)).get('c-hp-1')?.desiredVersion ?? 0
+        return v > before
+      },
+      30_000,
+      'a new desired version for c-hp-1',
+    )
     await cp.restart()
     await away.start()
     await waitFor(
-      'every cluster to converge on the current desired state',
       () => converged(cp, ['c-ab-1', 'c-hp-1']),
       30_000,
+      'every cluster to converge on the current desired state',
     )
     const now = await clusters(cp)
     expect(now.get('c-hp-1')?.appliedVersion).toBeGreaterThan(before)

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, DeviceEvent } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
-import { waitFor } from './harness/wait.js'
 
 interface AlertView {
   counts: Record<'targeted' | 'playing' | 'cancelled', number>
@@ -33,9 +33,9 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
   const envelopeId = (payload: Buffer) => (JSON.parse(payload.toString()) as { id: string }).id
   const rejectionOf = (id: string, payload: Buffer) =>
     waitFor(
-      `${id} to report the replay rejected`,
       async () => (await rejections(id)).find((e) => e.data?.messageId === envelopeId(payload)),
       30_000,
+      `${id} to report the replay rejected`,
     )
 
   beforeAll(async () => {
@@ -45,10 +45,14 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
     for (const id of ['c-ab-1', 'c-hp-1']) {
       agents.set(id, await startAgent(dir, id, { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }))
     }
-    await waitFor('both clusters online with their state applied', async () => {
-      const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
-      return clusters.filter((c) => c.online && c.appliedVersion === c.desiredVersion).length === 2
-    })
+    await waitFor(
+      async () => {
+        const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
+        return clusters.filter((c) => c.online && c.appliedVersion === c.desiredVersion).length === 2
+      },
+      30_000,
+      'both clusters online with their state applied',
+    )
     wiretap = await mqtt.connectAsync(cp.mqttUrl, {
       clientId: 'wiretap-test-client',
       reconnectPeriod: 0,
@@ -57,7 +61,7 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
     wiretap.on('message', (topic, payload) => heard.set(topic, Buffer.from(payload)))
     await wiretap.subscribeAsync(['loa/v1/unit/+/cmd', 'loa/v1/device/+/cmd'], { qos: 1 })
     const wav = join(dir, 'siren.wav')
-    await makeTone(wav, 2, 960)
+    makeTone(wav, 2, 960)
     const media = await cp.upload(wav, 'canh-bao.wav')
     bulletinId = (
       await cp.api<{ id: string }>('POST', '/api/bulletins', {
@@ -83,10 +87,14 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
       expiresInS: 600,
     })
     const view = () => cp.api<AlertView>('GET', `/api/alerts/${raised.id}`)
-    await waitFor('c-ab-1 to play it', async () => (await view()).counts.playing >= 1, 30_000)
-    const stolen = await waitFor('the alert on the wire', () => heard.get('loa/v1/unit/xa-an-binh/cmd'))
+    await waitFor(async () => (await view()).counts.playing >= 1, 30_000, 'c-ab-1 to play it')
+    const stolen = await waitFor(
+      () => heard.get('loa/v1/unit/xa-an-binh/cmd'),
+      30_000,
+      'the alert on the wire',
+    )
     await cp.api('POST', `/api/alerts/${raised.id}/cancel`)
-    await waitFor('c-ab-1 to cancel it', async () => (await view()).counts.cancelled >= 1, 20_000)
+    await waitFor(async () => (await view()).counts.cancelled >= 1, 20_000, 'c-ab-1 to cancel it')
 
     await wiretap.publishAsync('loa/v1/unit/xa-hoa-phu/cmd', stolen, { qos: 1 })
     const rejected = await rejectionOf('c-hp-1', stolen)
@@ -102,10 +110,14 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
       kind: 'test',
       test: { seconds: 1 },
     })
-    const stolen = await waitFor('the test command on the wire', () => {
-      const p = heard.get('loa/v1/device/c-ab-1/cmd')
-      return p?.includes(sent.commandId) ? p : undefined
-    })
+    const stolen = await waitFor(
+      () => {
+        const p = heard.get('loa/v1/device/c-ab-1/cmd')
+        return p?.includes(sent.commandId) ? p : undefined
+      },
+      30_000,
+      'the test command on the wire',
+    )
     await wiretap.publishAsync('loa/v1/device/c-hp-1/cmd', stolen, { qos: 1 })
     expect((await rejectionOf('c-hp-1', stolen)).data?.code).toBe('LOA_CMD_NOT_FOR_ME')
     const cmd = await cp.api<{ acks: { clusterId: string; stage: string }[]; untargeted: unknown[] }>(

@@ -12,12 +12,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  canMountSmallDisk,
-  fillDisk,
-  mountSmallDisk,
-  unmountSmallDisk,
-} from '@loa/edge-agent/storage/small-disk'
+import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, DeviceEvent, Play } from './harness/api-types.js'
@@ -25,7 +20,6 @@ import { toneBulletin } from './harness/bulletin.js'
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
 import { secondsFromNow, weeklyAt } from './harness/schedule.js'
-import { waitFor } from './harness/wait.js'
 
 const PAGE = 4096
 
@@ -61,10 +55,14 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
   const bulletin = (seconds: number, hz: number) => toneBulletin(cp, dir, seconds, hz)
 
   const applied = (clusterId: string) =>
-    waitFor(`${clusterId} to apply its desired state`, async () => {
-      const c = await cp.api<ClusterView>('GET', `/api/clusters/${clusterId}`)
-      return c.appliedVersion !== null && c.appliedVersion === c.desiredVersion && c.desiredVersion > 1
-    })
+    waitFor(
+      async () => {
+        const c = await cp.api<ClusterView>('GET', `/api/clusters/${clusterId}`)
+        return c.appliedVersion !== null && c.appliedVersion === c.desiredVersion && c.desiredVersion > 1
+      },
+      30_000,
+      `${clusterId} to apply its desired state`,
+    )
   const playsOf = async (scheduleId: string) =>
     (await cp.api<{ plays: Play[] }>('GET', `/api/plays?scheduleId=${scheduleId}&limit=1000`)).plays
 
@@ -83,12 +81,12 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
     // What the WAL holds before the plays: a power cut on an SD card can lose every frame written after it.
     const wal = join(agent.dataDir, 'agent.db-wal')
     await waitFor(
-      'the schedule to be in the agent db',
       () => agent.query<{ version: number }>("SELECT version FROM desired WHERE slot = 'applied'").length > 0,
+      30_000,
+      'the schedule to be in the agent db',
     )
     const walBefore = statSync(wal).size
     const reported = await waitFor(
-      'four plays stored and receipted',
       async () => {
         const plays = (await playsOf(schedule.id)).filter((p) =>
           instants.some((i) => i.toISOString() === p.occurrence),
@@ -99,6 +97,7 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
         return plays.length === 4 && pending === 0 ? plays : undefined
       },
       90_000,
+      'four plays stored and receipted',
     )
     expect(reported.every((p) => p.status === 'played')).toBe(true)
     await agent.kill9()
@@ -112,12 +111,12 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
     await agent.start()
     // The box finds the occurrences again (its cursor went back): it reports them anew, played again or missed.
     await waitFor(
-      'the occurrences reported again by the box',
       () =>
         agent.query<{ n: number }>('SELECT count(*) AS n FROM plays WHERE schedule_id = ?', schedule.id)[0]
           ?.n === 4 &&
         agent.query<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE channel = 'play'")[0]?.n === 0,
       60_000,
+      'the occurrences reported again by the box',
     )
     const again = agent.query<{ report_id: string }>(
       'SELECT report_id FROM plays WHERE schedule_id = ?',
@@ -157,13 +156,17 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
     overwrite(join(agent.dataDir, 'agent.db'), 0, 100, 0x41)
 
     await agent.start()
-    const event = await waitFor('the database-recovered event', async () => {
-      const { events } = await cp.api<{ events: DeviceEvent[] }>(
-        'GET',
-        '/api/events?clusterId=c-ab-2&kind=database-recovered',
-      )
-      return events[0]
-    })
+    const event = await waitFor(
+      async () => {
+        const { events } = await cp.api<{ events: DeviceEvent[] }>(
+          'GET',
+          '/api/events?clusterId=c-ab-2&kind=database-recovered',
+        )
+        return events[0]
+      },
+      30_000,
+      'the database-recovered event',
+    )
     expect(event.severity).toBe('error')
     expect(event.data).toMatchObject({
       code: 'SQLITE_NOTADB',
@@ -174,18 +177,19 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
     // Nothing could be read from it: the control plane sends the desired state again, the media already on disk
     // are adopted by their hash, and the occurrence plays.
     await waitFor(
-      'the desired state applied again',
       () =>
         agent.query<{ version: number }>("SELECT version FROM desired WHERE slot = 'applied'")[0]?.version ===
         version,
+      30_000,
+      'the desired state applied again',
     )
     const plays = await waitFor(
-      'the play after the recovery',
       async () => {
         const p = await playsOf(schedule.id)
         return p.length > 0 ? p : undefined
       },
       90_000,
+      'the play after the recovery',
     )
     expect(plays.map((p) => p.status)).toEqual(['played'])
     // Started once: no crash loop.
@@ -215,7 +219,6 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
       expect(damagedFiles(agent)).toHaveLength(1)
       // Offline, from the desired state carried over and the media adopted from disk, it plays on time.
       const rows = await waitFor(
-        'the offline play after the recovery',
         () => {
           const r = agent.query<{ status: string }>(
             'SELECT status FROM plays WHERE schedule_id = ?',
@@ -224,6 +227,7 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
           return r.length > 0 ? r : undefined
         },
         90_000,
+        'the offline play after the recovery',
       )
       expect(rows.map((r) => r.status)).toEqual(['played'])
       expect(agent.process.child.exitCode).toBeNull()
@@ -260,7 +264,7 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
         targets: { clusters: ['c-ab-thon-1'] },
       })
       await applied('c-ab-thon-1')
-      await waitFor('the reserve', () => existsSync(join(dataDir, 'disk-reserve')))
+      await waitFor(() => existsSync(join(dataDir, 'disk-reserve')), 30_000, 'the reserve')
       const filler = fillDisk(dataDir)
       // A change while the disk is full: its new audio has to wait for room.
       const later = await bulletin(2, 880)
@@ -270,7 +274,6 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
         targets: { clusters: ['c-ab-thon-1'] },
       })
       const plays = await waitFor(
-        'three plays counted by the control plane',
         async () => {
           const p = (await playsOf(schedule.id)).filter((x) =>
             instants.some((i) => i.toISOString() === x.occurrence),
@@ -278,6 +281,7 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
           return p.length === 3 ? p : undefined
         },
         90_000,
+        'three plays counted by the control plane',
       )
       expect(plays.map((p) => p.status)).toEqual(['played', 'played', 'played'])
       const events = async (kind: string) =>
@@ -290,7 +294,11 @@ describe('storage on the box: lost WAL, damaged database, full disk', { timeout:
       // Room again: no resync command, the box applies what it was waiting for.
       unlinkSync(filler)
       await applied('c-ab-thon-1')
-      await waitFor('disk-space-recovered', async () => (await events('disk-space-recovered')).length === 1)
+      await waitFor(
+        async () => (await events('disk-space-recovered')).length === 1,
+        30_000,
+        'disk-space-recovered',
+      )
       expect(existsSync(join(dataDir, 'disk-reserve'))).toBe(true)
       expect(agent.process.child.exitCode).toBeNull()
       expect(starts(agent)).toBe(1)

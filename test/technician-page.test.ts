@@ -2,16 +2,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
+import { makeTone, waitFor } from '@loa/testkit'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type AgentHandle, startAgent } from './harness/agent.js'
 import type { ClusterView, Play } from './harness/api-types.js'
-import { makeTone } from './harness/audio.js'
+
 import { BrowserLog, launchBrowser } from './harness/browser.js'
 import { type ControlPlaneHandle, startControlPlane } from './harness/control-plane.js'
 import { seedProvince } from './harness/province.js'
 import { REPO_ROOT } from './harness/repo.js'
-import { waitFor } from './harness/wait.js'
 
 const PASSWORD = 'mật khẩu kỹ thuật 7'
 const CLUSTER = 'c-ab-1'
@@ -51,10 +51,14 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
       technicianPasswordHash: await hashPassword(PASSWORD, { N: 4096 }),
     })
     await agent.process.waitForLog((l) => l.msg === 'technician page listening', 30_000)
-    await waitFor('cluster online', async () => {
-      const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
-      return clusters.some((c) => c.id === CLUSTER && c.online)
-    })
+    await waitFor(
+      async () => {
+        const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
+        return clusters.some((c) => c.id === CLUSTER && c.online)
+      },
+      30_000,
+      'cluster online',
+    )
     browser = await launchBrowser()
     // A phone's screen.
     page = await browser.browser.newPage({ viewport: { width: 390, height: 844 } })
@@ -101,16 +105,20 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await zone('[data-action="test"]').click()
     await page.waitForSelector('[data-zone="main"] [data-relay="on"]', { timeout: 20_000 })
     await page.waitForSelector('#actions [data-kind="tone"][data-status="done"]', { timeout: 30_000 })
-    await waitFor('relay on then off', async () => relayLog(from).length >= 2, 15_000)
+    await waitFor(async () => relayLog(from).length >= 2, 15_000, 'relay on then off')
     expect(relayLog(from).map((r) => r.on)).toEqual([1, 0])
     await page.waitForSelector('[data-zone="main"] [data-relay="off"]', { timeout: 10_000 })
-    await waitFor('tone play reported to the province', async () => {
-      const { plays } = await cp.api<{ plays: (Play & { priority: number; title: string })[] }>(
-        'GET',
-        `/api/plays?clusterId=${CLUSTER}`,
-      )
-      return plays.some((p) => p.priority === 120 && p.status === 'played')
-    })
+    await waitFor(
+      async () => {
+        const { plays } = await cp.api<{ plays: (Play & { priority: number; title: string })[] }>(
+          'GET',
+          `/api/plays?clusterId=${CLUSTER}`,
+        )
+        return plays.some((p) => p.priority === 120 && p.status === 'played')
+      },
+      30_000,
+      'tone play reported to the province',
+    )
   })
 
   it('switches a relay on, and it switches itself off after the time asked', async () => {
@@ -118,7 +126,7 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await zone('[data-field="relay-seconds"]').fill('3')
     await zone('[data-action="relay-on"]').click()
     await page.waitForSelector('[data-zone="main"] [data-relay="on"]', { timeout: 15_000 })
-    await waitFor('relay on then off by itself', async () => relayLog(from).length >= 2, 30_000)
+    await waitFor(async () => relayLog(from).length >= 2, 30_000, 'relay on then off by itself')
     const [on, off] = relayLog(from)
     expect([on?.on, off?.on]).toEqual([1, 0])
     const held = Date.parse(off?.at ?? '') - Date.parse(on?.at ?? '')
@@ -130,13 +138,13 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
 
   it('plays a local announcement that an emergency from the province preempts', async () => {
     const wav = join(dir, 'thong-bao.wav')
-    await makeTone(wav, 40, 500)
+    makeTone(wav, 40, 500)
     await page.setInputFiles('#announcement-file', wav)
     await page.click('#announcement-upload')
     await page.waitForSelector('#announcement [data-status="playing"]', { timeout: 30_000 })
 
     const siren = join(dir, 'siren.wav')
-    await makeTone(siren, 3, 960)
+    makeTone(siren, 3, 960)
     const media = await cp.upload(siren, 'canh-bao.wav')
     const { id: bulletinId } = await cp.api<{ id: string }>('POST', '/api/bulletins', {
       title: 'Cảnh báo lũ',
@@ -152,20 +160,24 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await page.waitForSelector('#announcement [data-status="preempted"]', { timeout: 45_000 })
     // The emergency plays and is acknowledged; the announcement's play is reported interrupted by it.
     await waitFor(
-      'emergency played',
       async () => {
         const v = await cp.api<{ counts: Record<string, number> }>('GET', `/api/alerts/${alert.id}`)
         return (v.counts.done ?? 0) >= 1
       },
       60_000,
+      'emergency played',
     )
-    const plays = await waitFor('announcement reported interrupted', async () => {
-      const { plays } = await cp.api<{ plays: (Play & { priority: number })[] }>(
-        'GET',
-        `/api/plays?clusterId=${CLUSTER}`,
-      )
-      return plays.some((p) => p.priority === 150 && p.status === 'interrupted') ? plays : undefined
-    })
+    const plays = await waitFor(
+      async () => {
+        const { plays } = await cp.api<{ plays: (Play & { priority: number })[] }>(
+          'GET',
+          `/api/plays?clusterId=${CLUSTER}`,
+        )
+        return plays.some((p) => p.priority === 150 && p.status === 'interrupted') ? plays : undefined
+      },
+      30_000,
+      'announcement reported interrupted',
+    )
     const announcement = plays.find((p) => p.priority === 150)
     expect(announcement?.reason).toMatch(/preempted/)
     const emergency = plays.find((p) => p.priority >= 200 && p.status === 'played')
@@ -174,16 +186,20 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
       Date.parse(announcement?.endedAt ?? '') - 50,
     )
     // And the technician's action reached the province as an event, with who and what.
-    await waitFor('local-action event at the province', async () => {
-      const { events } = await cp.api<{ events: { kind: string; data?: Record<string, unknown> }[] }>(
-        'GET',
-        `/api/events?clusterId=${CLUSTER}&kind=local-action`,
-      )
-      return events.some(
-        (e) =>
-          e.data?.kind === 'announcement' && e.data?.outcome === 'preempted' && e.data?.by === 'technician',
-      )
-    })
+    await waitFor(
+      async () => {
+        const { events } = await cp.api<{ events: { kind: string; data?: Record<string, unknown> }[] }>(
+          'GET',
+          `/api/events?clusterId=${CLUSTER}&kind=local-action`,
+        )
+        return events.some(
+          (e) =>
+            e.data?.kind === 'announcement' && e.data?.outcome === 'preempted' && e.data?.by === 'technician',
+        )
+      },
+      30_000,
+      'local-action event at the province',
+    )
   })
 
   it("records an announcement with the phone's microphone and plays it", async () => {
@@ -194,13 +210,17 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await page.click('#record-stop')
     await page.waitForSelector('#announcement li:first-child[data-status="playing"]', { timeout: 30_000 })
     await page.waitForSelector('#announcement li:first-child[data-status="done"]', { timeout: 30_000 })
-    await waitFor('recording reported played', async () => {
-      const { plays } = await cp.api<{ plays: (Play & { priority: number })[] }>(
-        'GET',
-        `/api/plays?clusterId=${CLUSTER}`,
-      )
-      return plays.some((p) => p.priority === 150 && p.status === 'played' && p.durationMs > 1000)
-    })
+    await waitFor(
+      async () => {
+        const { plays } = await cp.api<{ plays: (Play & { priority: number })[] }>(
+          'GET',
+          `/api/plays?clusterId=${CLUSTER}`,
+        )
+        return plays.some((p) => p.priority === 150 && p.status === 'played' && p.durationMs > 1000)
+      },
+      30_000,
+      'recording reported played',
+    )
   })
 
   it("carries out the province's test command: a tone on the zone, acked received → playing → done", async () => {
@@ -213,9 +233,9 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
       (await cp.api<{ acks: { stage: string }[] }>('GET', `/api/commands/${commandId}`)).acks.map(
         (a) => a.stage,
       )
-    await waitFor('test command done', async () => (await stages()).includes('done'), 30_000)
+    await waitFor(async () => (await stages()).includes('done'), 30_000, 'test command done')
     expect(await stages()).toEqual(['received', 'playing', 'done'])
-    await waitFor('relay on then off for the test', async () => relayLog(from).length >= 2, 15_000)
+    await waitFor(async () => relayLog(from).length >= 2, 15_000, 'relay on then off for the test')
     expect(relayLog(from).map((r) => r.on)).toEqual([1, 0])
     // The technician sees it on the page too, as the province's.
     await page.waitForSelector('#actions [data-kind="tone"][data-by="province"][data-status="done"]', {
@@ -230,7 +250,7 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await page.reload()
     await page.waitForSelector('#zones [data-zone="main"]')
     await zone('[data-action="test"]').click()
-    await waitFor('relay on then off without the province', async () => relayLog(from).length >= 2, 30_000)
+    await waitFor(async () => relayLog(from).length >= 2, 30_000, 'relay on then off without the province')
     await page.click('#lang')
     await page.waitForSelector('text=Technician page')
   })

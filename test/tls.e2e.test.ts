@@ -2,6 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Agent } from '@loa/edge-agent'
+import { accessFetch, httpAccess } from '@loa/edge-agent/testing'
+import { waitFor } from '@loa/testkit'
+import mqtt from 'mqtt'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   devicePassword,
   makeAudio,
@@ -9,13 +15,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '@loa/control-plane/test-helpers'
-import { Agent } from '@loa/edge-agent/agent'
-import { accessFetch, httpAccess } from '@loa/edge-agent/link/verify-http'
-import mqtt from 'mqtt'
-import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+} from '../control-plane/test-kit/test-helpers.js'
 
 /** A private CA, a server certificate for 127.0.0.1 and client certificates, made by openssl as `loa ca` does. */
 function makePki(dir: string): void {
@@ -175,10 +175,10 @@ describe('MQTT over TLS and HTTPS, with client certificates', { timeout: 180_000
     await agent.start()
     await waitFor(
       async () => (await t.api<{ online: boolean }>('GET', '/api/clusters/c-a')).body.online,
-      'c-a online over mqtts',
       30_000,
+      'c-a online over mqtts',
     )
-    await waitFor(() => agent?.store.received() ?? null, 'signed desired state accepted', 30_000)
+    await waitFor(() => agent?.store.received() ?? null, 30_000, 'signed desired state accepted')
 
     const media = await uploadMedia(t, readFileSync(makeAudio(dir, 'tone.wav')))
     const sha = media.body.sha256 as string

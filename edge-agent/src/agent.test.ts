@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from './agent.js'
 import {
   addressedTo,
   desired,
@@ -10,8 +10,8 @@ import {
   silentLog,
   startBroker,
   testAgentConfig,
-  waitFor,
-} from './test-helpers.js'
+} from '../test-kit/test-helpers.js'
+import { Agent } from './agent.js'
 
 const DEVICE = 'pi-d'
 const tree = topicTree('loa')

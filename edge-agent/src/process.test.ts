@@ -10,6 +10,7 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,8 +23,7 @@ import {
   TEST_KEY,
   tmp,
   tone,
-  waitFor,
-} from './test-helpers.js'
+} from '../test-kit/test-helpers.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const DEVICE = 'pi-e2e-1'

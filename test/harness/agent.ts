@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { freePort } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import { planesByMqttUrl } from './control-plane.js'
-import { freePort } from './ports.js'
+
 import { type ManagedProcess, startNode } from './process.js'
 import { AGENT_MAIN } from './repo.js'
 

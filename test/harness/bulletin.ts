@@ -1,5 +1,6 @@
 import { join } from 'node:path'
-import { makeTone } from './audio.js'
+import { makeTone } from '@loa/testkit'
+
 import type { ControlPlaneHandle } from './control-plane.js'
 
 /** Uploads a sine tone of `seconds` at `hz` and makes a normal bulletin of it. */
@@ -10,7 +11,7 @@ export async function toneBulletin(
   hz: number,
 ): Promise<{ id: string; sha256: string }> {
   const wav = join(dir, `tone-${seconds}-${hz}.wav`)
-  await makeTone(wav, seconds, hz)
+  makeTone(wav, seconds, hz)
   const media = await cp.upload(wav)
   const b = await cp.api<{ id: string }>('POST', '/api/bulletins', {
     title: `Tone ${hz}`,

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { waitFor } from '@loa/testkit'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterEach, beforeEach, expect } from 'vitest'
 import { type AgentHandle, startAgent } from './agent.js'
@@ -9,7 +10,6 @@ import { BrowserLog, launchBrowser } from './browser.js'
 import { type ControlPlaneHandle, startControlPlane } from './control-plane.js'
 import { type Cluster, seedProvince } from './province.js'
 import { REPO_ROOT } from './repo.js'
-import { waitFor } from './wait.js'
 
 /** One password for every test account (long enough for the control plane's minimum). */
 export const TEST_PASSWORD = 'mat-khau-thu-nghiem-2026'
@@ -111,13 +111,17 @@ export async function startConsoleHarness(opts: ConsoleHarnessOptions = {}): Pro
       agents.set(id, await startAgent(dir, id, { mqttUrl: cp.mqttUrl, controlPlaneUrl: cp.httpUrl }))
     }
     if (agents.size > 0) {
-      await waitFor('the agents online and in sync', async () => {
-        const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
-        const ready = clusters.filter(
-          (c) => agents.has(c.id) && c.online && c.appliedVersion === c.desiredVersion,
-        )
-        return ready.length === agents.size
-      })
+      await waitFor(
+        async () => {
+          const { clusters } = await cp.api<{ clusters: ClusterView[] }>('GET', '/api/clusters')
+          const ready = clusters.filter(
+            (c) => agents.has(c.id) && c.online && c.appliedVersion === c.desiredVersion,
+          )
+          return ready.length === agents.size
+        },
+        30_000,
+        'the agents online and in sync',
+      )
     }
     browser = await launchBrowser()
     const b = browser

@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { newApiTokenString } from '@loa/control-plane'
-import { freePort } from './ports.js'
+import { freePort } from '@loa/testkit'
+
 import { type ManagedProcess, startNode } from './process.js'
 import { CONTROL_PLANE_MAIN } from './repo.js'
 

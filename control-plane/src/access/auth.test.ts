@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestPlane, type TestPlane } from '../test-helpers.js'
+import { startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 /** Login, sessions, lockout, password change, API tokens, request limits and log redaction (docs/users-and-roles.md). */
 

@@ -7,7 +7,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** Role and scope boundaries of the console routes (the general matrix is in access.test.ts). */
 let t: TestPlane

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestPlane, type TestPlane } from '../test-helpers.js'
+import { startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 /**
  * The account lockout under parallel guesses (docs/users-and-roles.md, "Brute force"): every attempt is counted

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import { encodeMessage, serializeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App, Services } from '../context.js'
 import {
   type ApiCall,
   deviceClient,
@@ -10,8 +10,8 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import type { App, Services } from '../context.js'
 import { registerAuth } from './auth-plugin.js'
 
 /**
@@ -128,6 +128,7 @@ beforeAll(async () => {
   await play('c-hp', 's-hp')
   await waitFor(
     async () => (await t.api<{ plays: unknown[] }>('GET', '/api/plays')).body.plays.length === 2,
+    10_000,
     'plays',
   )
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { multipartBody, startTestPlane, type TestPlane } from '../test-helpers.js'
-import { type RefCase, refCases, UNKNOWN_ID } from './refs-cases.js'
-import { type Communes, MARK, ok, seedCommunes, today, weekly } from './refs-seed.js'
+import { type RefCase, refCases, UNKNOWN_ID } from '../../test-kit/refs-cases.js'
+import { type Communes, MARK, ok, seedCommunes, today, weekly } from '../../test-kit/refs-seed.js'
+import { multipartBody, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 /**
  * The scope of what a request refers to, and of every list (docs/users-and-roles.md, "Scope"). The role × route

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia, waitFor } from '../test-helpers.js'
 import {
   type CmdSpy,
   readSse,
@@ -10,7 +10,14 @@ import {
   settle,
   simDevice,
   spyCommands,
-} from './test-kit.js'
+} from '../../test-kit/alerts.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let spy: CmdSpy
@@ -119,6 +126,7 @@ describe('fan-out', () => {
     const [inside, outside] = devices as [SimDevice, SimDevice]
     await waitFor(
       () => inside.commands.some((c) => c.kind === 'alert' && c.alert.alertId === r.body.id),
+      10_000,
       'unit command',
     )
     await settle()
@@ -164,7 +172,7 @@ describe('fan-out', () => {
       targets: { clusters: ['c-a1', 'c-b'] },
     })
     for (const r of [byTag, byCircle, byPolygon, byCluster]) expect(r.status).toBe(201)
-    await waitFor(() => cmdsFor(byCluster.body.id).length >= 2, 'cluster commands')
+    await waitFor(() => cmdsFor(byCluster.body.id).length >= 2, 10_000, 'cluster commands')
     await settle()
     const topics = (id: string) =>
       cmdsFor(id)
@@ -184,7 +192,7 @@ describe('acknowledgements', () => {
     const r = await raise({ title: 'Bão số 9', bulletinId: 'b-flood', targets: { units: ['xa-a'] } })
     const { id, ackId } = r.body
     const stream = await readSse(`${t.cp.httpUrl}/api/alerts/${id}/stream`, t.adminHeaders)
-    await waitFor(() => stream.events.length >= 1, 'first SSE event')
+    await waitFor(() => stream.events.length >= 1, 10_000, 'first SSE event')
     expect(stream.events[0]).toMatchObject({ event: 'counts', data: { counts: { targeted: 2, pending: 2 } } })
     const inside = devices[0] as SimDevice
     // c-a is a device too: ack from a second simulated client.
@@ -198,7 +206,7 @@ describe('acknowledgements', () => {
           'GET',
           `/api/alerts/${id}`,
         )
-      await waitFor(async () => (await view()).body.counts.playing === 1, 'one playing')
+      await waitFor(async () => (await view()).body.counts.playing === 1, 10_000, 'one playing')
       expect((await view()).body.counts).toMatchObject({ targeted: 2, received: 1, playing: 1, pending: 0 })
       // An older stage arriving late never moves a cluster back.
       await inside.ack(ackId, 'done')
@@ -226,7 +234,7 @@ describe('lifecycle', () => {
   it('a late-joining device finds the alert in its desired state; cancel withdraws it', async () => {
     const r = await raise({ title: 'Lũ lớn', bulletinId: 'b-flood', targets: { units: ['prov'] } })
     expect(r.body.targetCount).toBe(3)
-    await waitFor(() => cmdsFor(r.body.id).length >= 1, 'alert publish')
+    await waitFor(() => cmdsFor(r.body.id).length >= 1, 10_000, 'alert publish')
     await settle()
     expect(cmdsFor(r.body.id).map((s) => s.topic)).toEqual(['loa/v1/unit/prov/cmd'])
     // A device that was away connects now: the (re-)published desired state carries the alert.
@@ -235,12 +243,14 @@ describe('lifecycle', () => {
       await late.online()
       await waitFor(
         () => late.desired.some((d) => d.alerts?.some((a) => a.alertId === r.body.id)),
+        10_000,
         'late joiner desired state',
       )
       const c = await t.api<{ state: string }>('POST', `/api/alerts/${r.body.id}/cancel`)
       expect(c.body.state).toBe('cancelled')
       await waitFor(
         () => late.commands.some((x) => x.kind === 'alert-cancel' && x.alertId === r.body.id),
+        10_000,
         'cancel command',
       )
       await settle()
@@ -253,6 +263,7 @@ describe('lifecycle', () => {
         () =>
           late.desired.at(-1)?.alerts?.some((a) => a.alertId === r.body.id) === false ||
           late.desired.at(-1)?.alerts === undefined,
+        10_000,
         'desired state without the alert',
       )
     } finally {
@@ -272,10 +283,12 @@ describe('lifecycle', () => {
       async () =>
         (await t.api<{ alert: { state: string } }>('GET', `/api/alerts/${r.body.id}`)).body.alert.state ===
         'expired',
+      10_000,
       'expiry',
     )
     await waitFor(
       async () => !(await alertIdsIn('c-b')).includes(r.body.id),
+      10_000,
       'removed from the desired state',
     )
     const upd = await t.api<AlertReply>('PUT', `/api/alerts/${r.body.id}`, { title: 'x' })
@@ -292,7 +305,7 @@ describe('lifecycle', () => {
     expect(u.status).toBe(200)
     expect(u.body.revision).toBe(2)
     expect(u.body.ackId).not.toBe(r.body.ackId)
-    await waitFor(() => cmdsFor(r.body.id).length >= 2, 'second publish')
+    await waitFor(() => cmdsFor(r.body.id).length >= 2, 10_000, 'second publish')
     const last = cmdsFor(r.body.id).at(-1)
     expect(last?.topic).toBe('loa/v1/unit/xa-b/cmd')
     expect(last?.body).toMatchObject({ kind: 'alert', alert: { revision: 2, title: 'Lũ dâng cao' } })
@@ -318,6 +331,7 @@ describe('many alerts at once', () => {
     const ids = raised.map((r) => r.body.id)
     await waitFor(
       () => ids.every((id) => dev.commands.some((c) => c.kind === 'alert' && c.alert.alertId === id)),
+      10_000,
       'every alert delivered',
     )
     const list = await t.api<{ alerts: { id: string; priority: number; createdAt: string }[] }>(

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { currentCap, seedCommuneA } from '../media/test-kit.js'
-import { makeAudio, startTestPlane, type TestPlane, waitFor } from '../test-helpers.js'
-import { type CmdSpy, spyCommands } from './test-kit.js'
+import { type CmdSpy, spyCommands } from '../../test-kit/alerts.js'
+import { currentCap, seedCommuneA } from '../../test-kit/media.js'
+import { makeAudio, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 /**
  * An emergency never waits behind ordinary media work: with both ordinary slots taken by long uploads (real
@@ -47,20 +47,10 @@ async function post(url: string, body: string, contentType: string) {
 
 /** Minutes of silence: a few KB of FLAC, but measuring their loudness costs tens of CPU seconds. */
 function longSilence(name: string, minutes: number): Buffer {
-  const file = path.join(t.dir, name)
-  const args = ['-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-t', String(minutes * 60)]
-  const r = spawnSync('ffmpeg', [
-    '-loglevel',
-    'error',
-    '-y',
-    ...args,
-    '-c:a',
-    'flac',
-    '-frame_size',
-    '65535',
-    file,
-  ])
-  if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr}`)
+  const file = makeTone(path.join(t.dir, name), minutes * 60, 0, {
+    source: 'anullsrc=r=8000:cl=mono',
+    args: ['-c:a', 'flac', '-frame_size', '65535'],
+  })
   return fs.readFileSync(file)
 }
 
@@ -133,7 +123,7 @@ describe('the alert lane', () => {
       upload('/api/media', longSilence('long-1.flac', 40), 'long-1.flac'),
       upload('/api/media', longSilence('long-2.flac', 41), 'long-2.flac'),
     ]
-    await waitFor(async () => (await ordinaryRunning()) === 2, 'both ordinary slots taken', 30_000)
+    await waitFor(async () => (await ordinaryRunning()) === 2, 30_000, 'both ordinary slots taken')
     const stillTranscoding = () => uploads.every((u) => !u.state.settled)
 
     // One commune (here: one token) cannot queue more: refused at once, before it sends its file.
@@ -152,7 +142,7 @@ describe('the alert lane', () => {
       'application/json',
     )
     expect(api.status).toBe(201)
-    await waitFor(() => alertCommand(api.body.ackId), 'API alert command')
+    await waitFor(() => alertCommand(api.body.ackId), 10_000, 'API alert command')
     expect(stillTranscoding()).toBe(true)
 
     // CAP alert without audio: its text is spoken in the alert lane.
@@ -160,7 +150,7 @@ describe('the alert lane', () => {
     expect(cap.status).toBe(201)
     expect(cap.body).toMatchObject({ action: 'raised', media: { synthesized: true } })
     const capView = await t.api<{ alert: { ackId: string } }>('GET', `/api/alerts/${cap.body.alertId}`)
-    await waitFor(() => alertCommand(capView.body.alert.ackId), 'CAP alert command')
+    await waitFor(() => alertCommand(capView.body.alert.ackId), 10_000, 'CAP alert command')
     expect(stillTranscoding()).toBe(true)
 
     // Audio uploaded for an alert goes through the alert lane too, then the alert is raised with it.
@@ -177,7 +167,7 @@ describe('the alert lane', () => {
       'application/json',
     )
     expect(withAudio.status).toBe(201)
-    await waitFor(() => alertCommand(withAudio.body.ackId), 'alert-with-audio command')
+    await waitFor(() => alertCommand(withAudio.body.ackId), 10_000, 'alert-with-audio command')
 
     // All of it happened while the ordinary work was still running, in both of its slots.
     expect(stillTranscoding()).toBe(true)

@@ -1,7 +1,14 @@
 import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia, waitFor } from '../test-helpers.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane | null = null
 afterAll(async () => {
@@ -28,7 +35,7 @@ it('active alerts survive a control-plane restart, and still expire on time', as
       (a) => a.alertId,
     )
   expect(await alertsOf('c-a1')).toEqual([r.body.id])
-  await waitFor(async () => (await alertsOf('c-a1')).length === 0, 'expiry after restart', 25_000)
+  await waitFor(async () => (await alertsOf('c-a1')).length === 0, 25_000, 'expiry after restart')
   const v = await plane.api<{ alert: { state: string } }>('GET', `/api/alerts/${r.body.id}`)
   expect(v.body.alert.state).toBe('expired')
 })

@@ -1,11 +1,11 @@
 import path from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 import { parseApiToken } from '../access/api-tokens.js'
 import type { AuditEntry } from '../access/model.js'
 import { initDataDir } from '../bootstrap.js'
 import { csvCell } from '../reports/csv-cell.js'
-import { startTestPlane, type TestPlane } from '../test-helpers.js'
 
 /** The audit log, users admin, first administrator and device actors (docs/users-and-roles.md). */
 

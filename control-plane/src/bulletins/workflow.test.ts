@@ -1,6 +1,12 @@
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 const sha: string[] = []

@@ -9,10 +9,9 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CmdSpy, type SimDevice, settle, simDevice, spyCommands } from '../alerts/test-kit.js'
-import type { AlertCounts, UntargetedReport } from '../domain.js'
-import { openSqliteRepositories } from '../sqlite.js'
+import { type CmdSpy, type SimDevice, settle, simDevice, spyCommands } from '../../test-kit/alerts.js'
 import {
   clusterInput,
   makeAudio,
@@ -20,8 +19,9 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import type { AlertCounts, UntargetedReport } from '../domain.js'
+import { openSqliteRepositories } from '../sqlite.js'
 import { addressedPublishes } from './message.js'
 
 const tree = topicTree('loa')
@@ -127,7 +127,11 @@ describe('the control plane addresses every command, and sets aside reports from
       kind: 'test',
       test: { seconds: 2 },
     })
-    await waitFor(() => spy.seen.some((s) => s.body.commandId === test.body.commandId), 'the test command')
+    await waitFor(
+      () => spy.seen.some((s) => s.body.commandId === test.body.commandId),
+      10_000,
+      'the test command',
+    )
     await settle()
     const to = (pred: (s: CmdSpy['seen'][number]) => boolean) =>
       spy.seen.filter(pred).map((s) => ({ topic: s.topic, recipients: s.body.recipients }))
@@ -165,17 +169,21 @@ describe('the control plane addresses every command, and sets aside reports from
   it("an alert's acks and plays from a cluster it never targeted are flagged, not counted", async () => {
     const r = await raise({ units: ['xa-a'] })
     const { id, ackId } = r.body
-    await waitFor(() => inside.commands.some((c) => c.commandId === ackId), 'the alert at c-a1')
+    await waitFor(() => inside.commands.some((c) => c.commandId === ackId), 10_000, 'the alert at c-a1')
     await inside.ack(ackId, 'received')
     // c-b (commune B) got a replay of it, played it and says so.
     await outside.ack(ackId, 'received')
     await outside.ack(ackId, 'playing')
     const sent = await publishPlay(outside, play(id))
     await publishPlay(outside, play(id))
-    const v = await waitFor(async () => {
-      const x = await alertView(id)
-      return x.untargeted.length >= 4 && x.counts.received >= 1 ? x : undefined
-    }, 'the untargeted reports')
+    const v = await waitFor(
+      async () => {
+        const x = await alertView(id)
+        return x.untargeted.length >= 4 && x.counts.received >= 1 ? x : undefined
+      },
+      10_000,
+      'the untargeted reports',
+    )
     expect(v.counts).toMatchObject({ targeted: 2, received: 1, playing: 0, pending: 1 })
     expect(v.clusters.map((c) => c.clusterId).sort()).toEqual(['c-a', 'c-a1'])
     expect(v.untargeted.map((u) => [u.clusterId, u.channel, u.stage])).toEqual(
@@ -210,11 +218,13 @@ describe('the control plane addresses every command, and sets aside reports from
     await t.api('POST', `/api/alerts/${id}/cancel`)
     const cancel = await waitFor(
       () => inside.commands.find((c) => c.kind === 'alert-cancel' && c.alertId === id),
+      10_000,
       'the cancel at c-a1',
     )
     await outside.ack(cancel.commandId, 'done')
     await waitFor(
       async () => (await alertView(id)).untargeted.some((u) => u.commandId === cancel.commandId),
+      10_000,
       'the cancel ack flagged',
     )
   })
@@ -223,13 +233,17 @@ describe('the control plane addresses every command, and sets aside reports from
     const cmd = await t.api<{ commandId: string }>('POST', '/api/clusters/c-a1/commands', { kind: 'ping' })
     await outside.ack(cmd.body.commandId, 'done')
     await inside.ack(cmd.body.commandId, 'received')
-    const v = await waitFor(async () => {
-      const x = await t.api<{ acks: { clusterId: string }[]; untargeted: UntargetedReport[] }>(
-        'GET',
-        `/api/commands/${cmd.body.commandId}`,
-      )
-      return x.body.untargeted.length > 0 && x.body.acks.length > 0 ? x.body : undefined
-    }, 'both acks')
+    const v = await waitFor(
+      async () => {
+        const x = await t.api<{ acks: { clusterId: string }[]; untargeted: UntargetedReport[] }>(
+          'GET',
+          `/api/commands/${cmd.body.commandId}`,
+        )
+        return x.body.untargeted.length > 0 && x.body.acks.length > 0 ? x.body : undefined
+      },
+      10_000,
+      'both acks',
+    )
     expect(v.acks.map((a) => a.clusterId)).toEqual(['c-a1'])
     expect(v.untargeted).toMatchObject([
       { clusterId: 'c-b', channel: 'ack', thing: 'command', stage: 'done' },
@@ -244,10 +258,14 @@ describe('the control plane addresses every command, and sets aside reports from
     })
     await outside.ack(live.body.ackId, 'playing')
     await publishPlay(outside, play(live.body.id))
-    const v = await waitFor(async () => {
-      const x = (await t.api<View>('GET', `/api/lives/${live.body.id}`)).body
-      return x.untargeted.length >= 2 ? x : undefined
-    }, 'the untargeted reports')
+    const v = await waitFor(
+      async () => {
+        const x = (await t.api<View>('GET', `/api/lives/${live.body.id}`)).body
+        return x.untargeted.length >= 2 ? x : undefined
+      },
+      10_000,
+      'the untargeted reports',
+    )
     expect(v.counts).toMatchObject({ targeted: 2, playing: 0, pending: 2 })
     expect(v.untargeted.map((u) => [u.clusterId, u.channel, u.thing]).sort()).toEqual([
       ['c-b', 'ack', 'live'],

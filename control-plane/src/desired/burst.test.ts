@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { decodeMessage, peekDesiredVersion } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   makeAudio,
@@ -8,8 +9,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** The burst, scaled down: hundreds of schedules created for one commune, then deleted, in seconds. */
 
@@ -46,7 +46,7 @@ describe('desired states under a burst of changes', () => {
       total++
     })
     await sub.subscribeAsync('loa/v1/device/+/desired', { qos: 1 })
-    await waitFor(() => sent.size === 3, 'the retained states')
+    await waitFor(() => sent.size === 3, 10_000, 'the retained states')
   }, 60_000)
   afterAll(async () => {
     await t?.close()

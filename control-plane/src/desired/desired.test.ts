@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { type DesiredStateBody, decodeMessage, encodeMessage, serializeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   deviceClient,
@@ -9,8 +10,7 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let sha1: string
@@ -239,11 +239,11 @@ describe('desired state over MQTT', () => {
     await sub.subscribeAsync('loa/v1/device/c-a/desired', { qos: 1 })
     // Retained copy on subscribe: the current version.
     const current = (await desired('c-a')).version
-    await waitFor(() => got.find((g) => g.version === current), 'retained desired state')
+    await waitFor(() => got.find((g) => g.version === current), 10_000, 'retained desired state')
 
     // A change is pushed live.
     expect((await t.api('PATCH', '/api/clusters/c-a', { volume: 33 })).status).toBe(200)
-    await waitFor(() => got.find((g) => g.version === current + 1 && !g.retain), 'live desired state')
+    await waitFor(() => got.find((g) => g.version === current + 1 && !g.retain), 10_000, 'live desired state')
 
     // The device comes online: it is sent its state again, from the database.
     const before = got.length
@@ -252,10 +252,11 @@ describe('desired state over MQTT', () => {
     await device.publishAsync('loa/v1/device/c-a/presence', serializeMessage('presence', presence), {
       qos: 1,
     })
-    await waitFor(() => got.length > before, 're-published desired state')
+    await waitFor(() => got.length > before, 10_000, 're-published desired state')
     expect(got.at(-1)?.version).toBe(current + 1)
     await waitFor(
       async () => (await t.api<{ online: boolean }>('GET', '/api/clusters/c-a')).body.online,
+      10_000,
       'online',
     )
     await device.endAsync()
@@ -268,7 +269,7 @@ describe('desired state over MQTT', () => {
     sub.on('message', (_topic, payload) => versions.push(decodeMessage('desired', payload).body.version))
     await sub.subscribeAsync('loa/v1/device/c-b/desired', { qos: 1 })
     const current = (await desired('c-b')).version
-    await waitFor(() => versions.length >= 1, 'retained copy')
+    await waitFor(() => versions.length >= 1, 10_000, 'retained copy')
     const before = versions.length
     const device = await deviceClient(t, 'c-b')
     const reported = encodeMessage('reported', 'c-b', {
@@ -284,7 +285,7 @@ describe('desired state over MQTT', () => {
     await device.publishAsync('loa/v1/device/c-b/reported', serializeMessage('reported', reported), {
       qos: 1,
     })
-    await waitFor(() => versions.length > before, 're-published after a behind report')
+    await waitFor(() => versions.length > before, 10_000, 're-published after a behind report')
     expect(versions.at(-1)).toBe(current)
     const c = await t.api<{ receivedVersion: number; appliedVersion: number | null }>(
       'GET',

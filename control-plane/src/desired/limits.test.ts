@@ -1,15 +1,15 @@
 import fs from 'node:fs'
 import { DESIRED_LIMITS, type DesiredStateBody, decodeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfigFromEnv } from '../config.js'
 import {
   makeAudio,
   planeClient,
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { ConfigError, loadConfigFromEnv } from '../config.js'
 
 /**
  * Every limit of the agents' desired-state schema is enforced where the control plane builds states: an
@@ -119,7 +119,7 @@ describe('desired-state limits where states are built', () => {
     expect((await state('c-x1')).version).toBe(full.version)
     // The other commune was not touched, and the refused changes cost no cluster a publish.
     await t.cp.app.inject({ method: 'GET', url: '/healthz' })
-    await waitFor(() => published.get('c-x1')?.some((p) => p.version === full.version), 'published', 30_000)
+    await waitFor(() => published.get('c-x1')?.some((p) => p.version === full.version), 30_000, 'published')
     expect(Math.max(...(published.get('c-x1') ?? []).map((p) => p.entries))).toBe(DESIRED_LIMITS.schedule)
     // With one deleted, one fits again.
     const some = (await t.api<{ schedules: { id: string }[] }>('GET', '/api/schedules')).body.schedules[0]
@@ -145,13 +145,17 @@ describe('desired-state limits where states are built', () => {
     expect(c.body.desiredProblem).toMatchObject({ limit: 'schedule', keptVersion: before.version })
     expect(c.body.desiredVersion).toBe(before.version)
     expect((await state('c-v')).version).toBe(before.version)
-    const events = await waitFor(async () => {
-      const r = await t.api<{ events: { kind: string; severity: string; message: string }[] }>(
-        'GET',
-        '/api/events?clusterId=c-v&kind=desired-refused',
-      )
-      return r.body.events.length > 0 ? r.body.events : null
-    }, 'desired-refused event')
+    const events = await waitFor(
+      async () => {
+        const r = await t.api<{ events: { kind: string; severity: string; message: string }[] }>(
+          'GET',
+          '/api/events?clusterId=c-v&kind=desired-refused',
+        )
+        return r.body.events.length > 0 ? r.body.events : null
+      },
+      10_000,
+      'desired-refused event',
+    )
     expect(events[0]).toMatchObject({ severity: 'error' })
     expect(events[0]?.message).toContain(`v${before.version} kept`)
     const metrics = await t.api<string>('GET', '/metrics')
@@ -161,10 +165,14 @@ describe('desired-state limits where states are built', () => {
     expect(
       (await t.api<{ desiredProblem: Problem | null }>('GET', '/api/clusters/c-v')).body.desiredProblem,
     ).toBeNull()
-    await waitFor(async () => {
-      const r = await t.api<{ events: unknown[] }>('GET', '/api/events?clusterId=c-v&kind=desired-valid')
-      return r.body.events.length > 0
-    }, 'desired-valid event')
+    await waitFor(
+      async () => {
+        const r = await t.api<{ events: unknown[] }>('GET', '/api/events?clusterId=c-v&kind=desired-valid')
+        return r.body.events.length > 0
+      },
+      10_000,
+      'desired-valid event',
+    )
     expect(published.get('c-v')?.every((p) => p.entries <= DESIRED_LIMITS.schedule)).toBe(true)
   }, 60_000)
 

@@ -1,7 +1,7 @@
 import type { LiveSpec } from '@loa/shared'
 import { describe, expect, it } from 'vitest'
+import { clusterInput } from '../../test-kit/test-helpers.js'
 import type { ClusterInput, Relay, Unit } from '../domain.js'
-import { clusterInput } from '../test-helpers.js'
 import { contentHash, type DesiredInputs, desiredStateCompiler } from './state.js'
 
 const cluster = clusterInput

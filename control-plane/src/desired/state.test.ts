@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { clusterInput } from '../../test-kit/test-helpers.js'
 import type { Schedule, Unit } from '../domain.js'
 import { parseRange } from '../media/routes.js'
-import { clusterInput } from '../test-helpers.js'
 import { canonicalJson, contentHash, desiredStateCompiler } from './state.js'
 
 const sha = (c: string) => c.repeat(64)

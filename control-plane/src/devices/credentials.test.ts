@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { seedTree, startTestPlane } from '../test-helpers.js'
+import { seedTree, startTestPlane } from '../../test-kit/test-helpers.js'
 import { generateSecret, mosquittoHash, verifyMosquittoHash } from './credentials-hash.js'
 
 describe('device secret hashes', () => {

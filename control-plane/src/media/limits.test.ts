@@ -1,21 +1,17 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { makeTone, type ToneOptions } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { multipartBody, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import { multipartBody, startTestPlane, type TestPlane, uploadMedia } from '../../test-kit/test-helpers.js'
 
 /** Uploads are refused by what they are, before and during decoding, and a refusal leaves nothing behind. */
 
 let t: TestPlane
 const MAX_SECONDS = 60
 
-/** A file made by ffmpeg from a lavfi source, e.g. `anullsrc=r=8000:cl=mono`. */
-function ffmpegMake(name: string, args: string[]): Buffer {
-  const file = path.join(t.dir, name)
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, file], {
-    encoding: 'utf8',
-  })
-  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`)
+/** A file made by ffmpeg (a sine, or another lavfi source such as `anullsrc=r=8000:cl=mono`), read and removed. */
+function ffmpegMake(name: string, seconds: number, opts: ToneOptions = {}, hz = 440): Buffer {
+  const file = makeTone(path.join(t.dir, name), seconds, hz, opts)
   const bytes = fs.readFileSync(file)
   fs.rmSync(file)
   return bytes
@@ -23,18 +19,10 @@ function ffmpegMake(name: string, args: string[]): Buffer {
 
 /** The audio bomb: an hour of silence, a few kilobytes of FLAC (large blocks of constant samples). */
 const hourOfSilence = () =>
-  ffmpegMake('bomb.flac', [
-    '-f',
-    'lavfi',
-    '-i',
-    'anullsrc=r=8000:cl=mono',
-    '-t',
-    '3600',
-    '-c:a',
-    'flac',
-    '-frame_size',
-    '65535',
-  ])
+  ffmpegMake('bomb.flac', 3600, {
+    source: 'anullsrc=r=8000:cl=mono',
+    args: ['-c:a', 'flac', '-frame_size', '65535'],
+  })
 
 /** The same bomb with a header that lies: STREAMINFO's total-samples field says one second. */
 function lyingHourOfSilence(): Buffer {
@@ -94,11 +82,7 @@ describe('upload limits', () => {
   })
 
   it('accepts a file exactly at the limit', async () => {
-    const r = await uploadMedia(
-      t,
-      ffmpegMake('limit.flac', ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=8000:d=${MAX_SECONDS}`]),
-      'limit.flac',
-    )
+    const r = await uploadMedia(t, ffmpegMake('limit.flac', MAX_SECONDS, { sampleRate: 8000 }), 'limit.flac')
     expect(r.status).toBe(201)
     expect(Math.abs((r.body.durationMs as number) - MAX_SECONDS * 1000)).toBeLessThan(150)
   })
@@ -108,7 +92,7 @@ describe('upload limits', () => {
     ['4 kHz', ['-ar', '4000'], /^file: sample rate 4000 Hz; 8000 to 192000 Hz is accepted$/],
     ['384 kHz', ['-ar', '384000'], /^file: sample rate 384000 Hz; 8000 to 192000 Hz is accepted$/],
   ])('refuses audio with %s before decoding it, leaving nothing', async (_what, args, message) => {
-    const wav = ffmpegMake('odd.wav', ['-f', 'lavfi', '-i', 'sine=frequency=440:d=1', ...args])
+    const wav = ffmpegMake('odd.wav', 1, { args })
     const before = await snapshot()
     const r = await uploadMedia(t, wav, 'odd.wav')
     expect(r.status).toBe(422)
@@ -122,12 +106,7 @@ describe('alert audio', () => {
   it("is held to the alert lane's shorter length, so no alert job can hold a slot for long", async () => {
     const p = await startTestPlane({ maxMediaSeconds: 600, maxAlertMediaSeconds: 30 })
     try {
-      const twoMinutes = ffmpegMake('long-siren.flac', [
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=900:sample_rate=8000:d=120',
-      ])
+      const twoMinutes = ffmpegMake('long-siren.flac', 120, { sampleRate: 8000 }, 900)
       const { payload, headers } = multipartBody('file', 'long-siren.flac', twoMinutes)
       const res = await p.cp.app.inject({
         method: 'POST',
@@ -153,7 +132,10 @@ describe('CPU budget', () => {
     const p = await startTestPlane({ mediaCpuSeconds: 0.2 })
     try {
       // Five minutes of noise: measuring its loudness (upsampled to 192 kHz for the true peak) takes seconds.
-      const noise = ffmpegMake('noise.flac', ['-f', 'lavfi', '-i', 'anoisesrc=r=8000:d=300', '-c:a', 'flac'])
+      const noise = ffmpegMake('noise.flac', 300, {
+        source: 'anoisesrc=r=8000:d=300',
+        args: ['-c:a', 'flac'],
+      })
       const r = await uploadMedia(p, noise, 'noise.flac')
       expect(r.status).toBe(422)
       expect(r.body.code).toBe('LOA_MEDIA_TOO_COSTLY')

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import { makeAudio, startTestPlane, type TestPlane, uploadMedia } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let wav: Buffer

@@ -1,4 +1,5 @@
 import { encodeMessage, serializeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -9,8 +10,7 @@ import {
   startTestPlane,
   type TestPlane,
   telemetryFixture,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** Tries to connect; resolves with the refusal message, or the client if it got in. */
 async function attempt(url: string, opts: mqtt.IClientOptions): Promise<string | MqttClient> {
@@ -97,7 +97,11 @@ describe('broker access control (embedded aedes)', () => {
     expect(await refusals('connect', 'bad-credentials')).toBeGreaterThanOrEqual(3)
     expect(await refusals('connect', 'unknown-device')).toBe(1)
     expect(await refusals('connect', 'client-id')).toBe(1)
-    const onB = await waitFor(async () => ((await events('c-b')).length > 0 ? events('c-b') : null), 'events')
+    const onB = await waitFor(
+      async () => ((await events('c-b')).length > 0 ? events('c-b') : null),
+      10_000,
+      'events',
+    )
     expect(onB[0]?.data).toMatchObject({ action: 'connect', reason: 'bad-credentials' })
     // Secrets never reach events.
     expect(JSON.stringify(await events('c-b'))).not.toContain(passA)
@@ -105,6 +109,7 @@ describe('broker access control (embedded aedes)', () => {
     await b.publishAsync('loa/v1/device/c-b/telemetry', telemetry('c-b'), { qos: 1 })
     await waitFor(
       async () => (await t.api<{ online: boolean }>('GET', '/api/clusters/c-b')).body.online,
+      10_000,
       'B online',
     )
   })
@@ -128,13 +133,14 @@ describe('broker access control (embedded aedes)', () => {
     const onA = await waitFor(
       async () =>
         (await events('c-a')).filter((e) => e.data.action === 'publish').length >= 3 ? events('c-a') : null,
+      10_000,
       'publish refusals recorded',
     )
     expect(onA.some((e) => e.message.includes('loa/v1/device/c-b/telemetry'))).toBe(true)
     // Its own topics work.
     const a = await deviceClient(t, 'c-a')
     await a.publishAsync('loa/v1/device/c-a/telemetry', telemetry('c-a'), { qos: 1 })
-    await waitFor(() => seen.includes('loa/v1/device/c-a/telemetry'), 'own telemetry')
+    await waitFor(() => seen.includes('loa/v1/device/c-a/telemetry'), 10_000, 'own telemetry')
     await a.endAsync(true)
   })
 
@@ -164,11 +170,12 @@ describe('broker access control (embedded aedes)', () => {
         (await t.api<{ units: string[] }>('GET', '/api/clusters/c-a1/desired-state')).body.units.includes(
           'xa-b',
         ),
+      10_000,
       'moved',
     )
     await watcher.publishAsync('loa/v1/unit/xa-a/cmd', Buffer.from('{}'), { qos: 1 })
     await watcher.publishAsync('loa/v1/unit/prov/cmd', Buffer.from('{}'), { qos: 1 })
-    await waitFor(() => got.includes('loa/v1/unit/prov/cmd'), 'province command still arrives')
+    await waitFor(() => got.includes('loa/v1/unit/prov/cmd'), 10_000, 'province command still arrives')
     expect(got).not.toContain('loa/v1/unit/xa-a/cmd')
     expect(await granted('loa/v1/unit/xa-b/cmd')).toBe(1)
     // (mqtt.js skips a topic it believes subscribed: unsubscribe first, then ask again.)
@@ -203,9 +210,13 @@ describe('broker access control (embedded aedes)', () => {
     })
     expect(again).toMatch(/Bad username or password/i)
     expect(await refusals('connect', 'revoked')).toBe(1)
-    await waitFor(async () => (await events('c-a')).some((e) => e.data.reason === 'revoked'), 'revoked event')
+    await waitFor(
+      async () => (await events('c-a')).some((e) => e.data.reason === 'revoked'),
+      10_000,
+      'revoked event',
+    )
     // Meanwhile B still gets its commands.
     await watcher.publishAsync('loa/v1/unit/xa-b/cmd', Buffer.from('legit'), { qos: 1 })
-    await waitFor(() => bGot.includes('loa/v1/unit/xa-b/cmd'), 'B still served')
+    await waitFor(() => bGot.includes('loa/v1/unit/xa-b/cmd'), 10_000, 'B still served')
   })
 })

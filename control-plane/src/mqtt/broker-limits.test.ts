@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import tls from 'node:tls'
 import { CHANNEL_MESSAGES } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,8 +17,7 @@ import {
   seedTree,
   startTestPlane,
   type TestPlane,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 /** A raw TCP socket to the broker, from `localAddress` (any 127.0.0.0/8 address is this host on Linux). */
 async function rawSocket(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> {
@@ -131,7 +131,11 @@ describe('limits on every broker connection (embedded aedes)', () => {
     const a = await device('c-a')
     expect(a.error).toBeNull()
     await a.client.publishAsync('loa/v1/device/c-a/telemetry', Buffer.alloc(max, 0x20), { qos: 1 })
-    await waitFor(() => seen.includes(`loa/v1/device/c-a/telemetry ${max}`), 'largest telemetry forwarded')
+    await waitFor(
+      () => seen.includes(`loa/v1/device/c-a/telemetry ${max}`),
+      10_000,
+      'largest telemetry forwarded',
+    )
     for (const [topic, size] of [
       ['loa/v1/device/c-a/telemetry', max + 1],
       ['loa/v1/device/c-a/reported', 8 * 1024 * 1024],
@@ -147,14 +151,18 @@ describe('limits on every broker connection (embedded aedes)', () => {
     expect(
       seen.filter((s) => s === `loa/v1/device/c-a/telemetry ${max + 1}` || s.includes('/reported')),
     ).toEqual([])
-    const events = await waitFor(async () => {
-      const r = await t.api<{ events: { data: { reason: string; topic?: string } }[] }>(
-        'GET',
-        '/api/events?clusterId=c-a&kind=broker-refused',
-      )
-      const tooLarge = r.body.events.filter((e) => e.data.reason === 'too-large')
-      return tooLarge.length >= 2 ? tooLarge : null
-    }, 'too-large events')
+    const events = await waitFor(
+      async () => {
+        const r = await t.api<{ events: { data: { reason: string; topic?: string } }[] }>(
+          'GET',
+          '/api/events?clusterId=c-a&kind=broker-refused',
+        )
+        const tooLarge = r.body.events.filter((e) => e.data.reason === 'too-large')
+        return tooLarge.length >= 2 ? tooLarge : null
+      },
+      10_000,
+      'too-large events',
+    )
     expect(events.map((e) => e.data.topic).sort()).toEqual([
       'loa/v1/device/c-a/reported',
       'loa/v1/device/c-a/telemetry',

@@ -4,6 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { CHANNEL_MESSAGES } from '@loa/shared'
+import { freePort, waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -12,19 +13,10 @@ import {
   seedTree,
   startTestPlane,
   type TestPlane,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 import { CONTROL_PLANE_PUBLISH_MAX_BYTES } from './broker-limits.js'
 
 const MOSQUITTO = '/usr/sbin/mosquitto'
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
 
 async function attempt(url: string, opts: mqtt.IClientOptions): Promise<string | MqttClient> {
   try {
@@ -104,7 +96,7 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
     proc.stderr?.on('data', (d) => {
       log += d
     })
-    await waitFor(() => log.includes('running'), 'mosquitto running').catch((err: Error) => {
+    await waitFor(() => log.includes('running'), 10_000, 'mosquitto running').catch((err: Error) => {
       throw new Error(`${err.message}: ${log}`)
     })
     url = `mqtt://127.0.0.1:${port}`
@@ -161,9 +153,13 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
     await cp.publishAsync('loa/v1/unit/xa-b/cmd', 'for-xa-b', { qos: 1 })
     await cp.publishAsync('loa/v1/unit/xa-a/cmd', 'for-xa-a', { qos: 1 })
     await cp.publishAsync('loa/v1/device/c-a/cmd', 'for-a', { qos: 1 })
-    await waitFor(() => seen.includes('loa/v1/device/c-b/telemetry from-b'), 'B telemetry reaches the plane')
-    await waitFor(() => aGot.includes('loa/v1/unit/xa-a/cmd for-xa-a'), 'A gets its commune command')
-    await waitFor(() => aGot.includes('loa/v1/device/c-a/cmd for-a'), 'A gets its own command')
+    await waitFor(
+      () => seen.includes('loa/v1/device/c-b/telemetry from-b'),
+      10_000,
+      'B telemetry reaches the plane',
+    )
+    await waitFor(() => aGot.includes('loa/v1/unit/xa-a/cmd for-xa-a'), 10_000, 'A gets its commune command')
+    await waitFor(() => aGot.includes('loa/v1/device/c-a/cmd for-a'), 10_000, 'A gets its own command')
     await new Promise((r) => setTimeout(r, 300))
     expect(seen.filter((s) => s.endsWith('forged-by-a'))).toEqual([])
     expect(
@@ -192,12 +188,16 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
     await pump
     // Mosquitto reads the header, refuses, and closes: what got through is socket buffers, far from 200 MB.
     expect(sent).toBeLessThan(32 * 1024 * 1024)
-    await waitFor(() => log.includes('oversize packet'), 'mosquitto logs the oversize packet')
+    await waitFor(() => log.includes('oversize packet'), 10_000, 'mosquitto logs the oversize packet')
     // The largest message of any channel (a desired state) passes; a larger packet disconnects its client.
     const a = await device('c-a')
     const largest = Math.max(...Object.values(CHANNEL_MESSAGES).map((m) => m.maxBytes))
     await a.publishAsync('loa/v1/device/c-a/reported', Buffer.alloc(largest, 0x20), { qos: 1 })
-    await waitFor(() => seen.some((x) => x.startsWith('loa/v1/device/c-a/reported ')), 'largest publish')
+    await waitFor(
+      () => seen.some((x) => x.startsWith('loa/v1/device/c-a/reported ')),
+      10_000,
+      'largest publish',
+    )
     const closed = new Promise<void>((r) => a.once('close', () => r()))
     a.publish('loa/v1/device/c-a/reported', Buffer.alloc(CONTROL_PLANE_PUBLISH_MAX_BYTES, 0x20), { qos: 1 })
     await closed
@@ -211,16 +211,20 @@ describe.skipIf(!fs.existsSync(MOSQUITTO))('Mosquitto with the generated passwor
     expect(files.passwordFile).not.toMatch(/^c-a1:/m)
     expect(files.aclFile).not.toMatch(/^user c-a1$/m)
     proc.kill('SIGHUP')
-    await waitFor(() => log.includes('Reloading config'), 'reload')
+    await waitFor(() => log.includes('Reloading config'), 10_000, 'reload')
     const pass = await devicePassword(t, 'c-a1')
-    await waitFor(async () => {
-      const r = await attempt(url, { clientId: 'c-a1', username: 'c-a1', password: pass })
-      if (typeof r !== 'string') await r.endAsync(true)
-      return typeof r === 'string'
-    }, 'c-a1 refused')
+    await waitFor(
+      async () => {
+        const r = await attempt(url, { clientId: 'c-a1', username: 'c-a1', password: pass })
+        if (typeof r !== 'string') await r.endAsync(true)
+        return typeof r === 'string'
+      },
+      10_000,
+      'c-a1 refused',
+    )
     // B was not affected.
     await b.publishAsync('loa/v1/device/c-b/telemetry', 'still-b', { qos: 1 })
-    await waitFor(() => seen.includes('loa/v1/device/c-b/telemetry still-b'), 'B still heard')
+    await waitFor(() => seen.includes('loa/v1/device/c-b/telemetry still-b'), 10_000, 'B still heard')
     await b.endAsync(true)
   })
 })

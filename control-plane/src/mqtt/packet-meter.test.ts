@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mqttRemainingLength } from '../test-helpers.js'
+import { mqttRemainingLength } from '../../test-kit/test-helpers.js'
 import { MqttPacketMeter, type PacketKind } from './packet-meter.js'
 
 const packet = (first: number, body: Buffer) =>

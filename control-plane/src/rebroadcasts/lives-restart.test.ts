@@ -1,7 +1,8 @@
 import type { DesiredStateBody } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, expect, it } from 'vitest'
-import { simDevice } from '../alerts/test-kit.js'
-import { seedTree, startTestPlane, type TestPlane, waitFor } from '../test-helpers.js'
+import { simDevice } from '../../test-kit/alerts.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane | null = null
 afterAll(async () => {
@@ -30,11 +31,11 @@ it('live relays survive a control-plane restart: still in desired states, acks s
   try {
     await device.ack(r.body.ackId, 'playing')
     const view = () => plane.api<{ counts: { playing: number } }>('GET', `/api/lives/${r.body.id}`)
-    await waitFor(async () => (await view()).body.counts.playing === 1, 'ack after restart')
+    await waitFor(async () => (await view()).body.counts.playing === 1, 10_000, 'ack after restart')
   } finally {
     await device.close()
   }
-  await waitFor(async () => (await livesOf('c-a1')).length === 0, 'end after restart', 25_000)
+  await waitFor(async () => (await livesOf('c-a1')).length === 0, 25_000, 'end after restart')
   const v = await plane.api<{ live: { state: string } }>('GET', `/api/lives/${r.body.id}`)
   expect(v.body.live.state).toBe('ended')
 })

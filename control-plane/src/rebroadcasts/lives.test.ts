@@ -1,4 +1,5 @@
 import type { DesiredStateBody } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type CmdSpy,
@@ -8,8 +9,8 @@ import {
   settle,
   simDevice,
   spyCommands,
-} from '../alerts/test-kit.js'
-import { seedTree, startTestPlane, type TestPlane, waitFor } from '../test-helpers.js'
+} from '../../test-kit/alerts.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let spy: CmdSpy
@@ -126,6 +127,7 @@ describe('live relay fan-out', () => {
     const [inside, outside] = devices as [SimDevice, SimDevice]
     await waitFor(
       () => inside.commands.some((c) => c.kind === 'live-start' && c.live.liveId === r.body.id),
+      10_000,
       'unit command',
     )
     await settle()
@@ -148,7 +150,7 @@ describe('live relay fan-out', () => {
     const byCluster = await start({ targets: { clusters: ['c-a1', 'c-b'] } })
     for (const r of [byTag, byCluster]) expect(r.status).toBe(201)
     expect(byTag.body.endsAt).toBeNull()
-    await waitFor(() => cmdsFor(byCluster.body.id).length >= 2, 'cluster commands')
+    await waitFor(() => cmdsFor(byCluster.body.id).length >= 2, 10_000, 'cluster commands')
     await settle()
     const topics = (id: string) =>
       cmdsFor(id)
@@ -167,7 +169,7 @@ describe('live relay acknowledgements', () => {
     const r = await start({ targets: { units: ['prov'] } })
     const { id, ackId } = r.body
     const stream = await readSse(`${t.cp.httpUrl}/api/lives/${id}/stream`, t.adminHeaders)
-    await waitFor(() => stream.events.length >= 1, 'first SSE event')
+    await waitFor(() => stream.events.length >= 1, 10_000, 'first SSE event')
     expect(stream.events[0]).toMatchObject({
       event: 'counts',
       data: { liveId: id, state: 'active', counts: { targeted: 3, pending: 3 } },
@@ -187,6 +189,7 @@ describe('live relay acknowledgements', () => {
         )
       await waitFor(
         async () => (await view()).body.counts.failed === 1 && (await view()).body.counts.playing === 1,
+        10_000,
         'acks',
       )
       const v = (await view()).body
@@ -206,11 +209,12 @@ describe('live relay acknowledgements', () => {
       })
       // The agent retries: a later `playing` after `failed` counts (failed is not final for a relay).
       await b.ack(ackId, 'playing')
-      await waitFor(async () => (await view()).body.counts.playing === 2, 'retry playing')
+      await waitFor(async () => (await view()).body.counts.playing === 2, 10_000, 'retry playing')
       // A re-sent `received` never moves a cluster back.
       await a1.ack(ackId, 'received')
       await waitFor(
         () => stream.events.some((e) => e.event === 'counts' && (e.data.counts as Counts).playing === 2),
+        10_000,
         'SSE playing counts',
       )
       const list = await t.api<{ lives: { id: string; counts: Counts }[] }>('GET', '/api/lives?state=active')
@@ -239,6 +243,7 @@ describe('live relay acknowledgements', () => {
       await b.ack(r.body.ackId, 'failed', 'source unreachable')
       await waitFor(
         () => stream.events.some((e) => e.event === 'counts' && (e.data.counts as Counts).failed === 1),
+        10_000,
         'failed counts',
       )
       await settle()
@@ -259,13 +264,14 @@ describe('live relay acknowledgements', () => {
 describe('late joiners, stop and end', () => {
   it('a late-joining device finds the relay in its desired state; stop publishes live-stop and removes it', async () => {
     const r = await start({ targets: { units: ['prov'] } })
-    await waitFor(() => cmdsFor(r.body.id).length >= 1, 'live-start publish')
+    await waitFor(() => cmdsFor(r.body.id).length >= 1, 10_000, 'live-start publish')
     const late = await simDevice(t, 'c-a')
     try {
       await late.online()
       await waitFor(
         () =>
           late.desired.some((d) => d.lives?.some((l) => l.liveId === r.body.id && l.ackId === r.body.ackId)),
+        10_000,
         'late joiner desired state',
       )
       const s = await t.api<{ state: string }>('POST', `/api/lives/${r.body.id}/stop`)
@@ -273,6 +279,7 @@ describe('late joiners, stop and end', () => {
       expect(s.body.state).toBe('stopped')
       await waitFor(
         () => late.commands.some((x) => x.kind === 'live-stop' && x.liveId === r.body.id),
+        10_000,
         'live-stop command',
       )
       await settle()
@@ -281,7 +288,7 @@ describe('late joiners, stop and end', () => {
         'live-stop loa/v1/unit/prov/cmd',
       ])
       expect(await liveIdsIn('c-a')).not.toContain(r.body.id)
-      await waitFor(() => late.desired.at(-1)?.lives === undefined, 'desired state without the relay')
+      await waitFor(() => late.desired.at(-1)?.lives === undefined, 10_000, 'desired state without the relay')
       // Stopping again changes nothing and sends nothing.
       expect((await t.api<{ state: string }>('POST', `/api/lives/${r.body.id}/stop`)).body.state).toBe(
         'stopped',
@@ -298,7 +305,7 @@ describe('late joiners, stop and end', () => {
     const r = await start({ targets: { clusters: ['c-b'] }, endsAt })
     expect(r.status).toBe(201)
     expect(await liveIdsIn('c-b')).toContain(r.body.id)
-    await waitFor(async () => !(await liveIdsIn('c-b')).includes(r.body.id), 'relay gone at endsAt', 10_000)
+    await waitFor(async () => !(await liveIdsIn('c-b')).includes(r.body.id), 10_000, 'relay gone at endsAt')
     const v = await t.api<{ live: { state: string } }>('GET', `/api/lives/${r.body.id}`)
     expect(v.body.live.state).toBe('ended')
   })

@@ -1,6 +1,6 @@
 import type { DesiredStateBody } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedTree, startTestPlane, type TestPlane } from '../test-helpers.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 

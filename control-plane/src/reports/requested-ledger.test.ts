@@ -3,7 +3,13 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { DateTime } from 'luxon'
 import { afterEach, describe, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 
 // The requested-minutes ledger with a real control plane and its SQLite file: what a schedule asked for stays in the
 // reports after the schedule is deleted, is caught up after downtime, and is never counted twice.

@@ -1,7 +1,13 @@
 import fs from 'node:fs'
 import { DateTime } from 'luxon'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, seedTree, startTestPlane, type TestPlane, uploadMedia } from '../test-helpers.js'
+import {
+  makeAudio,
+  seedTree,
+  startTestPlane,
+  type TestPlane,
+  uploadMedia,
+} from '../../test-kit/test-helpers.js'
 import { splitAround } from './split.js'
 
 const TZ = 'Asia/Ho_Chi_Minh'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedTree, startTestPlane, type TestPlane } from '../test-helpers.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import { type BodyFor, type DeviceUpChannel, encodeMessage, serializeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { DateTime } from 'luxon'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ReportFigures } from '../reports/reports.js'
 import {
   deviceClient,
   makeAudio,
@@ -11,8 +11,8 @@ import {
   startTestPlane,
   type TestPlane,
   uploadMedia,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import type { ReportFigures } from '../reports/reports.js'
 
 const TZ = 'Asia/Ho_Chi_Minh'
 let t: TestPlane
@@ -104,16 +104,24 @@ beforeAll(async () => {
     severity: 'error',
     message: 'relay feedback missing',
   })
-  await waitFor(async () => {
-    const r = await t.api<{ plays: unknown[] }>('GET', '/api/plays')
-    return r.body.plays.length === 6
-  }, 'six plays stored')
+  await waitFor(
+    async () => {
+      const r = await t.api<{ plays: unknown[] }>('GET', '/api/plays')
+      return r.body.plays.length === 6
+    },
+    10_000,
+    'six plays stored',
+  )
   // c-a1 goes offline again: a presence message says so.
   await send(a1, 'c-a1', 'presence', { online: false })
-  await waitFor(async () => {
-    const r = await t.api<{ online: boolean }>('GET', '/api/clusters/c-a1')
-    return r.body.online === false
-  }, 'c-a1 offline')
+  await waitFor(
+    async () => {
+      const r = await t.api<{ online: boolean }>('GET', '/api/clusters/c-a1')
+      return r.body.online === false
+    },
+    10_000,
+    'c-a1 offline',
+  )
 })
 afterAll(async () => {
   for (const d of devices) await d.endAsync()

@@ -1,12 +1,12 @@
 import fs from 'node:fs'
 import net from 'node:net'
-import { pacedPost } from '@loa/shared/http-test-kit'
+import { pacedPost } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, multipartBody, startTestPlane, type TestPlane } from '../test-helpers.js'
+import { makeAudio, multipartBody, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** A media upload over real HTTP at the given pace (shared http-test-kit.ts). */
+/** A media upload over real HTTP at the given pace (@loa/testkit's pacedPost). */
 const paced = (
   url: string,
   token: string,

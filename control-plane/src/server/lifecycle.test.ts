@@ -4,10 +4,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeMessage, encodeMessage, serializeMessage } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
+import { connectClient, deviceClient, seedTree, startTestPlane } from '../../test-kit/test-helpers.js'
 import { ConfigError, loadConfigFromEnv } from '../config.js'
 import { startEmbeddedBroker } from '../mqtt/broker.js'
-import { connectClient, deviceClient, seedTree, startTestPlane, waitFor } from '../test-helpers.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-cp-life-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -52,10 +53,14 @@ describe('external broker restart', () => {
       await seedTree(t)
       // The in-memory broker loses every retained message on restart.
       await broker.close()
-      const down = await waitFor(async () => {
-        const r = await t.api<{ broker: string }>('GET', '/healthz')
-        return r.status === 503 ? r.body : null
-      }, 'health to report the broker down')
+      const down = await waitFor(
+        async () => {
+          const r = await t.api<{ broker: string }>('GET', '/healthz')
+          return r.status === 503 ? r.body : null
+        },
+        10_000,
+        'health to report the broker down',
+      )
       expect(down).toMatchObject({ status: 'degraded', db: 'ok', broker: 'disconnected' })
       broker = await startEmbeddedBroker({ host: '127.0.0.1', port })
       const got = new Set<string>()
@@ -65,10 +70,11 @@ describe('external broker restart', () => {
         got.add(topic.split('/')[3] as string)
       })
       await sub.subscribeAsync('loa/v1/device/+/desired', { qos: 1 })
-      await waitFor(() => got.size === 3, 'all three desired states again', 20_000)
+      await waitFor(() => got.size === 3, 20_000, 'all three desired states again')
       expect([...got].sort()).toEqual(['c-a', 'c-a1', 'c-b'])
       await waitFor(
         async () => (await t.api<{ broker: string }>('GET', '/healthz')).body.broker === 'connected',
+        10_000,
         'health',
       )
       await sub.endAsync()
@@ -105,7 +111,7 @@ describe('restart', () => {
       durationMs: 1000,
     })
     await device.publishAsync('loa/v1/device/c-b/play', serializeMessage('play', play), { qos: 1 })
-    await waitFor(() => receipts.includes(play.id), 'receipt')
+    await waitFor(() => receipts.includes(play.id), 10_000, 'receipt')
     await device.endAsync()
     await t.cp.close()
 
@@ -163,8 +169,8 @@ describe('process entry', () => {
           .filter(Boolean)
           .map((l) => JSON.parse(l) as { msg: string; httpUrl?: string; mqttUrl?: string })
           .find((l) => l.msg === 'control plane ready'),
-      'ready line',
       20_000,
+      'ready line',
     )
     expect(ready.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(ready.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestPlane, type TestPlane } from '../test-helpers.js'
+import { startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 import { tileSource } from './security-headers.js'
 
 /** The console's security headers on every kind of response (docs/security.md, "Browser pages"). */

@@ -2,8 +2,8 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { currentCap, seedCommuneA } from '../media/test-kit.js'
-import { makeAudio, multipartBody, startTestPlane, type TestPlane } from '../test-helpers.js'
+import { currentCap, seedCommuneA } from '../../test-kit/media.js'
+import { makeAudio, multipartBody, startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 
 /**
  * A large upload shares the event loop with `/healthz` and with alerts: the control plane keeps answering while a

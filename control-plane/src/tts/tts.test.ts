@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestPlane, type TestPlane } from '../test-helpers.js'
+import { startTestPlane, type TestPlane } from '../../test-kit/test-helpers.js'
 import { CloudTtsEngine, cloudEnginesFromEnv } from './cloud.js'
 import { EspeakEngine } from './speech.js'
 

@@ -6,6 +6,7 @@ import {
   encodeMessage,
   serializeMessage,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -15,8 +16,7 @@ import {
   startTestPlane,
   type TestPlane,
   telemetryFixture,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let device: MqttClient
@@ -84,7 +84,7 @@ describe('ingest over MQTT', () => {
       severity: 'error',
       message: 'relay did not switch',
     })
-    await waitFor(() => receiptedIds().has(id) && receiptedIds().has(eventId), 'receipts')
+    await waitFor(() => receiptedIds().has(id) && receiptedIds().has(eventId), 10_000, 'receipts')
     const plays = await t.api<{ plays: Record<string, unknown>[] }>('GET', '/api/plays?clusterId=c-a')
     expect(plays.body.plays).toHaveLength(1)
     expect(plays.body.plays[0]).toMatchObject({ ...playBody, id, clusterId: 'c-a', reason: null })
@@ -93,7 +93,7 @@ describe('ingest over MQTT', () => {
     // Re-sent after the receipt (the agent restarted before deleting its outbox): receipted again, stored once.
     const before = receipts.length
     await send('play', playBody, { id })
-    await waitFor(() => receipts.slice(before).some((r) => r.includes(id)), 'second receipt')
+    await waitFor(() => receipts.slice(before).some((r) => r.includes(id)), 10_000, 'second receipt')
     expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?clusterId=c-a')).body.plays).toHaveLength(1)
     expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?unitId=prov')).body.plays).toHaveLength(1)
     expect((await t.api<{ plays: unknown[] }>('GET', '/api/plays?unitId=xa-b')).body.plays).toHaveLength(0)
@@ -129,7 +129,11 @@ describe('ingest over MQTT', () => {
     })
     // A second attempt of the same item (it was preempted and restarted) is another play.
     const second = await send('play', { ...named, attempt: 1, status: 'interrupted', durationMs: 5_000 })
-    await waitFor(() => [first, again, missed, second].every((id) => receiptedIds().has(id)), 'receipts')
+    await waitFor(
+      () => [first, again, missed, second].every((id) => receiptedIds().has(id)),
+      10_000,
+      'receipts',
+    )
     const list = async () =>
       (await t.api<{ plays: Record<string, unknown>[] }>('GET', '/api/plays?scheduleId=s-named')).body.plays
     const plays = await list()
@@ -143,13 +147,13 @@ describe('ingest over MQTT', () => {
 
     // A better report of the same play (the restarted attempt aired in full after all) replaces a worse one.
     const better = await send('play', { ...named, attempt: 1, status: 'played', durationMs: 60_000 })
-    await waitFor(() => receiptedIds().has(better), 'receipt of the better report')
+    await waitFor(() => receiptedIds().has(better), 10_000, 'receipt of the better report')
     expect((await list()).find((p) => p.attempt === 1)).toMatchObject({ id: second, status: 'played' })
     // Without a name (fallback fill, older agents) only the envelope id de-duplicates.
     const fill = { ...playBody, scheduleId: null, occurrence: null, fallback: true }
     const f1 = await send('play', fill)
     const f2 = await send('play', fill)
-    await waitFor(() => receiptedIds().has(f1) && receiptedIds().has(f2), 'fallback receipts')
+    await waitFor(() => receiptedIds().has(f1) && receiptedIds().has(f2), 10_000, 'fallback receipts')
     const all = (await t.api<{ plays: { id: string }[] }>('GET', '/api/plays?clusterId=c-a')).body.plays
     expect(all.filter((p) => p.id === f1 || p.id === f2)).toHaveLength(2)
   })
@@ -169,7 +173,7 @@ describe('ingest over MQTT', () => {
       cacheBudgetBytes: 1000,
       diskFreeBytes: 20e9,
     })
-    await waitFor(() => [t1, t2, rep].every((id) => receiptedIds().has(id)), 'receipts')
+    await waitFor(() => [t1, t2, rep].every((id) => receiptedIds().has(id)), 10_000, 'receipts')
     const c = await t.api<Record<string, unknown>>('GET', '/api/clusters/c-a')
     expect(c.body).toMatchObject({
       appliedVersion: 1,
@@ -185,9 +189,9 @@ describe('ingest over MQTT', () => {
   it('a heartbeat from a box whose clock was 2 h ahead does not stay "latest" once its clock is corrected', async () => {
     const ahead = new Date(Date.now() + 2 * 3600_000).toISOString()
     const wrong = await send('telemetry', { ...telemetryBody(ahead), relayOn: true })
-    await waitFor(() => receiptedIds().has(wrong), 'receipt')
+    await waitFor(() => receiptedIds().has(wrong), 10_000, 'receipt')
     const right = await send('telemetry', { ...telemetryBody(new Date().toISOString()), relayOn: false })
-    await waitFor(() => receiptedIds().has(right), 'receipt')
+    await waitFor(() => receiptedIds().has(right), 10_000, 'receipt')
     const c = await t.api<{ relayOn: boolean }>('GET', '/api/clusters/c-a')
     expect(c.body.relayOn).toBe(false)
   })
@@ -198,10 +202,10 @@ describe('ingest over MQTT', () => {
       deadlineS: 30,
     })
     expect(r.status).toBe(202)
-    const cmd = await waitFor(() => commands.find((c) => c.commandId === r.body.commandId), 'command')
+    const cmd = await waitFor(() => commands.find((c) => c.commandId === r.body.commandId), 10_000, 'command')
     expect(cmd.kind).toBe('ping')
     const ackId = await send('ack', { commandId: cmd.commandId, stage: 'done', at: new Date().toISOString() })
-    await waitFor(() => receiptedIds().has(ackId), 'ack receipt')
+    await waitFor(() => receiptedIds().has(ackId), 10_000, 'ack receipt')
     const acks = await t.api<{ acks: Record<string, unknown>[] }>('GET', `/api/commands/${r.body.commandId}`)
     expect(acks.body.acks).toEqual([
       expect.objectContaining({ clusterId: 'c-a', stage: 'done', reason: null }),
@@ -235,7 +239,7 @@ describe('ingest over MQTT', () => {
     await lax.endAsync()
     // A valid message after them proves the pipeline is still alive.
     const okId = await send('event', good.body)
-    await waitFor(() => receiptedIds().has(okId), 'receipt after bad messages')
+    await waitFor(() => receiptedIds().has(okId), 10_000, 'receipt after bad messages')
     for (const code of [
       'LOA_MSG_NOT_JSON',
       'LOA_MSG_TOO_LARGE',
@@ -263,7 +267,7 @@ describe('ingest over MQTT', () => {
     // A status no agent sends cannot be mended (a bad number could be: see the next test).
     const poison = encodeMessage('play', 'c-a', { ...playBody, status: 'exploded' as 'played' })
     await device.publishAsync('loa/v1/device/c-a/play', JSON.stringify(poison), { qos: 1 })
-    await waitFor(() => receiptedIds().has(poison.id), 'receipt of the refused message')
+    await waitFor(() => receiptedIds().has(poison.id), 10_000, 'receipt of the refused message')
     const ev = await t.api<{ events: { data: { messageId?: string; excerpt?: string } }[] }>(
       'GET',
       '/api/events?clusterId=c-a&kind=message-rejected',
@@ -282,7 +286,7 @@ describe('ingest over MQTT', () => {
     const sample = { ...telemetryBody(at), uptimeS: -7190.5, health: { cpuTempC: 999 } }
     const tel = encodeMessage('telemetry', 'c-a', sample)
     await device.publishAsync('loa/v1/device/c-a/telemetry', JSON.stringify(tel), { qos: 1 })
-    await waitFor(() => receiptedIds().has(play.id) && receiptedIds().has(tel.id), 'receipts')
+    await waitFor(() => receiptedIds().has(play.id) && receiptedIds().has(tel.id), 10_000, 'receipts')
     const plays = await t.api<{ plays: Record<string, unknown>[] }>('GET', '/api/plays?scheduleId=s-neg')
     expect(plays.body.plays).toEqual([
       expect.objectContaining({ id: play.id, status: 'played', durationMs: 0 }),
@@ -321,16 +325,19 @@ describe('ingest over MQTT', () => {
     await other.publishAsync('loa/v1/device/c-b/telemetry', serializeMessage('telemetry', msg), { qos: 1 })
     await waitFor(
       async () => (await t.api<{ online: boolean }>('GET', '/api/clusters/c-b')).body.online,
+      10_000,
       'online',
     )
     await waitFor(
       async () => !(await t.api<{ online: boolean }>('GET', '/api/clusters/c-b')).body.online,
+      10_000,
       'offline',
     )
     const ev = await waitFor(
       async () =>
         (await t.api<{ events: unknown[] }>('GET', '/api/events?clusterId=c-b&kind=heartbeat-timeout')).body
           .events[0],
+      10_000,
       'heartbeat-timeout event',
     )
     expect(ev).toMatchObject({ source: 'control-plane', severity: 'warning' })
@@ -357,10 +364,10 @@ describe('ingest over MQTT', () => {
         retain: true,
       })
       const online = async () => (await p.api<{ online: boolean }>('GET', '/api/clusters/c-a1')).body.online
-      await waitFor(online, 'online')
+      await waitFor(online, 10_000, 'online')
       expect(await metric(/^loa_devices_online (\d+)$/m, p)).toBe(1)
       c.stream.destroy() // abrupt loss: the broker sends the will
-      await waitFor(async () => !(await online()), 'offline')
+      await waitFor(async () => !(await online()), 10_000, 'offline')
       expect(await metric(/^loa_devices_online (\d+)$/m, p)).toBe(0)
       c.end(true)
     } finally {

@@ -5,10 +5,9 @@ import {
   topicTree,
   type UnaddressedCommandBody,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
-import type { AgentConfig } from '../config/config.js'
 import {
   addressedTo,
   type MediaServer,
@@ -22,8 +21,9 @@ import {
   tmp,
   tone,
   type Upstream,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
+import type { AgentConfig } from '../config/config.js'
 
 const tree = topicTree('loa')
 const noMs = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z')

@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { ManualTime, SteppedTime } from '../../test-kit/clock-fakes.js'
+import { tmp } from '../../test-kit/test-helpers.js'
 import { openDb } from '../storage/db.js'
-import { tmp } from '../test-helpers.js'
 import { BEHIND_TOLERANCE_MS, Clock, type ClockJump, type ClockState, sleepUntil } from './clock.js'
-import { ManualTime, SteppedTime } from './fakes.js'
 import { fileSync, SimulatedSync } from './sync.js'
 
 // Every instant is derived from the real clock at run time: nothing depends on today's date or the time zone.

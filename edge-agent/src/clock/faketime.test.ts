@@ -10,6 +10,7 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -22,8 +23,7 @@ import {
   tmp,
   tone,
   type Upstream,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
 
 // The real agent process, its wall clock faked by Debian's libfaketime (package `faketime`, installed by
 // `scripts/setup.sh test`) and changed while it runs through FAKETIME_TIMESTAMP_FILE (re-read on every call with

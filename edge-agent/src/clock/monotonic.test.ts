@@ -1,14 +1,7 @@
 import { join } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
+import { waitFor } from '@loa/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { Reconciler } from '../desired/reconciler.js'
-import { DesiredStore } from '../desired/store.js'
-import { Outbox } from '../link/outbox.js'
-import { MediaCache } from '../media/cache.js'
-import { parseOutput } from '../playback/audio-output.js'
-import { LiveConnection } from '../rebroadcast/live-player.js'
-import { openDb } from '../storage/db.js'
-import { TechnicianAuth } from '../technician/auth.js'
 import {
   desired,
   type MediaServer,
@@ -17,8 +10,15 @@ import {
   silentLog,
   startMediaServer,
   tmp,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Reconciler } from '../desired/reconciler.js'
+import { DesiredStore } from '../desired/store.js'
+import { Outbox } from '../link/outbox.js'
+import { MediaCache } from '../media/cache.js'
+import { parseOutput } from '../playback/audio-output.js'
+import { LiveConnection } from '../rebroadcast/live-player.js'
+import { openDb } from '../storage/db.js'
+import { TechnicianAuth } from '../technician/auth.js'
 
 // Durations, back-offs and timeouts must not follow the wall clock. Here only `Date` is faked (vitest), so the wall
 // clock can be stepped while timers and performance.now() run for real, as on a box whose clock NTP steps.

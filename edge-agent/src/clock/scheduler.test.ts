@@ -1,6 +1,7 @@
+import { waitFor } from '@loa/testkit'
 import { describe, expect, it } from 'vitest'
-import { waitFor } from '../test-helpers.js'
-import { clockRig, instantOf, onceAt } from './rig.js'
+
+import { clockRig, instantOf, onceAt } from '../../test-kit/clock-rig.js'
 
 // Every instant derives from the real clock at run time (no fixed dates, no time zone dependence): `real` is the
 // true time at the start of a test, the rig's wall clock is `real` + the offset the test steps.

@@ -9,9 +9,9 @@ import {
   serializeMessage,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
 import {
   desired,
   type MediaServer,
@@ -23,8 +23,8 @@ import {
   startMediaServer,
   testAgentConfig,
   type Upstream,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
 
 setFlagsFromString('--expose_gc')
 const gc = runInNewContext('gc') as () => void

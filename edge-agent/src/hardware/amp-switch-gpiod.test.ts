@@ -1,9 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { waitFor } from '@loa/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
+import { fakeGpiod, gpiosetCalls } from '../../test-kit/gpio-fakes.js'
+import { tmp } from '../../test-kit/test-helpers.js'
 import { AgentError } from '../errors.js'
-import { tmp, waitFor } from '../test-helpers.js'
 import {
   GpiodDriver,
   gpiodVersion,
@@ -11,7 +13,6 @@ import {
   parseGpiodetect,
   parseGpiodVersion,
 } from './amp-switch-gpiod.js'
-import { fakeGpiod, gpiosetCalls } from './gpio-fakes.js'
 
 // This machine has no gpio-sim (no /sys/kernel/config, no module), so these tests check the exact commands the
 // driver issues, through fake gpioset/gpiodetect executables first on PATH that record their argv and keep

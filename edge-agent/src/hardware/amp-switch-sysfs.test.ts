@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { tmp } from '../test-helpers.js'
+import { fakeSysfs } from '../../test-kit/gpio-fakes.js'
+import { tmp } from '../../test-kit/test-helpers.js'
 import { SysfsDriver } from './amp-switch-sysfs.js'
-import { fakeSysfs } from './gpio-fakes.js'
 import { sysfsChips, sysfsGpioNumber } from './gpio-sysfs-chips.js'
 
 // The sysfs driver against a directory shaped like /sys/class/gpio on a kernel ≥ 6.6 (chip bases from 512), with

@@ -1,8 +1,9 @@
 import { Bands, serializeMessage, topicTree } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addressedTo, signed, silentLog, startBroker, testAgentConfig } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
-import { addressedTo, signed, silentLog, startBroker, testAgentConfig, waitFor } from '../test-helpers.js'
 
 const DEVICE = 'pi-zone-test'
 const tree = topicTree('loa')

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { waitFor } from '@loa/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
+import { fakeGpiod, fakeSysfs, gpiosetCalls } from '../../test-kit/gpio-fakes.js'
+import { silentLog, tmp } from '../../test-kit/test-helpers.js'
 import type { ZoneConfig } from '../config/config.js'
 import { Outbox } from '../link/outbox.js'
 import { type Db, kvGet, openDb } from '../storage/db.js'
-import { silentLog, tmp, waitFor } from '../test-helpers.js'
 import { GpiodDriver } from './amp-switch-gpiod.js'
-import { fakeGpiod, fakeSysfs, gpiosetCalls } from './gpio-fakes.js'
 import { Zones } from './zones.js'
 
 // The zone layer with real drivers at the fake hardware edge (a sysfs-shaped tree; fake gpioset on PATH) and a

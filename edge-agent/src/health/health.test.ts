@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { TelemetryBody } from '@loa/shared'
 import { Value } from '@sinclair/typebox/value'
 import { describe, expect, it } from 'vitest'
-import { tmp } from '../test-helpers.js'
+import { tmp } from '../../test-kit/test-helpers.js'
 import { parseThrottled, readHealth } from './health.js'
 
 describe('health telemetry', () => {

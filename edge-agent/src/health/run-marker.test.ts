@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { silentLog, tmp } from '../../test-kit/test-helpers.js'
 import { openDb } from '../storage/db.js'
-import { silentLog, tmp } from '../test-helpers.js'
 import { agentProbes } from './agent-watchdog.js'
 import { clearUnhealthy, markStopped, recordCrash, recordUnhealthy, takePreviousRun } from './run-marker.js'
 import { Watchdog } from './watchdog.js'

@@ -1,9 +1,10 @@
 import { join } from 'node:path'
 import { encodeMessage, serializeMessage, topicTree } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt from 'mqtt'
 import { describe, expect, it } from 'vitest'
+import { silentLog, startBroker, tmp } from '../../test-kit/test-helpers.js'
 import { openDb } from '../storage/db.js'
-import { silentLog, startBroker, tmp, waitFor } from '../test-helpers.js'
 import { MqttLink } from './mqtt.js'
 import { Outbox } from './outbox.js'
 

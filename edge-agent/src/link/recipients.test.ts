@@ -6,9 +6,9 @@ import {
   type Recipients,
   topicTree,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
 import {
   addressedTo,
   type MediaServer,
@@ -21,8 +21,8 @@ import {
   testAgentConfig,
   testAlert,
   type Upstream,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
 
 const tree = topicTree('loa')
 let n = 0

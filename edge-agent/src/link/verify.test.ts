@@ -6,9 +6,9 @@ import {
   signEnvelope,
   signerFromPem,
 } from '@loa/shared/signing'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
 import {
   desired,
   receiptingClient,
@@ -18,8 +18,8 @@ import {
   TEST_SIGNER,
   testAgentConfig,
   type Upstream,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
 
 const tree = topicTree('loa')
 const newSigner = (): Signer => signerFromPem(generateSigningKey().privateKeyPem)

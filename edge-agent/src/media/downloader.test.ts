@@ -1,10 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Reconciler } from '../desired/reconciler.js'
-import { DesiredStore } from '../desired/store.js'
-import { Outbox } from '../link/outbox.js'
-import { openDb } from '../storage/db.js'
 import {
   desired,
   type MediaServer,
@@ -12,8 +9,11 @@ import {
   silentLog,
   startMediaServer,
   tmp,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Reconciler } from '../desired/reconciler.js'
+import { DesiredStore } from '../desired/store.js'
+import { Outbox } from '../link/outbox.js'
+import { openDb } from '../storage/db.js'
 import { MediaCache } from './cache.js'
 import { downloadMedia } from './downloader.js'
 

@@ -1,10 +1,10 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { silentLog, tmp } from '../../test-kit/test-helpers.js'
 import { Outbox } from '../link/outbox.js'
 import { MINUTES_IN_YEAR, yearOfPlays } from '../playback/year-of-plays.js'
 import { type Db, openDb } from '../storage/db.js'
 import { openAgentDb } from '../storage/recovery.js'
-import { silentLog, tmp } from '../test-helpers.js'
 import { convertToIncremental, dbBytes, Pruner } from './prune.js'
 
 const MB = 1024 * 1024

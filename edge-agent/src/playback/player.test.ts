@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tmp, tone } from '../test-helpers.js'
+import { tmp, tone } from '../../test-kit/test-helpers.js'
 import { parseOutput } from './audio-output.js'
 import { Player } from './player.js'
 

@@ -7,10 +7,9 @@ import {
   topicTree,
   type UnaddressedCommandBody,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
-import type { AgentConfig } from '../config/config.js'
 import {
   addressedTo,
   type MediaServer,
@@ -25,8 +24,9 @@ import {
   tmp,
   tone,
   type Upstream,
-  waitFor,
-} from '../test-helpers.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
+import type { AgentConfig } from '../config/config.js'
 import { sourceSha256 } from './live-session.js'
 
 const tree = topicTree('loa')

@@ -1,7 +1,9 @@
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { describe, expect, it } from 'vitest'
+import { sha256, silentLog, tmp, tone } from '../../test-kit/test-helpers.js'
 import { DesiredStore } from '../desired/store.js'
 import { LoggedRelay } from '../hardware/amp-switch.js'
 import { Outbox } from '../link/outbox.js'
@@ -9,7 +11,6 @@ import { MediaCache } from '../media/cache.js'
 import { parseOutput } from '../playback/audio-output.js'
 import { Player } from '../playback/player.js'
 import { type Db, kvSet, openDb } from '../storage/db.js'
-import { sha256, silentLog, tmp, tone, waitFor } from '../test-helpers.js'
 import { Scheduler } from './scheduler.js'
 
 const PRE = 300

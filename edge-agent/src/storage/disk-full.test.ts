@@ -1,8 +1,8 @@
 import { existsSync, statfsSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
+import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Agent } from '../agent.js'
 import {
   desired,
   type MediaServer,
@@ -12,9 +12,8 @@ import {
   testAgentConfig,
   tmp,
   tone,
-  waitFor,
-} from '../test-helpers.js'
-import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk } from './small-disk.js'
+} from '../../test-kit/test-helpers.js'
+import { Agent } from '../agent.js'
 
 function mountSmall(sizeMb: number): string | null {
   const dir = tmp('loa-disk-')

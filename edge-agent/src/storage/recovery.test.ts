@@ -2,11 +2,11 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, write
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { desired, playReport, silentLog, testAgentConfig, tmp } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 import { DesiredStore } from '../desired/store.js'
 import { Outbox } from '../link/outbox.js'
 import { recordPlay } from '../playback/play-log.js'
-import { desired, playReport, silentLog, testAgentConfig, tmp } from '../test-helpers.js'
 import { kvSet, openDb } from './db.js'
 import { markSuspect, openAgentDb } from './recovery.js'
 

@@ -1,6 +1,6 @@
 import { hashPassword } from '@loa/shared/password-hash'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalPage } from '../test-helpers.js'
+import { startLocalPage } from '../../test-kit/test-helpers.js'
 import { TechnicianAuth } from './auth.js'
 
 const PASSWORD = 'kỹ-thuật-viên 2026'

@@ -1,6 +1,6 @@
 import { hashPassword } from '@loa/shared/password-hash'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalPage } from '../test-helpers.js'
+import { startLocalPage } from '../../test-kit/test-helpers.js'
 
 /** The technician page's security headers (docs/technician-page.md), on the page, the API and refusals. */
 describe('technician page security headers, over real HTTP', () => {

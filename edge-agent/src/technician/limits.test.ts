@@ -1,14 +1,13 @@
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
-import { pacedPost } from '@loa/shared/http-test-kit'
 import { hashPassword } from '@loa/shared/password-hash'
+import { makeTone, pacedPost } from '@loa/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLog, startBroker, TEST_KEY, testAgentConfig, tmp } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 import { loadConfig } from '../config/config.js'
-import { silentLog, startBroker, TEST_KEY, testAgentConfig, tmp } from '../test-helpers.js'
 import { buildLocalServer, SESSION_COOKIE } from './server.js'
 
 const KEY = { LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId, LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey }
@@ -59,7 +58,7 @@ describe("the technician page's connection limits (real sockets)", () => {
     })
     cookie = `${SESSION_COOKIE}=${/loa_tech=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]}`
     const file = join(tmp(), 'one-second.wav')
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=600:duration=1', file])
+    makeTone(file, 1, 600)
     wav = readFileSync(file)
   })
   afterAll(async () => {

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
+import { makeTone, waitFor } from '@loa/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLog, startBroker, testAgentConfig, tmp } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
-import { silentLog, startBroker, testAgentConfig, tmp, waitFor } from '../test-helpers.js'
 import { TechnicianAuth } from './auth.js'
 import { MAX_PENDING } from './plays.js'
 import { buildLocalServer, OPEN_ROUTES, SESSION_COOKIE } from './server.js'
@@ -233,7 +234,7 @@ describe('technician page server over real HTTP', () => {
 
     // A real file with a hostile name plays, and its file is gone afterwards.
     const wav = join(tmp(), 'x.wav')
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=600:duration=1', wav])
+    makeTone(wav, 1, 600)
     const good = await upload(execFileSync('cat', [wav]), '"><script>alert(1)</script>.wav')
     expect(good.status).toBe(202)
     const { action } = await json(good)

@@ -1,9 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { dbBytes, Pruner } from '@loa/edge-agent/media/prune'
-import { MINUTES_IN_YEAR, yearOfPlays } from '@loa/edge-agent/playback/year-of-plays'
-import { type Db, openDb } from '@loa/edge-agent/storage/db'
+import { type Db, dbBytes, MINUTES_IN_YEAR, openDb, Pruner, yearOfPlays } from '@loa/edge-agent/testing'
 import pino from 'pino'
 import type { BenchRow } from './desired-fanout.js'
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmbeddedBroker } from '@loa/control-plane/mqtt/broker'
+import { startEmbeddedBroker } from '@loa/control-plane/testing'
 import {
   DESIRED_LIMITS,
   type DesiredStateBody,
@@ -15,9 +15,9 @@ import {
   topicTree,
 } from '@loa/shared'
 import { generateSigningKey, signEnvelope, signerFromPem } from '@loa/shared/signing'
+import { freePort } from '@loa/testkit'
 import mqtt from 'mqtt'
 import type { BenchRow } from './desired-fanout.js'
-import { freePort } from './util.js'
 
 const MiB = 1024 * 1024
 const tree = topicTree('loa')

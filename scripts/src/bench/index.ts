@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 /**
  * `npm run bench`: the control plane at province scale. Each figure comes with a baseline measured in the same
  * run (raw broker traffic of the same shape), so the ratios hold on a noisy shared machine. See
@@ -17,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { CONTROL_PLANE_USERNAME, type ControlPlane, createControlPlane } from '@loa/control-plane'
+import { freePort } from '@loa/testkit'
 import pino from 'pino'
 import { benchAgentDb } from './agent-db.js'
 import { benchAgentMemory } from './agent-memory.js'
@@ -27,7 +29,7 @@ import { benchIngest } from './ingest.js'
 import { benchMediaLane } from './media-lane.js'
 import { findMosquitto, startMosquitto } from './mosquitto.js'
 import { BENCH_TOKEN, seedBulletin, seedProvince } from './seed.js'
-import { freePort, useBrokerIdentity } from './util.js'
+import { useBrokerIdentity } from './util.js'
 import { benchValidate } from './validate.js'
 
 const selected = new Set(

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort } from './util.js'
+import { freePort } from '@loa/testkit'
 
 const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto']
 

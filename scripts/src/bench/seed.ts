@@ -1,6 +1,8 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type ControlPlane, newApiTokenString } from '@loa/control-plane'
+import { makeTone } from '@loa/testkit'
 import { fmt } from './util.js'
 
 /** The benches call the API as a province administrator (LOA_BOOTSTRAP_TOKEN of the plane they start). */
@@ -48,24 +50,11 @@ export async function seedProvince(cp: ControlPlane, clusters: number): Promise<
 
 /** One second of tone through the real media pipeline, as an emergency bulletin. */
 export async function seedBulletin(cp: ControlPlane): Promise<string> {
-  const { stdout } = await promisify(execFile)(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=1',
-      '-f',
-      'wav',
-      '-',
-    ],
-    { encoding: 'buffer', maxBuffer: 10 * 1024 * 1024 },
-  )
+  const dir = mkdtempSync(join(tmpdir(), 'loa-bench-tone-'))
+  const wav = readFileSync(makeTone(join(dir, 'tone.wav'), 1))
+  rmSync(dir, { recursive: true, force: true })
   const form = new FormData()
-  form.append('file', new Blob([stdout]), 'tone.wav')
+  form.append('file', new Blob([wav]), 'tone.wav')
   const up = await fetch(`${cp.httpUrl}/api/media`, { method: 'POST', body: form, headers: benchAuth })
   if (!up.ok) throw new Error(`upload → ${up.status} ${await up.text()}`)
   const media = (await up.json()) as { sha256: string }

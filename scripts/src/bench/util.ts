@@ -1,16 +1,4 @@
-import { createServer } from 'node:net'
 import mqtt from 'mqtt'
-
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => (addr && typeof addr !== 'string' ? resolve(addr.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 let identity: { username: string; password: string } | undefined
 

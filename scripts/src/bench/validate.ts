@@ -1,4 +1,4 @@
-import { DesiredValidator } from '@loa/control-plane/desired/check'
+import { DesiredValidator } from '@loa/control-plane/testing'
 import { DESIRED_BODY_MAX_BYTES, type DesiredStateBody, DesiredStateBody as Schema } from '@loa/shared'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { BenchRow } from './desired-fanout.js'

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliEnv, modeOf, runCli } from './cli-test-kit.js'
+import { cliEnv, modeOf, runCli } from '../../test-kit/cli.js'
 
 /** A real TLS handshake with what `loa ca` issued: the server proves its name, the device its id. */
 async function handshake(

@@ -1,4 +1,4 @@
-import { nameProblem, normalizeText } from '@loa/control-plane/org/units-import'
+import { nameProblem, normalizeText } from '@loa/control-plane/cli'
 import { ID_PATTERN } from '@loa/shared'
 import type { CsvProblem } from './csv.js'
 

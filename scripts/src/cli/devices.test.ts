@@ -3,10 +3,11 @@ import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { startTestPlane, type TestPlane, waitFor } from '@loa/control-plane/test-helpers'
 import { verifyPassword } from '@loa/shared/password-hash'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI_MAIN, cliEnv, modeOf, runCli, writeFile } from './cli-test-kit.js'
+import { startTestPlane, type TestPlane } from '../../../control-plane/test-kit/test-helpers.js'
+import { CLI_MAIN, cliEnv, modeOf, runCli, writeFile } from '../../test-kit/cli.js'
 
 const REPO = path.resolve(path.dirname(CLI_MAIN), '..', '..', '..')
 const AGENT_MAIN = path.join(REPO, 'edge-agent', 'dist', 'main.js')
@@ -349,8 +350,8 @@ qt-0103,45,Cụm 3,,,
     agents.push(agent)
     await waitFor(
       async () => (await t.api<{ online: boolean }>('GET', '/api/clusters/qt-0001')).body.online,
-      'the agent online',
       30_000,
+      'the agent online',
     )
     const r = await loa(
       '--json',
@@ -391,7 +392,7 @@ qt-0103,45,Cụm 3,,,
     expect((await loa('devices', 'revoke', 'qt-0001', '--yes')).code).toBe(0)
     const connected = async () =>
       (await t.api<{ connected?: boolean }>('GET', '/api/clusters/qt-0001/credentials')).body.connected
-    await waitFor(async () => (await connected()) === false, 'the revoked box disconnected', 30_000)
+    await waitFor(async () => (await connected()) === false, 30_000, 'the revoked box disconnected')
     const cut = await loa('devices', 'test', 'qt-0001', '--seconds', '1', '--timeout', '4')
     expect(cut.code).toBe(75)
 
@@ -399,7 +400,7 @@ qt-0103,45,Cụm 3,,,
     expect((await loa('devices', 'rotate', 'qt-0001', '--out', out)).code).toBe(0)
     agent.kill('SIGTERM')
     agents.push(spawn(process.execPath, [AGENT_MAIN, '--config', cfg], agentOpts))
-    await waitFor(connected, 'the box back with its new credentials', 30_000)
+    await waitFor(connected, 30_000, 'the box back with its new credentials')
     let back = await loa('devices', 'test', 'qt-0001', '--seconds', '1', '--timeout', '20')
     // Connected a moment before it subscribed: a command sent in between is lost, so ask once more.
     if (back.code === 75) back = await loa('devices', 'test', 'qt-0001', '--seconds', '1', '--timeout', '20')

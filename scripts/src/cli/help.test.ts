@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cliEnv, runCli } from './cli-test-kit.js'
+import { cliEnv, runCli } from '../../test-kit/cli.js'
 
 /** Sub-command names listed under "Commands:" in a help text (commander's layout), without `help`. */
 function subcommands(help: string): string[] {

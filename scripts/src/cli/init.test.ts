@@ -2,9 +2,9 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { startTestPlane, type TestPlane } from '@loa/control-plane/test-helpers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliEnv, modeOf, runCli } from './cli-test-kit.js'
+import { startTestPlane, type TestPlane } from '../../../control-plane/test-kit/test-helpers.js'
+import { cliEnv, modeOf, runCli } from '../../test-kit/cli.js'
 
 interface Profile {
   apiUrl: string

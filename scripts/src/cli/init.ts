@@ -81,7 +81,7 @@ export function registerInit(program: Command): void {
         )
         const { password, generated } = await adminPassword(o)
         // Loaded here only: the control plane's library is heavy and no other command needs it.
-        const { initDataDir } = await import('@loa/control-plane/bootstrap')
+        const { initDataDir } = await import('@loa/control-plane/cli')
         let result: Awaited<ReturnType<typeof initDataDir>>
         try {
           result = await initDataDir(dataDir, {

@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { startTestPlane, type TestPlane } from '@loa/control-plane/test-helpers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliEnv, runCli, writeFile } from './cli-test-kit.js'
+import { startTestPlane, type TestPlane } from '../../../control-plane/test-kit/test-helpers.js'
+import { cliEnv, runCli, writeFile } from '../../test-kit/cli.js'
 
 interface Unit {
   id: string

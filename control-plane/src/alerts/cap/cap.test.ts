@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import type { DesiredStateBody } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeAudio, startTestPlane, type TestPlane, waitFor } from '../../test-helpers.js'
-import { type CmdSpy, settle, spyCommands } from '../test-kit.js'
+import { type CmdSpy, settle, spyCommands } from '../../../test-kit/alerts.js'
+import { dated, postCap, sample } from '../../../test-kit/cap.js'
+import { makeAudio, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 import { parseCap } from './parse.js'
-import { dated, postCap, sample } from './test-kit.js'
 
 let t: TestPlane
 let spy: CmdSpy
@@ -85,7 +86,7 @@ describe('CAP 1.2 ingest', () => {
     const file = await t.cp.app.inject({ method: 'GET', url: `/media/${m?.sha256}`, headers: t.adminHeaders })
     expect(file.statusCode).toBe(200)
     expect(file.rawPayload.subarray(0, 4).toString('latin1')).toBe('OggS')
-    await waitFor(() => topicsFor(actualId).length > 0, 'alert publish')
+    await waitFor(() => topicsFor(actualId).length > 0, 10_000, 'alert publish')
     await settle()
     expect(topicsFor(actualId)).toEqual(['alert loa/v1/unit/xa-a/cmd'])
     expect(await desiredAlerts('c-a1')).toEqual([actualId])
@@ -102,7 +103,7 @@ describe('CAP 1.2 ingest', () => {
     const r = await post(at('update.xml', 10, [0]))
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ action: 'updated', alertId: actualId, revision: 2, priority: 220 })
-    await waitFor(() => topicsFor(actualId).length >= 2, 'second publish')
+    await waitFor(() => topicsFor(actualId).length >= 2, 10_000, 'second publish')
     const d = await t.api<DesiredStateBody>('GET', '/api/clusters/c-a/desired-state')
     expect(d.body.alerts?.[0]).toMatchObject({
       alertId: actualId,
@@ -115,7 +116,11 @@ describe('CAP 1.2 ingest', () => {
     const r = await post(at('cancel.xml', 20, [10]), 'application/xml')
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ action: 'cancelled', alertId: actualId })
-    await waitFor(() => topicsFor(actualId).some((x) => x.startsWith('alert-cancel')), 'cancel publish')
+    await waitFor(
+      () => topicsFor(actualId).some((x) => x.startsWith('alert-cancel')),
+      10_000,
+      'cancel publish',
+    )
     expect(topicsFor(actualId)).toContain('alert-cancel loa/v1/unit/xa-a/cmd')
     expect(await desiredAlerts('c-a')).toEqual([])
     const a = await t.api<{ alert: { state: string } }>('GET', `/api/alerts/${actualId}`)
@@ -132,7 +137,7 @@ describe('CAP 1.2 ingest', () => {
     expect(ex.body).toMatchObject({ audible: false, level: 'priority', priority: 100 })
     const d = await t.api<DesiredStateBody>('GET', '/api/clusters/c-c/desired-state')
     expect(d.body.alerts?.[0]).toMatchObject({ alertId: test.body.alertId, audible: false })
-    await waitFor(() => topicsFor(ex.body.alertId).length > 0, 'exercise publish')
+    await waitFor(() => topicsFor(ex.body.alertId).length > 0, 10_000, 'exercise publish')
     const cmd = spy.seen.find((s) => s.body.kind === 'alert' && s.body.alert.alertId === ex.body.alertId)
     expect(cmd?.body).toMatchObject({ alert: { audible: false } })
   })
@@ -156,6 +161,7 @@ describe('CAP 1.2 ingest', () => {
     expect(await targetsOf(circle.body.alertId)).toEqual(['c-b'])
     await waitFor(
       () => topicsFor(circle.body.alertId).length > 0 && topicsFor(poly.body.alertId).length >= 2,
+      10_000,
       'publishes',
     )
     await settle()
@@ -170,7 +176,7 @@ describe('CAP 1.2 ingest', () => {
     const r = await post(at('geocode.xml'))
     expect(r.status).toBe(201)
     expect(await targetsOf(r.body.alertId)).toEqual(['c-a', 'c-a1', 'c-b', 'c-c'])
-    await waitFor(() => topicsFor(r.body.alertId).length > 0, 'publish')
+    await waitFor(() => topicsFor(r.body.alertId).length > 0, 10_000, 'publish')
     await settle()
     expect(topicsFor(r.body.alertId)).toEqual(['alert loa/v1/unit/tinh/cmd'])
   })

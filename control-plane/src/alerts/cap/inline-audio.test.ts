@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { capSample, currentCap, seedCommuneA, withAudioResource } from '../../media/test-kit.js'
-import { makeAudio, startTestPlane, type TestPlane, uploadMedia } from '../../test-helpers.js'
+import { capSample, currentCap, seedCommuneA, withAudioResource } from '../../../test-kit/media.js'
+import { makeAudio, startTestPlane, type TestPlane, uploadMedia } from '../../../test-kit/test-helpers.js'
 import { decodeBase64, liftInlineAudio, parseCapWithInlineAudio } from './inline-audio.js'
 import { type CapAlert, parseCap } from './parse.js'
 

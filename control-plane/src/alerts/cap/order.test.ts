@@ -1,9 +1,9 @@
 import type { DesiredStateBody } from '@loa/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type CmdSpy, settle, spyCommands } from '../../../test-kit/alerts.js'
+import { type CapMessage, capXml, postCap } from '../../../test-kit/cap.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 import { ConfigError, loadConfigFromEnv } from '../../config.js'
-import { seedTree, startTestPlane, type TestPlane } from '../../test-helpers.js'
-import { type CmdSpy, settle, spyCommands } from '../test-kit.js'
-import { type CapMessage, capXml, postCap } from './test-kit.js'
 
 /**
  * What a CAP message may do to alerts, over the real HTTP endpoint of a real control plane (SQLite, broker): its

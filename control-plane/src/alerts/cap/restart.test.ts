@@ -3,10 +3,10 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, expect, it } from 'vitest'
+import { capXml, isoSecond, postCap } from '../../../test-kit/cap.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 import { migrate } from '../../storage/db.js'
 import { MIGRATIONS } from '../../storage/migrations/index.js'
-import { seedTree, startTestPlane, type TestPlane } from '../../test-helpers.js'
-import { capXml, isoSecond, postCap } from './test-kit.js'
 
 let t: TestPlane | null = null
 afterAll(async () => {

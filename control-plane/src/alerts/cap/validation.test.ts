@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedTree, startTestPlane, type TestPlane } from '../../test-helpers.js'
+import { capTime, capXml, dated, postCap, sample } from '../../../test-kit/cap.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 import { capInstant } from './dates.js'
 import { parseCap } from './parse.js'
 import { CAP_NS } from './schema.js'
-import { capTime, capXml, dated, postCap, sample } from './test-kit.js'
 
 /**
  * Malformed CAP over the real HTTP endpoint: every one is a 4xx naming the problem, nothing is raised. Valid

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedTree, startTestPlane, type TestPlane, waitFor } from '../../test-helpers.js'
-import { countMp3Frames, ffmpegChildren, listen, makeWebm, openMic, paceFile } from './test-kit.js'
+import { countMp3Frames, ffmpegChildren, listen, makeWebm, openMic, paceFile } from '../../../test-kit/mic.js'
+import { seedTree, startTestPlane, type TestPlane } from '../../../test-kit/test-helpers.js'
 
 let t: TestPlane
 let webm: string
@@ -42,7 +43,11 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
     const [a, b] = await Promise.all([listen(live.sourceUrl), listen(live.sourceUrl)])
     expect([a?.status, b?.status]).toEqual([200, 200])
     await paceFile(mic, webm, 1000, 40)
-    await waitFor(() => (a?.bytes().length ?? 0) > 8000 && (b?.bytes().length ?? 0) > 8000, 'mp3 at both')
+    await waitFor(
+      () => (a?.bytes().length ?? 0) > 8000 && (b?.bytes().length ?? 0) > 8000,
+      10_000,
+      'mp3 at both',
+    )
 
     // What came out is MP3 that ffmpeg decodes: frames, mono, about as long as what was sent.
     const out = path.join(t.dir, 'heard.mp3')
@@ -61,9 +66,13 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
 
     mic.ws.send(JSON.stringify({ type: 'stop' }))
     expect((await mic.next('ended')).reason).toBe('stopped')
-    await waitFor(async () => (await liveOf(started.liveId as string)).state === 'stopped', 'relay stopped')
-    await waitFor(() => a?.ended && b?.ended, 'listeners ended')
-    await waitFor(() => ffmpegChildren() === 0, 'no ffmpeg left')
+    await waitFor(
+      async () => (await liveOf(started.liveId as string)).state === 'stopped',
+      10_000,
+      'relay stopped',
+    )
+    await waitFor(() => a?.ended && b?.ended, 10_000, 'listeners ended')
+    await waitFor(() => ffmpegChildren() === 0, 10_000, 'no ffmpeg left')
     // The capability URL dies with the session.
     expect((await fetch(live.sourceUrl)).status).toBe(404)
     const audit = await t.api<{ entries: { action: string; targetId: string | null }[] }>(
@@ -86,6 +95,7 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
     mic.close()
     await waitFor(
       async () => (await liveOf(started.liveId as string)).state === 'stopped',
+      10_000,
       'relay stopped on close',
     )
   })
@@ -133,9 +143,13 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
       const end = await mic.next('ended')
       expect(end).toMatchObject({ reason: 'error', code: 'LOA_MIC_NOT_AUDIO' })
       expect(end.message).toMatch(/WebM|decoded/)
-      await waitFor(async () => (await liveOf(started.liveId as string)).state === 'stopped', 'relay stopped')
-      await waitFor(() => mic.closed, 'socket closed')
-      await waitFor(() => ffmpegChildren() === 0, 'no ffmpeg left')
+      await waitFor(
+        async () => (await liveOf(started.liveId as string)).state === 'stopped',
+        10_000,
+        'relay stopped',
+      )
+      await waitFor(() => mic.closed, 10_000, 'socket closed')
+      await waitFor(() => ffmpegChildren() === 0, 10_000, 'no ffmpeg left')
     })
   }
 
@@ -147,8 +161,12 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
     const end = await mic.next('ended')
     expect(end).toMatchObject({ reason: 'idle', code: 'LOA_MIC_IDLE' })
     expect(Date.now() - t0).toBeGreaterThan(1000)
-    await waitFor(async () => (await liveOf(started.liveId as string)).state === 'stopped', 'relay stopped')
-    await waitFor(() => ffmpegChildren() === 0, 'no ffmpeg left')
+    await waitFor(
+      async () => (await liveOf(started.liveId as string)).state === 'stopped',
+      10_000,
+      'relay stopped',
+    )
+    await waitFor(() => ffmpegChildren() === 0, 10_000, 'no ffmpeg left')
   })
 
   it('ends the session when the relay is stopped from elsewhere', async () => {
@@ -157,7 +175,7 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
     const started = await mic.next('started')
     expect((await t.api('POST', `/api/lives/${started.liveId}/stop`)).status).toBe(200)
     expect((await mic.next('ended')).reason).toBe('relay-stopped')
-    await waitFor(() => ffmpegChildren() === 0, 'no ffmpeg left')
+    await waitFor(() => ffmpegChildren() === 0, 10_000, 'no ffmpeg left')
   })
 
   it('refuses a session beyond the concurrent limit', async () => {
@@ -172,7 +190,7 @@ describe('microphone sessions', { timeout: 60_000 }, () => {
     extra.ws.send(JSON.stringify(START))
     expect(await extra.next('error')).toMatchObject({ code: 'LOA_MIC_LIMIT' })
     for (const m of open) m.close()
-    await waitFor(async () => (await activeLives()).length === 0, 'all relays stopped')
-    await waitFor(() => ffmpegChildren() === 0, 'no ffmpeg left')
+    await waitFor(async () => (await activeLives()).length === 0, 10_000, 'all relays stopped')
+    await waitFor(() => ffmpegChildren() === 0, 10_000, 'no ffmpeg left')
   })
 })

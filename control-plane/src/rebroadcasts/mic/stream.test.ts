@@ -3,10 +3,10 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { waitFor } from '@loa/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../../test-helpers.js'
+import { makeWebm } from '../../../test-kit/mic.js'
 import { MicStream } from './stream.js'
-import { makeWebm } from './test-kit.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-mic-stream-'))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -39,16 +39,16 @@ describe('microphone fan-out', { timeout: 60_000 }, () => {
     await get((res) => {
       res.pause() // never reads: its TCP window fills
     })
-    await waitFor(() => stream.listenerCount === 2, 'both listening')
+    await waitFor(() => stream.listenerCount === 2, 10_000, 'both listening')
 
     // Faster than real time: ffmpeg turns 8 min of speech into ~9.6 MB of MP3 at once, more than the kernel's
     // socket buffers (up to 4 MB sending + the receiver's window) can hide.
     stream.write(fs.readFileSync(makeWebm(dir, 'long.webm', { seconds: 480 })))
-    await waitFor(() => stream.listenerCount === 1, 'the stalled listener dropped', 30_000)
+    await waitFor(() => stream.listenerCount === 1, 30_000, 'the stalled listener dropped')
     // Its connection is destroyed on our side (no memory kept for it); the reading one is untouched.
     expect(responses[1]?.destroyed).toBe(true)
     expect(responses[0]?.destroyed).toBe(false)
-    await waitFor(() => readBytes > 8_000_000, 'the reading listener still fed', 30_000)
+    await waitFor(() => readBytes > 8_000_000, 30_000, 'the reading listener still fed')
     expect(exited).toBeUndefined()
 
     await stream.close()

@@ -1,9 +1,9 @@
 import { SerialPort } from 'serialport'
 import { afterEach, describe, expect, it } from 'vitest'
+import { ModemSim, ptyPair } from '../../../test-kit/modem-sim.js'
 import { AtClient, responsePrefix } from './at-client.js'
-import { ModemSim, ptyPair } from './sim.js'
 
-// The AT client on a real serial port: one end of a `socat` pty pair; a simulated modem (hardware/modem/sim.ts) on the
+// The AT client on a real serial port: one end of a `socat` pty pair; a simulated modem (test-kit/modem-sim.ts) on the
 // other end echoes, splits every line across two writes, and can add garbage, URCs mid-response or fall silent.
 
 const cleanup: (() => unknown)[] = []

@@ -1,13 +1,13 @@
 import { join } from 'node:path'
 import { SerialPort } from 'serialport'
 import { afterEach, describe, expect, it } from 'vitest'
+import { ModemSim, ptyPair } from '../../../test-kit/modem-sim.js'
+import { silentLog, tmp } from '../../../test-kit/test-helpers.js'
 import { Outbox } from '../../link/outbox.js'
 import { openDb } from '../../storage/db.js'
-import { silentLog, tmp } from '../../test-helpers.js'
 import { Modem } from './modem.js'
 import { NmeaReader, nmeaChecksumOk } from './nmea.js'
 import { parseCops, parseCsq, parseIccid, parseQgpsloc, parseReg } from './parse.js'
-import { ModemSim, ptyPair } from './sim.js'
 
 const cleanup: (() => unknown)[] = []
 afterEach(async () => {

@@ -1,6 +1,6 @@
-// Test-only time sources (like hardware/gpio-fakes.ts): a wall clock that can be stepped while monotonic time runs on.
+// Test-only time sources (like test-kit/gpio-fakes.ts): a wall clock that can be stepped while monotonic time runs on.
 import { performance } from 'node:perf_hooks'
-import type { TimeSource } from './clock.js'
+import type { TimeSource } from '../src/clock/clock.js'
 
 /**
  * The real clocks, with the wall shifted by `offsetMs`: `step()` is what NTP (or a person) does to the system clock,

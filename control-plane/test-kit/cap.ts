@@ -1,9 +1,10 @@
 import fs from 'node:fs'
-import type { TestPlane } from '../../test-helpers.js'
+import type { TestPlane } from './test-helpers.js'
 
 /** Test helpers for CAP ingest: samples moved to times derived from the clock, posted over real HTTP. */
 
-export const sample = (name: string) => fs.readFileSync(new URL(`./samples/${name}`, import.meta.url), 'utf8')
+export const sample = (name: string) =>
+  fs.readFileSync(new URL(`../src/alerts/cap/samples/${name}`, import.meta.url), 'utf8')
 
 /** A CAP date-time at `ms` (whole seconds) in Vietnam's offset, as a Vietnamese feed writes it. */
 export function capTime(ms: number): string {

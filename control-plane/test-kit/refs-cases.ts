@@ -1,5 +1,5 @@
-import type { ApiCall } from '../test-helpers.js'
 import { type Communes, today, weekly } from './refs-seed.js'
+import type { ApiCall } from './test-helpers.js'
 
 /**
  * Test fixture of access-refs.test.ts: one case per API route × body field or query parameter that names another

@@ -1,5 +1,5 @@
 // Shared fixtures for the tests: a real broker, a real HTTP server, real audio. Not used by the agent itself.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
@@ -21,6 +21,7 @@ import {
   type UnaddressedCommandBody,
 } from '@loa/shared'
 import { generateSigningKey, type Signer, signEnvelope, signerFromPem } from '@loa/shared/signing'
+import { makeTone } from '@loa/testkit'
 import { Aedes } from 'aedes'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
@@ -41,22 +42,9 @@ export function tone(
   seconds: number,
   freq = 440,
 ): { path: string; data: Buffer; sha256: string } {
-  const path = join(dir, `tone-${freq}-${seconds}.opus`)
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=${freq}:duration=${seconds}`,
-    '-c:a',
-    'libopus',
-    '-b:a',
-    '24k',
-    path,
-  ])
+  const path = makeTone(join(dir, `tone-${freq}-${seconds}.opus`), seconds, freq, {
+    args: ['-c:a', 'libopus', '-b:a', '24k'],
+  })
   const data = readFileSync(path)
   return { path, data, sha256: sha256(data) }
 }
@@ -145,20 +133,6 @@ export async function startMediaServer(): Promise<MediaServer> {
       server.close(() => resolve())
     })
   return ms
-}
-
-export async function waitFor<T>(
-  fn: () => T | undefined | null | false,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 /** A minimal desired state for device `pi-d` holding `media`. */
@@ -300,8 +274,8 @@ export class StreamSource {
 export function testAgentConfig(
   deviceId: string,
   mqttUrl: string,
-  extra: Partial<import('./config/config.js').AgentConfig> = {},
-): import('./config/config.js').AgentConfig {
+  extra: Partial<import('../src/config/config.js').AgentConfig> = {},
+): import('../src/config/config.js').AgentConfig {
   return {
     deviceId,
     mqtt: { url: mqttUrl },
@@ -397,15 +371,15 @@ export function testAlert(items: MediaRef[], over: Partial<AlertSpec> = {}): Ale
 export async function startLocalPage(
   deviceId: string,
   passwordHash: string,
-  opts: Partial<import('./technician/server.js').LocalServerOptions> = {},
+  opts: Partial<import('../src/technician/server.js').LocalServerOptions> = {},
 ): Promise<{
-  agent: import('./agent.js').Agent
+  agent: import('../src/agent.js').Agent
   app: import('fastify').FastifyInstance
   base: string
   close: () => Promise<void>
 }> {
-  const { Agent } = await import('./agent.js')
-  const { buildLocalServer } = await import('./technician/server.js')
+  const { Agent } = await import('../src/agent.js')
+  const { buildLocalServer } = await import('../src/technician/server.js')
   const broker = await startBroker()
   const agent = new Agent(testAgentConfig(deviceId, broker.url, { technician: { passwordHash } }), silentLog)
   await agent.start()

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url'
 export const CLI_MAIN = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   '..',
-  '..',
   'dist',
   'cli',
   'main.js',

@@ -1,6 +1,6 @@
 import http from 'node:http'
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+import { sleep } from './wait.js'
 
 export interface PacedResult {
   /** The response status, or `closed` when the server cut the connection before answering. */

@@ -6,8 +6,9 @@ import {
   encodeMessage,
   serializeMessage,
 } from '@loa/shared'
+import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
-import { deviceClient, planeClient, type TestPlane, waitFor } from '../test-helpers.js'
+import { deviceClient, planeClient, type TestPlane } from './test-helpers.js'
 
 /** Test helpers for alerts: a broker-wide spy on command topics and simulated devices (real mqtt.js clients). */
 
@@ -28,7 +29,7 @@ export async function spyCommands(t: TestPlane): Promise<CmdSpy> {
 }
 
 /** Per-target ack counts of an alert or a live relay, as views and SSE events carry them. */
-export type { AlertCounts as StageCounts } from '../domain.js'
+export type { AlertCounts as StageCounts } from '../src/domain.js'
 
 export interface SimDevice {
   id: string

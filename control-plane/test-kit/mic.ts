@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
+import { makeTone, waitFor } from '@loa/testkit'
 import WebSocket from 'ws'
-import { waitFor } from '../../test-helpers.js'
 
 /** Test helpers for microphone sessions: a real WebSocket client, real HTTP listeners, real ffmpeg files. */
 
@@ -37,7 +37,7 @@ export async function openMic(httpUrl: string, headers: Record<string, string>):
     refusedStatus: null,
     closed: false,
     next: (type, timeoutMs = 15_000) =>
-      waitFor(() => c.messages.find((m) => m.type === type), `mic message "${type}"`, timeoutMs),
+      waitFor(() => c.messages.find((m) => m.type === type), timeoutMs, `mic message "${type}"`),
     sendAudio: (chunk) => ws.send(chunk, { binary: true }),
     close: () => ws.close(),
   }
@@ -66,32 +66,12 @@ export async function openMic(httpUrl: string, headers: Record<string, string>):
  * whole second from 1 s on, silence between). CBR, so a byte offset is proportional to a time.
  */
 export function makeWebm(dir: string, name: string, opts: { seconds: number; beeps?: boolean }): string {
-  const file = path.join(dir, name)
-  const src = opts.beeps
-    ? `aevalsrc='if(gte(t,1)*lt(mod(t,1),0.3),0.5*sin(2*PI*440*t),0)':s=48000:d=${opts.seconds}`
-    : `sine=frequency=440:duration=${opts.seconds}:sample_rate=48000`
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    src,
-    '-ac',
-    '1',
-    '-c:a',
-    'libopus',
-    '-b:a',
-    '32k',
-    '-vbr',
-    'off',
-    '-f',
-    'webm',
-    file,
-  ])
-  return file
+  const beeps = `aevalsrc='if(gte(t,1)*lt(mod(t,1),0.3),0.5*sin(2*PI*440*t),0)':s=48000:d=${opts.seconds}`
+  return makeTone(path.join(dir, name), opts.seconds, 440, {
+    sampleRate: 48000,
+    ...(opts.beeps ? { source: beeps } : {}),
+    args: ['-ac', '1', '-c:a', 'libopus', '-b:a', '32k', '-vbr', 'off', '-f', 'webm'],
+  })
 }
 
 /** Sends a file in `chunkBytes` pieces every `everyMs` (a MediaRecorder with a timeslice); resolves when done. */

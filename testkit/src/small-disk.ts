@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 /**
- * Test-only (disk-full.test.ts, test/storage.e2e.test.ts): a real small filesystem (tmpfs) mounted at `dir`, for
+ * A real small filesystem (tmpfs) mounted at `dir`, for
  * a data disk that fills up for real. False when this machine does not let us mount (not root).
  */
 export function mountSmallDisk(dir: string, sizeMb: number): boolean {

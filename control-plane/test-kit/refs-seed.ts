@@ -1,13 +1,7 @@
 import fs from 'node:fs'
 import { encodeMessage, serializeMessage } from '@loa/shared'
-import {
-  type ApiCall,
-  deviceClient,
-  makeAudio,
-  multipartBody,
-  type TestPlane,
-  waitFor,
-} from '../test-helpers.js'
+import { waitFor } from '@loa/testkit'
+import { type ApiCall, deviceClient, makeAudio, multipartBody, type TestPlane } from './test-helpers.js'
 
 /**
  * Test fixture of access-refs.test.ts: a province with two communes, xa-ab and xa-hoaphu, each with its own
@@ -219,6 +213,7 @@ export async function seedCommunes(t: TestPlane): Promise<Communes> {
   await play(t, ids.shaAb as string, 'c-hoaphu', 's-hoaphu', 'Tin hoaphu')
   await waitFor(
     async () => (await admin<{ plays: unknown[] }>('GET', '/api/plays')).body.plays.length === 2,
+    10_000,
     'plays',
   )
   return { t, admin, ab, abViewer, abAdmin, hp, hpAdmin, abToken, ids }

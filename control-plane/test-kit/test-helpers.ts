@@ -1,14 +1,14 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { BodyFor } from '@loa/shared'
+import { makeTone } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
-import type { Role } from './access/actor.js'
-import { newApiTokenString } from './access/api-tokens.js'
-import type { ClusterInput } from './domain.js'
-import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from './index.js'
+import type { Role } from '../src/access/actor.js'
+import { newApiTokenString } from '../src/access/api-tokens.js'
+import type { ClusterInput } from '../src/domain.js'
+import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from '../src/index.js'
 
 /** Helpers shared by this package's tests: real control plane, real broker, real ffmpeg. */
 
@@ -106,26 +106,9 @@ export async function startTestPlane(opts: Partial<ControlPlaneOptions> = {}): P
   }
 }
 
-/** A real audio file made by ffmpeg's sine generator. */
+/** A real audio file made by ffmpeg's sine generator (format from `name`'s extension). */
 export function makeAudio(dir: string, name: string, opts: { seconds?: number; freq?: number } = {}): string {
-  const file = path.join(dir, name)
-  const r = spawnSync(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=${opts.freq ?? 440}:duration=${opts.seconds ?? 2}`,
-      file,
-    ],
-    { encoding: 'utf8' },
-  )
-  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`)
-  return file
+  return makeTone(path.join(dir, name), opts.seconds ?? 2, opts.freq ?? 440)
 }
 
 export function multipartBody(
@@ -229,21 +212,6 @@ export const telemetryFixture = (
   nowPlaying,
   outboxPending: 0,
 })
-
-/** Polls until `fn` returns a truthy value (generous bound; never used to assert on speed). */
-export async function waitFor<T>(
-  fn: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 /** Creates a small tree: province > commune-a (> village-a1), commune-b; one cluster per leaf-ish unit. */
 export async function seedTree(t: TestPlane): Promise<void> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { expect } from 'vitest'
-import type { TestPlane } from '../test-helpers.js'
+import type { TestPlane } from './test-helpers.js'
 
 /** Test helpers for media and alert-audio tests: a commune CAP geocodes resolve to, and current CAP documents. */
 
@@ -18,7 +18,7 @@ export async function seedCommuneA(t: TestPlane): Promise<void> {
 }
 
 export const capSample = (): string =>
-  fs.readFileSync(new URL('../alerts/cap/samples/actual.xml', import.meta.url), 'utf8')
+  fs.readFileSync(new URL('../src/alerts/cap/samples/actual.xml', import.meta.url), 'utf8')
 
 /**
  * The `actual.xml` sample as a new message sent now (from the clock, so never stale), optionally carrying

@@ -1,0 +1,4 @@
+// What the `loa` CLI (scripts/src/cli) uses, as `@loa/control-plane/cli`: light modules only, so a CLI command does
+// not load the whole control plane (the root export does).
+export { initDataDir } from './bootstrap.js'
+export { nameProblem, normalizeText } from './org/units-import.js'
