@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { technicianPorts } from './agent-technician.js'
 import { AlertManager } from './alerts/alerts.js'
 import { Clock, monotonicMs } from './clock/clock.js'
 import { watchClock } from './clock/events.js'
@@ -36,6 +37,7 @@ import { AgentStorage } from './storage/agent-storage.js'
 import type { Db } from './storage/db.js'
 import type { StorageGuard } from './storage/guard.js'
 import { LocalPlays } from './technician/plays.js'
+import type { TechnicianPorts } from './technician/ports.js'
 
 export const AGENT_VERSION: string = (() => {
   try {
@@ -93,6 +95,8 @@ export class Agent {
   readonly tree: TopicTree
   readonly localPlays: LocalPlays
   readonly zoneTests: ZoneTests
+  /** All the technician's page reaches of the agent (technician/ports.ts). */
+  readonly technician: TechnicianPorts
   /** Every message that comes down: checks, drops, refusals, dispatch (link/intake.ts). */
   private readonly intake: MessageIntake
   /** Drops desired states not newer than the one held before any work (desired/gate.ts). */
@@ -311,6 +315,7 @@ export class Agent {
       storage: this.storage,
       retryOnFullDisk: (topic, payload, err) => this.disk.fullDisk.retry(topic, payload, err),
     })
+    this.technician = technicianPorts(this, AGENT_VERSION)
   }
 
   async start(): Promise<void> {

@@ -25,6 +25,13 @@ interface Zone {
 
 const FAULT_EVERY_MS = 60_000
 
+/** One switching of the amplifier (table `relay_log`), as the technician's page lists it. */
+export interface AmpSwitchTransition {
+  at: string
+  /** 1 on, 0 off (the column's name, a contract of the page's JSON). */
+  on: number
+}
+
 export function createDriver(z: ZoneConfig, sysfsRoot: string, onLost: (why: string) => void): RelayDriver {
   const { driver, chip = '', line = 0, activeLow = false } = z.relay
   switch (driver) {
@@ -204,6 +211,13 @@ export class Zones implements Relay, BoxControls {
     const on = z.on
     z.on = !on
     void this.drive(z, on).catch((err) => this.fault(z, err))
+  }
+
+  /** The last switchings of the amplifier, newest first. */
+  recentTransitions(limit: number): AmpSwitchTransition[] {
+    return this.o.db
+      .prepare('SELECT at, "on" FROM relay_log ORDER BY rowid DESC LIMIT ?')
+      .all(limit) as AmpSwitchTransition[]
   }
 
   private logTransition(on: boolean): void {
