@@ -91,7 +91,7 @@ describe('emergency alerts, end to end', { timeout: 180_000 }, () => {
     )
     // Amplifiers off everywhere (after the post-roll).
     await waitFor(
-      'every relay off',
+      'every amplifier off',
       () =>
         ['c-ab-1', 'c-ab-2', 'c-ab-thon-1'].every(
           (id) =>

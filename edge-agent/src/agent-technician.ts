@@ -19,7 +19,7 @@ export function technicianPorts(agent: Agent, version: string): TechnicianPorts 
       }),
       modem: () => agent.modem?.status().modem ?? null,
       nowPlaying: () => agent.scheduler.nowPlaying,
-      ampSwitchOn: () => agent.relay.isOn(),
+      ampSwitchOn: () => agent.ampSwitch.isOn(),
       zones: () => agent.box.zones(),
       media: () => agent.cache.all(),
     },

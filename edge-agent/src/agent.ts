@@ -12,7 +12,7 @@ import { DesiredGate } from './desired/gate.js'
 import { Reconciler } from './desired/reconciler.js'
 import { DesiredStore } from './desired/store.js'
 import { AgentError } from './errors.js'
-import type { Relay } from './hardware/amp-switch.js'
+import type { AmpSwitch } from './hardware/amp-switch.js'
 import { Modem } from './hardware/modem/modem.js'
 import { ZoneTests } from './hardware/zone-test.js'
 import { Zones } from './hardware/zones.js'
@@ -62,7 +62,7 @@ export interface AgentTuning {
 
 const MB = 1024 * 1024
 
-/** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
+/** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/amplifier switch → MQTT link. */
 export class Agent {
   readonly db: Db
   /** "Now", the signed-time floor, monotonic time and clock jumps (clock/clock.ts, docs/edge-agent.md "Time"). */
@@ -78,7 +78,7 @@ export class Agent {
   readonly outbox: Outbox
   readonly cache: MediaCache
   readonly store: DesiredStore
-  readonly relay: Relay
+  readonly ampSwitch: AmpSwitch
   /** The box's hardware, zone by zone (BoxControls for the technician's page). */
   readonly box: Zones
   /** The output's sound card: missing or busy is reported and retried. */
@@ -152,7 +152,7 @@ export class Agent {
       sysfsRoot: config.gpio?.sysfsRoot ?? '/sys/class/gpio',
       volume: new AmixerVolume(),
     })
-    this.relay = this.box
+    this.ampSwitch = this.box
     this.card = new AudioCardWatch({
       output: config.output,
       cardsFile: config.audio?.cardsFile ?? '/proc/asound/cards',
@@ -189,7 +189,7 @@ export class Agent {
       outbox: this.outbox,
       cache: this.cache,
       player: new Player(output, 'ffmpeg', card, clock),
-      relay: this.relay,
+      ampSwitch: this.ampSwitch,
       log: log.child({ c: 'scheduler' }),
       desired: () => this.store.received()?.body ?? null,
       defaultTimezone: config.timezone,
@@ -277,7 +277,7 @@ export class Agent {
     this.telemetry = new Telemetry({
       outbox: this.outbox,
       dataDir: config.dataDir,
-      relay: this.relay,
+      ampSwitch: this.ampSwitch,
       scheduler: this.scheduler,
       agentVersion: AGENT_VERSION,
       intervalS: config.telemetryIntervalS,
@@ -377,7 +377,7 @@ export class Agent {
     this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
-    // After the scheduler, so a relay playing is reported interrupted by shutdown, not dropped.
+    // After the scheduler, so a live relay playing is reported interrupted by shutdown, not dropped.
     this.lives.stop()
     this.localPlays.stop()
     await this.startupVerify

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Commands } from '../link/commands.js'
 import { Outbox } from '../link/outbox.js'
 import { Telemetry } from '../link/telemetry.js'
@@ -31,7 +31,7 @@ describe('expiry, uptime and reports on a wrong clock (injected clock, real SQLi
     expect(r.alerts.receive(al, 'cmd', iso(real + 60_000))).toBe('new')
     await waitFor(() => r.stages(al.ackId).includes('done'), 15_000, 'alert done')
     expect(r.stages(al.ackId)).toEqual(['received', 'playing', 'done'])
-    // The play report is written once the relay is off again.
+    // The play report is written once the amplifier is off again.
     await waitFor(() => r.playsOf(al.alertId).length > 0, 5000, 'play report')
     expect(r.playsOf(al.alertId).map((p) => p.status)).toEqual(['played'])
     await r.stop()
@@ -97,7 +97,7 @@ describe('expiry, uptime and reports on a wrong clock (injected clock, real SQLi
     const telemetry = new Telemetry({
       outbox,
       dataDir: tmp(),
-      relay: new LoggedRelay(db),
+      ampSwitch: new LoggedAmpSwitch(db),
       scheduler: { nowPlaying: null } as unknown as Scheduler, // only nowPlaying is read
       agentVersion: 'test',
       intervalS: 3600,

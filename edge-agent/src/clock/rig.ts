@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { type AlertSpec, Bands, type DesiredStateBody, type ScheduleEntry } from '@loa/shared'
 import { AlertManager } from '../alerts/alerts.js'
 import { DesiredStore } from '../desired/store.js'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Outbox } from '../link/outbox.js'
 import { MediaCache } from '../media/cache.js'
 import { parseOutput } from '../playback/audio-output.js'
@@ -65,7 +65,7 @@ export function clockRig(o: {
   const outbox = new Outbox(db, { now: () => clock.now() })
   const cache = new MediaCache(db, join(dataDir, 'media'), outbox)
   const store = new DesiredStore(db)
-  const relay = new LoggedRelay(db)
+  const ampSwitch = new LoggedAmpSwitch(db)
   const hooks = {
     started: (a: Parameters<AlertManager['started']>[0]) => alerts.started(a),
     finished: (a: Parameters<AlertManager['started']>[0], played: number, failures: string[]) =>
@@ -75,7 +75,7 @@ export function clockRig(o: {
     db,
     outbox,
     cache,
-    relay,
+    ampSwitch,
     log: silentLog,
     player: new Player(parseOutput('null'), 'ffmpeg', {}, clock),
     desired: () => store.received()?.body ?? null,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { AgentError } from '../errors.js'
 import { tmp, waitFor } from '../test-helpers.js'
 import {
-  GpiodDriver,
+  GpiodAmpSwitch,
   gpiodVersion,
   gpiosetArgs,
   parseGpiodetect,
@@ -27,7 +27,7 @@ const alive = (pid: number) => {
   }
 }
 
-const drivers: GpiodDriver[] = []
+const drivers: GpiodAmpSwitch[] = []
 afterEach(() => {
   for (const d of drivers.splice(0)) d.offSync()
 })
@@ -40,7 +40,7 @@ function setup(
   const log = join(dir, 'gpioset.log')
   const env = fakeGpiod(join(dir, 'bin'), version, log, opts.busy)
   const lost: string[] = []
-  const d = new GpiodDriver({
+  const d = new GpiodAmpSwitch({
     chip: opts.chip ?? 'gpiochip0',
     line: 17,
     activeLow: opts.activeLow ?? false,
@@ -94,7 +94,7 @@ describe('libgpiod version detection', () => {
   })
 })
 
-describe('GpiodDriver (fake gpioset on PATH)', () => {
+describe('GpiodAmpSwitch (fake gpioset on PATH)', () => {
   it('v1 (bookworm): holds with --mode=signal, replaces the holder on each switch, drives off on exit', async () => {
     const { d, log } = setup('1.6.3')
     await d.set(true)

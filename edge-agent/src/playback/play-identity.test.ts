@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { DesiredStateBody, PlayReportBody } from '@loa/shared'
 import { describe, expect, it } from 'vitest'
 import { DesiredStore } from '../desired/store.js'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Outbox } from '../link/outbox.js'
 import { MediaCache } from '../media/cache.js'
 import { Scheduler } from '../schedule/scheduler.js'
@@ -22,7 +22,7 @@ function setup(dataDir: string) {
     db,
     outbox,
     cache,
-    relay: new LoggedRelay(db),
+    ampSwitch: new LoggedAmpSwitch(db),
     log: silentLog,
     player: new Player(parseOutput('null')),
     desired: () => store.received()?.body ?? null,

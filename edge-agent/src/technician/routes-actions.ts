@@ -19,7 +19,7 @@ const TestBody = Type.Object(
   },
   { additionalProperties: false },
 )
-const RelayBody = Type.Object(
+const AmpSwitchBody = Type.Object(
   { on: Type.Boolean(), seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })) },
   { additionalProperties: false },
 )
@@ -27,8 +27,8 @@ const VolumeBody = Type.Object(
   { percent: Type.Integer({ minimum: 0, maximum: 100 }) },
   { additionalProperties: false },
 )
-/** A relay switched on by hand goes off by itself after this unless the request says otherwise. */
-export const DEFAULT_RELAY_SECONDS = 60
+/** The amplifier switched on by hand goes off by itself after this unless the request says otherwise. */
+export const DEFAULT_HOLD_SECONDS = 60
 
 const BY = 'technician'
 
@@ -60,9 +60,10 @@ export async function actionRoutes(
     },
   )
 
-  app.post<{ Params: Static<typeof ZoneParams>; Body: Static<typeof RelayBody> }>(
+  app.post<{ Params: Static<typeof ZoneParams>; Body: Static<typeof AmpSwitchBody> }>(
+    // The path (a contract) means the zone's amplifier switch.
     '/api/zones/:zone/relay',
-    { schema: { params: ZoneParams, body: RelayBody } },
+    { schema: { params: ZoneParams, body: AmpSwitchBody } },
     async (req, reply) => {
       const { zone } = req.params
       if (!zoneKnown(zone)) return sendError(reply, 404, 'LOA_AGENT_ZONE_UNKNOWN', { zone })
@@ -77,7 +78,7 @@ export async function actionRoutes(
         return reply.send({ cancelled: held.map((a) => a.id) })
       }
       const max = config.localPage?.maxRelaySeconds ?? 300
-      const seconds = Math.min(req.body.seconds ?? DEFAULT_RELAY_SECONDS, max)
+      const seconds = Math.min(req.body.seconds ?? DEFAULT_HOLD_SECONDS, max)
       const { action } = local.request({
         kind: 'relay',
         zone,
