@@ -1,6 +1,7 @@
 /**
- * One amplifier switch line at the hardware edge (a GPIO driving a relay board). `on` is logical (amplifier on); active-low wiring is the driver's business.
- * Drivers: simulated (no hardware), libgpiod's command-line tools (hardware/amp-switch-gpiod.ts), sysfs (hardware/amp-switch-sysfs.ts).
+ * One amplifier switch line at the hardware edge (a GPIO driving a relay board). `on` is logical (amplifier on);
+ * active-low wiring is the driver's business. Drivers: simulated (no hardware), libgpiod's command-line tools
+ * (hardware/amp-switch-gpiod.ts), sysfs (hardware/amp-switch-sysfs.ts).
  */
 export interface AmpSwitchDriver {
   /** Drives the line; rejects (AgentError LOA_RELAY_*) when the hardware or the tool refuses. */

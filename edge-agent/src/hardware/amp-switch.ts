@@ -2,8 +2,9 @@ import type { Db } from '../storage/db.js'
 
 /**
  * The amplifier switch as the scheduler sees it. State is kept in memory (libgpiod v1 `gpioget` would turn the
- * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (hardware/zones.ts): every
- * zone's `AmpSwitchDriver` (hardware/amp-switch-driver.ts) together; `LoggedAmpSwitch` serves tests that need no hardware at all.
+ * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (hardware/zones.ts):
+ * every zone's `AmpSwitchDriver` (hardware/amp-switch-driver.ts) together; `LoggedAmpSwitch` serves tests that need
+ * no hardware at all.
  */
 export interface AmpSwitch {
   set(on: boolean): Promise<void>

@@ -79,9 +79,9 @@ export function convertToIncremental(db: Db, log: Logger): boolean {
 /**
  * Keeps the box's own logs within a disk budget (docs/edge-agent.md, Storage). Deleted, in small batches with the
  * event loop running in between: plays the control plane has receipted (their outbox entry is gone) older than
- * the retention, amplifier switch log rows older than the retention, finished alerts and lives older than it; then, while
- * the live data is still over the budget, the oldest receipted plays and amplifier switch log rows whatever their age,
- * except those of the last day. A play still in the outbox (unreceipted) is never deleted. Freed pages go back
+ * the retention, amplifier switch log rows older than the retention, finished alerts and lives older than it;
+ * then, while the live data is still over the budget, the oldest receipted plays and amplifier switch log rows
+ * whatever their age, except those of the last day. A play still in the outbox (unreceipted) is never deleted. Freed pages go back
  * to the disk (incremental vacuum) where the database allows it.
  */
 export class Pruner {
@@ -162,11 +162,11 @@ export class Pruner {
   }
 
   /**
-   * Deletes receipted plays and amplifier switch log rows before `before`, oldest first, while `more()`. Each table is walked
-   * once in seq order (the order rows were written in, so oldest first), SCAN rows at a time with the event loop
+   * Deletes receipted plays and amplifier switch log rows before `before`, oldest first, while `more()`. Each table
+   * is walked once in seq order (the order rows were written in, so oldest first), SCAN rows at a time with the event loop
    * running in between: rows that must stay are looked at once, and a walk ends at the first row younger than
-   * `before`. The amplifier switch log follows the plays (never past the instant the play walk has reached), so both logs are
-   * cut at the same time. Returns whether `more()` turned false (false: nothing left to delete).
+   * `before`. The amplifier switch log follows the plays (never past the instant the play walk has reached), so both
+   * logs are cut at the same time. Returns whether `more()` turned false (false: nothing left to delete).
    */
   private async deleteOldest(r: PruneResult, before: string, more: () => boolean): Promise<boolean> {
     const { db } = this.o
