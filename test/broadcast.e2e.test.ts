@@ -10,7 +10,7 @@ import { type ControlPlaneHandle, startControlPlane } from './harness/control-pl
 import { seedProvince } from './harness/province.js'
 
 // Upload → schedule for one commune → every cluster of that commune (including a village below it), and none
-// outside it, downloads, verifies and plays within 1 s of the scheduled time, relay on before and off after.
+// outside it, downloads, verifies and plays within 1 s of the scheduled time, amplifier on before and off after.
 describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
   let dir: string
   let cp: ControlPlaneHandle
@@ -39,7 +39,7 @@ describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
     if (dir && !process.env.LOA_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('plays exactly on the targeted clusters, on time, with the relay around the audio', async () => {
+  it('plays exactly on the targeted clusters, on time, with the amplifier on around the audio', async () => {
     const wav = join(dir, 'ban-tin.wav')
     makeTone(wav, 2)
     const media = await cp.upload(wav, 'Bản tin sáng.wav')
@@ -78,7 +78,7 @@ describe('core broadcast loop, end to end', { timeout: 180_000 }, () => {
       expect(ms(p.relayOffAt)).toBeGreaterThan(ms(p.endedAt))
     }
 
-    // The agents' own relay logs agree: on, then off, around the play.
+    // The agents' own amplifier switch logs agree: on, then off, around the play.
     for (const a of agents.filter((x) => targeted.includes(x.deviceId))) {
       const log = a.query<{ at: string; on: number }>('SELECT at, "on" FROM relay_log ORDER BY at')
       expect(log.map((r) => r.on)).toEqual([1, 0])

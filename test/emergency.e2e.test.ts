@@ -102,7 +102,7 @@ describe('emergency alerts, end to end', { timeout: 180_000 }, () => {
               ?.on === 0,
         ),
       10_000,
-      'every relay off',
+      'every amplifier off',
     )
     // Proof of play: each targeted cluster reported its (interrupted) alert play; none reported a full three repeats.
     const plays = await waitFor(

@@ -49,7 +49,7 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
     if (dir && !process.env.LOA_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
   })
 
-  const relayOn = (id: string) =>
+  const ampOn = (id: string) =>
     agents.get(id)?.query<{ on: number }>('SELECT "on" FROM relay_log ORDER BY seq DESC LIMIT 1')[0]?.on === 1
   const events = async (kind: string) =>
     (await cp.api<{ events: DeviceEvent[] }>('GET', `/api/events?kind=${kind}&limit=500`)).events
@@ -68,7 +68,7 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
       'both online commune clusters to relay',
     )
     expect(station.listeners()).toBe(2)
-    expect(relayOn('c-ab-1') && relayOn('c-ab-2')).toBe(true)
+    expect(ampOn('c-ab-1') && ampOn('c-ab-2')).toBe(true)
     expect(agents.get('c-hp-1')?.query('SELECT 1 FROM relay_log')).toEqual([])
 
     // The source goes away; a bulletin falls due meanwhile and plays on the schedule.
@@ -116,7 +116,7 @@ describe('live relay, end to end', { timeout: 180_000 }, () => {
 
     await cp.api('POST', `/api/lives/${live.id}/stop`)
     await waitFor(async () => (await view()).counts.cancelled >= 2, 20_000, 'both to acknowledge the stop')
-    await waitFor(() => !relayOn('c-ab-1') && !relayOn('c-ab-2'), 10_000, 'amplifiers off')
+    await waitFor(() => !ampOn('c-ab-1') && !ampOn('c-ab-2'), 10_000, 'amplifiers off')
     await waitFor(() => station.listeners() === 0, 10_000, 'no listeners left')
   })
 })

@@ -26,7 +26,8 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
   const heard = new Map<string, Buffer>()
   let bulletinId: string
 
-  const relayLog = (id: string) => agents.get(id)?.query<{ on: number }>('SELECT "on" FROM relay_log') ?? []
+  const ampSwitchLog = (id: string) =>
+    agents.get(id)?.query<{ on: number }>('SELECT "on" FROM relay_log') ?? []
   const rejections = async (id: string) =>
     (await cp.api<{ events: DeviceEvent[] }>('GET', `/api/events?clusterId=${id}&kind=message-rejected`))
       .events
@@ -100,8 +101,8 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
     const rejected = await rejectionOf('c-hp-1', stolen)
     expect(rejected.data?.code).toBe('LOA_CMD_NOT_FOR_ME')
     expect(rejected.data?.topic).toBe('loa/v1/unit/xa-hoa-phu/cmd')
-    expect(relayLog('c-hp-1')).toEqual([])
-    expect(relayLog('c-ab-1').length).toBeGreaterThan(0)
+    expect(ampSwitchLog('c-hp-1')).toEqual([])
+    expect(ampSwitchLog('c-ab-1').length).toBeGreaterThan(0)
     expect((await view()).untargeted).toEqual([])
   })
 
@@ -126,6 +127,6 @@ describe('a captured command replayed on another topic', { timeout: 180_000 }, (
     )
     expect(cmd.acks.every((a) => a.clusterId === 'c-ab-1')).toBe(true)
     expect(cmd.untargeted).toEqual([])
-    expect(relayLog('c-hp-1')).toEqual([])
+    expect(ampSwitchLog('c-hp-1')).toEqual([])
   })
 })

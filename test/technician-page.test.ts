@@ -16,14 +16,14 @@ import { REPO_ROOT } from './harness/repo.js'
 const PASSWORD = 'mật khẩu kỹ thuật 7'
 const CLUSTER = 'c-ab-1'
 
-interface RelayRow {
+interface AmpSwitchRow {
   seq: number
   at: string
   on: number
 }
 
 // The technician's page in real headless Chromium, served by a real agent process connected to a real control
-// plane: log in, test a zone, switch a relay that switches itself off, play a local announcement that an
+// plane: log in, test a zone, switch the amplifier on, and it switches itself off, play a local announcement that an
 // emergency from the province preempts, and keep working once the province is gone.
 describe('technician page in a browser', { timeout: 180_000 }, () => {
   let dir: string
@@ -33,9 +33,9 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
   let page: Page
   const log = new BrowserLog()
 
-  const relayLog = (after = 0) =>
-    agent.query<RelayRow>('SELECT seq, at, "on" FROM relay_log WHERE seq > ? ORDER BY seq', after)
-  const lastSeq = () => relayLog().at(-1)?.seq ?? 0
+  const ampSwitchLog = (after = 0) =>
+    agent.query<AmpSwitchRow>('SELECT seq, at, "on" FROM relay_log WHERE seq > ? ORDER BY seq', after)
+  const lastSeq = () => ampSwitchLog().at(-1)?.seq ?? 0
   const zone = (sel: string) => page.locator(`[data-zone="main"] ${sel}`)
 
   beforeAll(async () => {
@@ -100,13 +100,13 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     expect(cookie).toMatchObject({ name: 'loa_tech', httpOnly: true, sameSite: 'Strict' })
   })
 
-  it('tests a zone: the relay turns on, the tone plays, the relay turns off again', async () => {
+  it('tests a zone: the amplifier turns on, the tone plays, the amplifier turns off again', async () => {
     const from = lastSeq()
     await zone('[data-action="test"]').click()
     await page.waitForSelector('[data-zone="main"] [data-relay="on"]', { timeout: 20_000 })
     await page.waitForSelector('#actions [data-kind="tone"][data-status="done"]', { timeout: 30_000 })
-    await waitFor(async () => relayLog(from).length >= 2, 15_000, 'relay on then off')
-    expect(relayLog(from).map((r) => r.on)).toEqual([1, 0])
+    await waitFor(async () => ampSwitchLog(from).length >= 2, 15_000, 'amplifier on then off')
+    expect(ampSwitchLog(from).map((r) => r.on)).toEqual([1, 0])
     await page.waitForSelector('[data-zone="main"] [data-relay="off"]', { timeout: 10_000 })
     await waitFor(
       async () => {
@@ -121,13 +121,13 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     )
   })
 
-  it('switches a relay on, and it switches itself off after the time asked', async () => {
+  it('switches the amplifier on, and it switches itself off after the time asked', async () => {
     const from = lastSeq()
     await zone('[data-field="relay-seconds"]').fill('3')
     await zone('[data-action="relay-on"]').click()
     await page.waitForSelector('[data-zone="main"] [data-relay="on"]', { timeout: 15_000 })
-    await waitFor(async () => relayLog(from).length >= 2, 30_000, 'relay on then off by itself')
-    const [on, off] = relayLog(from)
+    await waitFor(async () => ampSwitchLog(from).length >= 2, 30_000, 'amplifier on then off by itself')
+    const [on, off] = ampSwitchLog(from)
     expect([on?.on, off?.on]).toEqual([1, 0])
     const held = Date.parse(off?.at ?? '') - Date.parse(on?.at ?? '')
     expect(held).toBeGreaterThanOrEqual(2900)
@@ -235,8 +235,8 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
       )
     await waitFor(async () => (await stages()).includes('done'), 30_000, 'test command done')
     expect(await stages()).toEqual(['received', 'playing', 'done'])
-    await waitFor(async () => relayLog(from).length >= 2, 15_000, 'relay on then off for the test')
-    expect(relayLog(from).map((r) => r.on)).toEqual([1, 0])
+    await waitFor(async () => ampSwitchLog(from).length >= 2, 15_000, 'amplifier on then off for the test')
+    expect(ampSwitchLog(from).map((r) => r.on)).toEqual([1, 0])
     // The technician sees it on the page too, as the province's.
     await page.waitForSelector('#actions [data-kind="tone"][data-by="province"][data-status="done"]', {
       timeout: 10_000,
@@ -250,7 +250,7 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await page.reload()
     await page.waitForSelector('#zones [data-zone="main"]')
     await zone('[data-action="test"]').click()
-    await waitFor(async () => relayLog(from).length >= 2, 30_000, 'relay on then off without the province')
+    await waitFor(async () => ampSwitchLog(from).length >= 2, 30_000, 'amplifier on then off without the province')
     await page.click('#lang')
     await page.waitForSelector('text=Technician page')
   })

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { technicianPorts } from './agent-technician.js'
 import { AlertManager } from './alerts/alerts.js'
 import { Clock, monotonicMs } from './clock/clock.js'
 import { watchClock } from './clock/events.js'
@@ -11,7 +12,7 @@ import { DesiredGate } from './desired/gate.js'
 import { Reconciler } from './desired/reconciler.js'
 import { DesiredStore } from './desired/store.js'
 import { AgentError } from './errors.js'
-import type { Relay } from './hardware/amp-switch.js'
+import type { AmpSwitch } from './hardware/amp-switch.js'
 import { Modem } from './hardware/modem/modem.js'
 import { ZoneTests } from './hardware/zone-test.js'
 import { Zones } from './hardware/zones.js'
@@ -36,6 +37,7 @@ import { AgentStorage } from './storage/agent-storage.js'
 import type { Db } from './storage/db.js'
 import type { StorageGuard } from './storage/guard.js'
 import { LocalPlays } from './technician/plays.js'
+import type { TechnicianPorts } from './technician/ports.js'
 
 export const AGENT_VERSION: string = (() => {
   try {
@@ -60,7 +62,7 @@ export interface AgentTuning {
 
 const MB = 1024 * 1024
 
-/** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/relay → MQTT link. */
+/** Wires the parts together: db → outbox → cache/reconciler → scheduler/player/amplifier switch → MQTT link. */
 export class Agent {
   readonly db: Db
   /** "Now", the signed-time floor, monotonic time and clock jumps (clock/clock.ts, docs/edge-agent.md "Time"). */
@@ -76,7 +78,7 @@ export class Agent {
   readonly outbox: Outbox
   readonly cache: MediaCache
   readonly store: DesiredStore
-  readonly relay: Relay
+  readonly ampSwitch: AmpSwitch
   /** The box's hardware, zone by zone (BoxControls for the technician's page). */
   readonly box: Zones
   /** The output's sound card: missing or busy is reported and retried. */
@@ -93,6 +95,8 @@ export class Agent {
   readonly tree: TopicTree
   readonly localPlays: LocalPlays
   readonly zoneTests: ZoneTests
+  /** All the technician's page reaches of the agent (technician/ports.ts). */
+  readonly technician: TechnicianPorts
   /** Every message that comes down: checks, drops, refusals, dispatch (link/intake.ts). */
   private readonly intake: MessageIntake
   /** Drops desired states not newer than the one held before any work (desired/gate.ts). */
@@ -148,7 +152,7 @@ export class Agent {
       sysfsRoot: config.gpio?.sysfsRoot ?? '/sys/class/gpio',
       volume: new AmixerVolume(),
     })
-    this.relay = this.box
+    this.ampSwitch = this.box
     this.card = new AudioCardWatch({
       output: config.output,
       cardsFile: config.audio?.cardsFile ?? '/proc/asound/cards',
@@ -185,7 +189,7 @@ export class Agent {
       outbox: this.outbox,
       cache: this.cache,
       player: new Player(output, 'ffmpeg', card, clock),
-      relay: this.relay,
+      ampSwitch: this.ampSwitch,
       log: log.child({ c: 'scheduler' }),
       desired: () => this.store.received()?.body ?? null,
       defaultTimezone: config.timezone,
@@ -273,7 +277,7 @@ export class Agent {
     this.telemetry = new Telemetry({
       outbox: this.outbox,
       dataDir: config.dataDir,
-      relay: this.relay,
+      ampSwitch: this.ampSwitch,
       scheduler: this.scheduler,
       agentVersion: AGENT_VERSION,
       intervalS: config.telemetryIntervalS,
@@ -311,6 +315,7 @@ export class Agent {
       storage: this.storage,
       retryOnFullDisk: (topic, payload, err) => this.disk.fullDisk.retry(topic, payload, err),
     })
+    this.technician = technicianPorts(this, AGENT_VERSION)
   }
 
   async start(): Promise<void> {
@@ -372,7 +377,7 @@ export class Agent {
     this.alerts.stop()
     this.reconciler.stop()
     await this.scheduler.stop()
-    // After the scheduler, so a relay playing is reported interrupted by shutdown, not dropped.
+    // After the scheduler, so a live relay playing is reported interrupted by shutdown, not dropped.
     this.lives.stop()
     this.localPlays.stop()
     await this.startupVerify

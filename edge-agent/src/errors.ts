@@ -29,6 +29,7 @@ export const AgentErrorCodes = {
   LOA_LOCAL_BUSY: 'too many local actions are waiting',
   LOA_LOCAL_TIMEOUT: 'the request arrived too slowly and was cut',
   LOA_AGENT_ZONE_UNKNOWN: 'no such zone',
+  // LOA_RELAY_*: error codes on the wire (a contract); they mean the amplifier switch.
   LOA_RELAY_CHIP: 'GPIO chip or line not found',
   LOA_RELAY_SWITCH: 'a relay line could not be switched',
   LOA_AUDIO_CARD: 'the sound card is missing or busy',

@@ -2,5 +2,5 @@
 export { AGENT_VERSION, Agent, type AgentTuning } from './agent.js'
 export { type AgentConfig, loadConfig } from './config/config.js'
 export { AgentError, type AgentErrorCode, AgentErrorCodes } from './errors.js'
-export { LoggedRelay, type Relay } from './hardware/amp-switch.js'
+export { type AmpSwitch, LoggedAmpSwitch } from './hardware/amp-switch.js'
 export type { AudioOutput } from './playback/audio-output.js'

@@ -5,7 +5,6 @@ import { loadConfig } from './config/config.js'
 import { AgentError } from './errors.js'
 import { startAgentWatchdog } from './health/agent-watchdog.js'
 import { recordCrash } from './health/run-marker.js'
-import { installTestHang } from './health/test-hang.js'
 import { LogRing } from './technician/log.js'
 import { startLocalServer } from './technician/server.js'
 
@@ -80,7 +79,6 @@ async function main(): Promise<void> {
   page = await startLocalServer(agent, log, ring)
   const watchdog = startAgentWatchdog(agent, process.env, log)
   process.once('exit', () => watchdog?.stop())
-  installTestHang(agent, process.env)
 }
 
 main().catch((err) => {

@@ -64,7 +64,7 @@ describe('agent as a child process', () => {
     expect(stderr).toContain('config error: mqtt.url (from LOA_MQTT_URL): must be a mqtt:// or mqtts:// URL')
   })
 
-  it('receives a desired state, downloads, plays on time, reports over MQTT; SIGTERM leaves the relay off', async () => {
+  it('receives a desired state, downloads, plays on time, reports over MQTT; SIGTERM leaves the amplifier off', async () => {
     const audio = tone(dir, 1.5)
     media.files.set(`/media/${audio.sha256}`, audio.data)
     const dataDir = join(dir, 'data')
@@ -179,7 +179,7 @@ describe('agent as a child process', () => {
       )
       expect(db.prepare("SELECT count(*) AS n FROM plays WHERE status = 'played'").get()).toEqual({ n: 1 })
 
-      // SIGTERM in the middle of a play: the item is reported interrupted, the relay ends off, exit 0.
+      // SIGTERM in the middle of a play: the item is reported interrupted, the amplifier ends off, exit 0.
       const long = tone(dir, 4, 550)
       media.files.set(`/media/${long.sha256}`, long.data)
       const at2 = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000)

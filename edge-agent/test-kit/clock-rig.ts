@@ -6,7 +6,7 @@ import { AlertManager } from '../src/alerts/alerts.js'
 import { Clock } from '../src/clock/clock.js'
 import { SimulatedSync, type SyncState } from '../src/clock/sync.js'
 import { DesiredStore } from '../src/desired/store.js'
-import { LoggedRelay } from '../src/hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../src/hardware/amp-switch.js'
 import { Outbox } from '../src/link/outbox.js'
 import { MediaCache } from '../src/media/cache.js'
 import { parseOutput } from '../src/playback/audio-output.js'
@@ -65,7 +65,7 @@ export function clockRig(o: {
   const outbox = new Outbox(db, { now: () => clock.now() })
   const cache = new MediaCache(db, join(dataDir, 'media'), outbox)
   const store = new DesiredStore(db)
-  const relay = new LoggedRelay(db)
+  const ampSwitch = new LoggedAmpSwitch(db)
   const hooks = {
     started: (a: Parameters<AlertManager['started']>[0]) => alerts.started(a),
     finished: (a: Parameters<AlertManager['started']>[0], played: number, failures: string[]) =>
@@ -75,7 +75,7 @@ export function clockRig(o: {
     db,
     outbox,
     cache,
-    relay,
+    ampSwitch,
     log: silentLog,
     player: new Player(parseOutput('null'), 'ffmpeg', {}, clock),
     desired: () => store.received()?.body ?? null,

@@ -70,10 +70,10 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     ups.filter((u) => u.topic === tree.device(device, 'event') && u.body.kind === kind)
   const plays = (a: Agent, scheduleId: string) =>
     a.db.prepare('SELECT * FROM plays WHERE schedule_id = ? ORDER BY seq').all(scheduleId) as PlayRow[]
-  /** Play reports are written once the relay is off again, after the `done` ack. */
+  /** Play reports are written once the amplifier is off again, after the `done` ack. */
   const playsN = (a: Agent, scheduleId: string, count: number) =>
     waitFor(() => plays(a, scheduleId).length >= count && plays(a, scheduleId), 10_000, `${count} reports`)
-  const relayLog = (a: Agent) =>
+  const ampSwitchLog = (a: Agent) =>
     a.db.prepare('SELECT at, "on" FROM relay_log ORDER BY seq').all() as { at: string; on: number }[]
 
   function config(deviceId: string): AgentConfig {
@@ -219,19 +219,19 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     await waitFor(() => plays(agent, a.alertId).length > 0, 10_000, 'report')
     const [r] = plays(agent, a.alertId)
     expect(r).toMatchObject({ status: 'interrupted', reason: 'cancelled' })
-    // Stopped within a second of the cancel (the report's end, not the relay's post-roll).
+    // Stopped within a second of the cancel (the report's end, not the amplifier's post-roll).
     expect(Date.parse((r as unknown as { ended_at: string }).ended_at) - t).toBeLessThan(1500)
     await waitFor(() => stages(a.ackId).includes('cancelled'), 5_000, 'cancelled ack')
     expect(stages(a.ackId)).toEqual(['received', 'playing', 'cancelled'])
     await waitFor(() => stages(cancelId).includes('done'), 5_000, 'cancel done')
-    expect(agent.relay.isOn()).toBe(false)
+    expect(agent.ampSwitch.isOn()).toBe(false)
     expect(events('pi-al', 'alert-cancelled').length).toBeGreaterThan(0)
   }, 30_000)
 
-  it('an expired alert never starts and is acked expired; audible=false never switches the relay', async () => {
+  it('an expired alert never starts and is acked expired; audible=false never switches the amplifier', async () => {
     const expired = alert({ expiresAt: new Date(Date.now() - 1000).toISOString() })
     const test = alert({ audible: false })
-    const relayBefore = relayLog(agent).length
+    const switchesBefore = ampSwitchLog(agent).length
     await sendAlert(expired)
     await sendAlert(test)
     await waitFor(
@@ -245,7 +245,7 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     expect(acks(test.ackId)[1]?.reason).toBe('not audible (test/exercise)')
     expect(plays(agent, expired.alertId)).toHaveLength(0)
     expect(plays(agent, test.alertId)).toHaveLength(0)
-    expect(relayLog(agent)).toHaveLength(relayBefore)
+    expect(ampSwitchLog(agent)).toHaveLength(switchesBefore)
     expect(events('pi-al', 'alert-expired').length).toBeGreaterThan(0)
   }, 30_000)
 
@@ -285,7 +285,7 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     expect(plays(agent, a1.alertId)).toHaveLength(2)
   }, 40_000)
 
-  it('preempts a scheduled bulletin with the relay held on (no off/on between them)', async () => {
+  it('preempts a scheduled bulletin with the amplifier held on (no off/on between them)', async () => {
     const at = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000)
     const schedule = [
       {
@@ -300,7 +300,7 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     ]
     await publishDesired(state('pi-al', 2, { units: ['prov-1', 'commune-7'], schedule }))
     await waitFor(() => agent.scheduler.nowPlaying?.scheduleId === 'news', 10_000, 'news playing')
-    const relayBefore = relayLog(agent).length
+    const switchesBefore = ampSwitchLog(agent).length
     const a = alert()
     await sendAlert(a)
     await waitFor(() => plays(agent, 'news').length >= 2, 20_000, 'news resumed')
@@ -311,25 +311,25 @@ describe('alerts over a real in-process broker (real ffmpeg null sink, real SQLi
     })
     expect(news[1]?.status).toBe('played')
     expect(plays(agent, a.alertId).map((r) => r.status)).toEqual(['played'])
-    // The relay was on before the alert and went off once after the resumed part.
-    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    // The amplifier was on before the alert and went off once after the resumed part.
+    await waitFor(() => !agent.ampSwitch.isOn(), 5_000, 'amplifier off')
     expect(
-      relayLog(agent)
-        .slice(relayBefore - 1)
+      ampSwitchLog(agent)
+        .slice(switchesBefore - 1)
         .map((r) => r.on),
     ).toEqual([1, 0])
   }, 40_000)
 
-  it('an alert whose media cannot be fetched is acked failed (media unavailable) and never switches the relay', async () => {
+  it('an alert whose media cannot be fetched is acked failed (media unavailable) and never switches the amplifier', async () => {
     const missing = { ...media.short, sha256: 'f'.repeat(64), url: 'media/nowhere' }
     const a = alert({ items: [missing] })
-    const relayBefore = relayLog(agent).length
+    const switchesBefore = ampSwitchLog(agent).length
     await sendAlert(a)
     await waitFor(() => stages(a.ackId).includes('failed'), 20_000, 'failed')
     expect(stages(a.ackId)).toEqual(['received', 'failed'])
     expect(acks(a.ackId)[1]?.reason).toMatch(/^media unavailable: f{64}: LOA_DOWNLOAD_HTTP/)
     expect(plays(agent, a.alertId)).toHaveLength(0)
-    expect(relayLog(agent)).toHaveLength(relayBefore)
+    expect(ampSwitchLog(agent)).toHaveLength(switchesBefore)
   }, 30_000)
 
   it('a higher emergency alert preempts a lower one, which then plays its interrupted item again', async () => {

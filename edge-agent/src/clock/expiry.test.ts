@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { SteppedTime } from '../../test-kit/clock-fakes.js'
 import { clockRig } from '../../test-kit/clock-rig.js'
 import { silentLog, tmp } from '../../test-kit/test-helpers.js'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Commands } from '../link/commands.js'
 import { Outbox } from '../link/outbox.js'
 import { Telemetry } from '../link/telemetry.js'
@@ -32,7 +32,7 @@ describe('expiry, uptime and reports on a wrong clock (injected clock, real SQLi
     expect(r.alerts.receive(al, 'cmd', iso(real + 60_000))).toBe('new')
     await waitFor(() => r.stages(al.ackId).includes('done'), 15_000, 'alert done')
     expect(r.stages(al.ackId)).toEqual(['received', 'playing', 'done'])
-    // The play report is written once the relay is off again.
+    // The play report is written once the amplifier is off again.
     await waitFor(() => r.playsOf(al.alertId).length > 0, 5000, 'play report')
     expect(r.playsOf(al.alertId).map((p) => p.status)).toEqual(['played'])
     await r.stop()
@@ -98,7 +98,7 @@ describe('expiry, uptime and reports on a wrong clock (injected clock, real SQLi
     const telemetry = new Telemetry({
       outbox,
       dataDir: tmp(),
-      relay: new LoggedRelay(db),
+      ampSwitch: new LoggedAmpSwitch(db),
       scheduler: { nowPlaying: null } as unknown as Scheduler, // only nowPlaying is read
       agentVersion: 'test',
       intervalS: 3600,

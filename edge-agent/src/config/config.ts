@@ -16,9 +16,10 @@ export interface AgentConfig {
   topicRoot: string
   dataDir: string
   output: string
+  /** Config key (a contract): the amplifier switch of the one-zone default. */
   relay: { driver: 'simulated' }
   // Optional so configs built in code (tests) need not spell them out; loadConfig always fills them.
-  /** Amplifier zones: one relay each, and a volume. Default: one simulated zone `main`. */
+  /** Amplifier zones: one amplifier switch each, and a volume. Default: one simulated zone `main`. */
   zones?: ZoneConfig[]
   gpio?: { sysfsRoot: string }
   audio?: { cardsFile: string }
@@ -34,6 +35,7 @@ export interface AgentConfig {
   localPage?: {
     port: number
     host: string
+    /** Config key (a contract): the longest the technician may hold the amplifier switch on. */
     maxRelaySeconds: number
     /** Request bodies slower than this on average over `bodyRateWindowS` are cut (docs/security.md "Limits"). */
     minBodyBytesPerS?: number

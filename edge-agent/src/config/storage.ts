@@ -3,9 +3,9 @@ import type { Field } from './field.js'
 
 /** The agent's database and data disk (docs/edge-agent.md, Storage). */
 export interface StorageConfig {
-  /** Live pages of agent.db beyond this: the oldest receipted plays and relay log rows go first. */
+  /** Live pages of agent.db beyond this: the oldest receipted plays and amplifier switch log rows go first. */
   dbBudgetMb: number
-  /** Receipted plays and relay log rows older than this are deleted. */
+  /** Receipted plays and amplifier switch log rows older than this are deleted. */
   playRetentionDays: number
   /** Kept free for the play log and the outbox: given up when the disk is full, taken back when room returns. */
   reserveMb: number

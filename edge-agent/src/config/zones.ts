@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox'
 
 /**
- * One relay zone of a box (a speaker line behind its own relay): the driver and GPIO line that switch it and how
+ * One amplifier zone of a box (a speaker line behind its own switch): the driver and GPIO line that switch it and how
  * its volume is set. Checked by the config loader; the drivers are in hardware/zones.ts.
  */
 export interface ZoneConfig {
   id: string
   label?: string
+  /** Config key (a contract): the zone's amplifier switch. */
   relay: { driver: 'simulated' | 'gpiod' | 'sysfs'; chip?: string; line?: number; activeLow?: boolean }
   /** `control`: an amixer simple control of `card` (a card name); without one, ffmpeg applies the gain. */
   volume?: { card?: string; control?: string; percent?: number }
@@ -16,6 +17,7 @@ export const Zone = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }),
     label: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    // Config key (a contract): the zone's amplifier switch.
     relay: Type.Object(
       {
         driver: Type.Union([Type.Literal('simulated'), Type.Literal('gpiod'), Type.Literal('sysfs')]),

@@ -1,8 +1,9 @@
 /**
- * One relay line at the hardware edge. `on` is logical (amplifier on); active-low wiring is the driver's business.
- * Drivers: simulated (no hardware), libgpiod's command-line tools (hardware/amp-switch-gpiod.ts), sysfs (hardware/amp-switch-sysfs.ts).
+ * One amplifier switch line at the hardware edge (a GPIO driving a relay board). `on` is logical (amplifier on);
+ * active-low wiring is the driver's business. Drivers: simulated (no hardware), libgpiod's command-line tools
+ * (hardware/amp-switch-gpiod.ts), sysfs (hardware/amp-switch-sysfs.ts).
  */
-export interface RelayDriver {
+export interface AmpSwitchDriver {
   /** Drives the line; rejects (AgentError LOA_RELAY_*) when the hardware or the tool refuses. */
   set(on: boolean): Promise<void>
   /**
@@ -15,7 +16,7 @@ export interface RelayDriver {
 }
 
 /** No hardware: the state is only remembered (and logged by the zone layer). */
-export class SimulatedDriver implements RelayDriver {
+export class SimulatedAmpSwitch implements AmpSwitchDriver {
   on = false
   async set(on: boolean): Promise<void> {
     this.on = on

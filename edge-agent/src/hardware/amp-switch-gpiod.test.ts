@@ -7,7 +7,7 @@ import { fakeGpiod, gpiosetCalls } from '../../test-kit/gpio-fakes.js'
 import { tmp } from '../../test-kit/test-helpers.js'
 import { AgentError } from '../errors.js'
 import {
-  GpiodDriver,
+  GpiodAmpSwitch,
   gpiodVersion,
   gpiosetArgs,
   parseGpiodetect,
@@ -28,7 +28,7 @@ const alive = (pid: number) => {
   }
 }
 
-const drivers: GpiodDriver[] = []
+const drivers: GpiodAmpSwitch[] = []
 afterEach(() => {
   for (const d of drivers.splice(0)) d.offSync()
 })
@@ -41,7 +41,7 @@ function setup(
   const log = join(dir, 'gpioset.log')
   const env = fakeGpiod(join(dir, 'bin'), version, log, opts.busy)
   const lost: string[] = []
-  const d = new GpiodDriver({
+  const d = new GpiodAmpSwitch({
     chip: opts.chip ?? 'gpiochip0',
     line: 17,
     activeLow: opts.activeLow ?? false,
@@ -95,7 +95,7 @@ describe('libgpiod version detection', () => {
   })
 })
 
-describe('GpiodDriver (fake gpioset on PATH)', () => {
+describe('GpiodAmpSwitch (fake gpioset on PATH)', () => {
   it('v1 (bookworm): holds with --mode=signal, replaces the holder on each switch, drives off on exit', async () => {
     const { d, log } = setup('1.6.3')
     await d.set(true)

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_proces
 import { promisify } from 'node:util'
 import { AgentError } from '../errors.js'
 import { ffmpegCommand as deathLinked } from '../playback/player.js'
-import type { RelayDriver } from './amp-switch-driver.js'
+import type { AmpSwitchDriver } from './amp-switch-driver.js'
 
 const run = promisify(execFile)
 
@@ -81,12 +81,12 @@ export interface GpiodOptions {
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 
 /**
- * A relay on libgpiod's command-line tools. A line stays set only while a process holds it (v2 releases it when
+ * An amplifier switch on libgpiod's command-line tools. A line stays set only while a process holds it (v2 releases it when
  * gpioset exits; the Pi's pinctrl driver turns a released line back into an input), so one `gpioset` per zone
  * keeps running and is replaced on every switch. It runs under `setpriv --pdeathsig`, so it dies with the agent
  * even on `kill -9`: the line is then released and the wiring's pull resistor decides (see docs/box.md).
  */
-export class GpiodDriver implements RelayDriver {
+export class GpiodAmpSwitch implements AmpSwitchDriver {
   private holder: ChildProcess | null = null
   private chipName: Promise<string> | null = null
   private version: GpiodVersion | null = null

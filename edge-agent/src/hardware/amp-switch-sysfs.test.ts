@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fakeSysfs } from '../../test-kit/gpio-fakes.js'
 import { tmp } from '../../test-kit/test-helpers.js'
-import { SysfsDriver } from './amp-switch-sysfs.js'
+import { SysfsAmpSwitch } from './amp-switch-sysfs.js'
 import { sysfsChips, sysfsGpioNumber } from './gpio-sysfs-chips.js'
 
 // The sysfs driver against a directory shaped like /sys/class/gpio on a kernel ≥ 6.6 (chip bases from 512), with
@@ -44,10 +44,10 @@ describe('sysfs GPIO numbering', () => {
   })
 })
 
-describe('SysfsDriver', () => {
+describe('SysfsAmpSwitch', () => {
   it('exports, makes an output already off, then writes physical levels (active-high)', async () => {
     const r = root()
-    const d = new SysfsDriver({ root: r, chip: 'pinctrl-bcm2711', line: 17, activeLow: false })
+    const d = new SysfsAmpSwitch({ root: r, chip: 'pinctrl-bcm2711', line: 17, activeLow: false })
     await d.set(false)
     expect(read(r, 529, 'direction')).toBe('low')
     expect(read(r, 529, 'active_low')).toBe('0')
@@ -59,7 +59,7 @@ describe('SysfsDriver', () => {
 
   it('active-low: off is high, on is low', async () => {
     const r = root()
-    const d = new SysfsDriver({ root: r, chip: 'gpiochip0', line: 22, activeLow: true })
+    const d = new SysfsAmpSwitch({ root: r, chip: 'gpiochip0', line: 22, activeLow: true })
     await d.set(true)
     expect(read(r, 534, 'direction')).toBe('high')
     expect(read(r, 534, 'value')).toBe('0')
@@ -70,7 +70,7 @@ describe('SysfsDriver', () => {
   it('a line that never appears after export fails with a clear error', async () => {
     const r = tmp('loa-sysfs-')
     fakeSysfs(r)() // chips present, but no kernel answering exports
-    const d = new SysfsDriver({
+    const d = new SysfsAmpSwitch({
       root: r,
       chip: 'pinctrl-bcm2711',
       line: 4,

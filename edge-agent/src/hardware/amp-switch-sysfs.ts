@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { monotonicMs } from '../clock/clock.js'
 import { AgentError } from '../errors.js'
 import { sleep } from '../playback/item-player.js'
-import { level, type RelayDriver } from './amp-switch-driver.js'
+import { type AmpSwitchDriver, level } from './amp-switch-driver.js'
 import { sysfsGpioNumber } from './gpio-sysfs-chips.js'
 
 export interface SysfsOptions {
@@ -18,12 +18,12 @@ export interface SysfsOptions {
 }
 
 /**
- * A relay on the sysfs GPIO interface, with node:fs (onoff is dormant since 2021 and computes no chip base; see
+ * An amplifier switch on the sysfs GPIO interface, with node:fs (onoff is dormant since 2021 and computes no chip base; see
  * docs/dependencies.md). Physical levels are written (`active_low` is forced to 0) so the wiring's polarity lives
  * in one place, our config. An exported line keeps its value after the agent dies: a crash leaves the last level
  * until the next start switches it off.
  */
-export class SysfsDriver implements RelayDriver {
+export class SysfsAmpSwitch implements AmpSwitchDriver {
   private dir: string | null = null
 
   constructor(private readonly o: SysfsOptions) {}

@@ -1,17 +1,18 @@
 import type { Db } from '../storage/db.js'
 
 /**
- * The amplifier relay as the scheduler sees it. State is kept in memory (libgpiod v1 `gpioget` would turn the
- * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (hardware/zones.ts): every
- * zone's `RelayDriver` (hardware/amp-switch-driver.ts) together; `LoggedRelay` serves tests that need no hardware at all.
+ * The amplifier switch as the scheduler sees it. State is kept in memory (libgpiod v1 `gpioget` would turn the
+ * output into an input), so `isOn()` never touches the hardware. In the agent it is `Zones` (hardware/zones.ts):
+ * every zone's `AmpSwitchDriver` (hardware/amp-switch-driver.ts) together; `LoggedAmpSwitch` serves tests that need
+ * no hardware at all.
  */
-export interface Relay {
+export interface AmpSwitch {
   set(on: boolean): Promise<void>
   isOn(): boolean
 }
 
 /** Records every transition in `relay_log` so tests and the e2e suite can check timing. */
-export class LoggedRelay implements Relay {
+export class LoggedAmpSwitch implements AmpSwitch {
   private on = false
 
   constructor(
@@ -28,7 +29,7 @@ export class LoggedRelay implements Relay {
         .prepare('INSERT INTO relay_log (at, "on") VALUES (?, ?)')
         .run(new Date().toISOString(), on ? 1 : 0)
     } catch {
-      // The log is evidence, the relay is safety: a full disk must not make switching look failed.
+      // The log is evidence, the switch is safety: a full disk must not make switching look failed.
     }
   }
 

@@ -102,7 +102,7 @@ describe('test command', () => {
   })
 
   it('gives up a test that cannot start before its deadline, and acks it expired', async () => {
-    // A relay held by the technician at the same band: the test waits its turn (an equal band never interrupts).
+    // The amplifier held on by the technician at the same band: the test waits its turn (an equal band never interrupts).
     const hold = agent.localPlays.request({
       kind: 'relay',
       zone: 'main',
@@ -116,7 +116,7 @@ describe('test command', () => {
     await waitFor(() => stages('cmd-test-late-01').includes('expired'), 15_000, 'expired')
     expect(stages('cmd-test-late-01')).toEqual(['received', 'expired'])
     expect(agent.localPlays.cancel(hold.action.id, 'test over')).toBe(true)
-    await waitFor(() => !agent.relay.isOn(), 10_000, 'relay off')
+    await waitFor(() => !agent.ampSwitch.isOn(), 10_000, 'amplifier off')
     const tone = agent.localPlays.recent().find((a) => a.commandId === 'cmd-test-late-01')
     expect(tone?.startedAt).toBeNull()
   })

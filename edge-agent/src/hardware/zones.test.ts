@@ -7,7 +7,7 @@ import { silentLog, tmp } from '../../test-kit/test-helpers.js'
 import type { ZoneConfig } from '../config/config.js'
 import { Outbox } from '../link/outbox.js'
 import { type Db, kvGet, openDb } from '../storage/db.js'
-import { GpiodDriver } from './amp-switch-gpiod.js'
+import { GpiodAmpSwitch } from './amp-switch-gpiod.js'
 import { Zones } from './zones.js'
 
 // The zone layer with real drivers at the fake hardware edge (a sysfs-shaped tree; fake gpioset on PATH) and a
@@ -59,14 +59,14 @@ describe('Zones', () => {
     await z.set(true)
     expect([value(529), value(539)]).toEqual(['1', '0'])
     expect(z.isOn()).toBe(true)
-    await z.setRelay('cho', false)
+    await z.setAmpSwitch('cho', false)
     expect(z.zones().map((x) => [x.id, x.label, x.relayOn])).toEqual([
       ['cho', 'Chợ', false],
       ['truong-hoc', 'Trường học', true],
     ])
     expect(kvGet(db, 'relay.cho')).toBe('0')
     expect(kvGet(db, 'relay.truong-hoc')).toBe('1')
-    await expect(z.setRelay('nope', true)).rejects.toMatchObject({ code: 'LOA_AGENT_ZONE_UNKNOWN' })
+    await expect(z.setAmpSwitch('nope', true)).rejects.toMatchObject({ code: 'LOA_AGENT_ZONE_UNKNOWN' })
     await z.set(false)
     expect(z.isOn()).toBe(false)
     const log = db.prepare('SELECT "on" FROM relay_log ORDER BY seq').all() as { on: number }[]
@@ -78,7 +78,7 @@ describe('Zones', () => {
     cleanup.push(fakeSysfs(join(dir, 'gpio')))
     const first = open(dir)
     await first.z.start()
-    await first.z.setRelay('truong-hoc', true)
+    await first.z.setAmpSwitch('truong-hoc', true)
     expect(readFileSync(join(dir, 'gpio', 'gpio539', 'value'), 'utf8').trim()).toBe('0')
     // kill -9: no exit path runs (no offSync), the sysfs line stays on.
     cleanup.length = 1
@@ -104,7 +104,13 @@ describe('Zones', () => {
     ]
     const { db, z } = open(dir, zones, {
       driverFor: (c, onLost) =>
-        new GpiodDriver({ chip: c.relay.chip ?? '', line: c.relay.line ?? 0, activeLow: false, env, onLost }),
+        new GpiodAmpSwitch({
+          chip: c.relay.chip ?? '',
+          line: c.relay.line ?? 0,
+          activeLow: false,
+          env,
+          onLost,
+        }),
     })
     await z.set(true)
     expect(z.zones().map((x) => x.relayOn)).toEqual([true, false])

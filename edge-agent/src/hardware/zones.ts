@@ -4,10 +4,10 @@ import type { ZoneConfig } from '../config/config.js'
 import { AgentError, describeError } from '../errors.js'
 import type { Outbox } from '../link/outbox.js'
 import { type Db, kvGet, kvSet } from '../storage/db.js'
-import type { Relay } from './amp-switch.js'
-import { type RelayDriver, SimulatedDriver } from './amp-switch-driver.js'
-import { GpiodDriver } from './amp-switch-gpiod.js'
-import { SysfsDriver } from './amp-switch-sysfs.js'
+import type { AmpSwitch } from './amp-switch.js'
+import { type AmpSwitchDriver, SimulatedAmpSwitch } from './amp-switch-driver.js'
+import { GpiodAmpSwitch } from './amp-switch-gpiod.js'
+import { SysfsAmpSwitch } from './amp-switch-sysfs.js'
 import type { BoxControls, ZoneInfo } from './box-controls.js'
 
 /** How a zone's volume is applied: an ALSA mixer control, or (returns false) ffmpeg's gain. */
@@ -18,32 +18,43 @@ export interface VolumeControl {
 
 interface Zone {
   cfg: ZoneConfig
-  driver: RelayDriver
+  driver: AmpSwitchDriver
   on: boolean
   lastFaultAt: number
 }
 
 const FAULT_EVERY_MS = 60_000
 
-export function createDriver(z: ZoneConfig, sysfsRoot: string, onLost: (why: string) => void): RelayDriver {
+/** One switching of the amplifier (table `relay_log`), as the technician's page lists it. */
+export interface AmpSwitchTransition {
+  at: string
+  /** 1 on, 0 off (the column's name, a contract of the page's JSON). */
+  on: number
+}
+
+export function createDriver(
+  z: ZoneConfig,
+  sysfsRoot: string,
+  onLost: (why: string) => void,
+): AmpSwitchDriver {
   const { driver, chip = '', line = 0, activeLow = false } = z.relay
   switch (driver) {
     case 'simulated':
-      return new SimulatedDriver()
+      return new SimulatedAmpSwitch()
     case 'gpiod':
-      return new GpiodDriver({ chip, line, activeLow, onLost })
+      return new GpiodAmpSwitch({ chip, line, activeLow, onLost })
     case 'sysfs':
-      return new SysfsDriver({ root: sysfsRoot, chip, line, activeLow })
+      return new SysfsAmpSwitch({ root: sysfsRoot, chip, line, activeLow })
   }
 }
 
 /**
- * The box's amplifier zones. To the scheduler it is the one `Relay` (every zone together); to the technician's
- * page it is `BoxControls` (zone by zone). The intended state of each zone is written to `kv` (`relay.<zone>`)
+ * The box's amplifier zones. To the scheduler it is the one `AmpSwitch` (every zone together); to the technician's
+ * page it is `BoxControls` (zone by zone). The intended state of each zone is written to `kv` (`relay.<zone>`, a key kept)
  * before the line is driven, so a start after a crash or `kill -9` knows a zone was left on, reports it and
  * switches it off.
  */
-export class Zones implements Relay, BoxControls {
+export class Zones implements AmpSwitch, BoxControls {
   private readonly list: Zone[]
 
   constructor(
@@ -55,14 +66,14 @@ export class Zones implements Relay, BoxControls {
       sysfsRoot: string
       volume?: VolumeControl
       /** Tests inject drivers; production builds them from the config. */
-      driverFor?: (z: ZoneConfig, onLost: (why: string) => void) => RelayDriver
+      driverFor?: (z: ZoneConfig, onLost: (why: string) => void) => AmpSwitchDriver
     },
   ) {
     const make = o.driverFor ?? ((z, lost) => createDriver(z, o.sysfsRoot, lost))
     this.list = o.zones.map((cfg) => {
       const zone: Zone = {
         cfg,
-        driver: new SimulatedDriver(),
+        driver: new SimulatedAmpSwitch(),
         on: false,
         lastFaultAt: Number.NEGATIVE_INFINITY,
       }
@@ -79,6 +90,7 @@ export class Zones implements Relay, BoxControls {
     for (const z of this.list) {
       if (kvGet(this.o.db, `relay.${z.cfg.id}`) === '1') {
         this.o.outbox.event(
+          // Event kind (a contract): the amplifier switch was left on.
           'relay-left-on',
           'warning',
           `zone ${z.cfg.id} was left on by an unclean exit: off`,
@@ -96,7 +108,7 @@ export class Zones implements Relay, BoxControls {
     }
   }
 
-  // ---- Relay: the scheduler's amplifier, every zone together ----
+  // ---- AmpSwitch: the scheduler's amplifier, every zone together ----
 
   async set(on: boolean): Promise<void> {
     const before = this.isOn()
@@ -119,7 +131,7 @@ export class Zones implements Relay, BoxControls {
     }))
   }
 
-  async setRelay(zone: string, on: boolean): Promise<void> {
+  async setAmpSwitch(zone: string, on: boolean): Promise<void> {
     const z = this.zone(zone)
     const before = this.isOn()
     await this.drive(z, on)
@@ -187,10 +199,11 @@ export class Zones implements Relay, BoxControls {
   private fault(z: Zone, err: unknown): void {
     const { code, details } = describeError(err)
     this.o.log.error({ zone: z.cfg.id, code, details }, 'relay fault')
-    // Monotonic: a clock stepped back must not silence relay faults for hours.
+    // Monotonic: a clock stepped back must not silence switch faults for hours.
     const now = monotonicMs()
     if (now - z.lastFaultAt < FAULT_EVERY_MS) return
     z.lastFaultAt = now
+    // Event kind (a contract): an amplifier switch fault.
     this.o.outbox.event('relay-fault', 'error', `zone ${z.cfg.id}: ${details.join('; ')}`.slice(0, 500), {
       zone: z.cfg.id,
       code,
@@ -206,13 +219,20 @@ export class Zones implements Relay, BoxControls {
     void this.drive(z, on).catch((err) => this.fault(z, err))
   }
 
+  /** The last switchings of the amplifier, newest first. */
+  recentTransitions(limit: number): AmpSwitchTransition[] {
+    return this.o.db
+      .prepare('SELECT at, "on" FROM relay_log ORDER BY rowid DESC LIMIT ?')
+      .all(limit) as AmpSwitchTransition[]
+  }
+
   private logTransition(on: boolean): void {
     try {
       this.o.db
         .prepare('INSERT INTO relay_log (at, "on") VALUES (?, ?)')
         .run(new Date().toISOString(), on ? 1 : 0)
     } catch {
-      // The log is evidence, the relay is safety.
+      // The log is evidence, the switch is safety.
     }
   }
 }

@@ -89,7 +89,8 @@ export function startAgentWatchdog(agent: Agent, env: NodeJS.ProcessEnv, log: Lo
     onUnhealthy: (reasons) =>
       recordUnhealthy(agent.db, reasons, {
         nowPlaying: agent.scheduler.nowPlaying,
-        relayOn: agent.relay.isOn(),
+        // Event data field (a contract): the amplifier switch.
+        relayOn: agent.ampSwitch.isOn(),
         mqttConnected: agent.link.connected,
         lastTickAgoMs: Math.round(monotonicMs() - agent.scheduler.lastTickAt),
         outboxPending: agent.outbox.pendingCount(),

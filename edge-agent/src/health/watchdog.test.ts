@@ -12,6 +12,8 @@ import { startBroker, TEST_KEY, tmp } from '../../test-kit/test-helpers.js'
 import { watchdogPingMs } from './watchdog.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
+/** The fault injection (LOA_TEST_HANG), loaded into the agent process from outside its build. */
+const HANG = fileURLToPath(new URL('../../test-fixtures/hang.mjs', import.meta.url))
 const tree = topicTree('loa')
 
 /**
@@ -92,7 +94,7 @@ class Supervisor {
   private launch(extra: NodeJS.ProcessEnv): void {
     this.lastPing = Date.now()
     this.ready = false
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, ['--import', HANG, MAIN], {
       env: {
         ...process.env,
         ...extra,

@@ -59,7 +59,7 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
       10_000,
       `${device} rejecting ${messageId}`,
     )
-  const relayLog = (a: Agent) => a.db.prepare('SELECT "on" FROM relay_log').all() as { on: number }[]
+  const ampSwitchLog = (a: Agent) => a.db.prepare('SELECT "on" FROM relay_log').all() as { on: number }[]
   const envelopeId = (payload: Buffer) => (JSON.parse(payload.toString()) as { id: string }).id
 
   function state(deviceId: string, units: string[], over: Partial<DesiredStateBody> = {}): DesiredStateBody {
@@ -150,7 +150,7 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
       20_000,
       'commune A played the alert',
     )
-    expect(relayLog(ra1).length).toBeGreaterThan(0)
+    expect(ampSwitchLog(ra1).length).toBeGreaterThan(0)
     const stolen = await capture(topicA)
     // The province cancels it.
     await publish(topicA, {
@@ -173,7 +173,7 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
         .map((x) => x.code),
     ).toEqual(['LOA_CMD_NOT_FOR_ME', 'LOA_CMD_NOT_FOR_ME'])
     expect(acks('pi-rb', a.ackId)).toEqual([])
-    expect(relayLog(rb)).toEqual([])
+    expect(ampSwitchLog(rb)).toEqual([])
     expect(rb.db.prepare('SELECT count(*) AS n FROM plays').get()).toEqual({ n: 0 })
     expect(
       ups.some((u) => u.topic === tree.device('pi-rb', 'event') && u.body.kind === 'alert-received'),
@@ -183,8 +183,8 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
   it("a test command for device X, published on device Y's cmd topic, is refused by Y; X still runs it", async () => {
     const commandId = uid('test')
     const topicX = tree.device('pi-ra1', 'cmd')
-    const relayBefore = relayLog(rb).length
-    const neighbourBefore = relayLog(ra2).length
+    const switchesBefore = ampSwitchLog(rb).length
+    const neighbourBefore = ampSwitchLog(ra2).length
     const payload = await publish(topicX, {
       commandId: `${commandId}-x`,
       kind: 'test',
@@ -211,8 +211,8 @@ describe('a signed command says whom it is for (real aedes broker, real agents, 
     expect(second.code).toBe('LOA_SIG_INVALID')
     expect(acks('pi-rb', `${commandId}-x`)).toEqual([])
     expect(acks('pi-ra2', `${commandId}-x`)).toEqual([])
-    expect(relayLog(rb)).toHaveLength(relayBefore)
-    expect(relayLog(ra2)).toHaveLength(neighbourBefore)
+    expect(ampSwitchLog(rb)).toHaveLength(switchesBefore)
+    expect(ampSwitchLog(ra2)).toHaveLength(neighbourBefore)
   }, 60_000)
 
   it('every kind is checked: a unit command for another commune on the box’s own device topic is refused', async () => {

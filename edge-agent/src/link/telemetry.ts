@@ -1,7 +1,7 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os'
 import type { TelemetryBody } from '@loa/shared'
 import { type Clock, systemClock } from '../clock/clock.js'
-import type { Relay } from '../hardware/amp-switch.js'
+import type { AmpSwitch } from '../hardware/amp-switch.js'
 import type { Scheduler } from '../schedule/scheduler.js'
 import { diskSpace } from '../storage/disk-space.js'
 import type { StorageGuard } from '../storage/guard.js'
@@ -18,7 +18,7 @@ export class Telemetry {
     private readonly o: {
       outbox: Outbox
       dataDir: string
-      relay: Relay
+      ampSwitch: AmpSwitch
       scheduler: Scheduler
       agentVersion: string
       intervalS: number
@@ -50,7 +50,8 @@ export class Telemetry {
       memFreeBytes: freemem(),
       diskTotalBytes: disk.total,
       diskFreeBytes: disk.free,
-      relayOn: this.o.relay.isOn(),
+      // Telemetry wire field (a contract): the amplifier switch.
+      relayOn: this.o.ampSwitch.isOn(),
       nowPlaying: this.o.scheduler.nowPlaying,
       outboxPending: this.o.outbox.pendingCount(),
       clock: this.clock.status(),

@@ -24,7 +24,7 @@ function pruner(db: Db, budgetMb: number, retentionDays: number, now: number) {
   })
 }
 
-describe('pruning the play log and the relay log', () => {
+describe('pruning the play log and the amplifier switch log', () => {
   // The oldest, one in the middle and the newest are still waiting for their receipt.
   const unreceipted = [0, 1, 2, 200_000, MINUTES - 1]
   const endOfYear = YEAR_START + MINUTES * 60_000

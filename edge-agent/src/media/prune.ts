@@ -34,7 +34,7 @@ export interface PrunerOptions {
 
 export interface PruneResult {
   plays: number
-  relayLog: number
+  ampSwitchLog: number
   finished: number
   /** Live bytes before and after; the file's size after (pages handed back when auto_vacuum is incremental). */
   liveBytesBefore: number
@@ -79,9 +79,9 @@ export function convertToIncremental(db: Db, log: Logger): boolean {
 /**
  * Keeps the box's own logs within a disk budget (docs/edge-agent.md, Storage). Deleted, in small batches with the
  * event loop running in between: plays the control plane has receipted (their outbox entry is gone) older than
- * the retention, relay log rows older than the retention, finished alerts and lives older than it; then, while
- * the live data is still over the budget, the oldest receipted plays and relay log rows whatever their age,
- * except those of the last day. A play still in the outbox (unreceipted) is never deleted. Freed pages go back
+ * the retention, amplifier switch log rows older than the retention, finished alerts and lives older than it;
+ * then, while the live data is still over the budget, the oldest receipted plays and amplifier switch log rows
+ * whatever their age, except those of the last day. A play still in the outbox (unreceipted) is never deleted. Freed pages go back
  * to the disk (incremental vacuum) where the database allows it.
  */
 export class Pruner {
@@ -133,7 +133,7 @@ export class Pruner {
     const recentFrom = new Date(now - KEEP_RECENT_MS).toISOString()
     const r: PruneResult = {
       plays: 0,
-      relayLog: 0,
+      ampSwitchLog: 0,
       finished: 0,
       liveBytesBefore: before,
       liveBytesAfter: before,
@@ -156,17 +156,17 @@ export class Pruner {
     const after = dbBytes(db)
     r.liveBytesAfter = after.live
     r.fileBytesAfter = after.file
-    if (r.plays + r.relayLog + r.finished > 0) this.o.log.info(r, 'pruned')
+    if (r.plays + r.ampSwitchLog + r.finished > 0) this.o.log.info(r, 'pruned')
     if (r.overBudget) this.sayOverBudget(r)
     return r
   }
 
   /**
-   * Deletes receipted plays and relay log rows before `before`, oldest first, while `more()`. Each table is walked
-   * once in seq order (the order rows were written in, so oldest first), SCAN rows at a time with the event loop
+   * Deletes receipted plays and amplifier switch log rows before `before`, oldest first, while `more()`. Each table
+   * is walked once in seq order (the order rows were written in, so oldest first), SCAN rows at a time with the event loop
    * running in between: rows that must stay are looked at once, and a walk ends at the first row younger than
-   * `before`. The relay log follows the plays (never past the instant the play walk has reached), so both logs are
-   * cut at the same time. Returns whether `more()` turned false (false: nothing left to delete).
+   * `before`. The amplifier switch log follows the plays (never past the instant the play walk has reached), so both
+   * logs are cut at the same time. Returns whether `more()` turned false (false: nothing left to delete).
    */
   private async deleteOldest(r: PruneResult, before: string, more: () => boolean): Promise<boolean> {
     const { db } = this.o
@@ -177,7 +177,7 @@ export class Pruner {
       after: 0,
       done: false,
     }
-    const relay = {
+    const switching = {
       select: db.prepare(`SELECT seq, at FROM relay_log WHERE seq > ? ORDER BY seq LIMIT ${SCAN}`),
       del: db.prepare('DELETE FROM relay_log WHERE seq IN (SELECT value FROM json_each(?))'),
       after: 0,
@@ -186,7 +186,7 @@ export class Pruner {
     let frontier = before
     while (!this.stopped) {
       if (!more()) return true
-      if (plays.done && relay.done) return false
+      if (plays.done && switching.done) return false
       if (!plays.done) {
         const rows = plays.select.all(plays.after) as { seq: number; at: string; kept: number }[]
         const last = rows[rows.length - 1]
@@ -196,17 +196,18 @@ export class Pruner {
         const doomed = rows.filter((x) => x.at < before && x.kept === 0).map((x) => x.seq)
         if (doomed.length > 0) r.plays += plays.del.run(JSON.stringify(doomed)).changes
       }
-      // Without a frontier move there is nothing new for the relay log to catch up with.
-      for (let caught = false; !relay.done && !caught; ) {
-        const rows = relay.select.all(relay.after) as { seq: number; at: string }[]
+      // Without a frontier move there is nothing new for the amplifier switch log to catch up with.
+      for (let caught = false; !switching.done && !caught; ) {
+        const rows = switching.select.all(switching.after) as { seq: number; at: string }[]
         const last = rows[rows.length - 1]
         // Done only once the plays walk is (the frontier is final): rows between it and `before` are still to come.
-        if (!last || (frontier === before && (rows.length < SCAN || last.at >= before))) relay.done = true
+        if (!last || (frontier === before && (rows.length < SCAN || last.at >= before))) switching.done = true
         caught = !last || last.at >= frontier || rows.length < SCAN
         const doomed = rows.filter((x) => x.at < frontier).map((x) => x.seq)
         if (last)
-          relay.after = doomed.length === rows.length ? last.seq : (doomed[doomed.length - 1] ?? relay.after)
-        if (doomed.length > 0) r.relayLog += relay.del.run(JSON.stringify(doomed)).changes
+          switching.after =
+            doomed.length === rows.length ? last.seq : (doomed[doomed.length - 1] ?? switching.after)
+        if (doomed.length > 0) r.ampSwitchLog += switching.del.run(JSON.stringify(doomed)).changes
         await yieldLoop()
       }
       await this.vacuumStep()

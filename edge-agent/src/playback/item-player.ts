@@ -6,7 +6,7 @@ import type { QueuedOccurrence } from '../schedule/arbiter.js'
 import { isDiskFull } from '../storage/guard.js'
 import type { Player } from './player.js'
 
-/** A play report before the relay goes off: the relay times are filled in when it does. */
+/** A play report before the amplifier goes off: the switch times (`relayOnAt`, `relayOffAt`) are filled in when it does. */
 export type Report = Omit<PlayReportBody, 'relayOnAt' | 'relayOffAt'>
 
 export const iso = (t: number | Date) => new Date(t).toISOString()

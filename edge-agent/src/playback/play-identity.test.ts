@@ -5,7 +5,7 @@ import { waitFor } from '@loa/testkit'
 import { describe, expect, it } from 'vitest'
 import { desired, playReport, sha256, silentLog, tmp, tone } from '../../test-kit/test-helpers.js'
 import { DesiredStore } from '../desired/store.js'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Outbox } from '../link/outbox.js'
 import { MediaCache } from '../media/cache.js'
 import { Scheduler } from '../schedule/scheduler.js'
@@ -23,7 +23,7 @@ function setup(dataDir: string) {
     db,
     outbox,
     cache,
-    relay: new LoggedRelay(db),
+    ampSwitch: new LoggedAmpSwitch(db),
     log: silentLog,
     player: new Player(parseOutput('null')),
     desired: () => store.received()?.body ?? null,

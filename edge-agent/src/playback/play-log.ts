@@ -56,6 +56,17 @@ export function occurrenceReported(db: Db, scheduleId: string, occurrence: strin
   )
 }
 
+/** One play as the technician's page lists it (field names are the page's JSON). */
+export interface RecentPlay {
+  title: string
+  priority: number
+  status: PlayReportBody['status']
+  reason: string | null
+  startedAt: string
+  endedAt: string
+  scheduleId: string | null
+}
+
 /** Unwritten plays kept in memory while the disk is full; beyond this they are only counted. */
 const MAX_BACKLOG = 10_000
 
@@ -97,6 +108,16 @@ export class PlayLog {
     let n = this.backlog.length
     for (const u of this.uncounted.values()) n += u.count
     return n
+  }
+
+  /** The last plays written, newest first (plays still waiting in memory are not among them). */
+  recent(limit: number): RecentPlay[] {
+    return this.db
+      .prepare(
+        `SELECT title, priority, status, reason, started_at AS startedAt, ended_at AS endedAt, schedule_id AS scheduleId
+         FROM plays ORDER BY rowid DESC LIMIT ?`,
+      )
+      .all(limit) as RecentPlay[]
   }
 
   /** Records one play: call inside `write`. */

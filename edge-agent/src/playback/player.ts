@@ -82,7 +82,7 @@ export class Player {
   }
 
   /**
-   * `maxMs` bounds a play whose output blocks (a wedged ALSA device would otherwise hold the relay on forever):
+   * `maxMs` bounds a play whose output blocks (a wedged ALSA device would otherwise hold the amplifier on forever):
    * past it ffmpeg is killed and the item reported failed. `offsetMs` starts that far into the file.
    */
   private playOnce(

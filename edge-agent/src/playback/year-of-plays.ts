@@ -5,8 +5,8 @@ export const MINUTES_IN_YEAR = 365 * 24 * 60
 
 /**
  * Test and benchmark data (prune.test.ts, scripts/src/bench/agent-db.ts): a year of an every-minute schedule as a
- * box logs it, from `start` — one play row (report id `r-<8 digits>`) and two relay log rows per minute, generated
- * in SQL (seconds, not minutes). Every play counts as receipted except the `unreceipted` minutes, which keep an
+ * box logs it, from `start` — one play row (report id `r-<8 digits>`) and two amplifier switch log rows per minute,
+ * generated in SQL (seconds, not minutes). Every play counts as receipted except the `unreceipted` minutes, which keep an
  * outbox entry.
  */
 export function yearOfPlays(db: Db, start: number, unreceipted: readonly number[] = []): void {

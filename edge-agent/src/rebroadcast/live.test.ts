@@ -68,7 +68,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     )
   const plays = (a: Agent, scheduleId: string) =>
     a.db.prepare('SELECT * FROM plays WHERE schedule_id = ? ORDER BY seq').all(scheduleId) as PlayRow[]
-  const relayLog = (a: Agent) =>
+  const ampSwitchLog = (a: Agent) =>
     a.db.prepare('SELECT at, "on" FROM relay_log ORDER BY seq').all() as { at: string; on: number }[]
 
   function config(deviceId: string, dataDir = tmp('loa-live-')): AgentConfig {
@@ -194,17 +194,17 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     await server.close()
   })
 
-  it('live-start plays the stream (received → playing, relay on); live-stop stops it (cancelled, relay off)', async () => {
+  it('live-start plays the stream (received → playing, amplifier on); live-stop stops it (cancelled, amplifier off)', async () => {
     const { src, agent, l } = await playing('pi-lv1')
     expect(stages(l.ackId)).toEqual(['received', 'playing'])
-    expect(agent.relay.isOn()).toBe(true)
+    expect(agent.ampSwitch.isOn()).toBe(true)
     expect(agent.scheduler.nowPlaying?.scheduleId).toBe(l.liveId)
     await waitFor(() => events('pi-lv1', 'live-playing', l.liveId).length > 0, 5_000, 'live-playing event')
     expect(events('pi-lv1', 'live-connecting', l.liveId).length).toBeGreaterThan(0)
     await new Promise((r) => setTimeout(r, 1500))
     await stopLive('pi-lv1', l.liveId)
     await waitFor(() => stages(l.ackId).includes('cancelled'), 10_000, 'cancelled')
-    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    await waitFor(() => !agent.ampSwitch.isOn(), 5_000, 'amplifier off')
     const [r] = await waitFor(
       () => plays(agent, l.liveId).length > 0 && plays(agent, l.liveId),
       5_000,
@@ -216,7 +216,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     // The stopped live, delivered again (desired state, another topic), does not start again.
     await startLive('pi-lv1', l)
     await new Promise((r) => setTimeout(r, 1500))
-    expect(agent.relay.isOn()).toBe(false)
+    expect(agent.ampSwitch.isOn()).toBe(false)
     expect(stages(l.ackId)).toEqual(['received', 'playing', 'cancelled'])
   }, 60_000)
 
@@ -225,7 +225,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     await src.down()
     await waitFor(() => events('pi-lv2', 'live-dropped', l.liveId).length > 0, 15_000, 'live-dropped')
     await waitFor(() => stages(l.ackId).includes('failed'), 5_000, 'failed ack')
-    await waitFor(() => !agent.relay.isOn(), 10_000, 'relay off while the source is dead')
+    await waitFor(() => !agent.ampSwitch.isOn(), 10_000, 'amplifier off while the source is dead')
     // A bulletin due while the source is dead plays.
     const at = Math.ceil((Date.now() + 2500) / 1000) * 1000
     await publishDesired(state('pi-lv2', 1, { schedule: [once('news-lv2', at)] }))
@@ -235,7 +235,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(events('pi-lv2', 'live-dropped', l.liveId).length).toBeGreaterThan(1)
     await src.up()
     await waitFor(() => stages(l.ackId).filter((s) => s === 'playing').length === 2, 20_000, 'playing again')
-    expect(agent.relay.isOn()).toBe(true)
+    expect(agent.ampSwitch.isOn()).toBe(true)
     const reports = plays(agent, l.liveId)
     expect(reports[0]).toMatchObject({ status: 'interrupted' })
     expect(reports[0]?.reason).toMatch(/^dropped: /)
@@ -248,7 +248,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     await waitFor(() => events('pi-lv8', 'live-dropped', l.liveId).length > 0, 15_000, 'live-dropped')
     // Agent timeouts here are 3 s (stall) / 4 s (connect): noticed well before a human would call it dead air.
     expect(Date.now() - t).toBeLessThan(8000)
-    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    await waitFor(() => !agent.ampSwitch.isOn(), 5_000, 'amplifier off')
     expect(stages(l.ackId)).toEqual(['received', 'playing', 'failed'])
   }, 60_000)
 
@@ -269,7 +269,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     expect(r).toMatchObject({ status: 'played', occurrence: l.startsAt })
     expect(stages(expired.ackId)).toEqual(['expired'])
     expect(events('pi-lv3', 'live-connecting', expired.liveId)).toHaveLength(0)
-    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    await waitFor(() => !agent.ampSwitch.isOn(), 5_000, 'amplifier off')
     // A live-start past its command deadline is not carried out, but the open-ended live is joined from
     // desired.lives (its command outlived, the live did not).
     const stale = live(src)
@@ -297,7 +297,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     await publishDesired(
       state('pi-lv4', 1, {
         media: [bulletin, longRef],
-        // Dropped when preempted, so the relay goes off once the live is stopped.
+        // Dropped when preempted, so the amplifier goes off once the live is stopped.
         schedule: [{ ...once('news-lv4', at), items: [longRef.sha256], onPreempt: 'drop' }],
       }),
     )
@@ -326,15 +326,15 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     await waitFor(() => agent.scheduler.nowPlaying?.scheduleId === l.liveId, 10_000, 'relay resumed')
     await waitFor(() => events('pi-lv4', 'live-playing', l.liveId).length >= 2, 5_000, 'second live-playing')
     await stopLive('pi-lv4', l.liveId)
-    await waitFor(() => !agent.relay.isOn(), 10_000, 'relay off')
+    await waitFor(() => !agent.ampSwitch.isOn(), 10_000, 'amplifier off')
     const lr = plays(agent, l.liveId)
     expect(lr.map((r) => r.status)).toEqual(['interrupted', 'interrupted'])
     expect(lr[0]?.reason).toMatch(/preempted by flood/)
     const br = plays(agent, 'news-lv4')
     expect(br[0]).toMatchObject({ status: 'interrupted' })
     expect(br[0]?.reason).toMatch(/preempted by VOV1/)
-    // One relay-on period throughout: the amplifier was never switched off in between.
-    expect(relayLog(agent).map((r) => r.on)).toEqual([1, 0])
+    // One amplifier-on period throughout: the amplifier was never switched off in between.
+    expect(ampSwitchLog(agent).map((r) => r.on)).toEqual([1, 0])
   }, 90_000)
 
   it('a late joiner picks the relay up from desired.lives; a restart rejoins it; leaving lives stops it', async () => {
@@ -350,18 +350,18 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     const [r] = plays(agent, l.liveId)
     expect(r).toMatchObject({ status: 'interrupted', reason: 'shutdown' })
     await waitFor(() => stages(l.ackId).filter((s) => s === 'playing').length === 2, 20_000, 'rejoined')
-    expect(agent.relay.isOn()).toBe(true)
+    expect(agent.ampSwitch.isOn()).toBe(true)
     // A newer desired state without it: it was stopped while the device was away (live-stop missed).
     await publishDesired(state('pi-lv5', 2))
     await waitFor(() => stages(l.ackId).includes('cancelled'), 10_000, 'cancelled')
-    await waitFor(() => !agent.relay.isOn(), 5_000, 'relay off')
+    await waitFor(() => !agent.ampSwitch.isOn(), 5_000, 'amplifier off')
     // Once stopped, a restart does not start it again, even from a desired state still listing it.
     await agent.stop()
     agents.splice(agents.indexOf(agent), 1)
     agent = await startAgent('pi-lv5', dir)
     await publishDesired(state('pi-lv5', 3, { lives: [l] }))
     await new Promise((r) => setTimeout(r, 2500))
-    expect(agent.relay.isOn()).toBe(false)
+    expect(agent.ampSwitch.isOn()).toBe(false)
     expect(events('pi-lv5', 'live-connecting', l.liveId)).toHaveLength(2)
   }, 90_000)
 
@@ -376,7 +376,7 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     await waitFor(() => stages(r2.ackId).includes('playing'), 20_000, 'playing r2')
     expect(stages(l.ackId)).toEqual(['received', 'playing', 'cancelled'])
     await waitFor(
-      () => a.listeners === 1 && b.listeners === 1 && agent.relay.isOn(),
+      () => a.listeners === 1 && b.listeners === 1 && agent.ampSwitch.isOn(),
       5_000,
       'one listener each',
     )
@@ -417,6 +417,6 @@ describe('live relays (real ffmpeg source and player, real SQLite, real broker)'
     const ended = Date.parse(events('pi-lv6', 'live-ended', 'vov-news')[0]?.body.at as string)
     expect(ended - at).toBeGreaterThanOrEqual(9_500)
     expect(ended - at).toBeLessThan(12_000)
-    expect(agent.relay.isOn()).toBe(false)
+    expect(agent.ampSwitch.isOn()).toBe(false)
   }, 60_000)
 })

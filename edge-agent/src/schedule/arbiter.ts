@@ -56,7 +56,7 @@ export class Arbiter {
     this.queue.sort((a, b) => b.priority - a.priority || Date.parse(a.at) - Date.parse(b.at))
   }
 
-  /** Removes and returns the best occurrence whose relay-on time (`at - prerollMs`) has come. */
+  /** Removes and returns the best occurrence whose amplifier-on time (`at - prerollMs`) has come. */
   popDue(now: number, prerollMs: number): QueuedOccurrence | undefined {
     const i = this.queue.findIndex((q) => Date.parse(q.at) - prerollMs <= now)
     return i < 0 ? undefined : this.queue.splice(i, 1)[0]

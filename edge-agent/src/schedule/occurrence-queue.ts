@@ -238,7 +238,7 @@ export class OccurrenceQueue {
     this.o.log.info({ missed, queued, held: u.held.length, range: u.range }, 'unsure occurrences resolved')
   }
 
-  /** Reports every item of an occurrence skipped, at once (no relay involved). Runs inside `plays.write`. */
+  /** Reports every item of an occurrence skipped, at once (the amplifier is not switched). Runs inside `plays.write`. */
   skip(q: QueuedOccurrence, reason: string | ((sha: string) => string)): void {
     for (const sha of q.items) {
       this.o.plays.record({

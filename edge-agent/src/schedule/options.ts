@@ -1,7 +1,7 @@
 import type { DesiredStateBody } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock/clock.js'
-import type { Relay } from '../hardware/amp-switch.js'
+import type { AmpSwitch } from '../hardware/amp-switch.js'
 import type { Outbox } from '../link/outbox.js'
 import type { MediaCache } from '../media/cache.js'
 import type { Player } from '../playback/player.js'
@@ -23,7 +23,7 @@ export interface SchedulerOptions {
   outbox: Outbox
   cache: MediaCache
   player: Player
-  relay: Relay
+  ampSwitch: AmpSwitch
   log: Logger
   /** The desired state to evaluate (the newest received). */
   desired: () => DesiredStateBody | null

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { silentLog, testAgentConfig, tmp, tone } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 import { DesiredStore } from '../desired/store.js'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Outbox } from '../link/outbox.js'
 import { MediaCache } from '../media/cache.js'
 import { parseOutput } from '../playback/audio-output.js'
@@ -65,12 +65,12 @@ function setup() {
     cache.markReady(m.sha256, m.size)
   }
   const store = new DesiredStore(db)
-  const relay = new LoggedRelay(db)
+  const ampSwitch = new LoggedAmpSwitch(db)
   const sched = new Scheduler({
     db,
     outbox,
     cache,
-    relay,
+    ampSwitch,
     log: silentLog,
     player: new Player(parseOutput('null')),
     desired: () => store.received()?.body ?? null,
@@ -85,16 +85,16 @@ function setup() {
         'SELECT schedule_id, status, reason, fallback, priority, duration_ms, started_at, ended_at FROM plays ORDER BY seq',
       )
       .all() as PlayRow[]
-  const relayLog = () =>
+  const ampSwitchLog = () =>
     (db.prepare('SELECT "on" FROM relay_log ORDER BY seq').all() as { on: number }[]).map((r) => r.on)
-  /** Stops the scheduler, closes the db; returns the relay transitions. */
+  /** Stops the scheduler, closes the db; returns the amplifier switch transitions. */
   const close = async () => {
     await sched.stop()
-    const log = relayLog()
+    const log = ampSwitchLog()
     db.close()
     return log
   }
-  return { db, store, sched, plays, relayLog, close }
+  return { db, store, sched, plays, ampSwitchLog, close }
 }
 
 function state(schedule: ScheduleEntry[], fallback = false): DesiredStateBody {
@@ -190,7 +190,7 @@ describe('arbiter decision matrix', () => {
 })
 
 describe('preemption with real ffmpeg (null sink)', () => {
-  it('every higher band interrupts every lower band at once, relay held on across it', async () => {
+  it('every higher band interrupts every lower band at once, amplifier held on across it', async () => {
     const pairs: [[string, number], [string, number]][] = []
     for (let i = 0; i < LADDER.length; i++) {
       for (let j = i + 1; j < LADDER.length; j++)
@@ -224,8 +224,8 @@ describe('preemption with real ffmpeg (null sink)', () => {
         const next = s.plays().find((p) => p.schedule_id === high[0])
         const gap = Date.parse(next?.started_at as string) - Date.parse(first?.ended_at as string)
         expect(gap, `gap ${high[0]} over ${low[0]}`).toBeLessThan(PRE + 500)
-        const relay = await s.close()
-        expect(relay.slice(0, 2), `relay of ${high[0]} over ${low[0]}`).toEqual([1, 0])
+        const switching = await s.close()
+        expect(switching.slice(0, 2), `amplifier for ${high[0]} over ${low[0]}`).toEqual([1, 0])
       }
     }
   }, 180_000)
@@ -280,7 +280,7 @@ describe('preemption with real ffmpeg (null sink)', () => {
           expect(normal[1]?.duration_ms).toBeGreaterThan(1000)
         } else expect(normal[1]?.duration_ms).toBeGreaterThanOrEqual(3800)
       }
-      // One relay period: on before the first, off after the last.
+      // One amplifier-on period: on before the first, off after the last.
       expect(await s.close()).toEqual([1, 0])
     }
   }, 60_000)

@@ -5,7 +5,7 @@ import { waitFor } from '@loa/testkit'
 import { describe, expect, it } from 'vitest'
 import { sha256, silentLog, tmp, tone } from '../../test-kit/test-helpers.js'
 import { DesiredStore } from '../desired/store.js'
-import { LoggedRelay } from '../hardware/amp-switch.js'
+import { LoggedAmpSwitch } from '../hardware/amp-switch.js'
 import { Outbox } from '../link/outbox.js'
 import { MediaCache } from '../media/cache.js'
 import { parseOutput } from '../playback/audio-output.js'
@@ -35,13 +35,13 @@ function setup(dataDir = tmp(), graceMs = 600_000) {
   const outbox = new Outbox(db)
   const cache = new MediaCache(db, join(dataDir, 'media'), outbox)
   const store = new DesiredStore(db)
-  const relay = new LoggedRelay(db)
+  const ampSwitch = new LoggedAmpSwitch(db)
   const out = join(dataDir, 'out')
   const sched = new Scheduler({
     db,
     outbox,
     cache,
-    relay,
+    ampSwitch,
     log: silentLog,
     player: new Player(parseOutput(`file:${out}`)),
     desired: () => store.received()?.body ?? null,
@@ -53,9 +53,9 @@ function setup(dataDir = tmp(), graceMs = 600_000) {
     tickMs: 100,
   })
   const plays = () => db.prepare('SELECT * FROM plays ORDER BY seq').all() as PlayRow[]
-  const relayLog = () =>
+  const ampSwitchLog = () =>
     db.prepare('SELECT at, "on" FROM relay_log ORDER BY seq').all() as { at: string; on: number }[]
-  return { db, outbox, cache, store, relay, sched, plays, relayLog, out, dataDir }
+  return { db, outbox, cache, store, ampSwitch, sched, plays, ampSwitchLog, out, dataDir }
 }
 
 function cacheFile(cache: MediaCache, path: string, data: Buffer): string {
@@ -98,7 +98,7 @@ async function close(s: ReturnType<typeof setup>, db: Db) {
 }
 
 describe('scheduler + player (real ffmpeg, file sink)', () => {
-  it('starts an occurrence a couple of seconds ahead on time, relay on before audio and off after end + post-roll', async () => {
+  it('starts an occurrence a couple of seconds ahead on time, amplifier on before audio and off after end + post-roll', async () => {
     const s = setup()
     const t = tone(s.dataDir, 1)
     const sha = cacheFile(s.cache, t.path, t.data)
@@ -110,7 +110,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     expect(p).toMatchObject({ schedule_id: 'news', status: 'played', sha256: sha })
     const started = Date.parse(p?.started_at as string)
     expect(Math.abs(started - at.getTime())).toBeLessThan(1000)
-    const log = s.relayLog()
+    const log = s.ampSwitchLog()
     expect(log.map((r) => r.on)).toEqual([1, 0])
     expect(Date.parse(log[0]?.at as string)).toBeLessThanOrEqual(started - PRE + 50)
     expect(Date.parse(log[1]?.at as string)).toBeGreaterThanOrEqual(
@@ -118,7 +118,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     )
     expect(Date.parse(p?.ended_at as string) - started).toBeGreaterThanOrEqual(950) // real time
     expect(readdirSync(s.out).filter((f) => f.endsWith('.wav'))).toHaveLength(1)
-    expect(s.relay.isOn()).toBe(false)
+    expect(s.ampSwitch.isOn()).toBe(false)
     await close(s, s.db)
   })
 
@@ -150,8 +150,8 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     expect(rows[0]?.reason).toMatch(/ffmpeg exited/)
     expect(rows[1]?.reason).toMatch(/corrupt/)
     expect(s.cache.get(corruptSha)?.state).toBe('corrupt')
-    // One relay period for the whole occurrence: relay held between items.
-    expect(s.relayLog().map((r) => r.on)).toEqual([1, 0])
+    // One amplifier-on period for the whole occurrence: the amplifier held between items.
+    expect(s.ampSwitchLog().map((r) => r.on)).toEqual([1, 0])
     const kinds = (
       s.db.prepare("SELECT body FROM outbox WHERE channel = 'event'").all() as { body: string }[]
     ).map((r) => JSON.parse(r.body).kind)
@@ -275,7 +275,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     await close(s, s.db)
   })
 
-  it('holds the relay on when the next play starts within the post-roll', async () => {
+  it('holds the amplifier on when the next play starts within the post-roll', async () => {
     const s = setup()
     const t = tone(s.dataDir, 1)
     const sha = cacheFile(s.cache, t.path, t.data)
@@ -296,7 +296,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
       ['a', 'played'],
       ['b', 'played'],
     ])
-    expect(s.relayLog().map((r) => r.on)).toEqual([1, 0])
+    expect(s.ampSwitchLog().map((r) => r.on)).toEqual([1, 0])
     expect(rows[0]?.relay_off_at).toBe(rows[1]?.relay_off_at)
     // B starts at its time, or as soon as A has ended if A ran late (ffmpeg spawns slowly on a loaded machine).
     const bStart = Date.parse(rows[1]?.started_at as string)
@@ -325,7 +325,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     await close(s, s.db)
   })
 
-  it('an occurrence with no playable media is reported skipped without switching the relay on', async () => {
+  it('an occurrence with no playable media is reported skipped without switching the amplifier on', async () => {
     const s = setup()
     const missing = sha256(Buffer.from('not downloaded yet'))
     s.cache.ensure(missing, 100)
@@ -334,7 +334,7 @@ describe('scheduler + player (real ffmpeg, file sink)', () => {
     s.sched.start()
     const rows = await waitFor(() => (s.plays().length > 0 ? s.plays() : null), 10_000, 'skip report')
     expect(rows.map((r) => [r.status, r.reason])).toEqual([['skipped', 'media not ready (missing)']])
-    expect(s.relayLog()).toEqual([])
+    expect(s.ampSwitchLog()).toEqual([])
     await close(s, s.db)
   })
 })

@@ -22,7 +22,7 @@ interface Current {
 /**
  * Evaluates the schedule locally (in the desired state's time zone), so the cluster keeps its programme for days
  * without the control plane, and arbitrates between occurrences, alerts and the fallback programme: a higher band
- * stops the item playing at once (relay held on), and the interrupted entry then follows its `onPreempt`.
+ * stops the item playing at once (the amplifier held on), and the interrupted entry then follows its `onPreempt`.
  */
 export class Scheduler {
   /** The play log: a full disk keeps plays in memory until there is room (playback/play-log.ts). */
@@ -91,7 +91,7 @@ export class Scheduler {
     this.ticker = setInterval(() => this.tick(), this.tickMs)
   }
 
-  /** Stops playback (the current item is reported interrupted), turns the relay off and writes the reports. */
+  /** Stops playback (the current item is reported interrupted), turns the amplifier off and writes the reports. */
   async stop(): Promise<void> {
     this.stopped = true
     if (this.ticker) clearInterval(this.ticker)
@@ -99,7 +99,7 @@ export class Scheduler {
     this.current?.abort.abort()
     this.wake?.()
     await this.loop
-    await this.o.relay.set(false)
+    await this.o.ampSwitch.set(false)
     this.plays.write(() => this.queue.persist())
   }
 
@@ -144,7 +144,7 @@ export class Scheduler {
     this.queue.collect(now + this.o.prerollMs)
     const c = this.current
     if (c && !c.interrupt) {
-      // The relay is already on: no pre-roll needed, so the item playing is cut at the preemptor's instant.
+      // The amplifier is already on: no pre-roll needed, so the item playing is cut at the preemptor's instant.
       const p = this.queue.arbiter.preemptor(c, now, 0)
       if (p) {
         c.interrupt = { kind: 'preempt', reason: `preempted by ${p.title} (band ${p.priority})` }
@@ -174,7 +174,7 @@ export class Scheduler {
           if (a) this.hook(() => this.o.alertHooks?.finished(a, 0, ['media unavailable']))
         } else if (due || this.fallback.has(now)) await this.session()
         else {
-          // Sleep until the next occurrence's relay-on instant (at most one tick), not a whole tick past it:
+          // Sleep until the next occurrence's amplifier-on instant (at most one tick), not a whole tick past it:
           // a coarse tick alone would add up to tickMs of lateness to every start.
           this.queue.collect(now + this.o.prerollMs + this.tickMs)
           const soon = arb.soonest()
@@ -193,21 +193,21 @@ export class Scheduler {
     }
   }
 
-  /** One relay-on period: occurrences and fallback items back to back, then post-roll, relay off, reports. */
+  /** One amplifier-on period: occurrences and fallback items back to back, then post-roll, amplifier off, reports. */
   private async session(): Promise<void> {
     const reports: Report[] = []
     const finished: string[] = []
-    await this.o.relay.set(true)
-    const relayOnAt = this.clock.now()
+    await this.o.ampSwitch.set(true)
+    const ampOnAt = this.clock.now()
     this.o.log.info('relay on')
     try {
-      await this.sessionBody(relayOnAt, reports, finished)
+      await this.sessionBody(ampOnAt, reports, finished)
     } finally {
       // Whatever went wrong in between (a bug), the amplifier must not stay on, and what played is reported.
       if (!this.stopped) await sleep(this.o.postrollMs, this.stopAbort.signal)
-      await this.o.relay.set(false)
+      await this.o.ampSwitch.set(false)
       this.o.log.info('relay off')
-      this.writeReports(reports, finished, relayOnAt, this.clock.now())
+      this.writeReports(reports, finished, ampOnAt, this.clock.now())
     }
   }
 
@@ -221,7 +221,7 @@ export class Scheduler {
     }
   }
 
-  private async sessionBody(relayOnAt: number, reports: Report[], finished: string[]): Promise<void> {
+  private async sessionBody(ampOnAt: number, reports: Report[], finished: string[]): Promise<void> {
     const arb = this.queue.arbiter
     while (!this.stopped) {
       const now = this.clock.now()
@@ -231,7 +231,7 @@ export class Scheduler {
         if (this.queue.pastGrace(q, now, this.grace)) continue
         this.occ = { q, withdrawn: false }
         try {
-          await this.playOccurrence(q, relayOnAt, reports)
+          await this.playOccurrence(q, ampOnAt, reports)
         } finally {
           this.occ = null
         }
@@ -240,14 +240,14 @@ export class Scheduler {
       }
       const fb = this.fallback.next(now)
       if (fb) {
-        // The fallback may hold the relay on for hours: report what has finished now rather than at relay off.
-        this.writeReports(reports, finished, relayOnAt, null)
-        const r = await this.playItem(null, fb, this.fallback.volume(), relayOnAt)
+        // The fallback may hold the amplifier on for hours: report what has finished now rather than at amplifier off.
+        this.writeReports(reports, finished, ampOnAt, null)
+        const r = await this.playItem(null, fb, this.fallback.volume(), ampOnAt)
         reports.push(r.report)
         if (r.undecodable) this.fallback.markBad(fb)
         continue
       }
-      // Hold the relay if the next play starts within the post-roll.
+      // Hold the amplifier on if the next play starts within the post-roll.
       this.queue.collect(now + this.o.postrollMs + this.o.prerollMs)
       const soon = arb.soonest()
       if (soon && Date.parse(soon.at) <= now + this.o.postrollMs) {
@@ -262,16 +262,17 @@ export class Scheduler {
   private writeReports(
     reports: Report[],
     finished: string[],
-    relayOnAt: number,
-    relayOffAt: number | null,
+    ampOnAt: number,
+    ampOffAt: number | null,
   ): void {
     if (reports.length === 0 && finished.length === 0) return
     this.plays.write(() => {
       for (const r of reports) {
         this.plays.record({
           ...r,
-          relayOnAt: iso(relayOnAt),
-          relayOffAt: relayOffAt === null ? null : iso(relayOffAt),
+          // Play report fields (a contract): the amplifier switch times.
+          relayOnAt: iso(ampOnAt),
+          relayOffAt: ampOffAt === null ? null : iso(ampOffAt),
         })
       }
       this.queue.finished(finished)
@@ -281,10 +282,10 @@ export class Scheduler {
     finished.length = 0
   }
 
-  private async playOccurrence(q: QueuedOccurrence, relayOnAt: number, reports: Report[]): Promise<void> {
-    if (q.live) return this.playLive(q, relayOnAt, reports)
+  private async playOccurrence(q: QueuedOccurrence, ampOnAt: number, reports: Report[]): Promise<void> {
+    if (q.live) return this.playLive(q, ampOnAt, reports)
     // The audio starts at the scheduled instant, and never before the pre-roll has passed.
-    const audioAt = Math.max(Date.parse(q.at), relayOnAt + this.o.prerollMs)
+    const audioAt = Math.max(Date.parse(q.at), ampOnAt + this.o.prerollMs)
     this.o.log.info({ key: q.key, items: q.items.length }, 'occurrence starting')
     let played = 0
     const failures: string[] = []
@@ -315,7 +316,7 @@ export class Scheduler {
         )
         return
       }
-      const r = await this.playItem(q, sha, q.volume, relayOnAt, audioAt, offsetMs)
+      const r = await this.playItem(q, sha, q.volume, ampOnAt, audioAt, offsetMs)
       const int = r.interrupt
       if (int?.kind === 'preempt' && !this.stopped) {
         this.afterPreemption(q, i, offsetMs, r, int.reason, reports)
@@ -369,12 +370,12 @@ export class Scheduler {
   }
 
   /** A live relay's turn: the live manager plays its connection until it ends, drops or is interrupted. */
-  private async playLive(q: QueuedOccurrence, relayOnAt: number, reports: Report[]): Promise<void> {
+  private async playLive(q: QueuedOccurrence, ampOnAt: number, reports: Report[]): Promise<void> {
     const hooks = this.o.liveHooks
     if (!hooks) return
     const report = await this.asCurrent(q, q.priority, (c) =>
       hooks.play(q, {
-        notBefore: Math.max(Date.parse(q.at), relayOnAt + this.o.prerollMs),
+        notBefore: Math.max(Date.parse(q.at), ampOnAt + this.o.prerollMs),
         signal: c.abort.signal,
         interrupt: () => (this.stopped ? { kind: 'shutdown', reason: 'shutdown' } : c.interrupt),
       }),
@@ -406,7 +407,7 @@ export class Scheduler {
     q: QueuedOccurrence | null,
     sha: string,
     volume: number,
-    relayOnAt: number,
+    ampOnAt: number,
     notBefore = 0,
     offsetMs = 0,
   ): Promise<{ report: Report; undecodable: boolean; started: boolean; interrupt: Current['interrupt'] }> {
@@ -416,7 +417,7 @@ export class Scheduler {
         q,
         sha,
         volume,
-        notBefore: Math.max(notBefore, relayOnAt + this.o.prerollMs),
+        notBefore: Math.max(notBefore, ampOnAt + this.o.prerollMs),
         signal: c.abort.signal,
         reason: () => (this.stopped ? 'shutdown' : (c.interrupt?.reason ?? 'preempted')),
         offsetMs,

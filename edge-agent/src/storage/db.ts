@@ -29,6 +29,7 @@ const MIGRATIONS: string[] = [
     fallback INTEGER NOT NULL, occurrence TEXT, status TEXT NOT NULL, reason TEXT,
     relay_on_at TEXT, started_at TEXT, ended_at TEXT, relay_off_at TEXT, duration_ms INTEGER NOT NULL
   );
+  -- relay_log: every switching of the amplifier (the name is kept: boxes in the field hold it).
   CREATE TABLE relay_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "on" INTEGER NOT NULL);
   CREATE TABLE seen_commands (command_id TEXT PRIMARY KEY, at TEXT NOT NULL);
   `,

@@ -19,7 +19,7 @@ const isoInstant = (v: unknown) => typeof v === 'string' && Number.isFinite(Date
 
 /**
  * The `kv` keys worth keeping, each with the shape its value must have. Not the rotated signing key (a wrong one
- * would lock the box out; the chain is walked again from the pinned key) nor relay intents (every zone is
+ * would lock the box out; the chain is walked again from the pinned key) nor amplifier switch intents (every zone is
  * switched off at start anyway).
  */
 const KV_KEEP: { match: (key: string) => boolean; valid: (value: unknown) => boolean }[] = [

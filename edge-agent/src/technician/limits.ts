@@ -17,7 +17,10 @@ import { sendError } from './http.js'
  * The technician page's connection limits: the control plane's defaults (shared http-limits.ts), two uploads at
  * once per address (a Pi transcodes one at a time anyway), and the body rate from the box's config.
  */
-export function localHttpLimits(config: AgentConfig, overrides: Partial<HttpLimits> = {}): HttpLimits {
+export function localHttpLimits(
+  config: Pick<AgentConfig, 'localPage'>,
+  overrides: Partial<HttpLimits> = {},
+): HttpLimits {
   const page = config.localPage
   return {
     ...DEFAULT_HTTP_LIMITS,

@@ -20,10 +20,11 @@ export const MAX_PENDING = 10
 /** The zone of an announcement: every zone at once. */
 export const ALL_ZONES = '*'
 
+/** `relay` (a contract of the page and of events) is the amplifier switch held on by hand. */
 export type LocalKind = 'tone' | 'relay' | 'announcement'
 export type LocalStatus = 'queued' | 'playing' | 'done' | 'failed' | 'preempted' | 'cancelled' | 'expired'
 
-/** One action at the box (a tone test, a relay held on, an announcement), as the page and the province see it. */
+/** One action at the box (a tone test, the amplifier held on, an announcement), as the page and the province see it. */
 export interface LocalAction {
   id: string
   kind: LocalKind
@@ -38,13 +39,13 @@ export interface LocalAction {
   endedAt: string | null
   status: LocalStatus
   reason?: string
-  /** How long it holds the relay (tone length, hold time, announcement length). */
+  /** How long it holds the amplifier on (tone length, hold time, announcement length). */
   seconds: number
 }
 
 export interface LocalRequest
   extends Pick<LocalAction, 'kind' | 'zone' | 'by' | 'commandId' | 'title' | 'priority' | 'seconds'> {
-  /** Audio to play (tone, announcement); none for a relay hold. */
+  /** Audio to play (tone, announcement); none for a hold of the amplifier. */
   audio?: { path: string; sha256: string; deleteAfter?: boolean }
   /** Not started by then (a higher band holds the amplifier): given up as expired. */
   startWithinMs?: number
@@ -63,7 +64,7 @@ interface Pending {
 const terminal = (s: LocalStatus) => s !== 'queued' && s !== 'playing'
 
 /**
- * Plays what is started at the box itself — zone tests (local or ordered by the province), relays held on by the
+ * Plays what is started at the box itself — zone tests (local or ordered by the province), the amplifier held on by the
  * technician, local announcements — through the scheduler's arbiter like everything else: each is queued as an
  * occurrence at its band, and the scheduler hands it the amplifier on its turn (the same hook as live relays,
  * since the audio is not in the media cache). A higher band preempts it; it never resumes (the technician or the
@@ -168,7 +169,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
     return { action, done: promise }
   }
 
-  /** Stops an action (queued or playing), e.g. the technician switching a held relay off early. */
+  /** Stops an action (queued or playing), e.g. the technician switching a held amplifier off early. */
   cancel(id: string, reason: string): boolean {
     const p = this.pending.get(id)
     if (!p) return false
@@ -234,7 +235,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       for (const z of controls.zones()) {
         const want = p.action.zone === ALL_ZONES || z.id === p.action.zone
         if (z.relayOn === want) continue
-        await controls.setRelay(z.id, want)
+        await controls.setAmpSwitch(z.id, want)
         restore.push({ zone: z.id, on: z.relayOn })
       }
       return await this.turn(p, q, ctl)
@@ -243,7 +244,7 @@ export class LocalPlays implements Pick<LiveHooks, 'play'> {
       this.finish(p, 'failed', `${code}: ${details.join('; ')}`)
       return null
     } finally {
-      for (const r of restore) await controls.setRelay(r.zone, r.on).catch(() => {})
+      for (const r of restore) await controls.setAmpSwitch(r.zone, r.on).catch(() => {})
     }
   }
 

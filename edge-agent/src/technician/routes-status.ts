@@ -1,21 +1,24 @@
 import type { FastifyInstance } from 'fastify'
-import type { Agent } from '../agent.js'
 import type { LogRing } from './log.js'
+import type { ActivityReader, StatusReader, TechnicianConfig } from './ports.js'
 import { localStatus, network } from './status.js'
 
+/** How many plays and switchings the activity screen lists. */
+const RECENT = 30
+
 /** What the page reads: status, recent activity and logs, network settings. All behind the session. */
-export async function statusRoutes(app: FastifyInstance, agent: Agent, logs?: LogRing): Promise<void> {
-  app.get('/api/status', async () => localStatus(agent))
+export async function statusRoutes(
+  app: FastifyInstance,
+  ports: { config: TechnicianConfig; status: StatusReader; activity: ActivityReader },
+  logs?: LogRing,
+): Promise<void> {
+  app.get('/api/status', async () => localStatus(ports.status, ports.config))
 
   app.get('/api/activity', async () => ({
-    actions: agent.localPlays.recent(),
-    plays: agent.db
-      .prepare(
-        `SELECT title, priority, status, reason, started_at AS startedAt, ended_at AS endedAt, schedule_id AS scheduleId
-         FROM plays ORDER BY rowid DESC LIMIT 30`,
-      )
-      .all(),
-    relay: agent.db.prepare('SELECT at, "on" FROM relay_log ORDER BY rowid DESC LIMIT 30').all(),
+    actions: ports.activity.localActions(),
+    plays: ports.activity.recentPlays(RECENT),
+    // Contract field of the page's JSON: the amplifier switch's transitions.
+    relay: ports.activity.recentAmpSwitching(RECENT),
     logs: logs?.recent(100) ?? [],
   }))
 

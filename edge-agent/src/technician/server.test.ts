@@ -35,7 +35,7 @@ describe('technician page server over real HTTP', () => {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
-  const relayLog = () =>
+  const ampSwitchLog = () =>
     agent.db.prepare('SELECT at, "on" FROM relay_log ORDER BY seq').all() as { at: string; on: number }[]
 
   beforeAll(async () => {
@@ -87,7 +87,7 @@ describe('technician page server over real HTTP', () => {
       const res = await req(method, path, method === 'POST' ? { on: true } : undefined)
       expect({ path, status: res.status }).toEqual({ path, status: 401 })
     }
-    expect(agent.relay.isOn()).toBe(false)
+    expect(agent.ampSwitch.isOn()).toBe(false)
     // A made-up token is no session either.
     cookie = `${SESSION_COOKIE}=forged`
     expect((await req('GET', '/api/status')).status).toBe(401)
@@ -163,13 +163,13 @@ describe('technician page server over real HTTP', () => {
     expect(agent.box.zones()[0]?.volumePercent).toBe(40)
   })
 
-  it('switches a relay on and off again by itself after the requested time', async () => {
-    const before = relayLog().length
+  it('switches the amplifier on and off again by itself after the requested time', async () => {
+    const before = ampSwitchLog().length
     const res = await req('POST', '/api/zones/main/relay', { on: true, seconds: 2 })
     expect(res.status).toBe(202)
     const { action } = await json(res)
-    await waitFor(() => relayLog().length >= before + 2, 15_000, 'relay on then off')
-    const [on, off] = relayLog().slice(before)
+    await waitFor(() => ampSwitchLog().length >= before + 2, 15_000, 'amplifier on then off')
+    const [on, off] = ampSwitchLog().slice(before)
     expect(on?.on).toBe(1)
     expect(off?.on).toBe(0)
     const held = Date.parse(off?.at as string) - Date.parse(on?.at as string)
@@ -179,15 +179,15 @@ describe('technician page server over real HTTP', () => {
     expect(agent.localPlays.get(action.id)?.status).toBe('done')
   })
 
-  it('switches a relay off early on request, and bounds the hold', async () => {
-    const before = relayLog().length
+  it('switches the amplifier off early on request, and bounds the hold', async () => {
+    const before = ampSwitchLog().length
     const res = await req('POST', '/api/zones/main/relay', { on: true, seconds: 3600 })
     const { action, maxSeconds } = await json(res)
     expect(action.seconds).toBe(maxSeconds)
-    await waitFor(() => relayLog().length >= before + 1, 10_000, 'relay on')
+    await waitFor(() => ampSwitchLog().length >= before + 1, 10_000, 'amplifier on')
     const off = await req('POST', '/api/zones/main/relay', { on: false })
     expect((await json(off)).cancelled).toEqual([action.id])
-    await waitFor(() => relayLog().length >= before + 2, 10_000, 'relay off')
+    await waitFor(() => ampSwitchLog().length >= before + 2, 10_000, 'amplifier off')
     expect(agent.localPlays.get(action.id)?.status).toBe('cancelled')
     expect((await req('POST', '/api/zones/main/relay', { on: true, seconds: 0 })).status).toBe(400)
     expect((await req('POST', '/api/zones/nowhere/relay', { on: true })).status).toBe(404)
@@ -204,7 +204,11 @@ describe('technician page server over real HTTP', () => {
     expect(over.status).toBe(429)
     expect((await json(over)).code).toBe('LOA_LOCAL_BUSY')
     for (const id of ids) expect((await req('POST', `/api/actions/${id}/cancel`, {})).status).toBe(200)
-    await waitFor(() => !agent.localPlays.busy && !agent.relay.isOn(), 10_000, 'all cancelled, relay off')
+    await waitFor(
+      () => !agent.localPlays.busy && !agent.ampSwitch.isOn(),
+      10_000,
+      'all cancelled, amplifier off',
+    )
     expect(ids.map((id) => agent.localPlays.get(id)?.status)).toEqual(ids.map(() => 'cancelled'))
   })
 
@@ -240,7 +244,7 @@ describe('technician page server over real HTTP', () => {
     const { action } = await json(good)
     await waitFor(() => agent.localPlays.get(action.id)?.status === 'done', 20_000, 'announcement played')
     expect(readdirSync(join(dir, 'announcements'))).toEqual([])
-    // The play report is written when the relay goes off again, after the post-roll.
+    // The play report is written when the amplifier goes off again, after the post-roll.
     const play = await waitFor(
       () => agent.db.prepare('SELECT status, priority FROM plays WHERE schedule_id = ?').get(action.id),
       10_000,

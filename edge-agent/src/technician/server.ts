@@ -9,12 +9,12 @@ import { securityHeaders } from '@loa/shared/security-headers'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import type { Agent } from '../agent.js'
 import { AgentError, type AgentErrorCode } from '../errors.js'
 import { TechnicianAuth } from './auth.js'
 import { sendError } from './http.js'
 import { applyLocalLimits, localFastifyLimits, localHttpLimits } from './limits.js'
 import type { LogRing } from './log.js'
+import type { TechnicianHost } from './ports.js'
 import { actionRoutes } from './routes-actions.js'
 import { statusRoutes } from './routes-status.js'
 
@@ -32,7 +32,8 @@ export const OPEN_ROUTES = ['/api/auth', '/api/login', '/api/logout']
 const WEB_DIR = fileURLToPath(new URL('../../dist-web/', import.meta.url))
 
 export interface LocalServerOptions {
-  agent: Agent
+  /** Provides the ports the page reaches (technician/ports.ts): the agent. */
+  agent: TechnicianHost
   log: Logger
   logs?: LogRing
   /** Defaults to the bundled page in dist-web/. */
@@ -50,9 +51,10 @@ export interface LocalServerOptions {
  * the page comes from outside the box, so it works with no connection to the province.
  */
 export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyInstance> {
-  const { agent } = o
-  const auth = o.auth ?? new TechnicianAuth(() => agent.config.technician?.passwordHash)
-  const limits = localHttpLimits(agent.config, o.limits)
+  const ports = o.agent.technician
+  const { config, events } = ports
+  const auth = o.auth ?? new TechnicianAuth(() => config.technician?.passwordHash)
+  const limits = localHttpLimits(config, o.limits)
   const app = Fastify({
     // Timeouts and body rate a phone on a weak Wi-Fi still passes (docs/security.md, "Limits").
     ...localFastifyLimits(limits),
@@ -123,7 +125,7 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
   app.get('/api/auth', async (req) => ({
     configured: auth.configured,
     loggedIn: auth.check(req.cookies[SESSION_COOKIE]),
-    deviceId: agent.config.deviceId,
+    deviceId: config.deviceId,
   }))
 
   app.post(
@@ -138,7 +140,7 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
       const { password } = req.body as { password: string }
       const r = await auth.login(password, req.ip)
       if (r.ok) {
-        agent.outbox.event('technician-login', 'info', 'technician logged in on the local page', {
+        events.event('technician-login', 'info', 'technician logged in on the local page', {
           ip: req.ip,
         })
         return reply
@@ -146,15 +148,10 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
           .send({ ok: true })
       }
       if (r.reason === 'not-configured') return sendError(reply, 503, 'LOA_LOCAL_NO_PASSWORD')
-      agent.outbox.event(
-        'technician-login-failed',
-        'warning',
-        'wrong technician password on the local page',
-        {
-          ip: req.ip,
-          locked: r.reason === 'locked',
-        },
-      )
+      events.event('technician-login-failed', 'warning', 'wrong technician password on the local page', {
+        ip: req.ip,
+        locked: r.reason === 'locked',
+      })
       if (r.reason === 'locked') {
         return sendError(reply.header('retry-after', String(r.retryAfterS)), 429, 'LOA_LOCAL_LOCKED', {
           retryAfterS: r.retryAfterS,
@@ -169,8 +166,8 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).send({ ok: true })
   })
 
-  await statusRoutes(app, agent, o.logs)
-  await actionRoutes(app, agent)
+  await statusRoutes(app, ports, o.logs)
+  await actionRoutes(app, ports)
 
   const webDir = o.webDir ?? WEB_DIR
   if (existsSync(webDir)) await app.register(fastifyStatic, { root: webDir, index: ['index.html'] })
@@ -193,18 +190,19 @@ export async function buildLocalServer(o: LocalServerOptions): Promise<FastifyIn
 
 /** Starts the page if configured; a port in use is an event and a log line, never a dead agent. */
 export async function startLocalServer(
-  agent: Agent,
+  agent: TechnicianHost,
   log: Logger,
   logs?: LogRing,
 ): Promise<{ port: number; close: () => Promise<void> } | null> {
-  const cfg = agent.config.localPage
+  const { config, events } = agent.technician
+  const cfg = config.localPage
   if (!cfg || cfg.host === 'off') return null
   const app = await buildLocalServer({ agent, log, logs })
   try {
     await app.listen({ port: cfg.port, host: cfg.host })
   } catch (err) {
     log.error({ err, port: cfg.port }, 'technician page could not listen')
-    agent.outbox.event('local-page-failed', 'error', `technician page could not listen on ${cfg.port}`, {
+    events.event('local-page-failed', 'error', `technician page could not listen on ${cfg.port}`, {
       port: cfg.port,
       error: (err as Error).message.slice(0, 300),
     })
@@ -214,7 +212,7 @@ export async function startLocalServer(
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port
   log.info(
-    { port, host: cfg.host, passwordSet: !!agent.config.technician?.passwordHash },
+    { port, host: cfg.host, passwordSet: !!config.technician?.passwordHash },
     'technician page listening',
   )
   return { port, close: () => app.close() }

@@ -1,12 +1,11 @@
 import { networkInterfaces } from 'node:os'
 import { DateTime } from 'luxon'
 import pino from 'pino'
-import type { Agent } from '../agent.js'
-import { AGENT_VERSION } from '../agent.js'
 import { monotonicMs } from '../clock/clock.js'
 import { readHealth } from '../health/health.js'
 import { OccurrenceSource } from '../schedule/occurrence-source.js'
 import { diskSpace } from '../storage/disk-space.js'
+import type { StatusReader, TechnicianConfig } from './ports.js'
 
 const quiet = pino({ level: 'silent' })
 /** readHealth runs vcgencmd and timedatectl: the page polls every 1.5 s, so a reading serves 10 s. */
@@ -32,48 +31,50 @@ export function network(): {
 }
 
 /** Everything the status screen shows, gathered without the province (nothing external is asked). */
-export async function localStatus(agent: Agent) {
-  const held = agent.store.received()?.body ?? null
-  const tz = held?.timezone ?? agent.config.timezone
-  const dayStart = DateTime.fromMillis(agent.clock.now()).setZone(tz).startOf('day')
-  const today = new OccurrenceSource(agent.config.timezone, quiet)
+export async function localStatus(s: StatusReader, config: TechnicianConfig) {
+  const held = s.desired()
+  const tz = held?.timezone ?? config.timezone
+  const dayStart = DateTime.fromMillis(s.now()).setZone(tz).startOf('day')
+  const today = new OccurrenceSource(config.timezone, quiet)
     .between(held, dayStart.toJSDate(), dayStart.plus({ days: 1 }).toJSDate())
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
     .slice(0, 200)
     .map((q) => ({ at: q.at, title: q.title, level: q.level, priority: q.priority, items: q.items.length }))
   let disk: { total: number; free: number } | null = null
   try {
-    disk = await diskSpace(agent.config.dataDir)
+    disk = await diskSpace(config.dataDir)
   } catch {}
   const h = await health()
   const names = new Map((held?.media ?? []).map((m) => [m.sha256, m]))
+  const province = s.province()
   return {
-    deviceId: agent.config.deviceId,
-    version: AGENT_VERSION,
+    deviceId: config.deviceId,
+    version: s.version(),
     province: {
-      connected: agent.link.connected,
-      lastContactAt: agent.lastContactAt ? new Date(agent.lastContactAt).toISOString() : null,
+      connected: province.connected,
+      lastContactAt: province.lastContactAt ? new Date(province.lastContactAt).toISOString() : null,
       desiredVersion: held?.version ?? null,
       // Desired states not newer than the one held, dropped unparsed (replays, a broker re-delivering).
-      staleDesiredDropped: agent.desiredGate.dropped,
-      outboxPending: agent.outbox.pendingCount(),
+      staleDesiredDropped: province.staleDesiredDropped,
+      outboxPending: province.outboxPending,
     },
     // Signal, operator and registration, when the box has a modem (`modem.port`).
-    modem: agent.modem?.status().modem ?? null,
+    modem: s.modem(),
     health: h,
     // The agent's "now" (the signed floor when the local clock is behind it), and what it knows of the clock.
     clock: {
-      now: new Date(agent.clock.now()).toISOString(),
+      now: new Date(s.now()).toISOString(),
       timezone: tz,
       synced: h.clockSynced ?? null,
-      ...agent.clock.status(),
+      ...s.clock(),
     },
     disk,
-    nowPlaying: agent.scheduler.nowPlaying,
-    relayOn: agent.relay.isOn(),
-    zones: agent.box.zones(),
+    nowPlaying: s.nowPlaying(),
+    // Contract field of the page's JSON: it means the amplifier switch.
+    relayOn: s.ampSwitchOn(),
+    zones: s.zones(),
     today,
-    media: agent.cache.all().map((m) => ({
+    media: s.media().map((m) => ({
       sha256: m.sha256,
       size: m.size,
       state: m.state,

@@ -103,14 +103,14 @@ export async function benchAgentDb(): Promise<BenchRow[]> {
     const deleted = timed(() => {
       bulk.transaction(() => {
         bulk.prepare('DELETE FROM plays WHERE seq <= ?').run(pruned.value.plays)
-        bulk.prepare('DELETE FROM relay_log WHERE seq <= ?').run(pruned.value.relayLog)
+        bulk.prepare('DELETE FROM relay_log WHERE seq <= ?').run(pruned.value.ampSwitchLog)
       })()
       bulk.pragma('incremental_vacuum')
     })
     bulk.close()
-    const n = pruned.value.plays + pruned.value.relayLog
+    const n = pruned.value.plays + pruned.value.ampSwitchLog
     rows.push({
-      name: `agent db pruning a year (${(before / MB).toFixed(0)} MB) to the 200 MB budget: ${pruned.value.plays} plays, ${pruned.value.relayLog} relay log rows; event loop stall at most ${fmtMs(pruned.stallMs)}`,
+      name: `agent db pruning a year (${(before / MB).toFixed(0)} MB) to the 200 MB budget: ${pruned.value.plays} plays, ${pruned.value.ampSwitchLog} amplifier switch log rows; event loop stall at most ${fmtMs(pruned.stallMs)}`,
       loa: fmtMs(pruned.ms),
       baseline: `${fmtMs(deleted.ms)} (one DELETE each, the loop blocked throughout)`,
       ratio: ratio(pruned.ms, deleted.ms),
