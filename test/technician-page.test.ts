@@ -250,7 +250,11 @@ describe('technician page in a browser', { timeout: 180_000 }, () => {
     await page.reload()
     await page.waitForSelector('#zones [data-zone="main"]')
     await zone('[data-action="test"]').click()
-    await waitFor(async () => ampSwitchLog(from).length >= 2, 30_000, 'amplifier on then off without the province')
+    await waitFor(
+      async () => ampSwitchLog(from).length >= 2,
+      30_000,
+      'amplifier on then off without the province',
+    )
     await page.click('#lang')
     await page.waitForSelector('text=Technician page')
   })

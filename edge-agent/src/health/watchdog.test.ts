@@ -13,7 +13,7 @@ import { watchdogPingMs } from './watchdog.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
 /** The fault injection (LOA_TEST_HANG), loaded into the agent process from outside its build. */
-const HANG = fileURLToPath(new URL('../../test-fixtures/hang.mjs', import.meta.url))
+const HANG = fileURLToPath(new URL('../../test-kit/hang.mjs', import.meta.url))
 const tree = topicTree('loa')
 
 /**

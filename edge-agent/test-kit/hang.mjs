@@ -1,4 +1,4 @@
-// TEST ONLY, never part of the agent's build: loaded with `node --import edge-agent/test-fixtures/hang.mjs
+// TEST ONLY, never part of the agent's build: loaded with `node --import edge-agent/test-kit/hang.mjs
 // dist/main.js`, it makes the real agent process fail on purpose `LOA_TEST_HANG_AFTER_MS` (default 2000) after
 // start, so the watchdog and the exit paths can be tested (health/watchdog.test.ts). Without LOA_TEST_HANG it does
 // nothing.
