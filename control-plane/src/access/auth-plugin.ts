@@ -1,9 +1,10 @@
 import cookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ANONYMOUS, type AuditActor } from '../audit/log.js'
+import { type AuditActor, auditActor } from '../audit/log.js'
 import type { App, Services } from '../context.js'
 import { forbidden, LoaError, unauthenticated } from '../server/errors.js'
+import { isProtectedPath } from '../server/protected-paths.js'
 import type { Actor, Permission } from './actor.js'
 import { resolveApiToken } from './api-tokens.js'
 import { can } from './policy.js'
@@ -36,13 +37,6 @@ declare module 'fastify' {
     /** SHA-256 of the session token when the request came with a session cookie. */
     sessionHash?: string
   }
-}
-
-export function isProtectedPath(url: string): boolean {
-  const path = url.split('?')[0] as string
-  return (
-    path.startsWith('/api/') || path.startsWith('/media/') || path === '/metrics' || path === '/openapi.json'
-  )
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -119,9 +113,6 @@ async function authenticate(s: Services, req: FastifyRequest, reply: FastifyRepl
 }
 
 export { userActor }
-
-export const auditActor = (a: Actor | null | undefined): AuditActor =>
-  a ? { kind: a.kind, id: a.id, name: a.name } : ANONYMOUS
 
 /** Action names like 'schedule.create' give the target type 'schedule'. */
 const targetTypeOf = (action: string) => (/^[a-z-]+\./.test(action) ? action.split('.')[0] : null)

@@ -4,14 +4,16 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { assertSameOrigin, auditActor } from '../../access/auth-plugin.js'
+import { assertSameOrigin } from '../../access/auth-plugin.js'
 import { assertTargetsInScope } from '../../access/policy.js'
+import { auditActor } from '../../audit/log.js'
 import type { App, Services } from '../../context.js'
 import { TargetsBody } from '../../org/targets-input.js'
 import { LoaError, validationMessage } from '../../server/errors.js'
 import { PlainText } from '../../server/plain-text.js'
 import { liveInputFromBody } from '../live-input.js'
-import { DEFAULT_MIC_LIMITS, type MicLimits, type MicSession, MicSessions } from './sessions.js'
+import { DEFAULT_MIC_LIMITS, type MicLimits } from './limits.js'
+import { type MicSession, MicSessions } from './sessions.js'
 
 /** The first (text) message of a microphone WebSocket: what a live relay needs, minus its source. */
 export const MicStartMessage = Type.Object(
