@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { assertClusterInScope, requireWholeTree } from '../access/policy.js'
+import { assertClusterInScope, requireWholeTree } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { mosquittoFilesFor } from './security.js'
 

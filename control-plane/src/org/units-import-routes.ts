@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { requireWholeTree } from '../access/policy.js'
+import { requireWholeTree } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { errorBody } from '../server/errors.js'
 

@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import { countsStreams } from '../commands/sse-counts.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'

@@ -11,7 +11,8 @@ import {
   recurrenceProblems,
 } from '@loa/shared'
 import type { FastifyRequest } from 'fastify'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { targetsScope } from '../desired/state.js'
 import type { Relay } from '../domain.js'

@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { DateTime } from 'luxon'
-import { assertUnitInScope, clusterIdsInScope, scopeUnitIds } from '../access/policy.js'
+import { clusterIdsInScope, scopeUnitIds } from '../access/policy.js'
+import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { LoaError } from '../server/errors.js'
 import { EventSchema, PlaySchema } from '../server/schemas.js'

@@ -1,12 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
 import type { FastifyRequest } from 'fastify'
-import {
-  assertClusterInScope,
-  assertTargetsInScope,
-  assertUnitInScope,
-  targetsVisible,
-} from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertClusterInScope, assertTargetsInScope, assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { parsePeriod } from '../reports/period.js'
 import { LoaError, notFound } from '../server/errors.js'

@@ -13,7 +13,8 @@ import {
   WeeklyRecurrence,
 } from '@loa/shared'
 import { Value } from '@sinclair/typebox/value'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import { visibleBulletin, visiblePlaylist } from '../access/scope-refs.js'
 import { assertApproved } from '../bulletins/workflow.js'
 import type { App, Services } from '../context.js'

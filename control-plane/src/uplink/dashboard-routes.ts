@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
-import { assertUnitInScope, scopeUnitIds } from '../access/policy.js'
+import { scopeUnitIds } from '../access/policy.js'
+import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { buildDashboard } from './dashboard.js'
 
