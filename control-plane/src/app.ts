@@ -40,17 +40,6 @@ import { registerDashboardRoutes } from './uplink/dashboard-routes.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
-/** SQLite constraint failures that are the client's fault, mapped to stable codes. */
-function mapSqliteError(err: Error & { code?: string }): LoaError | null {
-  if (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    return new LoaError('LOA_CONFLICT', 'id: already exists')
-  }
-  if (err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-    return new LoaError('LOA_CONFLICT', 'a referenced record does not exist or is still in use')
-  }
-  return null
-}
-
 export async function buildApp(
   services: Services,
   logger: Logger,
@@ -66,9 +55,8 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const mapped = err instanceof LoaError ? err : mapSqliteError(err)
-    if (mapped) {
-      return reply.status(mapped.statusCode).send(errorBody(mapped.statusCode, mapped.code, mapped.message))
+    if (err instanceof LoaError) {
+      return reply.status(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
     }
     if (err.validation) {
       return reply
