@@ -234,6 +234,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       topics,
       alerts,
       lives,
+      fanout,
       lanes: mediaLanesFrom(config, metrics.registry),
       speech: speech ?? new EspeakEngine(),
       tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),
