@@ -45,9 +45,33 @@ export async function buildApp(
   logger: Logger,
   opts: { https?: { key: Buffer; cert: Buffer; ca?: Buffer } } = {},
 ): Promise<App> {
+  // Each plugin gets only what it uses (its *Deps type).
+  const {
+    alertStream,
+    alerts,
+    audit,
+    auth,
+    brokerAuth,
+    brokerIdentities,
+    config,
+    credentials,
+    desired,
+    deviceVerifier,
+    fanout,
+    ingest,
+    lanes,
+    lives,
+    metrics,
+    mqtt,
+    repos,
+    signingKeys,
+    speech,
+    topics,
+    tts,
+  } = services
   const app = Fastify({
     // Timeouts a slow 4G phone still passes (docs/security.md, "Limits"); with TLS they ride in `https`.
-    ...httpLimitOptions(services.config.httpLimits, opts.https),
+    ...httpLimitOptions(config.httpLimits, opts.https),
     // Whatever logger the caller gave, request logs never carry credentials.
     loggerInstance: logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
@@ -94,41 +118,49 @@ export async function buildApp(
   })
   await app.register(multipart, {
     limits: {
-      fileSize: Math.round(services.config.maxUploadMb * 1024 * 1024),
+      fileSize: Math.round(config.maxUploadMb * 1024 * 1024),
       files: 1,
       fields: 10,
       parts: 12,
     },
   })
 
-  registerSecurityHeaders(app, { mapTileUrl: services.config.mapTileUrl, https: Boolean(opts.https) })
-  registerHttpLimits(app, services.config.httpLimits, services.metrics.registry)
+  registerSecurityHeaders(app, { mapTileUrl: config.mapTileUrl, https: Boolean(opts.https) })
+  registerHttpLimits(app, config.httpLimits, metrics.registry)
   // Before any route: its onRoute hook checks that every protected route declares a permission.
-  await registerWebsocket(app, services)
-  await registerAuth(app, services)
-  registerSystemRoutes(app, services)
-  registerAuthRoutes(app, services)
-  registerUserRoutes(app, services)
-  registerTokenRoutes(app, services)
-  registerAuditRoutes(app, services)
-  registerUnitRoutes(app, services)
-  registerUnitImportRoutes(app, services)
-  registerClusterRoutes(app, services)
-  registerMediaRoutes(app, services)
-  registerContentRoutes(app, services)
-  registerScheduleRoutes(app, services)
-  registerReportRoutes(app, services)
-  registerAlertRoutes(app, services, services.alertStream)
-  registerCapRoutes(app, services)
-  registerLiveRoutes(app, services, services.alertStream)
-  registerRelayRoutes(app, services)
-  registerTtsRoutes(app, services)
-  registerWorkflowRoutes(app, services)
-  registerCalendarRoutes(app, services)
-  registerDashboardRoutes(app, services)
-  registerDeviceRoutes(app, services)
-  await registerMicRoutes(app, services, { limits: services.config.micLimits })
-  consoleFallback = await registerConsole(app, services)
+  await registerWebsocket(app, { config })
+  await registerAuth(app, { audit, auth, deviceVerifier, repos })
+  registerSystemRoutes(app, { metrics, mqtt, repos })
+  registerAuthRoutes(app, { audit, auth, repos })
+  registerUserRoutes(app, { repos })
+  registerTokenRoutes(app, { repos })
+  registerAuditRoutes(app, { repos })
+  registerUnitRoutes(app, { desired, repos })
+  registerUnitImportRoutes(app, { desired, repos })
+  registerClusterRoutes(app, { desired, fanout, ingest, mqtt, repos })
+  registerMediaRoutes(app, { config, lanes, repos })
+  registerContentRoutes(app, { repos })
+  registerScheduleRoutes(app, { config, desired, repos })
+  registerReportRoutes(app, { config, repos })
+  registerAlertRoutes(app, { alerts, config, lanes, repos, tts }, alertStream)
+  registerCapRoutes(app, { alerts, config, lanes, repos, speech })
+  registerLiveRoutes(app, { lives, repos }, alertStream)
+  registerRelayRoutes(app, { desired, repos })
+  registerTtsRoutes(app, { config, lanes, repos, tts })
+  registerWorkflowRoutes(app, { alerts, config, desired, repos })
+  registerCalendarRoutes(app, { config, desired, repos })
+  registerDashboardRoutes(app, { repos })
+  registerDeviceRoutes(app, {
+    brokerAuth,
+    brokerIdentities,
+    credentials,
+    desired,
+    repos,
+    signingKeys,
+    topics,
+  })
+  await registerMicRoutes(app, { audit, config, lives, repos }, { limits: config.micLimits })
+  consoleFallback = await registerConsole(app, { config })
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
     app.swagger(),
   )

@@ -80,7 +80,11 @@ const userActor = (u: {
 })
 
 /** The actor of a request's credentials; null when none were given; 401 when bad ones were. */
-async function authenticate(s: Services, req: FastifyRequest, reply: FastifyReply): Promise<Actor | null> {
+async function authenticate(
+  s: Pick<Services, 'auth' | 'deviceVerifier' | 'repos'>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Actor | null> {
   const header = req.headers.authorization
   if (header !== undefined) {
     const [scheme, value = ''] = header.split(' ', 2)
@@ -117,11 +121,14 @@ export { userActor }
 /** Action names like 'schedule.create' give the target type 'schedule'. */
 const targetTypeOf = (action: string) => (/^[a-z-]+\./.test(action) ? action.split('.')[0] : null)
 
+/** What the auth plugin uses of the services (app.ts passes exactly these). */
+export type AuthDeps = Pick<Services, 'audit' | 'auth' | 'deviceVerifier' | 'repos'>
+
 /**
  * Authentication and authorisation of every request, and the audit trail of every mutating one. Registered before
  * any route: routes without a `config.permission` under a protected path make startup fail.
  */
-export async function registerAuth(app: App, s: Services): Promise<void> {
+export async function registerAuth(app: App, s: AuthDeps): Promise<void> {
   await app.register(cookie)
   await app.register(rateLimit, {
     global: false,

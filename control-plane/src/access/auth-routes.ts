@@ -44,7 +44,7 @@ const dummy = () => {
 }
 
 export async function userView(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   u: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'role' | 'scopeUnitId'>,
 ) {
   const unit = u.scopeUnitId ? await s.repos.units.get(u.scopeUnitId) : null
@@ -68,8 +68,11 @@ function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: strin
   })
 }
 
+/** What auth routes use of the services (app.ts passes exactly these). */
+export type AuthRoutesDeps = Pick<Services, 'audit' | 'auth' | 'repos'>
+
 /** Login, logout, who am I, change my password (docs/users-and-roles.md). */
-export function registerAuthRoutes(app: App, s: Services): void {
+export function registerAuthRoutes(app: App, s: AuthRoutesDeps): void {
   const { users, sessions } = s.repos
 
   app.post(

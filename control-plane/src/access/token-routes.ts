@@ -17,8 +17,11 @@ const TokenBody = Type.Object(
   { additionalProperties: false },
 )
 
+/** What token routes use of the services (app.ts passes exactly these). */
+export type TokenRoutesDeps = Pick<Services, 'repos'>
+
 /** API tokens for machine clients (CAP feeds, scripts): created, listed (never the secret), revoked. */
-export function registerTokenRoutes(app: App, s: Services): void {
+export function registerTokenRoutes(app: App, s: TokenRoutesDeps): void {
   const { apiTokens } = s.repos
 
   app.post(

@@ -37,7 +37,11 @@ const UserPatchBody = Type.Object(
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 /** Only a scope inside one's own may be granted; the whole tree (null) only by an unrestricted actor. */
-export async function assertGrantableScope(s: Services, req: FastifyRequest, scopeUnitId: string | null) {
+export async function assertGrantableScope(
+  s: Pick<Services, 'repos'>,
+  req: FastifyRequest,
+  scopeUnitId: string | null,
+) {
   const mine = await scopeUnitIds(s, req.actor)
   if (scopeUnitId === null) {
     if (mine !== null) throw forbidden('scopeUnitId: only an administrator of the whole tree can grant it')
@@ -51,7 +55,7 @@ export async function assertGrantableScope(s: Services, req: FastifyRequest, sco
   req.auditInfo.unitId ??= scopeUnitId
 }
 
-const adminView = async (s: Services, u: User) => ({
+const adminView = async (s: Pick<Services, 'repos'>, u: User) => ({
   ...(await userView(s, u)),
   disabled: u.disabled,
   lockedUntil: u.lockedUntil,
@@ -60,8 +64,11 @@ const adminView = async (s: Services, u: User) => ({
   lastLoginAt: u.lastLoginAt,
 })
 
+/** What user routes use of the services (app.ts passes exactly these). */
+export type UserRoutesDeps = Pick<Services, 'repos'>
+
 /** Users admin (admin-users permission), scoped like everything else. */
-export function registerUserRoutes(app: App, s: Services): void {
+export function registerUserRoutes(app: App, s: UserRoutesDeps): void {
   const { users, sessions } = s.repos
 
   const visible = async (req: FastifyRequest, u: User | null): Promise<boolean> => {

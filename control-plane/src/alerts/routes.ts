@@ -41,9 +41,12 @@ export const raiseView = (r: RaiseResult) => ({
   publishFailures: r.publishFailures,
 })
 
+/** What alert routes use of the services (app.ts passes exactly these). */
+export type AlertRoutesDeps = Pick<Services, 'alerts' | 'config' | 'lanes' | 'repos' | 'tts'>
+
 export function registerAlertRoutes(
   app: App,
-  s: Services,
+  s: AlertRoutesDeps,
   opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
 ): void {
   const alerts = s.alerts

@@ -40,11 +40,14 @@ const CSV_COLUMNS: (keyof AuditEntry)[] = [
   'details',
 ]
 
+/** What audit routes use of the services (app.ts passes exactly these). */
+export type AuditRoutesDeps = Pick<Services, 'repos'>
+
 /**
  * The audit log (docs/users-and-roles.md): permission `audit` (every role but viewer). A scoped reader sees the
  * entries about units of its subtree and its own actions.
  */
-export function registerAuditRoutes(app: App, s: Services): void {
+export function registerAuditRoutes(app: App, s: AuditRoutesDeps): void {
   const query = async (
     req: FastifyRequest,
     f: Filter,

@@ -11,7 +11,10 @@ import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 const Title = PlainText({ minLength: 1, maxLength: 200 })
 
-export function registerContentRoutes(app: App, s: Services): void {
+/** What content routes use of the services (app.ts passes exactly these). */
+export type ContentRoutesDeps = Pick<Services, 'repos'>
+
+export function registerContentRoutes(app: App, s: ContentRoutesDeps): void {
   const { content } = s.repos
 
   app.post(

@@ -19,8 +19,11 @@ const DeliveryStateT = Type.Union([
   Type.Literal('alerted'),
 ])
 
+/** What workflow routes use of the services (app.ts passes exactly these). */
+export type WorkflowRoutesDeps = Pick<Services, 'alerts' | 'config' | 'desired' | 'repos'>
+
 /** Circular 39 workflow: approval, unit settings, sending to units below, the inbox, programmes. */
-export function registerWorkflowRoutes(app: App, s: Services): void {
+export function registerWorkflowRoutes(app: App, s: WorkflowRoutesDeps): void {
   const { content, workflow, units } = s.repos
 
   app.get(

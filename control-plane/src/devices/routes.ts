@@ -23,8 +23,14 @@ const KeySchema = Type.Object({
   current: Type.Boolean(),
 })
 
+/** What device routes use of the services (app.ts passes exactly these). */
+export type DeviceRoutesDeps = Pick<
+  Services,
+  'brokerAuth' | 'brokerIdentities' | 'credentials' | 'desired' | 'repos' | 'signingKeys' | 'topics'
+>
+
 /** Device credentials, the broker's Mosquitto files and the signing keys (docs/security.md). */
-export function registerDeviceRoutes(app: App, s: Services): void {
+export function registerDeviceRoutes(app: App, s: DeviceRoutesDeps): void {
   const admin = { permission: 'admin-devices' as const }
 
   app.post(

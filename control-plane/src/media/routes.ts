@@ -17,10 +17,10 @@ import { transcodeAndStore } from './import.js'
 import { type MediaLane, ownerOf } from './lanes.js'
 import { sanitiseFileName } from './pipeline.js'
 
-export function mediaDir(s: Services): string {
+export function mediaDir(s: Pick<Services, 'config'>): string {
   return path.join(s.config.dataDir, 'media')
 }
-function tmpDir(s: Services): string {
+function tmpDir(s: Pick<Services, 'config'>): string {
   return path.join(s.config.dataDir, 'tmp')
 }
 
@@ -31,7 +31,11 @@ const mediaView = (m: Media, deduplicated: boolean) => ({ ...m, deduplicated })
  * pipeline in a slot of `lane`. Temp files are removed before the reply is sent, whatever happened; a refused file
  * leaves no media file and no row.
  */
-async function receiveUpload(s: Services, req: FastifyRequest, lane: MediaLane) {
+async function receiveUpload(
+  s: Pick<Services, 'config' | 'lanes' | 'repos'>,
+  req: FastifyRequest,
+  lane: MediaLane,
+) {
   if (!req.isMultipart()) throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: expected multipart/form-data')
   const job = { lane, owner: ownerOf(actorOf(req)) }
   s.lanes.assertAdmissible(job)
@@ -83,7 +87,10 @@ const uploadSchema = (description: string) => ({
   description,
 })
 
-export function registerMediaRoutes(app: App, s: Services): void {
+/** What media routes use of the services (app.ts passes exactly these). */
+export type MediaRoutesDeps = Pick<Services, 'config' | 'lanes' | 'repos'>
+
+export function registerMediaRoutes(app: App, s: MediaRoutesDeps): void {
   app.post(
     '/api/media',
     {

@@ -32,7 +32,10 @@ const ClusterBody = Type.Object({ id: EntityId, ...ClusterFields }, { additional
 const ClusterPatch = Type.Partial(Type.Object(ClusterFields), { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
-export function registerClusterRoutes(app: App, s: Services): void {
+/** What cluster routes use of the services (app.ts passes exactly these). */
+export type ClusterRoutesDeps = Pick<Services, 'desired' | 'fanout' | 'ingest' | 'mqtt' | 'repos'>
+
+export function registerClusterRoutes(app: App, s: ClusterRoutesDeps): void {
   const { clusters, units, desired, ingest } = s.repos
 
   const checkRefs = async (req: FastifyRequest, b: { unitId?: string; stationId?: string | null }) => {

@@ -30,7 +30,10 @@ const FallbackBody = Type.Object(
   { additionalProperties: false },
 )
 
-export function registerUnitRoutes(app: App, s: Services): void {
+/** What unit routes use of the services (app.ts passes exactly these). */
+export type UnitRoutesDeps = Pick<Services, 'desired' | 'repos'>
+
+export function registerUnitRoutes(app: App, s: UnitRoutesDeps): void {
   const { units, stations, fallbacks } = s.repos
 
   app.post(

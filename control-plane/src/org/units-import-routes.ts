@@ -25,12 +25,15 @@ const ImportBody = Type.Object(
   { additionalProperties: false },
 )
 
+/** What unit import routes use of the services (app.ts passes exactly these). */
+export type UnitImportRoutesDeps = Pick<Services, 'desired' | 'repos'>
+
 /**
  * `POST /api/units/import`: the administrative tree from a list of rows (what `loa units import` sends from a
  * CSV). Validated as a whole and applied in one transaction; a bad row means nothing changes and every problem
  * comes back with its line. Re-importing the same rows changes nothing; a changed name or parent is updated.
  */
-export function registerUnitImportRoutes(app: App, s: Services): void {
+export function registerUnitImportRoutes(app: App, s: UnitImportRoutesDeps): void {
   app.post(
     '/api/units/import',
     {

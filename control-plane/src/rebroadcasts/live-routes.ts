@@ -20,10 +20,13 @@ const startView = (r: StartResult) => ({
   publishFailures: r.publishFailures,
 })
 
+/** What live routes use of the services (app.ts passes exactly these). */
+export type LiveRoutesDeps = Pick<Services, 'lives' | 'repos'>
+
 /** Live relays (docs/live.md): start, stop, list, view with ack counts, and the counts as Server-Sent Events. */
 export function registerLiveRoutes(
   app: App,
-  s: Services,
+  s: LiveRoutesDeps,
   opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
 ): void {
   const lives = s.lives

@@ -39,11 +39,14 @@ const RelayBody = Type.Object(
 const bad = (message: string) => new LoaError('LOA_RELAY_INVALID', message)
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
+/** What relay routes use of the services (app.ts passes exactly these). */
+export type RelayRoutesDeps = Pick<Services, 'desired' | 'repos'>
+
 /**
  * Recurring relays (e.g. the national news every day at 06:00 for 30 min): stored like schedules and carried in
  * the `relays` of every targeted cluster's desired state; the agents evaluate the occurrences themselves.
  */
-export function registerRelayRoutes(app: App, s: Services): void {
+export function registerRelayRoutes(app: App, s: RelayRoutesDeps): void {
   const { relays } = s.repos
 
   const visibleRelay = async (req: FastifyRequest, id: string): Promise<Relay> => {

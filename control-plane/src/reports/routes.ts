@@ -11,7 +11,10 @@ import { buildReport } from './reports.js'
 
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
 
-export function registerReportRoutes(app: App, s: Services): void {
+/** What report routes use of the services (app.ts passes exactly these). */
+export type ReportRoutesDeps = Pick<Services, 'config' | 'repos'>
+
+export function registerReportRoutes(app: App, s: ReportRoutesDeps): void {
   const { ingest, units } = s.repos
 
   app.get(

@@ -16,13 +16,20 @@ const Bound = Type.String({ maxLength: 40 })
  * Editing a schedule needs its targets inside the actor's scope (a province-wide one: province users); one the
  * actor cannot see reads as unknown.
  */
-async function assertScheduleInScope(s: Services, req: FastifyRequest, id: string): Promise<void> {
+async function assertScheduleInScope(
+  s: Pick<Services, 'repos'>,
+  req: FastifyRequest,
+  id: string,
+): Promise<void> {
   const sc = await s.repos.schedules.get(id)
   if (!sc || !(await targetsVisible(s, req.actor, sc.targets))) throw notFound('schedule', id)
   await assertTargetsInScope(s, req, sc.targets)
 }
 
-export function registerCalendarRoutes(app: App, s: Services): void {
+/** What calendar routes use of the services (app.ts passes exactly these). */
+export type CalendarRoutesDeps = Pick<Services, 'config' | 'desired' | 'repos'>
+
+export function registerCalendarRoutes(app: App, s: CalendarRoutesDeps): void {
   app.get(
     '/api/calendar',
     {

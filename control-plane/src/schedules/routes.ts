@@ -68,7 +68,10 @@ export function bodyProblem(
   return (aboutRecurrence && recurrenceMessage(body)) || validationMessage(err.validation, err.message)
 }
 
-export function registerScheduleRoutes(app: App, s: Services): void {
+/** What schedule routes use of the services (app.ts passes exactly these). */
+export type ScheduleRoutesDeps = Pick<Services, 'config' | 'desired' | 'repos'>
+
+export function registerScheduleRoutes(app: App, s: ScheduleRoutesDeps): void {
   const { schedules, content } = s.repos
 
   app.post(

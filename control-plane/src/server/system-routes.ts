@@ -1,7 +1,10 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { App, Services } from '../context.js'
 
-export function registerSystemRoutes(app: App, s: Services): void {
+/** What system routes use of the services (app.ts passes exactly these). */
+export type SystemRoutesDeps = Pick<Services, 'metrics' | 'mqtt' | 'repos'>
+
+export function registerSystemRoutes(app: App, s: SystemRoutesDeps): void {
   app.get(
     '/healthz',
     {

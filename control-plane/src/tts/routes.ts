@@ -31,7 +31,10 @@ function sniffMime(buf: Buffer): string {
 /** Ordinary speech counts against the caller's unit (or the caller): media/lanes.ts. */
 const ordinary = (req: FastifyRequest): MediaJob => ({ lane: 'ordinary', owner: ownerOf(actorOf(req)) })
 
-export function registerTtsRoutes(app: App, s: Services): void {
+/** What the TTS routes use of the services (app.ts passes exactly these). */
+export type TtsRoutesDeps = Pick<Services, 'config' | 'lanes' | 'repos' | 'tts'>
+
+export function registerTtsRoutes(app: App, s: TtsRoutesDeps): void {
   app.get('/api/tts/voices', { schema: { tags: ['tts'] }, config: { permission: 'read' } }, async () => ({
     voices: s.tts.voices(),
     defaultVoice: s.tts.defaultVoice,

@@ -5,7 +5,10 @@ import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { buildDashboard } from './dashboard.js'
 
-export function registerDashboardRoutes(app: App, s: Services): void {
+/** What dashboard routes use of the services (app.ts passes exactly these). */
+export type DashboardRoutesDeps = Pick<Services, 'repos'>
+
+export function registerDashboardRoutes(app: App, s: DashboardRoutesDeps): void {
   app.get(
     '/api/dashboard',
     {

@@ -7,7 +7,10 @@ import { ingestCap } from './ingest.js'
 const CAP_BODY_LIMIT = 16 * 1024 * 1024
 const CAP_TYPES = ['application/xml', 'text/xml', 'application/cap+xml']
 
-export function registerCapRoutes(app: App, s: Services): void {
+/** What the CAP routes use of the services (app.ts passes exactly these). */
+export type CapRoutesDeps = Pick<Services, 'alerts' | 'config' | 'lanes' | 'repos' | 'speech'>
+
+export function registerCapRoutes(app: App, s: CapRoutesDeps): void {
   // In its own scope so XML is accepted on this route only.
   app.register(async (scope) => {
     scope.addContentTypeParser(

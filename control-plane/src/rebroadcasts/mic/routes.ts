@@ -33,15 +33,21 @@ const MAX_PENDING_BYTES = 1024 * 1024
 
 const micError = (code: string, message: string) => ({ type: 'error', code, message })
 
+/** What the WebSocket support uses of the services (app.ts passes exactly these). */
+export type WebsocketDeps = Pick<Services, 'config'>
+
 /**
  * WebSocket support. Registered before the auth hooks: its onRequest hook marks upgrade requests, so a handshake
  * that auth refuses (401/403) still gets its socket destroyed after the response. Registered after them, a refused
  * handshake left a half-open socket behind, and the server never finished closing.
  */
-export async function registerWebsocket(app: App, s: Services): Promise<void> {
+export async function registerWebsocket(app: App, s: WebsocketDeps): Promise<void> {
   const maxChunk = s.config.micLimits?.maxChunkBytes ?? DEFAULT_MIC_LIMITS.maxChunkBytes
   await app.register(websocket, { options: { maxPayload: maxChunk + 1024 } })
 }
+
+/** What mic routes use of the services (app.ts passes exactly these). */
+export type MicRoutesDeps = Pick<Services, 'audit' | 'config' | 'lives' | 'repos'>
 
 /**
  * Speaking live from the browser's microphone (docs/console-content.md): `GET /api/live-mic` upgraded to a
@@ -50,7 +56,7 @@ export async function registerWebsocket(app: App, s: Services): Promise<void> {
  */
 export async function registerMicRoutes(
   app: App,
-  s: Services,
+  s: MicRoutesDeps,
   opts: { limits?: Partial<MicLimits> } = {},
 ): Promise<MicSessions> {
   const mics = new MicSessions({
