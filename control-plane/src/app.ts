@@ -8,35 +8,35 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import type { Logger } from 'pino'
-import { registerAuth } from './access/auth-plugin.js'
-import { registerAuthRoutes } from './access/auth-routes.js'
-import { registerTokenRoutes } from './access/token-routes.js'
-import { registerUserRoutes } from './access/user-routes.js'
-import { registerCapRoutes } from './alerts/cap/routes.js'
-import { registerAlertRoutes } from './alerts/routes.js'
-import { registerAuditRoutes } from './audit/routes.js'
-import { registerContentRoutes } from './bulletins/content-routes.js'
-import { registerWorkflowRoutes } from './bulletins/workflow-routes.js'
+import { authPlugin } from './access/auth-plugin.js'
+import { authRoutes } from './access/auth-routes.js'
+import { tokenRoutes } from './access/token-routes.js'
+import { userRoutes } from './access/user-routes.js'
+import { capRoutes } from './alerts/cap/routes.js'
+import { alertRoutes } from './alerts/routes.js'
+import { auditRoutes } from './audit/routes.js'
+import { contentRoutes } from './bulletins/content-routes.js'
+import { workflowRoutes } from './bulletins/workflow-routes.js'
 import type { App, Services } from './context.js'
-import { registerDeviceRoutes } from './devices/routes.js'
-import { registerMediaRoutes } from './media/routes.js'
-import { registerClusterRoutes } from './org/cluster-routes.js'
-import { registerUnitRoutes } from './org/unit-routes.js'
-import { registerUnitImportRoutes } from './org/units-import-routes.js'
-import { registerLiveRoutes } from './rebroadcasts/live-routes.js'
-import { registerMicRoutes, registerWebsocket } from './rebroadcasts/mic/routes.js'
-import { registerRelayRoutes } from './rebroadcasts/relay-routes.js'
-import { registerReportRoutes } from './reports/routes.js'
-import { registerCalendarRoutes } from './schedules/calendar-routes.js'
-import { registerScheduleRoutes } from './schedules/routes.js'
+import { deviceRoutes } from './devices/routes.js'
+import { mediaRoutes } from './media/routes.js'
+import { clusterRoutes } from './org/cluster-routes.js'
+import { unitRoutes } from './org/unit-routes.js'
+import { unitImportRoutes } from './org/units-import-routes.js'
+import { liveRoutes } from './rebroadcasts/live-routes.js'
+import { micRoutes, websocketPlugin } from './rebroadcasts/mic/routes.js'
+import { relayRoutes } from './rebroadcasts/relay-routes.js'
+import { reportRoutes } from './reports/routes.js'
+import { calendarRoutes } from './schedules/calendar-routes.js'
+import { scheduleRoutes } from './schedules/routes.js'
 import { errorBody, LoaError, validationMessage } from './server/errors.js'
 import { httpLimitOptions, registerHttpLimits } from './server/http-guard.js'
 import { REDACT } from './server/log-redact.js'
 import { registerSecurityHeaders } from './server/security-headers.js'
-import { registerSystemRoutes } from './server/system-routes.js'
+import { systemRoutes } from './server/system-routes.js'
 import { registerConsole } from './server/web-console.js'
-import { registerTtsRoutes } from './tts/routes.js'
-import { registerDashboardRoutes } from './uplink/dashboard-routes.js'
+import { ttsRoutes } from './tts/routes.js'
+import { dashboardRoutes } from './uplink/dashboard-routes.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
 
@@ -128,29 +128,29 @@ export async function buildApp(
   registerSecurityHeaders(app, { mapTileUrl: config.mapTileUrl, https: Boolean(opts.https) })
   registerHttpLimits(app, config.httpLimits, metrics.registry)
   // Before any route: its onRoute hook checks that every protected route declares a permission.
-  await registerWebsocket(app, { config })
-  await registerAuth(app, { audit, auth, deviceVerifier, repos })
-  registerSystemRoutes(app, { metrics, mqtt, repos })
-  registerAuthRoutes(app, { audit, auth, repos })
-  registerUserRoutes(app, { repos })
-  registerTokenRoutes(app, { repos })
-  registerAuditRoutes(app, { repos })
-  registerUnitRoutes(app, { desired, repos })
-  registerUnitImportRoutes(app, { desired, repos })
-  registerClusterRoutes(app, { desired, fanout, ingest, mqtt, repos })
-  registerMediaRoutes(app, { config, lanes, repos })
-  registerContentRoutes(app, { repos })
-  registerScheduleRoutes(app, { config, desired, repos })
-  registerReportRoutes(app, { config, repos })
-  registerAlertRoutes(app, { alerts, config, lanes, repos, tts }, alertStream)
-  registerCapRoutes(app, { alerts, config, lanes, repos, speech })
-  registerLiveRoutes(app, { lives, repos }, alertStream)
-  registerRelayRoutes(app, { desired, repos })
-  registerTtsRoutes(app, { config, lanes, repos, tts })
-  registerWorkflowRoutes(app, { alerts, config, desired, repos })
-  registerCalendarRoutes(app, { config, desired, repos })
-  registerDashboardRoutes(app, { repos })
-  registerDeviceRoutes(app, {
+  await app.register(websocketPlugin, { config })
+  await app.register(authPlugin, { audit, auth, deviceVerifier, repos })
+  await app.register(systemRoutes, { metrics, mqtt, repos })
+  await app.register(authRoutes, { audit, auth, repos })
+  await app.register(userRoutes, { repos })
+  await app.register(tokenRoutes, { repos })
+  await app.register(auditRoutes, { repos })
+  await app.register(unitRoutes, { desired, repos })
+  await app.register(unitImportRoutes, { desired, repos })
+  await app.register(clusterRoutes, { desired, fanout, ingest, mqtt, repos })
+  await app.register(mediaRoutes, { config, lanes, repos })
+  await app.register(contentRoutes, { repos })
+  await app.register(scheduleRoutes, { config, desired, repos })
+  await app.register(reportRoutes, { config, repos })
+  await app.register(alertRoutes, { alertStream, alerts, config, lanes, repos, tts })
+  await app.register(capRoutes, { alerts, config, lanes, repos, speech })
+  await app.register(liveRoutes, { alertStream, lives, repos })
+  await app.register(relayRoutes, { desired, repos })
+  await app.register(ttsRoutes, { config, lanes, repos, tts })
+  await app.register(workflowRoutes, { alerts, config, desired, repos })
+  await app.register(calendarRoutes, { config, desired, repos })
+  await app.register(dashboardRoutes, { repos })
+  await app.register(deviceRoutes, {
     brokerAuth,
     brokerIdentities,
     credentials,
@@ -159,7 +159,7 @@ export async function buildApp(
     signingKeys,
     topics,
   })
-  await registerMicRoutes(app, { audit, config, lives, repos }, { limits: config.micLimits })
+  await app.register(micRoutes, { audit, config, lives, repos })
   consoleFallback = await registerConsole(app, { config })
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
     app.swagger(),

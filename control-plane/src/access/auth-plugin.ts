@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type AuditActor, auditActor } from '../audit/log.js'
 import type { App, Services } from '../context.js'
 import { forbidden, LoaError, unauthenticated } from '../server/errors.js'
+import { AUTH_PLUGIN, loaPlugin, WEBSOCKET_PLUGIN } from '../server/plugin.js'
 import { isProtectedPath } from '../server/protected-paths.js'
 import type { Actor, Permission } from './actor.js'
 import { resolveApiToken } from './api-tokens.js'
@@ -205,3 +206,6 @@ export async function registerAuth(app: App, s: AuthDeps): Promise<void> {
     })
   })
 }
+
+/** registerAuth as a Fastify plugin (server/plugin.ts). */
+export const authPlugin = loaPlugin(AUTH_PLUGIN, registerAuth, [WEBSOCKET_PLUGIN])

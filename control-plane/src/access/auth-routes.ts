@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { auditActor } from '../audit/log.js'
 import type { App, Services } from '../context.js'
 import { forbidden, LoaError, unauthenticated } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import type { UserRecord } from './model.js'
 import { permissionsOf } from './policy.js'
 import { createSession, SESSION_COOKIE } from './sessions.js'
@@ -188,3 +189,6 @@ export function registerAuthRoutes(app: App, s: AuthRoutesDeps): void {
     },
   )
 }
+
+/** registerAuthRoutes as a Fastify plugin (server/plugin.ts). */
+export const authRoutes = loaPlugin('loa-auth-routes', registerAuthRoutes)

@@ -3,6 +3,7 @@ import { EntityId } from '@loa/shared'
 import type { App, Services } from '../context.js'
 import { notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { createApiToken } from './api-tokens.js'
 import { ROLES, scopeUnitIds } from './policy.js'
 import { assertGrantableScope } from './user-routes.js'
@@ -78,3 +79,6 @@ export function registerTokenRoutes(app: App, s: TokenRoutesDeps): void {
     },
   )
 }
+
+/** registerTokenRoutes as a Fastify plugin (server/plugin.ts). */
+export const tokenRoutes = loaPlugin('loa-token-routes', registerTokenRoutes)

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import type { App, Services } from '../context.js'
 import { forbidden, invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { NewPassword, userView } from './auth-routes.js'
 import type { User } from './model.js'
 import { ROLES, scopeUnitIds } from './policy.js'
@@ -156,3 +157,6 @@ export function registerUserRoutes(app: App, s: UserRoutesDeps): void {
     },
   )
 }
+
+/** registerUserRoutes as a Fastify plugin (server/plugin.ts). */
+export const userRoutes = loaPlugin('loa-user-routes', registerUserRoutes)

@@ -9,6 +9,7 @@ import type { App, Services } from '../context.js'
 import type { Alert } from '../domain.js'
 import { checkTargetsExist } from '../org/targets-input.js'
 import { LoaError, validationMessage } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import {
   AlertBody,
   AlertPatchBody,
@@ -42,12 +43,12 @@ export const raiseView = (r: RaiseResult) => ({
 })
 
 /** What alert routes use of the services (app.ts passes exactly these). */
-export type AlertRoutesDeps = Pick<Services, 'alerts' | 'config' | 'lanes' | 'repos' | 'tts'>
+export type AlertRoutesDeps = Pick<Services, 'alertStream' | 'alerts' | 'config' | 'lanes' | 'repos' | 'tts'>
 
 export function registerAlertRoutes(
   app: App,
   s: AlertRoutesDeps,
-  opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
+  opts: { streamThrottleMs?: number; streamLingerMs?: number } = s.alertStream ?? {},
 ): void {
   const alerts = s.alerts
   const throttleMs = opts.streamThrottleMs ?? 100
@@ -189,3 +190,6 @@ export function registerAlertRoutes(
     },
   )
 }
+
+/** registerAlertRoutes as a Fastify plugin (server/plugin.ts). */
+export const alertRoutes = loaPlugin('loa-alert-routes', registerAlertRoutes)

@@ -4,6 +4,7 @@ import type { AuditEntry, AuditQuery } from '../access/model.js'
 import { scopeUnitIds } from '../access/policy.js'
 import type { App, Services } from '../context.js'
 import { csvCell } from '../reports/csv-cell.js'
+import { loaPlugin } from '../server/plugin.js'
 
 const AuditFilter = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
@@ -91,3 +92,6 @@ export function registerAuditRoutes(app: App, s: AuditRoutesDeps): void {
     },
   )
 }
+
+/** registerAuditRoutes as a Fastify plugin (server/plugin.ts). */
+export const auditRoutes = loaPlugin('loa-audit-routes', registerAuditRoutes)

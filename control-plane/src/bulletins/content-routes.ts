@@ -6,6 +6,7 @@ import { bulletinVisible, playlistVisible, visibleBulletin } from '../access/sco
 import type { App, Services } from '../context.js'
 import { invalid, LoaError } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { createBulletin } from './workflow.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
@@ -101,3 +102,6 @@ export function registerContentRoutes(app: App, s: ContentRoutesDeps): void {
     },
   )
 }
+
+/** registerContentRoutes as a Fastify plugin (server/plugin.ts). */
+export const contentRoutes = loaPlugin('loa-content-routes', registerContentRoutes)

@@ -7,6 +7,7 @@ import { bulletinVisible } from '../access/scope-refs.js'
 import type { App, Services } from '../context.js'
 import type { DeliveryState } from '../domain.js'
 import { notFound } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { acceptDelivery, declineDelivery, sendBulletin } from './inbox.js'
 import { programmeView, reorderProgramme } from './programmes.js'
 import { approveBulletin, unitSettings } from './workflow.js'
@@ -239,3 +240,6 @@ export function registerWorkflowRoutes(app: App, s: WorkflowRoutesDeps): void {
       programmeView(s, await reorderProgramme(s, req.params.id, req.body.bulletinIds, actorOf(req))),
   )
 }
+
+/** registerWorkflowRoutes as a Fastify plugin (server/plugin.ts). */
+export const workflowRoutes = loaPlugin('loa-workflow-routes', registerWorkflowRoutes)

@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { assertClusterInScope, requireWholeTree } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
+import { loaPlugin } from '../server/plugin.js'
 import { mosquittoFilesFor } from './security.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
@@ -152,3 +153,6 @@ export function registerDeviceRoutes(app: App, s: DeviceRoutesDeps): void {
     },
   )
 }
+
+/** registerDeviceRoutes as a Fastify plugin (server/plugin.ts). */
+export const deviceRoutes = loaPlugin('loa-device-routes', registerDeviceRoutes)

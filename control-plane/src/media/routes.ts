@@ -12,6 +12,7 @@ import { mediaOwnerOf, visibleMedia, visibleMediaHashes } from '../access/scope-
 import type { App, Services } from '../context.js'
 import type { Media } from '../domain.js'
 import { errorBody, LoaError, notFound } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { MediaSchema } from '../server/schemas.js'
 import { transcodeAndStore } from './import.js'
 import { type MediaLane, ownerOf } from './lanes.js'
@@ -210,3 +211,6 @@ export function parseRange(
   if (start >= size || size === 0) return 'unsatisfiable'
   return { start, end }
 }
+
+/** registerMediaRoutes as a Fastify plugin (server/plugin.ts). */
+export const mediaRoutes = loaPlugin('loa-media-routes', registerMediaRoutes)

@@ -10,6 +10,7 @@ import type { App, Services } from '../context.js'
 import type { ClusterInput } from '../domain.js'
 import { invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { ClusterSchema } from '../server/schemas.js'
 import { telemetryView } from '../uplink/telemetry-series.js'
 
@@ -217,3 +218,6 @@ export function registerClusterRoutes(app: App, s: ClusterRoutesDeps): void {
     },
   )
 }
+
+/** registerClusterRoutes as a Fastify plugin (server/plugin.ts). */
+export const clusterRoutes = loaPlugin('loa-cluster-routes', registerClusterRoutes)

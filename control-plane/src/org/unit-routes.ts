@@ -7,6 +7,7 @@ import { visibleBulletin } from '../access/scope-refs.js'
 import type { App, Services } from '../context.js'
 import { forbidden, invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { UnitSchema } from '../server/schemas.js'
 
 const UnitBody = Type.Object(
@@ -181,3 +182,6 @@ export function registerUnitRoutes(app: App, s: UnitRoutesDeps): void {
     }),
   )
 }
+
+/** registerUnitRoutes as a Fastify plugin (server/plugin.ts). */
+export const unitRoutes = loaPlugin('loa-unit-routes', registerUnitRoutes)

@@ -2,6 +2,7 @@ import { Type } from '@fastify/type-provider-typebox'
 import { requireWholeTree } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { errorBody } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 
 /** Up to a province's worth of units with their villages; the route raises the default JSON limit for it. */
 const MAX_ROWS = 50_000
@@ -66,3 +67,6 @@ export function registerUnitImportRoutes(app: App, s: UnitImportRoutesDeps): voi
     },
   )
 }
+
+/** registerUnitImportRoutes as a Fastify plugin (server/plugin.ts). */
+export const unitImportRoutes = loaPlugin('loa-unit-import-routes', registerUnitImportRoutes)

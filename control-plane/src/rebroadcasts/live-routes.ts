@@ -7,6 +7,7 @@ import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'
 import type { Live } from '../domain.js'
 import { LoaError } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { LiveBody, liveInputFromBody, sourceAwareMessage } from './live-input.js'
 import type { StartResult } from './live-service.js'
 
@@ -21,13 +22,13 @@ const startView = (r: StartResult) => ({
 })
 
 /** What live routes use of the services (app.ts passes exactly these). */
-export type LiveRoutesDeps = Pick<Services, 'lives' | 'repos'>
+export type LiveRoutesDeps = Pick<Services, 'alertStream' | 'lives' | 'repos'>
 
 /** Live relays (docs/live.md): start, stop, list, view with ack counts, and the counts as Server-Sent Events. */
 export function registerLiveRoutes(
   app: App,
   s: LiveRoutesDeps,
-  opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
+  opts: { streamThrottleMs?: number; streamLingerMs?: number } = s.alertStream ?? {},
 ): void {
   const lives = s.lives
   const stream = countsStreams(app, {
@@ -121,3 +122,6 @@ export function registerLiveRoutes(
     },
   )
 }
+
+/** registerLiveRoutes as a Fastify plugin (server/plugin.ts). */
+export const liveRoutes = loaPlugin('loa-live-routes', registerLiveRoutes)

@@ -20,6 +20,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from '../org/targets-inp
 import { bodyProblem } from '../schedules/routes.js'
 import { LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
 
 const RelayBody = Type.Object(
@@ -114,3 +115,6 @@ export function registerRelayRoutes(app: App, s: RelayRoutesDeps): void {
     },
   )
 }
+
+/** registerRelayRoutes as a Fastify plugin (server/plugin.ts). */
+export const relayRoutes = loaPlugin('loa-relay-routes', registerRelayRoutes)

@@ -4,6 +4,7 @@ import { clusterIdsInScope, scopeUnitIds } from '../access/policy.js'
 import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { LoaError } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { EventSchema, PlaySchema } from '../server/schemas.js'
 import { reportCsv } from './csv.js'
 import { parsePeriod } from './period.js'
@@ -146,3 +147,6 @@ export function registerReportRoutes(app: App, s: ReportRoutesDeps): void {
     },
   )
 }
+
+/** registerReportRoutes as a Fastify plugin (server/plugin.ts). */
+export const reportRoutes = loaPlugin('loa-report-routes', registerReportRoutes)

@@ -6,6 +6,7 @@ import { assertClusterInScope, assertTargetsInScope, assertUnitInScope } from '.
 import type { App, Services } from '../context.js'
 import { parsePeriod } from '../reports/period.js'
 import { LoaError, notFound } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { buildCalendar } from './calendar.js'
 import { cancelOccurrence, moveOccurrence } from './calendar-edit.js'
 
@@ -110,3 +111,6 @@ export function registerCalendarRoutes(app: App, s: CalendarRoutesDeps): void {
     },
   )
 }
+
+/** registerCalendarRoutes as a Fastify plugin (server/plugin.ts). */
+export const calendarRoutes = loaPlugin('loa-calendar-routes', registerCalendarRoutes)

@@ -23,6 +23,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from '../org/targets-inp
 import { closeRequestedLedger } from '../reports/requested-ledger.js'
 import { fieldName, LoaError, notFound, validationMessage } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { ScheduleSchema } from '../server/schemas.js'
 
 const ScheduleBody = Type.Object(
@@ -180,3 +181,6 @@ export function registerScheduleRoutes(app: App, s: ScheduleRoutesDeps): void {
     },
   )
 }
+
+/** registerScheduleRoutes as a Fastify plugin (server/plugin.ts). */
+export const scheduleRoutes = loaPlugin('loa-schedule-routes', registerScheduleRoutes)

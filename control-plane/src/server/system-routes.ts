@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { App, Services } from '../context.js'
+import { loaPlugin } from './plugin.js'
 
 /** What system routes use of the services (app.ts passes exactly these). */
 export type SystemRoutesDeps = Pick<Services, 'metrics' | 'mqtt' | 'repos'>
@@ -39,3 +40,6 @@ export function registerSystemRoutes(app: App, s: SystemRoutesDeps): void {
     },
   )
 }
+
+/** registerSystemRoutes as a Fastify plugin (server/plugin.ts). */
+export const systemRoutes = loaPlugin('loa-system-routes', registerSystemRoutes)

@@ -10,6 +10,7 @@ import type { App, Services } from '../context.js'
 import { type MediaJob, ownerOf } from '../media/lanes.js'
 import { invalid } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { speakToMedia, withTempFile } from './speech-media.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 4000 })
@@ -153,3 +154,6 @@ export function registerTtsRoutes(app: App, s: TtsRoutesDeps): void {
     },
   )
 }
+
+/** registerTtsRoutes as a Fastify plugin (server/plugin.ts). */
+export const ttsRoutes = loaPlugin('loa-tts-routes', registerTtsRoutes)

@@ -3,6 +3,7 @@ import { EntityId } from '@loa/shared'
 import { scopeUnitIds } from '../access/policy.js'
 import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
+import { loaPlugin } from '../server/plugin.js'
 import { buildDashboard } from './dashboard.js'
 
 /** What dashboard routes use of the services (app.ts passes exactly these). */
@@ -34,3 +35,6 @@ export function registerDashboardRoutes(app: App, s: DashboardRoutesDeps): void 
     },
   )
 }
+
+/** registerDashboardRoutes as a Fastify plugin (server/plugin.ts). */
+export const dashboardRoutes = loaPlugin('loa-dashboard-routes', registerDashboardRoutes)

@@ -1,6 +1,7 @@
 import { scopeUnitIds } from '../../access/policy.js'
 import type { App, Services } from '../../context.js'
 import { forbidden, LoaError } from '../../server/errors.js'
+import { loaPlugin } from '../../server/plugin.js'
 import { ingestCap } from './ingest.js'
 
 /** CAP documents with an inline audio resource can be large; anything beyond this is refused (413). */
@@ -46,3 +47,6 @@ export function registerCapRoutes(app: App, s: CapRoutesDeps): void {
     )
   })
 }
+
+/** registerCapRoutes as a Fastify plugin (server/plugin.ts). */
+export const capRoutes = loaPlugin('loa-cap-routes', registerCapRoutes)

@@ -11,6 +11,7 @@ import type { App, Services } from '../../context.js'
 import { TargetsBody } from '../../org/targets-input.js'
 import { LoaError, validationMessage } from '../../server/errors.js'
 import { PlainText } from '../../server/plain-text.js'
+import { AUTH_PLUGIN, loaPlugin, WEBSOCKET_PLUGIN } from '../../server/plugin.js'
 import { liveInputFromBody } from '../live-input.js'
 import { DEFAULT_MIC_LIMITS, type MicLimits } from './limits.js'
 import { type MicSession, MicSessions } from './sessions.js'
@@ -57,7 +58,7 @@ export type MicRoutesDeps = Pick<Services, 'audit' | 'config' | 'lives' | 'repos
 export async function registerMicRoutes(
   app: App,
   s: MicRoutesDeps,
-  opts: { limits?: Partial<MicLimits> } = {},
+  opts: { limits?: Partial<MicLimits> } = { limits: s.config.micLimits },
 ): Promise<MicSessions> {
   const mics = new MicSessions({
     lives: s.lives,
@@ -240,3 +241,9 @@ export async function registerMicRoutes(
   )
   return mics
 }
+
+/** registerWebsocket as a Fastify plugin (server/plugin.ts). */
+export const websocketPlugin = loaPlugin(WEBSOCKET_PLUGIN, registerWebsocket, [])
+
+/** registerMicRoutes as a Fastify plugin (server/plugin.ts). */
+export const micRoutes = loaPlugin('loa-mic-routes', registerMicRoutes, [AUTH_PLUGIN, WEBSOCKET_PLUGIN])
