@@ -8,57 +8,70 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import type { Logger } from 'pino'
-import { registerAuth } from './access/auth-plugin.js'
-import { registerAuthRoutes } from './access/auth-routes.js'
-import { registerTokenRoutes } from './access/token-routes.js'
-import { registerUserRoutes } from './access/user-routes.js'
-import { registerCapRoutes } from './alerts/cap/routes.js'
-import { registerAlertRoutes } from './alerts/routes.js'
-import { registerAuditRoutes } from './audit/routes.js'
-import { registerContentRoutes } from './bulletins/content-routes.js'
-import { registerWorkflowRoutes } from './bulletins/workflow-routes.js'
+import { authPlugin } from './access/auth-plugin.js'
+import { authRoutes } from './access/auth-routes.js'
+import { tokenRoutes } from './access/token-routes.js'
+import { userRoutes } from './access/user-routes.js'
+import { capRoutes } from './alerts/cap/routes.js'
+import { alertRoutes } from './alerts/routes.js'
+import { auditRoutes } from './audit/routes.js'
+import { contentRoutes } from './bulletins/content-routes.js'
+import { workflowRoutes } from './bulletins/workflow-routes.js'
 import type { App, Services } from './context.js'
-import { registerDeviceRoutes } from './devices/routes.js'
-import { registerMediaRoutes } from './media/routes.js'
-import { registerClusterRoutes } from './org/cluster-routes.js'
-import { registerUnitRoutes } from './org/unit-routes.js'
-import { registerUnitImportRoutes } from './org/units-import-routes.js'
-import { registerLiveRoutes } from './rebroadcasts/live-routes.js'
-import { registerMicRoutes, registerWebsocket } from './rebroadcasts/mic/routes.js'
-import { registerRelayRoutes } from './rebroadcasts/relay-routes.js'
-import { registerReportRoutes } from './reports/routes.js'
-import { registerCalendarRoutes } from './schedules/calendar-routes.js'
-import { registerScheduleRoutes } from './schedules/routes.js'
+import { deviceRoutes } from './devices/routes.js'
+import { mediaRoutes } from './media/routes.js'
+import { clusterRoutes } from './org/cluster-routes.js'
+import { unitRoutes } from './org/unit-routes.js'
+import { unitImportRoutes } from './org/units-import-routes.js'
+import { liveRoutes } from './rebroadcasts/live-routes.js'
+import { micRoutes, websocketPlugin } from './rebroadcasts/mic/routes.js'
+import { relayRoutes } from './rebroadcasts/relay-routes.js'
+import { reportRoutes } from './reports/routes.js'
+import { calendarRoutes } from './schedules/calendar-routes.js'
+import { scheduleRoutes } from './schedules/routes.js'
 import { errorBody, LoaError, validationMessage } from './server/errors.js'
 import { httpLimitOptions, registerHttpLimits } from './server/http-guard.js'
 import { REDACT } from './server/log-redact.js'
 import { registerSecurityHeaders } from './server/security-headers.js'
-import { registerSystemRoutes } from './server/system-routes.js'
+import { systemRoutes } from './server/system-routes.js'
 import { registerConsole } from './server/web-console.js'
-import { registerTtsRoutes } from './tts/routes.js'
-import { registerDashboardRoutes } from './uplink/dashboard-routes.js'
+import { ttsRoutes } from './tts/routes.js'
+import { dashboardRoutes } from './uplink/dashboard-routes.js'
 
 const JSON_BODY_LIMIT = 256 * 1024
-
-/** SQLite constraint failures that are the client's fault, mapped to stable codes. */
-function mapSqliteError(err: Error & { code?: string }): LoaError | null {
-  if (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    return new LoaError('LOA_CONFLICT', 'id: already exists')
-  }
-  if (err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-    return new LoaError('LOA_CONFLICT', 'a referenced record does not exist or is still in use')
-  }
-  return null
-}
 
 export async function buildApp(
   services: Services,
   logger: Logger,
   opts: { https?: { key: Buffer; cert: Buffer; ca?: Buffer } } = {},
 ): Promise<App> {
+  // Each plugin gets only what it uses (its *Deps type).
+  const {
+    alertStream,
+    alerts,
+    audit,
+    auth,
+    brokerAuth,
+    brokerIdentities,
+    config,
+    credentials,
+    desired,
+    deviceVerifier,
+    fanout,
+    ingest,
+    lanes,
+    lives,
+    metrics,
+    mqtt,
+    repos,
+    signingKeys,
+    speech,
+    topics,
+    tts,
+  } = services
   const app = Fastify({
     // Timeouts a slow 4G phone still passes (docs/security.md, "Limits"); with TLS they ride in `https`.
-    ...httpLimitOptions(services.config.httpLimits, opts.https),
+    ...httpLimitOptions(config.httpLimits, opts.https),
     // Whatever logger the caller gave, request logs never carry credentials.
     loggerInstance: logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
@@ -66,9 +79,8 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const mapped = err instanceof LoaError ? err : mapSqliteError(err)
-    if (mapped) {
-      return reply.status(mapped.statusCode).send(errorBody(mapped.statusCode, mapped.code, mapped.message))
+    if (err instanceof LoaError) {
+      return reply.status(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
     }
     if (err.validation) {
       return reply
@@ -106,41 +118,49 @@ export async function buildApp(
   })
   await app.register(multipart, {
     limits: {
-      fileSize: Math.round(services.config.maxUploadMb * 1024 * 1024),
+      fileSize: Math.round(config.maxUploadMb * 1024 * 1024),
       files: 1,
       fields: 10,
       parts: 12,
     },
   })
 
-  registerSecurityHeaders(app, { mapTileUrl: services.config.mapTileUrl, https: Boolean(opts.https) })
-  registerHttpLimits(app, services.config.httpLimits, services.metrics.registry)
+  registerSecurityHeaders(app, { mapTileUrl: config.mapTileUrl, https: Boolean(opts.https) })
+  registerHttpLimits(app, config.httpLimits, metrics.registry)
   // Before any route: its onRoute hook checks that every protected route declares a permission.
-  await registerWebsocket(app, services)
-  await registerAuth(app, services)
-  registerSystemRoutes(app, services)
-  registerAuthRoutes(app, services)
-  registerUserRoutes(app, services)
-  registerTokenRoutes(app, services)
-  registerAuditRoutes(app, services)
-  registerUnitRoutes(app, services)
-  registerUnitImportRoutes(app, services)
-  registerClusterRoutes(app, services)
-  registerMediaRoutes(app, services)
-  registerContentRoutes(app, services)
-  registerScheduleRoutes(app, services)
-  registerReportRoutes(app, services)
-  registerAlertRoutes(app, services, services.alertStream)
-  registerCapRoutes(app, services)
-  registerLiveRoutes(app, services, services.alertStream)
-  registerRelayRoutes(app, services)
-  registerTtsRoutes(app, services)
-  registerWorkflowRoutes(app, services)
-  registerCalendarRoutes(app, services)
-  registerDashboardRoutes(app, services)
-  registerDeviceRoutes(app, services)
-  await registerMicRoutes(app, services, { limits: services.config.micLimits })
-  consoleFallback = await registerConsole(app, services)
+  await app.register(websocketPlugin, { config })
+  await app.register(authPlugin, { audit, auth, deviceVerifier, repos })
+  await app.register(systemRoutes, { metrics, mqtt, repos })
+  await app.register(authRoutes, { audit, auth, repos })
+  await app.register(userRoutes, { repos })
+  await app.register(tokenRoutes, { repos })
+  await app.register(auditRoutes, { repos })
+  await app.register(unitRoutes, { desired, repos })
+  await app.register(unitImportRoutes, { desired, repos })
+  await app.register(clusterRoutes, { desired, fanout, ingest, mqtt, repos })
+  await app.register(mediaRoutes, { config, lanes, repos })
+  await app.register(contentRoutes, { repos })
+  await app.register(scheduleRoutes, { config, desired, repos })
+  await app.register(reportRoutes, { config, repos })
+  await app.register(alertRoutes, { alertStream, alerts, config, lanes, repos, tts })
+  await app.register(capRoutes, { alerts, config, lanes, repos, speech })
+  await app.register(liveRoutes, { alertStream, lives, repos })
+  await app.register(relayRoutes, { desired, repos })
+  await app.register(ttsRoutes, { config, lanes, repos, tts })
+  await app.register(workflowRoutes, { alerts, config, desired, repos })
+  await app.register(calendarRoutes, { config, desired, repos })
+  await app.register(dashboardRoutes, { repos })
+  await app.register(deviceRoutes, {
+    brokerAuth,
+    brokerIdentities,
+    credentials,
+    desired,
+    repos,
+    signingKeys,
+    topics,
+  })
+  await app.register(micRoutes, { audit, config, lives, repos })
+  consoleFallback = await registerConsole(app, { config })
   app.get('/openapi.json', { schema: { hide: true }, config: { permission: 'read' } }, async () =>
     app.swagger(),
   )

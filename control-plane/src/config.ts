@@ -3,12 +3,10 @@ import { DEFAULT_TIMEZONE, DEFAULT_TOPIC_ROOT, DESIRED_LIMITS } from '@loa/share
 import { httpLimitsProblem } from '@loa/shared/http-limits'
 import { IANAZone } from 'luxon'
 import { DEFAULT_MEDIA_LIMITS, type MediaLimitsConfig, mediaLimitsFromEnv } from './media/config.js'
-import type { BrokerLimits } from './mqtt/broker-limits.js'
-import type { MicLimits } from './rebroadcasts/mic/sessions.js'
+import { BROKER_LIMIT_VARS, type BrokerLimits, DEFAULT_BROKER_LIMITS } from './mqtt/broker-limits.js'
+import type { MicLimits } from './rebroadcasts/mic/limits.js'
 import {
-  BROKER_LIMIT_VARS,
   type ControlPlaneHttpLimits,
-  DEFAULT_BROKER_LIMITS,
   DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
   HTTP_LIMIT_VARS,
   readLimits,

@@ -10,6 +10,7 @@ import type {
 import type { AuthSettings } from './access/settings.js'
 import type { AlertsService } from './alerts/service.js'
 import type { AuditLog } from './audit/log.js'
+import type { CommandFanout } from './commands/fanout.js'
 import type { ControlPlaneConfig } from './config.js'
 import type { DesiredService } from './desired/service.js'
 import type { DeviceCredentials } from './devices/credentials.js'
@@ -36,6 +37,8 @@ export interface Services {
   topics: TopicTree
   alerts: AlertsService
   lives: LivesService
+  /** Every command the control plane sends goes out through here (commands/fanout.ts). */
+  fanout: CommandFanout
   /** Slots for media work: the alert lane and the bounded ordinary lane (media/lanes.ts). */
   lanes: MediaLanes
   speech: SpeechEngine

@@ -29,9 +29,10 @@ import { EspeakEngine, type SpeechEngine, type TtsEngine } from './tts/speech.js
 import { Ingest } from './uplink/ingest.js'
 
 export { newApiTokenString, parseApiToken } from './access/api-tokens.js'
-export type { ApiToken } from './access/model.js'
+export type { ApiToken, AuditEntry } from './access/model.js'
 export type { AuthSettings } from './access/settings.js'
 export { createFirstAdmin, type FirstAdminInput, type FirstAdminResult, initDataDir } from './bootstrap.js'
+export type { ProgrammeView } from './bulletins/programmes.js'
 export { ConfigError, type ControlPlaneConfig, loadConfigFromEnv } from './config.js'
 export type { DeviceVerifier } from './context.js'
 export type { CredentialStatus, IssuedCredentials } from './devices/credentials.js'
@@ -43,7 +44,9 @@ export { deviceClientId } from './mqtt/broker-auth.js'
 export { CONTROL_PLANE_USERNAME, MONITOR_USERNAME } from './mqtt/broker-identity.js'
 export type { Report, ReportDay, ReportFigures } from './reports/reports.js'
 export type * from './repositories.js'
+export type { CalendarConflict, CalendarOccurrence } from './schedules/calendar.js'
 export { LoaError, type LoaErrorCode, LoaErrorCodes } from './server/errors.js'
+export type { Voice } from './tts/registry.js'
 
 export interface ControlPlaneOptions extends Partial<Omit<ControlPlaneConfig, 'mqttLimits' | 'httpLimits'>> {
   dataDir: string
@@ -237,6 +240,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       topics,
       alerts,
       lives,
+      fanout,
       lanes: mediaLanesFrom(config, metrics.registry),
       speech: speech ?? new EspeakEngine(),
       tts: new TtsRegistry(ttsEngines ?? [new EspeakEngine()], ttsDefaultVoice),

@@ -11,35 +11,39 @@ import { sqliteLives, sqliteRelays } from './rebroadcasts/sqlite.js'
 import { sqlitePresence, sqliteReports, sqliteRequested } from './reports/sqlite-stats.js'
 import type { Repositories } from './repositories.js'
 import { openDatabase } from './storage/db.js'
+import { translatingSqliteErrors as t } from './storage/sqlite-errors.js'
 import { sqliteDesired, sqliteIngest } from './uplink/sqlite.js'
 
-/** The SQLite implementation of every repository, over one database file. */
+/**
+ * The SQLite implementation of every repository, over one database file; constraint failures come out as
+ * LoaError (storage/sqlite-errors.ts).
+ */
 export function openSqliteRepositories(file: string): Repositories {
   const db = openDatabase(file)
   return {
-    alerts: sqliteAlerts(db),
-    capLog: sqliteCapLog(db),
-    lives: sqliteLives(db),
-    relays: sqliteRelays(db),
-    units: sqliteUnits(db),
-    stations: sqliteStations(db),
-    clusters: sqliteClusters(db),
-    media: sqliteMedia(db),
-    content: sqliteContent(db),
-    schedules: sqliteSchedules(db),
-    fallbacks: sqliteFallbacks(db),
-    ingest: sqliteIngest(db),
-    desired: sqliteDesired(db),
-    users: sqliteUsers(db),
-    sessions: sqliteSessions(db),
-    apiTokens: sqliteApiTokens(db),
-    audit: sqliteAudit(db),
-    workflow: sqliteWorkflow(db),
-    presence: sqlitePresence(db),
-    reports: sqliteReports(db),
-    requested: sqliteRequested(db),
-    credentials: sqliteCredentials(db),
-    unitImport: sqliteUnitImport(db),
+    alerts: t(sqliteAlerts(db)),
+    capLog: t(sqliteCapLog(db)),
+    lives: t(sqliteLives(db)),
+    relays: t(sqliteRelays(db)),
+    units: t(sqliteUnits(db)),
+    stations: t(sqliteStations(db)),
+    clusters: t(sqliteClusters(db)),
+    media: t(sqliteMedia(db)),
+    content: t(sqliteContent(db)),
+    schedules: t(sqliteSchedules(db)),
+    fallbacks: t(sqliteFallbacks(db)),
+    ingest: t(sqliteIngest(db)),
+    desired: t(sqliteDesired(db)),
+    users: t(sqliteUsers(db)),
+    sessions: t(sqliteSessions(db)),
+    apiTokens: t(sqliteApiTokens(db)),
+    audit: t(sqliteAudit(db)),
+    workflow: t(sqliteWorkflow(db)),
+    presence: t(sqlitePresence(db)),
+    reports: t(sqliteReports(db)),
+    requested: t(sqliteRequested(db)),
+    credentials: t(sqliteCredentials(db)),
+    unitImport: t(sqliteUnitImport(db)),
     async ping() {
       db.prepare('SELECT 1').get()
     },

@@ -1,9 +1,11 @@
 import cookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ANONYMOUS, type AuditActor } from '../audit/log.js'
+import { type AuditActor, auditActor } from '../audit/log.js'
 import type { App, Services } from '../context.js'
 import { forbidden, LoaError, unauthenticated } from '../server/errors.js'
+import { AUTH_PLUGIN, loaPlugin, WEBSOCKET_PLUGIN } from '../server/plugin.js'
+import { isProtectedPath } from '../server/protected-paths.js'
 import type { Actor, Permission } from './actor.js'
 import { resolveApiToken } from './api-tokens.js'
 import { can } from './policy.js'
@@ -36,13 +38,6 @@ declare module 'fastify' {
     /** SHA-256 of the session token when the request came with a session cookie. */
     sessionHash?: string
   }
-}
-
-export function isProtectedPath(url: string): boolean {
-  const path = url.split('?')[0] as string
-  return (
-    path.startsWith('/api/') || path.startsWith('/media/') || path === '/metrics' || path === '/openapi.json'
-  )
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -86,7 +81,11 @@ const userActor = (u: {
 })
 
 /** The actor of a request's credentials; null when none were given; 401 when bad ones were. */
-async function authenticate(s: Services, req: FastifyRequest, reply: FastifyReply): Promise<Actor | null> {
+async function authenticate(
+  s: Pick<Services, 'auth' | 'deviceVerifier' | 'repos'>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Actor | null> {
   const header = req.headers.authorization
   if (header !== undefined) {
     const [scheme, value = ''] = header.split(' ', 2)
@@ -120,17 +119,17 @@ async function authenticate(s: Services, req: FastifyRequest, reply: FastifyRepl
 
 export { userActor }
 
-export const auditActor = (a: Actor | null | undefined): AuditActor =>
-  a ? { kind: a.kind, id: a.id, name: a.name } : ANONYMOUS
-
 /** Action names like 'schedule.create' give the target type 'schedule'. */
 const targetTypeOf = (action: string) => (/^[a-z-]+\./.test(action) ? action.split('.')[0] : null)
+
+/** What the auth plugin uses of the services (app.ts passes exactly these). */
+export type AuthDeps = Pick<Services, 'audit' | 'auth' | 'deviceVerifier' | 'repos'>
 
 /**
  * Authentication and authorisation of every request, and the audit trail of every mutating one. Registered before
  * any route: routes without a `config.permission` under a protected path make startup fail.
  */
-export async function registerAuth(app: App, s: Services): Promise<void> {
+export async function registerAuth(app: App, s: AuthDeps): Promise<void> {
   await app.register(cookie)
   await app.register(rateLimit, {
     global: false,
@@ -207,3 +206,6 @@ export async function registerAuth(app: App, s: Services): Promise<void> {
     })
   })
 }
+
+/** registerAuth as a Fastify plugin (server/plugin.ts). */
+export const authPlugin = loaPlugin(AUTH_PLUGIN, registerAuth, [WEBSOCKET_PLUGIN])

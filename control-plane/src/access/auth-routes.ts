@@ -1,9 +1,10 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { hashPassword, verifyPassword } from '@loa/shared/password-hash'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { auditActor } from '../audit/log.js'
 import type { App, Services } from '../context.js'
 import { forbidden, LoaError, unauthenticated } from '../server/errors.js'
-import { auditActor } from './auth-plugin.js'
+import { loaPlugin } from '../server/plugin.js'
 import type { UserRecord } from './model.js'
 import { permissionsOf } from './policy.js'
 import { createSession, SESSION_COOKIE } from './sessions.js'
@@ -44,7 +45,7 @@ const dummy = () => {
 }
 
 export async function userView(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   u: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'role' | 'scopeUnitId'>,
 ) {
   const unit = u.scopeUnitId ? await s.repos.units.get(u.scopeUnitId) : null
@@ -68,8 +69,11 @@ function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: strin
   })
 }
 
+/** What auth routes use of the services (app.ts passes exactly these). */
+export type AuthRoutesDeps = Pick<Services, 'audit' | 'auth' | 'repos'>
+
 /** Login, logout, who am I, change my password (docs/users-and-roles.md). */
-export function registerAuthRoutes(app: App, s: Services): void {
+export function registerAuthRoutes(app: App, s: AuthRoutesDeps): void {
   const { users, sessions } = s.repos
 
   app.post(
@@ -185,3 +189,6 @@ export function registerAuthRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerAuthRoutes as a Fastify plugin (server/plugin.ts). */
+export const authRoutes = loaPlugin('loa-auth-routes', registerAuthRoutes)

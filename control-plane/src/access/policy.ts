@@ -1,13 +1,32 @@
-import type { FastifyRequest } from 'fastify'
-import type { Services } from '../context.js'
-import { forbidden, notFound } from '../server/errors.js'
+import type { ClusterRepository, UnitRepository } from '../repositories.js'
+import { forbidden, type LoaError, notFound } from '../server/errors.js'
 import type { Actor, Permission, Role } from './actor.js'
 
 /**
  * Authorisation (docs/users-and-roles.md): a role grants permissions, a scope (a unit and its subtree) limits
  * where they apply. Lists are filtered to the scope; a single resource outside it reads as 404 (its existence is
  * not revealed); acting on targets outside it is 403.
+ *
+ * Plain code: functions take an actor and the unit tree and return decisions; access/request-policy.ts applies
+ * them to a request (throws the denial, notes the unit for the audit log).
  */
+
+/** What policy reads: the unit tree and where clusters hang in it (Services satisfies it). */
+export interface PolicyDeps {
+  repos: {
+    units: Pick<UnitRepository, 'get' | 'list' | 'subtreeIds'>
+    clusters: Pick<ClusterRepository, 'get' | 'list'>
+  }
+}
+
+/** Allowed (with the unit it concerned, for the audit log), or denied with the error to answer. */
+export type Decision = { allow: true; unitId: string | null } | { allow: false; error: LoaError }
+
+const allow = (unitId: string | null | undefined = null): Decision => ({
+  allow: true,
+  unitId: unitId ?? null,
+})
+const deny = (error: LoaError): Decision => ({ allow: false, error })
 
 const OPERATOR: Permission[] = ['read', 'content', 'approve', 'live', 'emergency', 'audit']
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
@@ -31,15 +50,8 @@ export function can(actor: Actor | null | undefined, permission: Permission): bo
   return permissionsOf(actor).includes(permission)
 }
 
-export function requirePermission(request: FastifyRequest, permission: Permission): void {
-  if (!can(request.actor, permission)) throw forbidden(`permission "${permission}" required`)
-}
-
-/** What the audit hook learns while a request is checked (the unit it concerned). */
-export function noteUnit(request: FastifyRequest, unitId: string | null | undefined): void {
-  if (!unitId) return
-  request.auditInfo ??= {}
-  request.auditInfo.unitId ??= unitId
+export function permissionDecision(actor: Actor | null | undefined, permission: Permission): Decision {
+  return can(actor, permission) ? allow() : deny(forbidden(`permission "${permission}" required`))
 }
 
 const scopes = new WeakMap<Actor, Promise<Set<string> | null>>()
@@ -48,7 +60,7 @@ const scopes = new WeakMap<Actor, Promise<Set<string> | null>>()
  * Unit ids the actor may see and act on (its scope unit's subtree); null = unrestricted: no scope, or the scope is
  * the root of the only tree (a province's users in a one-province installation). Memoised per actor (per request).
  */
-export function scopeUnitIds(s: Services, actor: Actor): Promise<Set<string> | null> {
+export function scopeUnitIds(s: PolicyDeps, actor: Actor): Promise<Set<string> | null> {
   let p = scopes.get(actor)
   if (!p) {
     const root = actor.scopeUnitId
@@ -58,7 +70,7 @@ export function scopeUnitIds(s: Services, actor: Actor): Promise<Set<string> | n
   return p
 }
 
-async function subtreeUnlessWholeTree(s: Services, root: string): Promise<Set<string> | null> {
+async function subtreeUnlessWholeTree(s: PolicyDeps, root: string): Promise<Set<string> | null> {
   const units = await s.repos.units.list()
   const roots = units.filter((u) => u.parentId === null)
   if (roots.length === 1 && roots[0]?.id === root) return null
@@ -66,44 +78,46 @@ async function subtreeUnlessWholeTree(s: Services, root: string): Promise<Set<st
 }
 
 /** Whether the actor may see the unit. */
-export async function unitInScope(s: Services, actor: Actor, unitId: string): Promise<boolean> {
+export async function unitInScope(s: PolicyDeps, actor: Actor, unitId: string): Promise<boolean> {
   const scope = await scopeUnitIds(s, actor)
   return scope === null || scope.has(unitId)
 }
 
-type Mode = 'read' | 'act'
+export type Mode = 'read' | 'act'
 
-/** read: 404 when outside the scope; act: 403. Also remembers the unit for the audit log. */
-export async function assertUnitInScope(
-  s: Services,
-  request: FastifyRequest,
+/** read: 404 when outside the scope; act: 403. */
+export async function unitAccess(
+  s: PolicyDeps,
+  actor: Actor,
   unitId: string,
   mode: Mode = 'act',
-): Promise<void> {
-  if (!(await unitInScope(s, request.actor, unitId))) {
-    throw mode === 'read' ? notFound('unit', unitId) : forbidden(`unit "${unitId}" is outside your scope`)
-  }
-  noteUnit(request, unitId)
+): Promise<Decision> {
+  if (await unitInScope(s, actor, unitId)) return allow(unitId)
+  return deny(
+    mode === 'read' ? notFound('unit', unitId) : forbidden(`unit "${unitId}" is outside your scope`),
+  )
 }
 
-/** Like assertUnitInScope, for a cluster (by the unit it belongs to); an unknown cluster is 404 in read mode. */
-export async function assertClusterInScope(
-  s: Services,
-  request: FastifyRequest,
+/** Like unitAccess, for a cluster (by the unit it belongs to); an unknown cluster is 404 in either mode. */
+export async function clusterAccess(
+  s: PolicyDeps,
+  actor: Actor,
   clusterId: string,
   mode: Mode = 'act',
-): Promise<void> {
+): Promise<Decision> {
   const c = await s.repos.clusters.get(clusterId)
-  const ok = c !== null && (await unitInScope(s, request.actor, c.unitId))
-  if (!ok) {
-    if (mode === 'read' || c === null) throw notFound('cluster', clusterId)
-    throw forbidden(`cluster "${clusterId}" is outside your scope`)
-  }
-  noteUnit(request, c.unitId)
+  if (c !== null && (await unitInScope(s, actor, c.unitId))) return allow(c.unitId)
+  if (mode === 'read' || c === null) return deny(notFound('cluster', clusterId))
+  return deny(forbidden(`cluster "${clusterId}" is outside your scope`))
 }
 
 /** The items of a list that belong to a unit of the actor's subtree (all of them for an unrestricted actor). */
-export async function filterUnits<T>(s: Services, actor: Actor, items: T[], unitOf: (t: T) => string | null) {
+export async function filterUnits<T>(
+  s: PolicyDeps,
+  actor: Actor,
+  items: T[],
+  unitOf: (t: T) => string | null,
+) {
   const scope = await scopeUnitIds(s, actor)
   if (scope === null) return items
   return items.filter((t) => {
@@ -115,7 +129,7 @@ export async function filterUnits<T>(s: Services, actor: Actor, items: T[], unit
 const clusterScopes = new WeakMap<Actor, Promise<Set<string> | null>>()
 
 /** Cluster ids inside the actor's scope; null = unrestricted. Memoised per actor (a list checks it per item). */
-export function clusterIdsInScope(s: Services, actor: Actor): Promise<Set<string> | null> {
+export function clusterIdsInScope(s: PolicyDeps, actor: Actor): Promise<Set<string> | null> {
   let p = clusterScopes.get(actor)
   if (!p) {
     p = scopeUnitIds(s, actor).then(async (scope) =>
@@ -143,35 +157,30 @@ export interface TargetsLike {
  * so nothing is revealed). Tags and areas select clusters province-wide, including ones added later, so they are
  * reserved to unrestricted actors.
  */
-export async function assertTargetsInScope(
-  s: Services,
-  request: FastifyRequest,
-  t: TargetsLike,
-): Promise<void> {
-  const scope = await scopeUnitIds(s, request.actor)
+export async function targetsAccess(s: PolicyDeps, actor: Actor, t: TargetsLike): Promise<Decision> {
+  const scope = await scopeUnitIds(s, actor)
   const firstUnit = t.units?.[0]
-  if (scope === null) {
-    if (firstUnit) noteUnit(request, firstUnit)
-    return
-  }
+  if (scope === null) return allow(firstUnit)
   if (
     (t.tags?.length ?? 0) > 0 ||
     t.area !== undefined ||
     (t.polygons?.length ?? 0) + (t.circles?.length ?? 0) > 0
   ) {
-    throw forbidden(
-      'targets: tags and areas reach the whole province; target units or clusters of your scope',
+    return deny(
+      forbidden('targets: tags and areas reach the whole province; target units or clusters of your scope'),
     )
   }
   for (const [i, u] of (t.units ?? []).entries()) {
-    if (!scope.has(u)) throw forbidden(`targets.units[${i}]: unit "${u}" is outside your scope`)
+    if (!scope.has(u)) return deny(forbidden(`targets.units[${i}]: unit "${u}" is outside your scope`))
   }
-  const inScope = await clusterIdsInScope(s, request.actor)
+  const inScope = await clusterIdsInScope(s, actor)
   for (const [i, c] of (t.clusters ?? []).entries()) {
-    if (!inScope?.has(c)) throw forbidden(`targets.clusters[${i}]: cluster "${c}" is outside your scope`)
+    if (!inScope?.has(c))
+      return deny(forbidden(`targets.clusters[${i}]: cluster "${c}" is outside your scope`))
   }
-  if (firstUnit) noteUnit(request, firstUnit)
-  else if (t.clusters?.[0]) noteUnit(request, (await s.repos.clusters.get(t.clusters[0]))?.unitId)
+  if (firstUnit) return allow(firstUnit)
+  const firstCluster = t.clusters?.[0]
+  return allow(firstCluster ? (await s.repos.clusters.get(firstCluster))?.unitId : null)
 }
 
 /**
@@ -179,7 +188,7 @@ export async function assertTargetsInScope(
  * province-wide schedule plays in every commune), or a targeted cluster inside it.
  */
 export async function targetsVisible(
-  s: Services,
+  s: PolicyDeps,
   actor: Actor,
   t: TargetsLike,
   targetedClusterIds?: readonly string[],
@@ -201,7 +210,7 @@ export async function targetsVisible(
   return false
 }
 
-async function isAncestor(s: Services, ancestor: string, unitId: string): Promise<boolean> {
+async function isAncestor(s: PolicyDeps, ancestor: string, unitId: string): Promise<boolean> {
   let u = await s.repos.units.get(unitId)
   for (let depth = 0; u?.parentId && depth < 64; depth++) {
     if (u.parentId === ancestor) return true
@@ -211,14 +220,13 @@ async function isAncestor(s: Services, ancestor: string, unitId: string): Promis
 }
 
 /** Whether the actor may see the cluster (false for an unknown one). */
-export async function clusterVisible(s: Services, actor: Actor, clusterId: string): Promise<boolean> {
+export async function clusterVisible(s: PolicyDeps, actor: Actor, clusterId: string): Promise<boolean> {
   const c = await s.repos.clusters.get(clusterId)
   return c !== null && (await unitInScope(s, actor, c.unitId))
 }
 
 /** Province-wide operations (the broker's files, the signing key, tree imports): unrestricted actors only. */
-export async function requireWholeTree(s: Services, request: FastifyRequest): Promise<void> {
-  if ((await scopeUnitIds(s, request.actor)) !== null) {
-    throw forbidden('this operation concerns the whole province: your scope is a part of it')
-  }
+export async function wholeTreeAccess(s: PolicyDeps, actor: Actor): Promise<Decision> {
+  if ((await scopeUnitIds(s, actor)) === null) return allow()
+  return deny(forbidden('this operation concerns the whole province: your scope is a part of it'))
 }

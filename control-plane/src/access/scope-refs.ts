@@ -12,20 +12,32 @@ import { scopeUnitIds } from './policy.js'
  */
 
 /** A bulletin of the actor's scope, province-wide (no unit), or sent to a unit of its scope. */
-export async function bulletinVisible(s: Services, actor: Actor, b: Bulletin): Promise<boolean> {
+export async function bulletinVisible(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+  b: Bulletin,
+): Promise<boolean> {
   const scope = await scopeUnitIds(s, actor)
   if (scope === null || !b.unitId || scope.has(b.unitId)) return true
   const sent = await s.repos.workflow.listDeliveries({ bulletinId: b.id, toUnitIds: [...scope], limit: 1 })
   return sent.length > 0
 }
 
-export async function visibleBulletin(s: Services, actor: Actor, id: string): Promise<Bulletin | null> {
+export async function visibleBulletin(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+  id: string,
+): Promise<Bulletin | null> {
   const b = await s.repos.content.getBulletin(id)
   return b && (await bulletinVisible(s, actor, b)) ? b : null
 }
 
 /** A playlist of the actor's scope (or province-wide) whose every bulletin the actor may see. */
-export async function playlistVisible(s: Services, actor: Actor, p: Playlist): Promise<boolean> {
+export async function playlistVisible(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+  p: Playlist,
+): Promise<boolean> {
   const scope = await scopeUnitIds(s, actor)
   if (scope === null) return true
   if (p.unitId && !scope.has(p.unitId)) return false
@@ -33,7 +45,11 @@ export async function playlistVisible(s: Services, actor: Actor, p: Playlist): P
   return true
 }
 
-export async function visiblePlaylist(s: Services, actor: Actor, id: string): Promise<Playlist | null> {
+export async function visiblePlaylist(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+  id: string,
+): Promise<Playlist | null> {
   const p = await s.repos.content.getPlaylist(id)
   return p && (await playlistVisible(s, actor, p)) ? p : null
 }
@@ -42,7 +58,10 @@ export async function visiblePlaylist(s: Services, actor: Actor, id: string): Pr
  * Media the actor may see and use, by hash; null = all of it (unrestricted actor). A scoped actor sees media its
  * subtree (or the province) brought in, and the media of every bulletin it may see.
  */
-export async function visibleMediaHashes(s: Services, actor: Actor): Promise<Set<string> | null> {
+export async function visibleMediaHashes(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+): Promise<Set<string> | null> {
   const scope = await scopeUnitIds(s, actor)
   if (scope === null) return null
   const owned = await s.repos.media.ownedWithin([...scope])
@@ -52,7 +71,11 @@ export async function visibleMediaHashes(s: Services, actor: Actor): Promise<Set
   return owned
 }
 
-export async function visibleMedia(s: Services, actor: Actor, sha256: string): Promise<Media | null> {
+export async function visibleMedia(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+  sha256: string,
+): Promise<Media | null> {
   const m = await s.repos.media.get(sha256)
   if (!m) return null
   const scope = await scopeUnitIds(s, actor)
@@ -64,11 +87,15 @@ export async function visibleMedia(s: Services, actor: Actor, sha256: string): P
 }
 
 /** Who owns media the actor brings in: its scope unit, or the province (null) for an unrestricted actor. */
-export async function mediaOwnerOf(s: Services, actor: Actor): Promise<string | null> {
+export async function mediaOwnerOf(s: Pick<Services, 'repos'>, actor: Actor): Promise<string | null> {
   return (await scopeUnitIds(s, actor)) === null ? null : actor.scopeUnitId
 }
 
-export async function visibleStation(s: Services, actor: Actor, id: string): Promise<Station | null> {
+export async function visibleStation(
+  s: Pick<Services, 'repos'>,
+  actor: Actor,
+  id: string,
+): Promise<Station | null> {
   const st = await s.repos.stations.get(id)
   if (!st) return null
   const scope = await scopeUnitIds(s, actor)
@@ -81,7 +108,7 @@ export interface ContentLookup {
   media(sha256: string): Promise<Media | null>
 }
 
-export function visibleContent(s: Services, actor: Actor): ContentLookup {
+export function visibleContent(s: Pick<Services, 'repos'>, actor: Actor): ContentLookup {
   return {
     bulletin: (id) => visibleBulletin(s, actor, id),
     media: (sha) => visibleMedia(s, actor, sha),

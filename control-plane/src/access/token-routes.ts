@@ -3,6 +3,7 @@ import { EntityId } from '@loa/shared'
 import type { App, Services } from '../context.js'
 import { notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { createApiToken } from './api-tokens.js'
 import { ROLES, scopeUnitIds } from './policy.js'
 import { assertGrantableScope } from './user-routes.js'
@@ -17,8 +18,11 @@ const TokenBody = Type.Object(
   { additionalProperties: false },
 )
 
+/** What token routes use of the services (app.ts passes exactly these). */
+export type TokenRoutesDeps = Pick<Services, 'repos'>
+
 /** API tokens for machine clients (CAP feeds, scripts): created, listed (never the secret), revoked. */
-export function registerTokenRoutes(app: App, s: Services): void {
+export function registerTokenRoutes(app: App, s: TokenRoutesDeps): void {
   const { apiTokens } = s.repos
 
   app.post(
@@ -75,3 +79,6 @@ export function registerTokenRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerTokenRoutes as a Fastify plugin (server/plugin.ts). */
+export const tokenRoutes = loaPlugin('loa-token-routes', registerTokenRoutes)

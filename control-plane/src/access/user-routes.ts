@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import type { App, Services } from '../context.js'
 import { forbidden, invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { NewPassword, userView } from './auth-routes.js'
 import type { User } from './model.js'
 import { ROLES, scopeUnitIds } from './policy.js'
@@ -37,7 +38,11 @@ const UserPatchBody = Type.Object(
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 /** Only a scope inside one's own may be granted; the whole tree (null) only by an unrestricted actor. */
-export async function assertGrantableScope(s: Services, req: FastifyRequest, scopeUnitId: string | null) {
+export async function assertGrantableScope(
+  s: Pick<Services, 'repos'>,
+  req: FastifyRequest,
+  scopeUnitId: string | null,
+) {
   const mine = await scopeUnitIds(s, req.actor)
   if (scopeUnitId === null) {
     if (mine !== null) throw forbidden('scopeUnitId: only an administrator of the whole tree can grant it')
@@ -51,7 +56,7 @@ export async function assertGrantableScope(s: Services, req: FastifyRequest, sco
   req.auditInfo.unitId ??= scopeUnitId
 }
 
-const adminView = async (s: Services, u: User) => ({
+const adminView = async (s: Pick<Services, 'repos'>, u: User) => ({
   ...(await userView(s, u)),
   disabled: u.disabled,
   lockedUntil: u.lockedUntil,
@@ -60,8 +65,11 @@ const adminView = async (s: Services, u: User) => ({
   lastLoginAt: u.lastLoginAt,
 })
 
+/** What user routes use of the services (app.ts passes exactly these). */
+export type UserRoutesDeps = Pick<Services, 'repos'>
+
 /** Users admin (admin-users permission), scoped like everything else. */
-export function registerUserRoutes(app: App, s: Services): void {
+export function registerUserRoutes(app: App, s: UserRoutesDeps): void {
   const { users, sessions } = s.repos
 
   const visible = async (req: FastifyRequest, u: User | null): Promise<boolean> => {
@@ -149,3 +157,6 @@ export function registerUserRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerUserRoutes as a Fastify plugin (server/plugin.ts). */
+export const userRoutes = loaPlugin('loa-user-routes', registerUserRoutes)

@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import { visibleContent } from '../access/scope-refs.js'
 import { countsStreams } from '../commands/sse-counts.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
@@ -8,6 +9,7 @@ import type { App, Services } from '../context.js'
 import type { Alert } from '../domain.js'
 import { checkTargetsExist } from '../org/targets-input.js'
 import { LoaError, validationMessage } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import {
   AlertBody,
   AlertPatchBody,
@@ -40,10 +42,13 @@ export const raiseView = (r: RaiseResult) => ({
   publishFailures: r.publishFailures,
 })
 
+/** What alert routes use of the services (app.ts passes exactly these). */
+export type AlertRoutesDeps = Pick<Services, 'alertStream' | 'alerts' | 'config' | 'lanes' | 'repos' | 'tts'>
+
 export function registerAlertRoutes(
   app: App,
-  s: Services,
-  opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
+  s: AlertRoutesDeps,
+  opts: { streamThrottleMs?: number; streamLingerMs?: number } = s.alertStream ?? {},
 ): void {
   const alerts = s.alerts
   const throttleMs = opts.streamThrottleMs ?? 100
@@ -185,3 +190,6 @@ export function registerAlertRoutes(
     },
   )
 }
+
+/** registerAlertRoutes as a Fastify plugin (server/plugin.ts). */
+export const alertRoutes = loaPlugin('loa-alert-routes', registerAlertRoutes)

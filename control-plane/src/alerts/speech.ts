@@ -19,7 +19,7 @@ const bad = (message: string) => new LoaError('LOA_ALERT_INVALID', message)
  * cheap to refuse is refused before the speech is made. A body without `text` is handed on as it is.
  */
 export async function speakAlertText<B extends SpokenBody>(
-  s: Services,
+  s: Pick<Services, 'config' | 'lanes' | 'repos' | 'tts'>,
   actor: Actor,
   body: B,
   precheck: () => unknown,

@@ -6,6 +6,10 @@ import type { AuditRepository } from '../access/repository.js'
 export type AuditActor = Pick<Actor, 'id' | 'name'> & { kind: Actor['kind'] | 'anonymous' }
 export const ANONYMOUS: AuditActor = { kind: 'anonymous', id: '-', name: '-' }
 
+/** How an actor is named in the audit log; anonymous when there is none. */
+export const auditActor = (a: Actor | null | undefined): AuditActor =>
+  a ? { kind: a.kind, id: a.id, name: a.name } : ANONYMOUS
+
 export interface AuditRecord {
   actor: AuditActor
   /** e.g. `schedule.create`, `auth.login`, `cap.ingest` */

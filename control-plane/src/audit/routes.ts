@@ -4,6 +4,7 @@ import type { AuditEntry, AuditQuery } from '../access/model.js'
 import { scopeUnitIds } from '../access/policy.js'
 import type { App, Services } from '../context.js'
 import { csvCell } from '../reports/csv-cell.js'
+import { loaPlugin } from '../server/plugin.js'
 
 const AuditFilter = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
@@ -40,11 +41,14 @@ const CSV_COLUMNS: (keyof AuditEntry)[] = [
   'details',
 ]
 
+/** What audit routes use of the services (app.ts passes exactly these). */
+export type AuditRoutesDeps = Pick<Services, 'repos'>
+
 /**
  * The audit log (docs/users-and-roles.md): permission `audit` (every role but viewer). A scoped reader sees the
  * entries about units of its subtree and its own actions.
  */
-export function registerAuditRoutes(app: App, s: Services): void {
+export function registerAuditRoutes(app: App, s: AuditRoutesDeps): void {
   const query = async (
     req: FastifyRequest,
     f: Filter,
@@ -88,3 +92,6 @@ export function registerAuditRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerAuditRoutes as a Fastify plugin (server/plugin.ts). */
+export const auditRoutes = loaPlugin('loa-audit-routes', registerAuditRoutes)

@@ -6,12 +6,16 @@ import { bulletinVisible, playlistVisible, visibleBulletin } from '../access/sco
 import type { App, Services } from '../context.js'
 import { invalid, LoaError } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { createBulletin } from './workflow.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 const Title = PlainText({ minLength: 1, maxLength: 200 })
 
-export function registerContentRoutes(app: App, s: Services): void {
+/** What content routes use of the services (app.ts passes exactly these). */
+export type ContentRoutesDeps = Pick<Services, 'repos'>
+
+export function registerContentRoutes(app: App, s: ContentRoutesDeps): void {
   const { content } = s.repos
 
   app.post(
@@ -98,3 +102,6 @@ export function registerContentRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerContentRoutes as a Fastify plugin (server/plugin.ts). */
+export const contentRoutes = loaPlugin('loa-content-routes', registerContentRoutes)

@@ -27,7 +27,7 @@ export interface SendInput {
 }
 
 export async function sendBulletin(
-  s: Services,
+  s: Pick<Services, 'alerts' | 'config' | 'desired' | 'repos'>,
   bulletinId: string,
   input: SendInput,
   actor: Actor,
@@ -123,7 +123,7 @@ export async function sendBulletin(
   return { deliveries: stored.filter((d): d is Delivery => d !== null), alertId }
 }
 
-async function pending(s: Services, id: string, actor: Actor): Promise<Delivery> {
+async function pending(s: Pick<Services, 'repos'>, id: string, actor: Actor): Promise<Delivery> {
   const d = await s.repos.workflow.getDelivery(id)
   // Another unit's inbox reads as unknown.
   if (!d || !(await unitInScope(s, actor, d.toUnitId))) throw notFound('delivery', id)
@@ -134,7 +134,7 @@ async function pending(s: Services, id: string, actor: Actor): Promise<Delivery>
 
 /** Accepts a normal bulletin into the unit's programme at `at` (default: its next slot). */
 export async function acceptDelivery(
-  s: Services,
+  s: Pick<Services, 'config' | 'desired' | 'repos'>,
   id: string,
   at: string | undefined,
   actor: Actor,
@@ -173,7 +173,7 @@ export async function acceptDelivery(
 }
 
 export async function declineDelivery(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   id: string,
   reason: string,
   actor: Actor,

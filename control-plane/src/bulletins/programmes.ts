@@ -18,7 +18,11 @@ const LEAD_MS = 2 * 60_000
 const LEVEL_RANK: Record<BulletinLevel, number> = { normal: 0, priority: 1, emergency: 2 }
 
 /** The next configured slot of the unit at least two minutes from now. */
-export async function nextSlot(s: Services, unitId: string, now = new Date()): Promise<string> {
+export async function nextSlot(
+  s: Pick<Services, 'config' | 'repos'>,
+  unitId: string,
+  now = new Date(),
+): Promise<string> {
   const { slots } = await unitSettings(s, unitId)
   const zone = s.config.timezone
   const earliest = now.getTime() + LEAD_MS
@@ -44,12 +48,12 @@ function checkSlot(at: string): string {
   return new Date(t).toISOString()
 }
 
-const programmeTitle = (s: Services, at: string) =>
+const programmeTitle = (s: Pick<Services, 'config'>, at: string) =>
   `Chương trình ${DateTime.fromISO(at, { zone: s.config.timezone }).toFormat('HH:mm dd/MM/yyyy')}`
 
 /** Puts a bulletin into the unit's programme at `at` (creating it), priority ones ahead of normal ones. */
 export async function placeInProgramme(
-  s: Services,
+  s: Pick<Services, 'config' | 'desired' | 'repos'>,
   unitId: string,
   bulletin: Bulletin,
   at: string,
@@ -124,7 +128,7 @@ export async function placeInProgramme(
 }
 
 /** A programme with its items, for the console. */
-export async function programmeView(s: Services, p: Programme) {
+export async function programmeView(s: Pick<Services, 'repos'>, p: Programme) {
   const playlist = await s.repos.content.getPlaylist(p.playlistId)
   const schedule = await s.repos.schedules.get(p.scheduleId)
   const items = []
@@ -143,7 +147,7 @@ export async function programmeView(s: Services, p: Programme) {
 
 /** New order of a programme's items: exactly the same bulletins, permuted. */
 export async function reorderProgramme(
-  s: Services,
+  s: Pick<Services, 'desired' | 'repos'>,
   id: string,
   bulletinIds: string[],
   actor: Actor,
@@ -166,3 +170,6 @@ export async function reorderProgramme(
   await s.desired.changed({ units: [p.unitId] })
   return p
 }
+
+/** A programme with its items, as the API answers it (the web console reads this type). */
+export type ProgrammeView = Awaited<ReturnType<typeof programmeView>>

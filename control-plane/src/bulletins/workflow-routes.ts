@@ -1,11 +1,13 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { DESIRED_LIMITS, EntityId, LocalTime } from '@loa/shared'
-import { assertUnitInScope, filterUnits, scopeUnitIds, unitInScope } from '../access/policy.js'
+import { filterUnits, scopeUnitIds, unitInScope } from '../access/policy.js'
 import { actorOf } from '../access/request-actor.js'
+import { assertUnitInScope } from '../access/request-policy.js'
 import { bulletinVisible } from '../access/scope-refs.js'
 import type { App, Services } from '../context.js'
 import type { DeliveryState } from '../domain.js'
 import { notFound } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { acceptDelivery, declineDelivery, sendBulletin } from './inbox.js'
 import { programmeView, reorderProgramme } from './programmes.js'
 import { approveBulletin, unitSettings } from './workflow.js'
@@ -18,8 +20,11 @@ const DeliveryStateT = Type.Union([
   Type.Literal('alerted'),
 ])
 
+/** What workflow routes use of the services (app.ts passes exactly these). */
+export type WorkflowRoutesDeps = Pick<Services, 'alerts' | 'config' | 'desired' | 'repos'>
+
 /** Circular 39 workflow: approval, unit settings, sending to units below, the inbox, programmes. */
-export function registerWorkflowRoutes(app: App, s: Services): void {
+export function registerWorkflowRoutes(app: App, s: WorkflowRoutesDeps): void {
   const { content, workflow, units } = s.repos
 
   app.get(
@@ -235,3 +240,6 @@ export function registerWorkflowRoutes(app: App, s: Services): void {
       programmeView(s, await reorderProgramme(s, req.params.id, req.body.bulletinIds, actorOf(req))),
   )
 }
+
+/** registerWorkflowRoutes as a Fastify plugin (server/plugin.ts). */
+export const workflowRoutes = loaPlugin('loa-workflow-routes', registerWorkflowRoutes)

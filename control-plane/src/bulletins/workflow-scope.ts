@@ -8,7 +8,7 @@ import { forbidden } from '../server/errors.js'
  * Something that belongs to no unit (a province-wide bulletin) is for unrestricted actors only.
  */
 export async function assertActsOn(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   actor: Actor,
   unitId: string | null,
   what: string,
@@ -21,7 +21,7 @@ export async function assertActsOn(
 
 /** A scoped actor's own unit as the default for things it creates. */
 export async function defaultUnit(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   actor: Actor,
   unitId: string | undefined,
 ): Promise<string | undefined> {

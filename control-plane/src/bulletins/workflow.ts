@@ -10,7 +10,7 @@ import { assertActsOn, defaultUnit } from './workflow-scope.js'
 /** Commune radio typically speaks twice a day; accepted bulletins go to the next slot unless one is picked. */
 export const DEFAULT_SLOTS = ['06:00', '17:00']
 
-export async function unitSettings(s: Services, unitId: string): Promise<UnitSettings> {
+export async function unitSettings(s: Pick<Services, 'repos'>, unitId: string): Promise<UnitSettings> {
   return (
     (await s.repos.workflow.getSettings(unitId)) ?? {
       unitId,
@@ -32,7 +32,11 @@ export interface NewBulletin {
 }
 
 /** Creates a bulletin: a draft when its unit requires approval, approved otherwise. */
-export async function createBulletin(s: Services, input: NewBulletin, actor: Actor): Promise<Bulletin> {
+export async function createBulletin(
+  s: Pick<Services, 'repos'>,
+  input: NewBulletin,
+  actor: Actor,
+): Promise<Bulletin> {
   const b = { ...input, unitId: await defaultUnit(s, actor, input.unitId) }
   if (b.unitId !== undefined) await assertActsOn(s, actor, b.unitId, 'unitId')
   // Another commune's media is answered as unknown media.
@@ -64,7 +68,11 @@ export async function createBulletin(s: Services, input: NewBulletin, actor: Act
  * draft → approved. Four eyes: a person may not approve a bulletin they created (the system actor, used when no
  * authentication is configured, may).
  */
-export async function approveBulletin(s: Services, id: string, actor: Actor): Promise<Bulletin> {
+export async function approveBulletin(
+  s: Pick<Services, 'desired' | 'repos'>,
+  id: string,
+  actor: Actor,
+): Promise<Bulletin> {
   // Out of scope reads as unknown; seen but not one's own (a province-wide one) is 403.
   const b = await visibleBulletin(s, actor, id)
   if (!b) throw notFound('bulletin', id)

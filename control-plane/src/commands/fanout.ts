@@ -48,6 +48,16 @@ export class CommandFanout {
     return r
   }
 
+  /**
+   * A command for a few devices, published at once and awaited (not queued behind alerts): an operator waits for
+   * it, and a publish that fails is their error. Same envelope as every other command (commands/message.ts).
+   */
+  async sendNow(body: UnaddressedCommandBody, deviceIds: readonly string[]): Promise<void> {
+    for (const p of this.publishes(body, { unitTopics: [], deviceTopics: [...deviceIds] })) {
+      await this.o.mqtt.publish(p.topic, p.payload)
+    }
+  }
+
   get queued(): number {
     return this.dispatcher.queued
   }

@@ -8,7 +8,7 @@ import type { UntargetedReport } from '../domain.js'
  * those of clusters inside its scope only (the others come from outside it by definition, often another commune).
  */
 export async function visibleUntargeted<V extends { untargeted: UntargetedReport[] }>(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   actor: Actor,
   view: V,
 ): Promise<V> {

@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { assertClusterInScope, requireWholeTree } from '../access/policy.js'
+import { assertClusterInScope, requireWholeTree } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
+import { loaPlugin } from '../server/plugin.js'
 import { mosquittoFilesFor } from './security.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
@@ -23,8 +24,14 @@ const KeySchema = Type.Object({
   current: Type.Boolean(),
 })
 
+/** What device routes use of the services (app.ts passes exactly these). */
+export type DeviceRoutesDeps = Pick<
+  Services,
+  'brokerAuth' | 'brokerIdentities' | 'credentials' | 'desired' | 'repos' | 'signingKeys' | 'topics'
+>
+
 /** Device credentials, the broker's Mosquitto files and the signing keys (docs/security.md). */
-export function registerDeviceRoutes(app: App, s: Services): void {
+export function registerDeviceRoutes(app: App, s: DeviceRoutesDeps): void {
   const admin = { permission: 'admin-devices' as const }
 
   app.post(
@@ -146,3 +153,6 @@ export function registerDeviceRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerDeviceRoutes as a Fastify plugin (server/plugin.ts). */
+export const deviceRoutes = loaPlugin('loa-device-routes', registerDeviceRoutes)

@@ -8,7 +8,7 @@ import { normaliseAndTranscode, sha256File } from './pipeline.js'
 import { assertWithinLimits, type MediaLimits, type MediaWork, probeAudio } from './probe.js'
 
 /** The configured limits (media/config.ts); alert audio is also held to the alert lane's shorter length. */
-export function mediaLimits(s: Services, lane: MediaLane = 'ordinary'): MediaLimits {
+export function mediaLimits(s: Pick<Services, 'config'>, lane: MediaLane = 'ordinary'): MediaLimits {
   const c = s.config
   return {
     maxSeconds: lane === 'alert' ? Math.min(c.maxMediaSeconds, c.maxAlertMediaSeconds) : c.maxMediaSeconds,
@@ -18,7 +18,7 @@ export function mediaLimits(s: Services, lane: MediaLane = 'ordinary'): MediaLim
   }
 }
 
-const workOf = (s: Services, slot: LaneSlot): MediaWork => ({
+const workOf = (s: Pick<Services, 'config'>, slot: LaneSlot): MediaWork => ({
   limits: mediaLimits(s, slot.lane),
   nice: slot.nice,
   signal: slot.signal,
@@ -31,7 +31,7 @@ const workOf = (s: Services, slot: LaneSlot): MediaWork => ({
  * (docs/users-and-roles.md, "Scope"); null, the default: the whole province (CAP).
  */
 export async function importAudioFile(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   source: string,
   originalName: string,
   slot: LaneSlot,
@@ -46,7 +46,7 @@ export async function importAudioFile(
 }
 
 async function transcodeNew(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   source: string,
   sourceSha: string,
   originalName: string,
@@ -68,7 +68,7 @@ async function transcodeNew(
  * source's hash. Nothing is stored unless every step passed.
  */
 export async function transcodeAndStore(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   source: string,
   sourceSha: string,
   output: string,

@@ -12,15 +12,16 @@ import { mediaOwnerOf, visibleMedia, visibleMediaHashes } from '../access/scope-
 import type { App, Services } from '../context.js'
 import type { Media } from '../domain.js'
 import { errorBody, LoaError, notFound } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { MediaSchema } from '../server/schemas.js'
 import { transcodeAndStore } from './import.js'
 import { type MediaLane, ownerOf } from './lanes.js'
 import { sanitiseFileName } from './pipeline.js'
 
-export function mediaDir(s: Services): string {
+export function mediaDir(s: Pick<Services, 'config'>): string {
   return path.join(s.config.dataDir, 'media')
 }
-function tmpDir(s: Services): string {
+function tmpDir(s: Pick<Services, 'config'>): string {
   return path.join(s.config.dataDir, 'tmp')
 }
 
@@ -31,7 +32,11 @@ const mediaView = (m: Media, deduplicated: boolean) => ({ ...m, deduplicated })
  * pipeline in a slot of `lane`. Temp files are removed before the reply is sent, whatever happened; a refused file
  * leaves no media file and no row.
  */
-async function receiveUpload(s: Services, req: FastifyRequest, lane: MediaLane) {
+async function receiveUpload(
+  s: Pick<Services, 'config' | 'lanes' | 'repos'>,
+  req: FastifyRequest,
+  lane: MediaLane,
+) {
   if (!req.isMultipart()) throw new LoaError('LOA_MEDIA_MISSING_FILE', 'file: expected multipart/form-data')
   const job = { lane, owner: ownerOf(actorOf(req)) }
   s.lanes.assertAdmissible(job)
@@ -83,7 +88,10 @@ const uploadSchema = (description: string) => ({
   description,
 })
 
-export function registerMediaRoutes(app: App, s: Services): void {
+/** What media routes use of the services (app.ts passes exactly these). */
+export type MediaRoutesDeps = Pick<Services, 'config' | 'lanes' | 'repos'>
+
+export function registerMediaRoutes(app: App, s: MediaRoutesDeps): void {
   app.post(
     '/api/media',
     {
@@ -203,3 +211,6 @@ export function parseRange(
   if (start >= size || size === 0) return 'unsatisfiable'
   return { start, end }
 }
+
+/** registerMediaRoutes as a Fastify plugin (server/plugin.ts). */
+export const mediaRoutes = loaPlugin('loa-media-routes', registerMediaRoutes)

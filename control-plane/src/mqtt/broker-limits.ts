@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import { CHANNEL_MESSAGES, DEVICE_UP_CHANNELS, type DeviceUpChannel, type TopicTree } from '@loa/shared'
 import { addressKey } from '@loa/shared/address-key'
 import type { Client } from 'aedes'
+import type { LimitVar } from '../server/limits-config.js'
 import { MqttPacketMeter, type PacketKind, type PacketLimit } from './packet-meter.js'
 
 /** Limits on every connection to the embedded broker (docs/security.md, "Limits"). */
@@ -32,6 +33,17 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   loginFailureDelayMs: 2_000,
   refusalLogPerMinute: 30,
 }
+
+/** The environment variables of the broker limits (read by config.ts with server/limits-config.ts). */
+export const BROKER_LIMIT_VARS: readonly LimitVar<BrokerLimits>[] = [
+  ['LOA_MQTT_MAX_CONNECT_BYTES', 'connectMaxBytes', 256, 1_048_576],
+  ['LOA_MQTT_LOGIN_TIMEOUT_MS', 'loginTimeoutMs', 100, 300_000],
+  ['LOA_MQTT_MAX_PENDING_PER_ADDRESS', 'maxPendingPerAddress', 1, 100_000],
+  ['LOA_MQTT_LOGIN_FAILURE_BURST', 'loginFailureBurst', 1, 100_000],
+  ['LOA_MQTT_LOGIN_FAILURE_REFILL_MS', 'loginFailureRefillMs', 1, 3_600_000],
+  ['LOA_MQTT_LOGIN_FAILURE_DELAY_MS', 'loginFailureDelayMs', 0, 60_000],
+  ['LOA_MQTT_REFUSAL_LOG_PER_MIN', 'refusalLogPerMinute', 0, 100_000],
+]
 
 /** SUBSCRIBE, UNSUBSCRIBE, acknowledgements, pings of a logged-in client: a device's 35 topics take about 3 KiB. */
 export const CONTROL_PACKET_MAX_BYTES = 16 * 1024

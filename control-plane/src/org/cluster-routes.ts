@@ -1,15 +1,16 @@
-import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
-import { CommandKind, EntityId, Percent, TestSpec, type UnaddressedCommandBody } from '@loa/shared'
+import { CommandKind, EntityId, Percent, TestSpec } from '@loa/shared'
 import type { FastifyRequest } from 'fastify'
-import { assertClusterInScope, assertUnitInScope, clusterVisible, scopeUnitIds } from '../access/policy.js'
+import { clusterVisible, scopeUnitIds } from '../access/policy.js'
+import { assertClusterInScope, assertUnitInScope } from '../access/request-policy.js'
 import { visibleStation } from '../access/scope-refs.js'
-import { commandPayload } from '../commands/message.js'
+import { sendClusterCommand } from '../commands/send.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'
 import type { ClusterInput } from '../domain.js'
 import { invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { ClusterSchema } from '../server/schemas.js'
 import { telemetryView } from '../uplink/telemetry-series.js'
 
@@ -32,7 +33,10 @@ const ClusterBody = Type.Object({ id: EntityId, ...ClusterFields }, { additional
 const ClusterPatch = Type.Partial(Type.Object(ClusterFields), { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
-export function registerClusterRoutes(app: App, s: Services): void {
+/** What cluster routes use of the services (app.ts passes exactly these). */
+export type ClusterRoutesDeps = Pick<Services, 'desired' | 'fanout' | 'ingest' | 'mqtt' | 'repos'>
+
+export function registerClusterRoutes(app: App, s: ClusterRoutesDeps): void {
   const { clusters, units, desired, ingest } = s.repos
 
   const checkRefs = async (req: FastifyRequest, b: { unitId?: string; stationId?: string | null }) => {
@@ -183,17 +187,12 @@ export function registerClusterRoutes(app: App, s: Services): void {
       const { kind, test } = req.body
       if ((kind === 'test') !== (test !== undefined))
         throw invalid('test', 'required with kind "test" and only then')
-      if (!s.mqtt.connected) throw new LoaError('LOA_UNAVAILABLE', 'broker: not connected, command not sent')
-      const commandId = randomUUID()
-      const deadline = new Date(Date.now() + (req.body.deadlineS ?? 60) * 1000).toISOString()
-      await ingest.createCommand({ id: commandId, clusterId: c.id, kind: req.body.kind, deadline })
-      const body: UnaddressedCommandBody =
-        kind === 'test' && test
-          ? { commandId, kind, deadline, test }
-          : { commandId, kind: kind as CommandKind, deadline }
-      const payload = commandPayload(body, { devices: [c.id], units: [] }, (m) => s.signingKeys.sign(m))
-      await s.mqtt.publish(s.topics.device(c.id, 'cmd'), payload)
-      return reply.status(202).send({ commandId, deadline })
+      const sent = await sendClusterCommand({ mqtt: s.mqtt, fanout: s.fanout, ingest }, c.id, {
+        kind,
+        test,
+        deadlineS: req.body.deadlineS,
+      })
+      return reply.status(202).send(sent)
     },
   )
 
@@ -219,3 +218,6 @@ export function registerClusterRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerClusterRoutes as a Fastify plugin (server/plugin.ts). */
+export const clusterRoutes = loaPlugin('loa-cluster-routes', registerClusterRoutes)

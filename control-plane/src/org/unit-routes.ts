@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@fastify/type-provider-typebox'
 import { DailyWindow, DESIRED_LIMITS, EntityId, Percent, windowProblems } from '@loa/shared'
-import { assertUnitInScope, filterUnits, scopeUnitIds } from '../access/policy.js'
+import { filterUnits, scopeUnitIds } from '../access/policy.js'
+import { assertUnitInScope } from '../access/request-policy.js'
 import { visibleBulletin } from '../access/scope-refs.js'
 import type { App, Services } from '../context.js'
 import { forbidden, invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { UnitSchema } from '../server/schemas.js'
 
 const UnitBody = Type.Object(
@@ -29,7 +31,10 @@ const FallbackBody = Type.Object(
   { additionalProperties: false },
 )
 
-export function registerUnitRoutes(app: App, s: Services): void {
+/** What unit routes use of the services (app.ts passes exactly these). */
+export type UnitRoutesDeps = Pick<Services, 'desired' | 'repos'>
+
+export function registerUnitRoutes(app: App, s: UnitRoutesDeps): void {
   const { units, stations, fallbacks } = s.repos
 
   app.post(
@@ -177,3 +182,6 @@ export function registerUnitRoutes(app: App, s: Services): void {
     }),
   )
 }
+
+/** registerUnitRoutes as a Fastify plugin (server/plugin.ts). */
+export const unitRoutes = loaPlugin('loa-unit-routes', registerUnitRoutes)

@@ -1,7 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox'
-import { requireWholeTree } from '../access/policy.js'
+import { requireWholeTree } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { errorBody } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 
 /** Up to a province's worth of units with their villages; the route raises the default JSON limit for it. */
 const MAX_ROWS = 50_000
@@ -25,12 +26,15 @@ const ImportBody = Type.Object(
   { additionalProperties: false },
 )
 
+/** What unit import routes use of the services (app.ts passes exactly these). */
+export type UnitImportRoutesDeps = Pick<Services, 'desired' | 'repos'>
+
 /**
  * `POST /api/units/import`: the administrative tree from a list of rows (what `loa units import` sends from a
  * CSV). Validated as a whole and applied in one transaction; a bad row means nothing changes and every problem
  * comes back with its line. Re-importing the same rows changes nothing; a changed name or parent is updated.
  */
-export function registerUnitImportRoutes(app: App, s: Services): void {
+export function registerUnitImportRoutes(app: App, s: UnitImportRoutesDeps): void {
   app.post(
     '/api/units/import',
     {
@@ -63,3 +67,6 @@ export function registerUnitImportRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerUnitImportRoutes as a Fastify plugin (server/plugin.ts). */
+export const unitImportRoutes = loaPlugin('loa-unit-import-routes', registerUnitImportRoutes)

@@ -1,11 +1,13 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import { countsStreams } from '../commands/sse-counts.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'
 import type { Live } from '../domain.js'
 import { LoaError } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { LiveBody, liveInputFromBody, sourceAwareMessage } from './live-input.js'
 import type { StartResult } from './live-service.js'
 
@@ -19,11 +21,14 @@ const startView = (r: StartResult) => ({
   publishFailures: r.publishFailures,
 })
 
+/** What live routes use of the services (app.ts passes exactly these). */
+export type LiveRoutesDeps = Pick<Services, 'alertStream' | 'lives' | 'repos'>
+
 /** Live relays (docs/live.md): start, stop, list, view with ack counts, and the counts as Server-Sent Events. */
 export function registerLiveRoutes(
   app: App,
-  s: Services,
-  opts: { streamThrottleMs?: number; streamLingerMs?: number } = {},
+  s: LiveRoutesDeps,
+  opts: { streamThrottleMs?: number; streamLingerMs?: number } = s.alertStream ?? {},
 ): void {
   const lives = s.lives
   const stream = countsStreams(app, {
@@ -117,3 +122,6 @@ export function registerLiveRoutes(
     },
   )
 }
+
+/** registerLiveRoutes as a Fastify plugin (server/plugin.ts). */
+export const liveRoutes = loaPlugin('loa-live-routes', registerLiveRoutes)

@@ -11,7 +11,8 @@ import {
   recurrenceProblems,
 } from '@loa/shared'
 import type { FastifyRequest } from 'fastify'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { targetsScope } from '../desired/state.js'
 import type { Relay } from '../domain.js'
@@ -19,6 +20,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from '../org/targets-inp
 import { bodyProblem } from '../schedules/routes.js'
 import { LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
 
 const RelayBody = Type.Object(
@@ -38,11 +40,14 @@ const RelayBody = Type.Object(
 const bad = (message: string) => new LoaError('LOA_RELAY_INVALID', message)
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
+/** What relay routes use of the services (app.ts passes exactly these). */
+export type RelayRoutesDeps = Pick<Services, 'desired' | 'repos'>
+
 /**
  * Recurring relays (e.g. the national news every day at 06:00 for 30 min): stored like schedules and carried in
  * the `relays` of every targeted cluster's desired state; the agents evaluate the occurrences themselves.
  */
-export function registerRelayRoutes(app: App, s: Services): void {
+export function registerRelayRoutes(app: App, s: RelayRoutesDeps): void {
   const { relays } = s.repos
 
   const visibleRelay = async (req: FastifyRequest, id: string): Promise<Relay> => {
@@ -110,3 +115,6 @@ export function registerRelayRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerRelayRoutes as a Fastify plugin (server/plugin.ts). */
+export const relayRoutes = loaPlugin('loa-relay-routes', registerRelayRoutes)

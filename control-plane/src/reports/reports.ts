@@ -108,7 +108,12 @@ function onlineByDay(
   }
 }
 
-export async function buildReport(s: Services, unitId: string, from: Date, to: Date): Promise<Report> {
+export async function buildReport(
+  s: Pick<Services, 'config' | 'repos'>,
+  unitId: string,
+  from: Date,
+  to: Date,
+): Promise<Report> {
   const { repos } = s
   const tz = s.config.timezone
   const root = await repos.units.get(unitId)

@@ -31,7 +31,7 @@ function serial<T>(key: object, run: () => Promise<T>): Promise<T> {
 }
 
 /** Writes every occurrence that started before `at` and is not in the ledger yet. */
-export function closeRequestedLedger(s: Services, at = new Date()): Promise<void> {
+export function closeRequestedLedger(s: Pick<Services, 'config' | 'repos'>, at = new Date()): Promise<void> {
   return serial(s.repos.requested, async () => {
     const span = await s.repos.requested.span()
     const end = at.getTime()
@@ -56,7 +56,7 @@ export function closeRequestedLedger(s: Services, at = new Date()): Promise<void
 
 /** The occurrences starting in [from, to) on the clusters (undefined: all), per cluster, local day and schedule. */
 async function requestedBetween(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   clusterIds: string[] | undefined,
   from: Date,
   to: Date,
@@ -91,7 +91,7 @@ async function requestedBetween(
  * covers the range (closed up to now first), today's schedules for the part before the ledger began.
  */
 export async function requestedDays(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   clusterIds: string[],
   from: Date,
   to: Date,
@@ -121,7 +121,11 @@ export async function requestedDays(
 }
 
 /** Closes the ledger every `everyMs` until the returned function is called (which waits for a close under way). */
-export function startRequestedLedger(s: Services, everyMs: number, log: Logger): () => Promise<void> {
+export function startRequestedLedger(
+  s: Pick<Services, 'config' | 'repos'>,
+  everyMs: number,
+  log: Logger,
+): () => Promise<void> {
   const tick = () =>
     closeRequestedLedger(s).catch((err: unknown) =>
       log.error({ err }, 'requested-minutes ledger: close failed'),

@@ -1,8 +1,10 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { DateTime } from 'luxon'
-import { assertUnitInScope, clusterIdsInScope, scopeUnitIds } from '../access/policy.js'
+import { clusterIdsInScope, scopeUnitIds } from '../access/policy.js'
+import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { LoaError } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { EventSchema, PlaySchema } from '../server/schemas.js'
 import { reportCsv } from './csv.js'
 import { parsePeriod } from './period.js'
@@ -10,7 +12,10 @@ import { buildReport } from './reports.js'
 
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
 
-export function registerReportRoutes(app: App, s: Services): void {
+/** What report routes use of the services (app.ts passes exactly these). */
+export type ReportRoutesDeps = Pick<Services, 'config' | 'repos'>
+
+export function registerReportRoutes(app: App, s: ReportRoutesDeps): void {
   const { ingest, units } = s.repos
 
   app.get(
@@ -142,3 +147,6 @@ export function registerReportRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerReportRoutes as a Fastify plugin (server/plugin.ts). */
+export const reportRoutes = loaPlugin('loa-report-routes', registerReportRoutes)

@@ -16,7 +16,7 @@ function instant(value: string, field: string): Date {
   return new Date(t)
 }
 
-async function occurrenceOf(s: Services, id: string, occurrence: string) {
+async function occurrenceOf(s: Pick<Services, 'config' | 'repos'>, id: string, occurrence: string) {
   const sc = await s.repos.schedules.get(id)
   if (!sc) throw notFound('schedule', id)
   const at = instant(occurrence, 'occurrence')
@@ -26,7 +26,11 @@ async function occurrenceOf(s: Services, id: string, occurrence: string) {
 }
 
 /** Puts a schedule back as it was before `replaceWith`, for a change refused after the fact. */
-async function restore(s: Services, sc: Schedule, result: { schedules: Schedule[] }): Promise<void> {
+async function restore(
+  s: Pick<Services, 'repos'>,
+  sc: Schedule,
+  result: { schedules: Schedule[] },
+): Promise<void> {
   for (const x of result.schedules) if (x.id !== sc.id) await s.repos.schedules.delete(x.id)
   if (!(await s.repos.schedules.update(sc.id, { recurrence: sc.recurrence }))) {
     await s.repos.schedules.create(sc)
@@ -35,7 +39,7 @@ async function restore(s: Services, sc: Schedule, result: { schedules: Schedule[
 
 /** The parts of a schedule after taking one occurrence out: stored back into it and as new schedules. */
 async function replaceWith(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   sc: Schedule,
   parts: Recurrence[],
 ): Promise<{ schedules: Schedule[]; removed: string[] }> {
@@ -53,7 +57,7 @@ async function replaceWith(
 }
 
 export async function moveOccurrence(
-  s: Services,
+  s: Pick<Services, 'config' | 'desired' | 'repos'>,
   id: string,
   body: { occurrence: string; to: string; force?: boolean },
 ): Promise<{ schedules: Schedule[]; removed: string[] }> {
@@ -108,7 +112,7 @@ export async function moveOccurrence(
 
 /** Cancels one occurrence (splitting a recurring schedule) or, with no occurrence, the whole schedule. */
 export async function cancelOccurrence(
-  s: Services,
+  s: Pick<Services, 'config' | 'desired' | 'repos'>,
   id: string,
   occurrence: string | undefined,
 ): Promise<{ schedules: Schedule[]; removed: string[] }> {

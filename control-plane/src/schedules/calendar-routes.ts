@@ -1,15 +1,12 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
 import type { FastifyRequest } from 'fastify'
-import {
-  assertClusterInScope,
-  assertTargetsInScope,
-  assertUnitInScope,
-  targetsVisible,
-} from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertClusterInScope, assertTargetsInScope, assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { parsePeriod } from '../reports/period.js'
 import { LoaError, notFound } from '../server/errors.js'
+import { loaPlugin } from '../server/plugin.js'
 import { buildCalendar } from './calendar.js'
 import { cancelOccurrence, moveOccurrence } from './calendar-edit.js'
 
@@ -20,13 +17,20 @@ const Bound = Type.String({ maxLength: 40 })
  * Editing a schedule needs its targets inside the actor's scope (a province-wide one: province users); one the
  * actor cannot see reads as unknown.
  */
-async function assertScheduleInScope(s: Services, req: FastifyRequest, id: string): Promise<void> {
+async function assertScheduleInScope(
+  s: Pick<Services, 'repos'>,
+  req: FastifyRequest,
+  id: string,
+): Promise<void> {
   const sc = await s.repos.schedules.get(id)
   if (!sc || !(await targetsVisible(s, req.actor, sc.targets))) throw notFound('schedule', id)
   await assertTargetsInScope(s, req, sc.targets)
 }
 
-export function registerCalendarRoutes(app: App, s: Services): void {
+/** What calendar routes use of the services (app.ts passes exactly these). */
+export type CalendarRoutesDeps = Pick<Services, 'config' | 'desired' | 'repos'>
+
+export function registerCalendarRoutes(app: App, s: CalendarRoutesDeps): void {
   app.get(
     '/api/calendar',
     {
@@ -107,3 +111,6 @@ export function registerCalendarRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerCalendarRoutes as a Fastify plugin (server/plugin.ts). */
+export const calendarRoutes = loaPlugin('loa-calendar-routes', registerCalendarRoutes)

@@ -42,7 +42,11 @@ interface Slot {
 }
 
 /** The desired-state compiler over a snapshot, with `now` = the start of the view (so its past is not pruned). */
-async function compilerFor(s: Services, clusterIds: string[] | undefined, from: Date) {
+async function compilerFor(
+  s: Pick<Services, 'config' | 'repos'>,
+  clusterIds: string[] | undefined,
+  from: Date,
+) {
   const { repos } = s
   const [units, schedules, bulletins, playlists, media, relays, clusters] = await Promise.all([
     repos.units.list(),
@@ -69,7 +73,7 @@ async function compilerFor(s: Services, clusterIds: string[] | undefined, from: 
 
 /** Clusters that receive a schedule (without expanding anyone's occurrences) and its content's length. */
 export async function clustersReceiving(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   scheduleId: string,
   at: Date,
 ): Promise<{ clusterIds: string[]; durationMs: number }> {
@@ -88,7 +92,7 @@ export async function clustersReceiving(
 
 /** Occurrences starting in [from, to) on the given clusters (undefined: every cluster). */
 export async function buildCalendar(
-  s: Services,
+  s: Pick<Services, 'config' | 'repos'>,
   clusterIds: string[] | undefined,
   from: Date,
   to: Date,

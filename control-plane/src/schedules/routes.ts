@@ -13,7 +13,8 @@ import {
   WeeklyRecurrence,
 } from '@loa/shared'
 import { Value } from '@sinclair/typebox/value'
-import { assertTargetsInScope, targetsVisible } from '../access/policy.js'
+import { targetsVisible } from '../access/policy.js'
+import { assertTargetsInScope } from '../access/request-policy.js'
 import { visibleBulletin, visiblePlaylist } from '../access/scope-refs.js'
 import { assertApproved } from '../bulletins/workflow.js'
 import type { App, Services } from '../context.js'
@@ -22,6 +23,7 @@ import { checkTargetsExist, plainTargets, TargetsBody } from '../org/targets-inp
 import { closeRequestedLedger } from '../reports/requested-ledger.js'
 import { fieldName, LoaError, notFound, validationMessage } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { ScheduleSchema } from '../server/schemas.js'
 
 const ScheduleBody = Type.Object(
@@ -67,7 +69,10 @@ export function bodyProblem(
   return (aboutRecurrence && recurrenceMessage(body)) || validationMessage(err.validation, err.message)
 }
 
-export function registerScheduleRoutes(app: App, s: Services): void {
+/** What schedule routes use of the services (app.ts passes exactly these). */
+export type ScheduleRoutesDeps = Pick<Services, 'config' | 'desired' | 'repos'>
+
+export function registerScheduleRoutes(app: App, s: ScheduleRoutesDeps): void {
   const { schedules, content } = s.repos
 
   app.post(
@@ -176,3 +181,6 @@ export function registerScheduleRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerScheduleRoutes as a Fastify plugin (server/plugin.ts). */
+export const scheduleRoutes = loaPlugin('loa-schedule-routes', registerScheduleRoutes)

@@ -61,8 +61,8 @@ export type LoaErrorCode = keyof typeof LoaErrorCodes
 export class LoaError extends Error {
   readonly code: LoaErrorCode
   readonly statusCode: number
-  constructor(code: LoaErrorCode, message: string) {
-    super(message)
+  constructor(code: LoaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'LoaError'
     this.code = code
     this.statusCode = LoaErrorCodes[code]

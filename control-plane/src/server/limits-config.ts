@@ -1,5 +1,4 @@
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '@loa/shared/http-limits'
-import { type BrokerLimits, DEFAULT_BROKER_LIMITS } from '../mqtt/broker-limits.js'
 
 /** The control plane's HTTP limits: the shared ones and uploads per user (or API token). */
 export interface ControlPlaneHttpLimits extends HttpLimits {
@@ -12,17 +11,7 @@ export const DEFAULT_CONTROL_PLANE_HTTP_LIMITS: ControlPlaneHttpLimits = {
 }
 
 /** One limit read from the environment: variable, field, and the accepted integer range. */
-type LimitVar<T> = readonly [env: string, field: keyof T, min: number, max: number]
-
-export const BROKER_LIMIT_VARS: readonly LimitVar<BrokerLimits>[] = [
-  ['LOA_MQTT_MAX_CONNECT_BYTES', 'connectMaxBytes', 256, 1_048_576],
-  ['LOA_MQTT_LOGIN_TIMEOUT_MS', 'loginTimeoutMs', 100, 300_000],
-  ['LOA_MQTT_MAX_PENDING_PER_ADDRESS', 'maxPendingPerAddress', 1, 100_000],
-  ['LOA_MQTT_LOGIN_FAILURE_BURST', 'loginFailureBurst', 1, 100_000],
-  ['LOA_MQTT_LOGIN_FAILURE_REFILL_MS', 'loginFailureRefillMs', 1, 3_600_000],
-  ['LOA_MQTT_LOGIN_FAILURE_DELAY_MS', 'loginFailureDelayMs', 0, 60_000],
-  ['LOA_MQTT_REFUSAL_LOG_PER_MIN', 'refusalLogPerMinute', 0, 100_000],
-]
+export type LimitVar<T> = readonly [env: string, field: keyof T, min: number, max: number]
 
 export const HTTP_LIMIT_VARS: readonly LimitVar<ControlPlaneHttpLimits>[] = [
   ['LOA_HTTP_HEADERS_TIMEOUT_MS', 'headersTimeoutMs', 100, 600_000],
@@ -47,5 +36,3 @@ export function readLimits<T extends object>(
   }
   return out
 }
-
-export { DEFAULT_BROKER_LIMITS }

@@ -1,6 +1,6 @@
 import { securityHeaders } from '@loa/shared/security-headers'
-import { isProtectedPath } from '../access/auth-plugin.js'
 import type { App } from '../context.js'
+import { isProtectedPath } from './protected-paths.js'
 
 /**
  * The CSP source of a map tile URL template: its scheme and host, with a host label holding a placeholder

@@ -1,7 +1,11 @@
 import { Type } from '@fastify/type-provider-typebox'
 import type { App, Services } from '../context.js'
+import { loaPlugin } from './plugin.js'
 
-export function registerSystemRoutes(app: App, s: Services): void {
+/** What system routes use of the services (app.ts passes exactly these). */
+export type SystemRoutesDeps = Pick<Services, 'metrics' | 'mqtt' | 'repos'>
+
+export function registerSystemRoutes(app: App, s: SystemRoutesDeps): void {
   app.get(
     '/healthz',
     {
@@ -36,3 +40,6 @@ export function registerSystemRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerSystemRoutes as a Fastify plugin (server/plugin.ts). */
+export const systemRoutes = loaPlugin('loa-system-routes', registerSystemRoutes)

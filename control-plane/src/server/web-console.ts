@@ -16,13 +16,16 @@ const NOT_CONSOLE = /^\/(api|media)(\/|$)|^\/(healthz|metrics|openapi\.json|cons
 
 export type ConsoleFallback = (request: FastifyRequest, reply: FastifyReply) => boolean
 
+/** What the web console uses of the services (app.ts passes exactly these). */
+export type ConsoleDeps = Pick<Services, 'config'>
+
 /**
  * Serves the operator console (a single-page app) at `/`: hashed bundles under /assets/ (immutable, with
  * precompressed .br/.gz twins), index.html for every other page path (no-cache), and its public
  * configuration at `/console-config.json` (outside /api: the page reads it before anyone has logged in).
  * Returns the not-found fallback that answers index.html for the console's own paths (history routing).
  */
-export async function registerConsole(app: App, s: Services, dir = CONSOLE_DIR): Promise<ConsoleFallback> {
+export async function registerConsole(app: App, s: ConsoleDeps, dir = CONSOLE_DIR): Promise<ConsoleFallback> {
   app.get('/console-config.json', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('cache-control', 'no-cache')
     return {

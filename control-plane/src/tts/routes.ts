@@ -10,6 +10,7 @@ import type { App, Services } from '../context.js'
 import { type MediaJob, ownerOf } from '../media/lanes.js'
 import { invalid } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import { loaPlugin } from '../server/plugin.js'
 import { speakToMedia, withTempFile } from './speech-media.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 4000 })
@@ -31,7 +32,10 @@ function sniffMime(buf: Buffer): string {
 /** Ordinary speech counts against the caller's unit (or the caller): media/lanes.ts. */
 const ordinary = (req: FastifyRequest): MediaJob => ({ lane: 'ordinary', owner: ownerOf(actorOf(req)) })
 
-export function registerTtsRoutes(app: App, s: Services): void {
+/** What the TTS routes use of the services (app.ts passes exactly these). */
+export type TtsRoutesDeps = Pick<Services, 'config' | 'lanes' | 'repos' | 'tts'>
+
+export function registerTtsRoutes(app: App, s: TtsRoutesDeps): void {
   app.get('/api/tts/voices', { schema: { tags: ['tts'] }, config: { permission: 'read' } }, async () => ({
     voices: s.tts.voices(),
     defaultVoice: s.tts.defaultVoice,
@@ -150,3 +154,6 @@ export function registerTtsRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerTtsRoutes as a Fastify plugin (server/plugin.ts). */
+export const ttsRoutes = loaPlugin('loa-tts-routes', registerTtsRoutes)

@@ -8,7 +8,10 @@ import { importAudioFile } from '../media/import.js'
 import type { MediaJob } from '../media/lanes.js'
 
 /** A temp file for an engine to write into, removed afterwards whatever happened. */
-export async function withTempFile<T>(s: Services, fn: (file: string) => Promise<T>): Promise<T> {
+export async function withTempFile<T>(
+  s: Pick<Services, 'config'>,
+  fn: (file: string) => Promise<T>,
+): Promise<T> {
   const dir = path.join(s.config.dataDir, 'tmp')
   await fs.mkdir(dir, { recursive: true })
   const file = path.join(dir, `${randomUUID()}.tts`)
@@ -24,7 +27,7 @@ export async function withTempFile<T>(s: Services, fn: (file: string) => Promise
  * transcode in one slot of the job's media lane; the media then belong to `actor`'s unit too (access/scope-refs.ts).
  */
 export function speakToMedia(
-  s: Services,
+  s: Pick<Services, 'config' | 'lanes' | 'repos' | 'tts'>,
   text: string,
   voice: string | undefined,
   job: MediaJob,

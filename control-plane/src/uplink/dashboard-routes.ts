@@ -1,10 +1,15 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
-import { assertUnitInScope, scopeUnitIds } from '../access/policy.js'
+import { scopeUnitIds } from '../access/policy.js'
+import { assertUnitInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
+import { loaPlugin } from '../server/plugin.js'
 import { buildDashboard } from './dashboard.js'
 
-export function registerDashboardRoutes(app: App, s: Services): void {
+/** What dashboard routes use of the services (app.ts passes exactly these). */
+export type DashboardRoutesDeps = Pick<Services, 'repos'>
+
+export function registerDashboardRoutes(app: App, s: DashboardRoutesDeps): void {
   app.get(
     '/api/dashboard',
     {
@@ -30,3 +35,6 @@ export function registerDashboardRoutes(app: App, s: Services): void {
     },
   )
 }
+
+/** registerDashboardRoutes as a Fastify plugin (server/plugin.ts). */
+export const dashboardRoutes = loaPlugin('loa-dashboard-routes', registerDashboardRoutes)

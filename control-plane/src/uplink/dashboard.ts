@@ -21,7 +21,7 @@ const zero = (): Counts => ({ total: 0, online: 0, offline: 0, playing: 0, fault
  * offline, else fault, else playing, else online; `counts.online` counts every online cluster (playing and faulty too).
  */
 export async function buildDashboard(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   q: { unitId?: string; offlineAfterMin: number; faultWindowH: number },
 ) {
   const { repos } = s

@@ -22,7 +22,7 @@ function point(at: string, b: Record<string, unknown>) {
  * `series` is always oldest first, for charts.
  */
 export async function telemetryView(
-  s: Services,
+  s: Pick<Services, 'repos'>,
   clusterId: string,
   q: { limit?: number; from?: string; to?: string },
 ) {

@@ -6,23 +6,13 @@ import type { QueuedOccurrence } from '../schedule/arbiter.js'
 import { isDiskFull } from '../storage/guard.js'
 import type { Player } from './player.js'
 
+// sleep lives in sleep.ts so player.ts need not import this file (which imports it); re-exported for callers.
+export { sleep } from './sleep.js'
+
 /** A play report before the amplifier goes off: the switch times (`relayOnAt`, `relayOffAt`) are filled in when it does. */
 export type Report = Omit<PlayReportBody, 'relayOnAt' | 'relayOffAt'>
 
 export const iso = (t: number | Date) => new Date(t).toISOString()
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve()
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
 
 /** What a report says about the item's origin: a scheduled occurrence, or the fallback programme (q = null). */
 export function reportBase(

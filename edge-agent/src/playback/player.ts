@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { type Clock, systemClock } from '../clock/clock.js'
 import type { AudioOutput } from './audio-output.js'
-import { sleep } from './item-player.js'
+import { sleep } from './sleep.js'
 
 const DEFAULT_MAX_MS = 4 * 3600_000
 

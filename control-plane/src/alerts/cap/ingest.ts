@@ -46,11 +46,20 @@ interface Audio {
 }
 
 /** Alert audio is made in the alert media lane: ordinary uploads and speech never make it wait (media/lanes.ts). */
-const alertAudio = (s: Services, info: CapInfo, index: number): Promise<Audio> =>
+const alertAudio = (
+  s: Pick<Services, 'config' | 'lanes' | 'repos' | 'speech'>,
+  info: CapInfo,
+  index: number,
+): Promise<Audio> =>
   s.lanes.run({ lane: 'alert', owner: 'cap' }, (slot) => alertAudioIn(s, info, index, slot))
 
 /** Audio for the alert: an audio resource carried inline (derefUri), else the text spoken by the speech engine. */
-async function alertAudioIn(s: Services, info: CapInfo, index: number, slot: LaneSlot): Promise<Audio> {
+async function alertAudioIn(
+  s: Pick<Services, 'config' | 'repos' | 'speech'>,
+  info: CapInfo,
+  index: number,
+  slot: LaneSlot,
+): Promise<Audio> {
   const tmp = path.join(s.config.dataDir, 'tmp')
   await fs.mkdir(tmp, { recursive: true })
   const file = path.join(tmp, `${randomUUID()}.cap-audio`)
@@ -106,11 +115,12 @@ function raised(action: CapOutcome, r: RaiseResult, audio: Audio | null): CapRes
 }
 
 /** One CAP message at a time decides and applies (audio is made before, outside): no race between two of a chain. */
-const queues = new WeakMap<Services, Promise<unknown>>()
-function serially<T>(s: Services, fn: () => Promise<T>): Promise<T> {
-  const run = (queues.get(s) ?? Promise.resolve()).then(fn)
+// Keyed by the repositories: one queue per control plane, whichever deps object a caller holds.
+const queues = new WeakMap<object, Promise<unknown>>()
+function serially<T>(s: Pick<Services, 'repos'>, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(s.repos) ?? Promise.resolve()).then(fn)
   queues.set(
-    s,
+    s.repos,
     run.catch(() => {}),
   )
   return run
@@ -130,7 +140,11 @@ const needsAudio = (plan: CapPlan, content: Content | null) =>
  * CAP Alert raises, Update replaces (new revision), Cancel withdraws, each only within its status and in `sent`
  * order (alerts/cap/chain.ts); a repeated message changes nothing. Every check on the message itself comes first.
  */
-export async function ingestCap(s: Services, xml: string, now: () => number = Date.now): Promise<CapResult> {
+export async function ingestCap(
+  s: Pick<Services, 'alerts' | 'config' | 'lanes' | 'repos' | 'speech'>,
+  xml: string,
+  now: () => number = Date.now,
+): Promise<CapResult> {
   const cap = parseCapWithInlineAudio(xml)
   capMsgTypeSupported(cap.msgType)
   const audible = capAudible(cap.status)
@@ -190,7 +204,7 @@ export async function ingestCap(s: Services, xml: string, now: () => number = Da
  * place); one of an alert that is over raises a new one. The chain then follows the new alert.
  */
 async function apply(
-  s: Services,
+  s: Pick<Services, 'alerts'>,
   plan: CapPlan,
   content: Content,
   audio: Audio | null,

@@ -1,13 +1,17 @@
 import { scopeUnitIds } from '../../access/policy.js'
 import type { App, Services } from '../../context.js'
 import { forbidden, LoaError } from '../../server/errors.js'
+import { loaPlugin } from '../../server/plugin.js'
 import { ingestCap } from './ingest.js'
 
 /** CAP documents with an inline audio resource can be large; anything beyond this is refused (413). */
 const CAP_BODY_LIMIT = 16 * 1024 * 1024
 const CAP_TYPES = ['application/xml', 'text/xml', 'application/cap+xml']
 
-export function registerCapRoutes(app: App, s: Services): void {
+/** What the CAP routes use of the services (app.ts passes exactly these). */
+export type CapRoutesDeps = Pick<Services, 'alerts' | 'config' | 'lanes' | 'repos' | 'speech'>
+
+export function registerCapRoutes(app: App, s: CapRoutesDeps): void {
   // In its own scope so XML is accepted on this route only.
   app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -43,3 +47,6 @@ export function registerCapRoutes(app: App, s: Services): void {
     )
   })
 }
+
+/** registerCapRoutes as a Fastify plugin (server/plugin.ts). */
+export const capRoutes = loaPlugin('loa-cap-routes', registerCapRoutes)

@@ -4,14 +4,17 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { assertSameOrigin, auditActor } from '../../access/auth-plugin.js'
-import { assertTargetsInScope } from '../../access/policy.js'
+import { assertSameOrigin } from '../../access/auth-plugin.js'
+import { assertTargetsInScope } from '../../access/request-policy.js'
+import { auditActor } from '../../audit/log.js'
 import type { App, Services } from '../../context.js'
 import { TargetsBody } from '../../org/targets-input.js'
 import { LoaError, validationMessage } from '../../server/errors.js'
 import { PlainText } from '../../server/plain-text.js'
+import { AUTH_PLUGIN, loaPlugin, WEBSOCKET_PLUGIN } from '../../server/plugin.js'
 import { liveInputFromBody } from '../live-input.js'
-import { DEFAULT_MIC_LIMITS, type MicLimits, type MicSession, MicSessions } from './sessions.js'
+import { DEFAULT_MIC_LIMITS, type MicLimits } from './limits.js'
+import { type MicSession, MicSessions } from './sessions.js'
 
 /** The first (text) message of a microphone WebSocket: what a live relay needs, minus its source. */
 export const MicStartMessage = Type.Object(
@@ -31,15 +34,21 @@ const MAX_PENDING_BYTES = 1024 * 1024
 
 const micError = (code: string, message: string) => ({ type: 'error', code, message })
 
+/** What the WebSocket support uses of the services (app.ts passes exactly these). */
+export type WebsocketDeps = Pick<Services, 'config'>
+
 /**
  * WebSocket support. Registered before the auth hooks: its onRequest hook marks upgrade requests, so a handshake
  * that auth refuses (401/403) still gets its socket destroyed after the response. Registered after them, a refused
  * handshake left a half-open socket behind, and the server never finished closing.
  */
-export async function registerWebsocket(app: App, s: Services): Promise<void> {
+export async function registerWebsocket(app: App, s: WebsocketDeps): Promise<void> {
   const maxChunk = s.config.micLimits?.maxChunkBytes ?? DEFAULT_MIC_LIMITS.maxChunkBytes
   await app.register(websocket, { options: { maxPayload: maxChunk + 1024 } })
 }
+
+/** What mic routes use of the services (app.ts passes exactly these). */
+export type MicRoutesDeps = Pick<Services, 'audit' | 'config' | 'lives' | 'repos'>
 
 /**
  * Speaking live from the browser's microphone (docs/console-content.md): `GET /api/live-mic` upgraded to a
@@ -48,8 +57,8 @@ export async function registerWebsocket(app: App, s: Services): Promise<void> {
  */
 export async function registerMicRoutes(
   app: App,
-  s: Services,
-  opts: { limits?: Partial<MicLimits> } = {},
+  s: MicRoutesDeps,
+  opts: { limits?: Partial<MicLimits> } = { limits: s.config.micLimits },
 ): Promise<MicSessions> {
   const mics = new MicSessions({
     lives: s.lives,
@@ -232,3 +241,9 @@ export async function registerMicRoutes(
   )
   return mics
 }
+
+/** registerWebsocket as a Fastify plugin (server/plugin.ts). */
+export const websocketPlugin = loaPlugin(WEBSOCKET_PLUGIN, registerWebsocket, [])
+
+/** registerMicRoutes as a Fastify plugin (server/plugin.ts). */
+export const micRoutes = loaPlugin('loa-mic-routes', registerMicRoutes, [AUTH_PLUGIN, WEBSOCKET_PLUGIN])

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '@loa/control-plane'
 import { useState } from 'preact/hooks'
 import { get, qs } from '../api'
 import { formatDateTime } from '../i18n'
@@ -12,20 +13,6 @@ import { useData } from '../ui/use-data'
 import { ta } from './audit.i18n'
 import { actionText } from './audit-actions'
 import type { PageProps } from './types'
-
-interface AuditEntry {
-  id: number
-  at: string
-  actorKind: string
-  actorId: string
-  actorName: string
-  action: string
-  targetType: string | null
-  targetId: string | null
-  unitId: string | null
-  outcome: number
-  details: Record<string, unknown> | null
-}
 
 const PAGE = 100
 

@@ -1,87 +1,38 @@
-/** The API shapes the content pages read (media, bulletins, schedules, lives, alerts); see docs/api.md. */
-export type BulletinLevel = 'normal' | 'priority' | 'emergency'
+/**
+ * The API shapes the content pages read (media, bulletins, schedules, lives, alerts; docs/api.md): the control
+ * plane's own types, imported as types only (nothing of the server reaches the bundle), extended where a route
+ * answers with more than the stored record.
+ */
+import type {
+  AlertCounts,
+  CalendarConflict,
+  CalendarOccurrence,
+  ProgrammeView,
+  Delivery as StoredDelivery,
+  Live as StoredLive,
+  Media as StoredMedia,
+} from '@loa/control-plane'
+import type { BulletinLevel } from '@loa/shared'
 
-export interface Media {
-  sha256: string
-  size: number
-  durationMs: number
-  mime: string
-  codec: string
-  bitrateKbps: number
-  loudness: { inputI: number; inputTp: number; inputLra: number; targetI: number }
-  originalName: string
-  createdAt: string
+export type { Bulletin, CalendarConflict, CalendarOccurrence as Occurrence, Voice } from '@loa/control-plane'
+export type { BulletinLevel, Recurrence } from '@loa/shared'
+export type { Cluster, Play, Schedule, Unit } from '../types'
+
+/** A stored media file; an upload also says whether the same file was already there. */
+export interface Media extends StoredMedia {
   deduplicated?: boolean
 }
 
-export interface Bulletin {
-  id: string
-  title: string
-  level: BulletinLevel
-  mediaSha256: string
-  createdAt: string
-  /** Present once the approval workflow is on the server: draft bulletins are not broadcast. */
-  status?: 'draft' | 'approved' | string
-  unitId?: string | null
-  /** The user who made it: they may not approve it themselves (four eyes). */
-  createdBy?: string | null
-}
-
-export interface Unit {
-  id: string
-  parentId: string | null
-  name: string
-  kind: string
-}
-
-export interface Cluster {
-  id: string
-  name: string
-  unitId: string
-  online: boolean
-}
-
+/** What a form sends as targets: each list optional (the stored Targets has all three). */
 export interface Targets {
   units?: string[]
   clusters?: string[]
   tags?: string[]
 }
 
-export type Recurrence =
-  | { kind: 'once'; at: string }
-  | { kind: 'weekly'; daysOfWeek: number[]; times: string[]; startDate: string; endDate?: string }
-  | {
-      kind: 'interval'
-      daysOfWeek: number[]
-      everyMinutes: number
-      from: string
-      until: string
-      startDate: string
-      endDate?: string
-    }
+export type AckCounts = AlertCounts
 
-export interface Schedule {
-  id: string
-  title: string
-  bulletinId: string | null
-  playlistId: string | null
-  recurrence: Recurrence
-  targets: Required<Targets>
-  priority: number
-  enabled: boolean
-}
-
-export interface AckCounts {
-  targeted: number
-  received: number
-  playing: number
-  done: number
-  failed: number
-  cancelled: number
-  expired: number
-  pending: number
-}
-
+/** The stages the console shows, in order: the keys of the ack counts but `targeted`. */
 export const ACK_STAGES = [
   'pending',
   'received',
@@ -90,100 +41,36 @@ export const ACK_STAGES = [
   'failed',
   'cancelled',
   'expired',
-] as const
+] as const satisfies readonly Exclude<keyof AckCounts, 'targeted'>[]
 export type AckStage = (typeof ACK_STAGES)[number]
 
-export interface Play {
-  id: string
-  clusterId: string
-  scheduleId: string | null
-  title: string
-  status: 'played' | 'failed' | 'skipped' | 'interrupted'
-  startedAt: string | null
-  receivedAt: string
-}
-
-export interface Live {
-  id: string
-  title: string
-  sourceUrl: string
-  state: 'active' | 'stopped' | 'ended'
-  startsAt: string
-  endsAt: string | null
+/** A live relay as listed: with its ack counts, and the number of clusters it reached when started. */
+export interface Live extends StoredLive {
   targetCount?: number
   counts?: AckCounts
 }
 
-export interface Voice {
-  /** `engine:voice` */
-  id: string
-  engine: string
-  name: string
-  region: 'north' | 'central' | 'south' | null
-  default: boolean
-}
-
-export interface Delivery {
-  id: string
-  bulletinId: string
-  fromUnitId: string
-  toUnitId: string
-  level: BulletinLevel
-  state: 'pending' | 'accepted' | 'declined' | 'alerted'
-  note: string | null
-  reason: string | null
-  programmeId: string | null
-  alertId: string | null
-  sentAt: string
-  decidedAt: string | null
+/** An inbox entry: the delivery with the bulletin it carries (null once that was deleted). */
+export interface Delivery extends StoredDelivery {
   bulletin: {
     id: string
     title: string
     level: BulletinLevel
     mediaSha256: string
     durationMs: number
+    text: string | null
   } | null
 }
 
-export interface Programme {
-  id: string
-  unitId: string
-  startsAt: string
-  playlistId: string
-  scheduleId: string
-  title: string
-  items: { bulletinId: string; title: string; level: BulletinLevel; durationMs: number }[]
-}
+/** A programme with its items (bulletins/programmes.ts, programmeView). */
+export type Programme = ProgrammeView
 
-export interface Occurrence {
-  /** `scheduleId@start` */
-  key: string
-  kind: 'schedule' | 'relay'
-  id: string
-  title: string
-  level: BulletinLevel
-  priority: number
-  start: string
-  end: string
-  durationMs: number
-  recurrence: 'once' | 'weekly' | 'interval'
-  clusterIds: string[]
-  conflict: boolean
-}
-
-export interface CalendarConflict {
-  a: string
-  b: string
-  winner: string
-  reason: string
-  clusterIds: string[]
-}
-
+/** GET /api/calendar. */
 export interface CalendarView {
   timezone: string
   from: string
   to: string
   clusterCount: number
-  occurrences: Occurrence[]
+  occurrences: CalendarOccurrence[]
   conflicts: CalendarConflict[]
 }
