@@ -29,7 +29,7 @@ export async function spyCommands(t: TestPlane): Promise<CmdSpy> {
 }
 
 /** Per-target ack counts of an alert or a live relay, as views and SSE events carry them. */
-export type { AlertCounts as StageCounts } from '../src/domain.js'
+export type { AlertCounts as StageCounts } from '../src/commands/model.js'
 
 export interface SimDevice {
   id: string

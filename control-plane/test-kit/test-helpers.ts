@@ -7,8 +7,8 @@ import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
 import type { Role } from '../src/access/actor.js'
 import { newApiTokenString } from '../src/access/api-tokens.js'
-import type { ClusterInput } from '../src/domain.js'
 import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from '../src/index.js'
+import type { ClusterInput } from '../src/org/model.js'
 
 /** Helpers shared by this package's tests: real control plane, real broker, real ffmpeg. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Cluster, Unit } from '../domain.js'
+import type { Cluster, Unit } from '../org/model.js'
 import type { Actor, Role } from './actor.js'
 import {
   can,

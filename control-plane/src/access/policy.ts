@@ -1,4 +1,4 @@
-import type { ClusterRepository, UnitRepository } from '../repositories.js'
+import type { ClusterRepository, UnitRepository } from '../org/repository.js'
 import { forbidden, type LoaError, notFound } from '../server/errors.js'
 import type { Actor, Permission, Role } from './actor.js'
 

@@ -1,5 +1,7 @@
+import type { Bulletin, Playlist } from '../bulletins/model.js'
 import type { Services } from '../context.js'
-import type { Bulletin, Media, Playlist, Station } from '../domain.js'
+import type { Media } from '../media/model.js'
+import type { Station } from '../org/model.js'
 import type { Actor } from './actor.js'
 import { scopeUnitIds } from './policy.js'
 

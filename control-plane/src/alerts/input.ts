@@ -12,12 +12,14 @@ import {
 } from '@loa/shared'
 import type { ContentLookup } from '../access/scope-refs.js'
 import { assertApproved } from '../bulletins/workflow.js'
-import type { AlertTargets, LatLon, Media } from '../domain.js'
+import type { Media } from '../media/model.js'
 import { ringProblem } from '../org/geo.js'
+import type { LatLon } from '../org/model.js'
 import { checkTargetsExist } from '../org/targets-input.js'
 import type { Repositories } from '../repositories.js'
 import { LoaError } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import type { AlertTargets } from './model.js'
 import type { AlertInput } from './service.js'
 
 /** Alerts are for now: at most a week ahead. */

@@ -6,7 +6,6 @@ import { visibleContent } from '../access/scope-refs.js'
 import { countsStreams } from '../commands/sse-counts.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'
-import type { Alert } from '../domain.js'
 import { checkTargetsExist } from '../org/targets-input.js'
 import { LoaError, validationMessage } from '../server/errors.js'
 import { loaPlugin } from '../server/plugin.js'
@@ -19,6 +18,7 @@ import {
   resolveItems,
   resolveTargetsBody,
 } from './input.js'
+import type { Alert } from './model.js'
 import type { AlertInput, RaiseResult } from './service.js'
 import { speakAlertText } from './speech.js'
 

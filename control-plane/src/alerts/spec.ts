@@ -1,5 +1,5 @@
 import { type AlertSpec, DESIRED_LIMITS } from '@loa/shared'
-import type { Alert } from '../domain.js'
+import type { Alert } from './model.js'
 
 /** The wire form of an alert, as commands and desired states carry it. */
 export function alertSpec(a: Alert): AlertSpec {

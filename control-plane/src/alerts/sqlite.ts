@@ -1,7 +1,7 @@
 import { ALERT_TARGETS, targetedRecords } from '../commands/sqlite-targets.js'
-import type { Alert, AlertState } from '../domain.js'
-import type { AlertRepository } from '../repositories.js'
 import type { Db } from '../storage/db.js'
+import type { Alert, AlertState } from './model.js'
+import type { AlertRepository } from './repository.js'
 
 interface AlertRow {
   id: string

@@ -1,6 +1,7 @@
-import type { AlertTargets, ClusterInput, LatLon, Unit } from '../domain.js'
 import { inCircle, inPolygon } from '../org/geo.js'
+import type { ClusterInput, LatLon, Unit } from '../org/model.js'
 import type { Repositories } from '../repositories.js'
+import type { AlertTargets } from './model.js'
 
 /** Where one alert goes: one publish per unit topic, one per device for everything else. */
 export interface ResolvedTargets {

@@ -4,8 +4,8 @@ import { DateTime } from 'luxon'
 import type { Actor } from '../access/actor.js'
 import { unitInScope } from '../access/policy.js'
 import type { Services } from '../context.js'
-import type { Bulletin, Programme } from '../domain.js'
 import { LoaError, notFound } from '../server/errors.js'
+import type { Bulletin, Programme } from './model.js'
 import { unitSettings } from './workflow.js'
 
 /**

@@ -1,11 +1,10 @@
-import type { Bulletin, BulletinStatus, Fallback, Media, Playlist, Schedule } from '../domain.js'
-import type {
-  ContentRepository,
-  FallbackRepository,
-  MediaRepository,
-  ScheduleRepository,
-} from '../repositories.js'
+import type { Media } from '../media/model.js'
+import type { MediaRepository } from '../media/repository.js'
+import type { Fallback, Schedule } from '../schedules/model.js'
+import type { FallbackRepository, ScheduleRepository } from '../schedules/repository.js'
 import type { Db } from '../storage/db.js'
+import type { Bulletin, BulletinStatus, Playlist } from './model.js'
+import type { ContentRepository } from './repository.js'
 
 interface MediaRow {
   sha256: string

@@ -1,6 +1,6 @@
-import type { Delivery, Programme, UnitSettings } from '../domain.js'
-import type { DeliveryQuery, WorkflowRepository } from '../repositories-console.js'
 import type { Db } from '../storage/db.js'
+import type { Delivery, Programme, UnitSettings } from './model.js'
+import type { DeliveryQuery, WorkflowRepository } from './repository.js'
 
 interface DeliveryRow {
   id: string

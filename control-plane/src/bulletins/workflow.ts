@@ -3,8 +3,8 @@ import type { BulletinLevel } from '@loa/shared'
 import type { Actor } from '../access/actor.js'
 import { visibleBulletin, visibleMedia } from '../access/scope-refs.js'
 import type { Services } from '../context.js'
-import type { Bulletin, UnitSettings } from '../domain.js'
 import { invalid, LoaError, notFound } from '../server/errors.js'
+import type { Bulletin, UnitSettings } from './model.js'
 import { assertActsOn, defaultUnit } from './workflow-scope.js'
 
 /** Commune radio typically speaks twice a day; accepted bulletins go to the next slot unless one is picked. */

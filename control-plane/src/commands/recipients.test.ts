@@ -20,9 +20,9 @@ import {
   type TestPlane,
   uploadMedia,
 } from '../../test-kit/test-helpers.js'
-import type { AlertCounts, UntargetedReport } from '../domain.js'
 import { openSqliteRepositories } from '../sqlite.js'
 import { addressedPublishes } from './message.js'
+import type { AlertCounts, UntargetedReport } from './model.js'
 
 const tree = topicTree('loa')
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString()

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { CommandKind, TestSpec, UnaddressedCommandBody } from '@loa/shared'
 import type { MqttLink } from '../mqtt/link.js'
-import type { IngestRepository } from '../repositories.js'
 import { LoaError } from '../server/errors.js'
+import type { IngestRepository } from '../uplink/repository.js'
 import type { CommandFanout } from './fanout.js'
 
 /** What sending an operator's command to one cluster needs. */

@@ -1,5 +1,5 @@
-import type { AlertCounts, AlertStage, AlertTargetStatus } from '../domain.js'
 import type { Db } from '../storage/db.js'
+import type { AlertCounts, AlertStage, AlertTargetStatus } from './model.js'
 import { type FanoutThing, untargetedReports } from './sqlite-untargeted.js'
 
 /**

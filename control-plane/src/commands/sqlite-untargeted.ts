@@ -1,5 +1,5 @@
-import type { UntargetedReport, UntargetedThing } from '../domain.js'
 import type { Db } from '../storage/db.js'
+import type { UntargetedReport, UntargetedThing } from './model.js'
 
 /** A thing sent to many clusters, whose targets are a per-target table (commands/sqlite-targets.ts). */
 export type FanoutThing = Exclude<UntargetedThing, 'command'>

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../context.js'
-import type { AlertCounts } from '../domain.js'
+import type { AlertCounts } from './model.js'
 
 export interface CountsStreamOptions {
   throttleMs: number

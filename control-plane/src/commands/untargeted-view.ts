@@ -1,7 +1,7 @@
 import type { Actor } from '../access/actor.js'
 import { clusterVisible, scopeUnitIds } from '../access/policy.js'
 import type { Services } from '../context.js'
-import type { UntargetedReport } from '../domain.js'
+import type { UntargetedReport } from './model.js'
 
 /**
  * The reports from untargeted clusters that `actor` may see: a scoped operator viewing an alert or a command sees

@@ -1,4 +1,4 @@
-import type { ClusterInput } from '../domain.js'
+import type { ClusterInput } from '../org/model.js'
 import { LoaError } from '../server/errors.js'
 import type { DesiredProblem } from './check.js'
 import type { ClusterScope } from './state.js'

@@ -1,8 +1,8 @@
 import { encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
 import type { Logger } from 'pino'
-import type { DesiredStateRecord } from '../domain.js'
 import type { MqttLink } from '../mqtt/link.js'
 import type { Metrics } from '../server/metrics.js'
+import type { DesiredStateRecord } from './model.js'
 
 export interface DesiredPublisherOptions {
   mqtt: MqttLink

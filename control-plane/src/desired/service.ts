@@ -2,8 +2,8 @@ import { DESIRED_LIMITS, type TopicTree } from '@loa/shared'
 import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
 import { alertSpec } from '../alerts/spec.js'
-import type { ClusterInput, DesiredStateRecord } from '../domain.js'
 import type { MqttLink } from '../mqtt/link.js'
+import type { ClusterInput } from '../org/model.js'
 import { liveSpec } from '../rebroadcasts/live-spec.js'
 import type { Repositories } from '../repositories.js'
 import type { Metrics } from '../server/metrics.js'
@@ -17,6 +17,7 @@ import {
   type Waiting,
   waiting,
 } from './marks.js'
+import type { DesiredStateRecord } from './model.js'
 import { DesiredPublisher } from './publisher.js'
 import {
   type ClusterScope,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { clusterInput } from '../../test-kit/test-helpers.js'
-import type { Schedule, Unit } from '../domain.js'
 import { parseRange } from '../media/routes.js'
+import type { Unit } from '../org/model.js'
+import type { Schedule } from '../schedules/model.js'
 import { canonicalJson, contentHash, desiredStateCompiler } from './state.js'
 
 const sha = (c: string) => c.repeat(64)

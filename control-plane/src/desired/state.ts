@@ -10,17 +10,11 @@ import {
   type RelayEntry,
   type ScheduleEntry,
 } from '@loa/shared'
-import type {
-  Bulletin,
-  ClusterInput,
-  Fallback,
-  Media,
-  Playlist,
-  Relay,
-  Schedule,
-  Targets,
-  Unit,
-} from '../domain.js'
+import type { Bulletin, Playlist } from '../bulletins/model.js'
+import type { Media } from '../media/model.js'
+import type { ClusterInput, Targets, Unit } from '../org/model.js'
+import type { Relay } from '../rebroadcasts/model.js'
+import type { Fallback, Schedule } from '../schedules/model.js'
 
 /** Everything a desired state depends on, loaded once per recomputation batch. */
 export interface DesiredInputs {

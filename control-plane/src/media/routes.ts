@@ -10,12 +10,12 @@ import type { FastifyRequest } from 'fastify'
 import { actorOf } from '../access/request-actor.js'
 import { mediaOwnerOf, visibleMedia, visibleMediaHashes } from '../access/scope-refs.js'
 import type { App, Services } from '../context.js'
-import type { Media } from '../domain.js'
 import { errorBody, LoaError, notFound } from '../server/errors.js'
 import { loaPlugin } from '../server/plugin.js'
 import { MediaSchema } from '../server/schemas.js'
 import { transcodeAndStore } from './import.js'
 import { type MediaLane, ownerOf } from './lanes.js'
+import type { Media } from './model.js'
 import { sanitiseFileName } from './pipeline.js'
 
 export function mediaDir(s: Pick<Services, 'config'>): string {

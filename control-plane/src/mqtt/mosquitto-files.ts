@@ -1,7 +1,7 @@
 import { DEVICE_DOWN_CHANNELS, DEVICE_UP_CHANNELS, type TopicTree } from '@loa/shared'
 import type { DeviceCredentialRecord } from '../devices/credentials.js'
 import { mosquittoHash } from '../devices/credentials-hash.js'
-import type { ClusterInput, Unit } from '../domain.js'
+import type { ClusterInput, Unit } from '../org/model.js'
 import type { BrokerIdentity } from './broker-identity.js'
 import { CONTROL_PLANE_PUBLISH_MAX_BYTES } from './broker-limits.js'
 

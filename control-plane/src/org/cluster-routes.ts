@@ -7,12 +7,12 @@ import { visibleStation } from '../access/scope-refs.js'
 import { sendClusterCommand } from '../commands/send.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'
-import type { ClusterInput } from '../domain.js'
 import { invalid, LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
 import { loaPlugin } from '../server/plugin.js'
 import { ClusterSchema } from '../server/schemas.js'
 import { telemetryView } from '../uplink/telemetry-series.js'
+import type { ClusterInput } from './model.js'
 
 const Zone = Type.Object(
   { id: EntityId, name: PlainText({ minLength: 1, maxLength: 100 }) },

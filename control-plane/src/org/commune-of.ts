@@ -1,4 +1,4 @@
-import type { Unit } from '../domain.js'
+import type { Unit } from './model.js'
 
 /** Unit kinds that count as a commune-level unit (xã, phường, thị trấn, đặc khu), in English or Vietnamese. */
 const COMMUNE_KIND = /^(commune|ward|township|special[- ]?zone|xã|xa|phường|phuong|thị trấn|đặc khu)$/i

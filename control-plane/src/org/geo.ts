@@ -1,4 +1,4 @@
-import type { Circle, LatLon } from '../domain.js'
+import type { Circle, LatLon } from './model.js'
 
 const EARTH_RADIUS_KM = 6371.0088
 

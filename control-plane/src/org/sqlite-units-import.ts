@@ -1,5 +1,5 @@
-import type { UnitImportRepository } from '../repositories.js'
 import type { Db } from '../storage/db.js'
+import type { UnitImportRepository } from './repository.js'
 import { toUnit, type UnitRow } from './sqlite.js'
 import { type ImportPlan, type ImportProblem, planUnitImport } from './units-import.js'
 

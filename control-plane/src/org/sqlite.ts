@@ -1,6 +1,6 @@
-import type { Cluster, ClusterInput, Station, Unit } from '../domain.js'
-import type { ClusterFilter, ClusterRepository, StationRepository, UnitRepository } from '../repositories.js'
 import type { Db } from '../storage/db.js'
+import type { Cluster, ClusterInput, Station, Unit } from './model.js'
+import type { ClusterFilter, ClusterRepository, StationRepository, UnitRepository } from './repository.js'
 
 export interface UnitRow {
   id: string

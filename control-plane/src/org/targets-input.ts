@@ -1,8 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { EntityId } from '@loa/shared'
-import type { Targets } from '../domain.js'
 import type { Repositories } from '../repositories.js'
 import type { LoaError } from '../server/errors.js'
+import type { Targets } from './model.js'
 
 /** `{units?, clusters?, tags?}` as schedules, relays and live relays take it. */
 export const TargetsBody = Type.Object(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Unit } from '../domain.js'
+import type { Unit } from './model.js'
 import { type ImportRow, planUnitImport } from './units-import.js'
 
 const unit = (id: string, parentId: string | null, kind: string, code: string | null, name = id): Unit => ({

@@ -1,5 +1,5 @@
-import type { Unit } from '../domain.js'
 import { plainTextProblem } from '../server/plain-text.js'
+import type { Unit } from './model.js'
 
 /**
  * Planning an import of administrative units (official code, parent code, name, type): every row is checked

@@ -1,10 +1,11 @@
 import { Type } from '@fastify/type-provider-typebox'
 import { Bands, DESIRED_LIMITS, isEmergencyBand, LiveSourceUrl, Percent, Priority } from '@loa/shared'
-import type { Live, Targets } from '../domain.js'
+import type { Targets } from '../org/model.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from '../org/targets-input.js'
 import type { Repositories } from '../repositories.js'
 import { LoaError, validationMessage } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
+import type { Live } from './model.js'
 
 /** A live relay may be announced at most this far ahead, and last at most this long. */
 const MAX_AHEAD_S = 7 * 24 * 3600

@@ -5,11 +5,11 @@ import { assertTargetsInScope } from '../access/request-policy.js'
 import { countsStreams } from '../commands/sse-counts.js'
 import { visibleUntargeted } from '../commands/untargeted-view.js'
 import type { App, Services } from '../context.js'
-import type { Live } from '../domain.js'
 import { LoaError } from '../server/errors.js'
 import { loaPlugin } from '../server/plugin.js'
 import { LiveBody, liveInputFromBody, sourceAwareMessage } from './live-input.js'
 import type { StartResult } from './live-service.js'
+import type { Live } from './model.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const LiveStates = Type.Union([Type.Literal('active'), Type.Literal('stopped'), Type.Literal('ended')])

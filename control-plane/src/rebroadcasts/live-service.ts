@@ -4,13 +4,15 @@ import type { Logger } from 'pino'
 import { resolveTargets } from '../alerts/targets.js'
 import { AckWatch, DeadlineTimer } from '../commands/ack-watch.js'
 import type { CommandFanout } from '../commands/fanout.js'
+import type { AlertCounts, AlertTargetStatus, UntargetedReport } from '../commands/model.js'
 import type { DesiredService } from '../desired/service.js'
-import type { AlertCounts, AlertTargetStatus, Live, Targets, UntargetedReport } from '../domain.js'
+import type { Targets } from '../org/model.js'
 import type { Repositories } from '../repositories.js'
 import { LoaError, notFound } from '../server/errors.js'
 import type { Ingest } from '../uplink/ingest.js'
 import type { LiveInput } from './live-input.js'
 import { liveSpec } from './live-spec.js'
+import type { Live } from './model.js'
 
 export interface LivesServiceOptions {
   repos: Repositories

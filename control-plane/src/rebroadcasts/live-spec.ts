@@ -1,5 +1,5 @@
 import { DESIRED_LIMITS, type LiveSpec } from '@loa/shared'
-import type { Live } from '../domain.js'
+import type { Live } from './model.js'
 
 /** The wire form of a live relay, as commands and desired states carry it. */
 export function liveSpec(l: Live): LiveSpec {

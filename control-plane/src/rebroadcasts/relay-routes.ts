@@ -15,13 +15,13 @@ import { targetsVisible } from '../access/policy.js'
 import { assertTargetsInScope } from '../access/request-policy.js'
 import type { App, Services } from '../context.js'
 import { targetsScope } from '../desired/state.js'
-import type { Relay } from '../domain.js'
 import { checkTargetsExist, plainTargets, TargetsBody } from '../org/targets-input.js'
 import { bodyProblem } from '../schedules/routes.js'
 import { LoaError, notFound } from '../server/errors.js'
 import { PlainText } from '../server/plain-text.js'
 import { loaPlugin } from '../server/plugin.js'
 import { relayBand, SOURCE_PROBLEM, sourceAwareMessage, sourceUrlProblem } from './live-input.js'
+import type { Relay } from './model.js'
 
 const RelayBody = Type.Object(
   {

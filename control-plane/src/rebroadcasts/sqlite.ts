@@ -1,7 +1,7 @@
 import { LIVE_TARGETS, targetedRecords } from '../commands/sqlite-targets.js'
-import type { Live, LiveState, Relay } from '../domain.js'
-import type { LiveRepository, RelayRepository } from '../repositories.js'
 import type { Db } from '../storage/db.js'
+import type { Live, LiveState, Relay } from './model.js'
+import type { LiveRepository, RelayRepository } from './repository.js'
 
 interface LiveRow {
   id: string

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon'
 import type { Services } from '../context.js'
-import type { Cluster, PresenceChange } from '../domain.js'
 import { communeGrouper, isCommune } from '../org/commune-of.js'
+import type { Cluster } from '../org/model.js'
 import { notFound } from '../server/errors.js'
+import type { PresenceChange } from '../uplink/model.js'
 import { requestedDays } from './requested-ledger.js'
 
 /**

@@ -2,8 +2,8 @@ import { occurrencesBetween } from '@loa/shared'
 import { DateTime } from 'luxon'
 import type { Logger } from 'pino'
 import type { Services } from '../context.js'
-import type { RequestedDayRow } from '../repositories-console.js'
 import { buildCalendar } from '../schedules/calendar.js'
+import type { RequestedDayRow } from './repository.js'
 
 /**
  * The requested-minutes ledger. A report compares minutes played with minutes requested; computing "requested" from

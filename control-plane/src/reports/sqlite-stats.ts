@@ -1,12 +1,12 @@
-import type { PresenceChange } from '../domain.js'
+import type { Db } from '../storage/db.js'
+import type { PresenceChange } from '../uplink/model.js'
 import type {
   PlayDayRow,
   PresenceRepository,
   ReportRepository,
   RequestedDayRow,
   RequestedLedgerRepository,
-} from '../repositories-console.js'
-import type { Db } from '../storage/db.js'
+} from './repository.js'
 
 /** When a play happened: its start, else its scheduled occurrence, else when it was reported. */
 const PLAY_AT = 'coalesce(p.started_at, p.occurrence, p.received_at)'

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { occurrencesBetween, type Recurrence } from '@loa/shared'
 import type { Services } from '../context.js'
 import { targetsScope } from '../desired/state.js'
-import type { Schedule } from '../domain.js'
 import { closeRequestedLedger } from '../reports/requested-ledger.js'
 import { LoaError, notFound } from '../server/errors.js'
 import { buildCalendar, clustersReceiving } from './calendar.js'
+import type { Schedule } from './model.js'
 import { splitAround } from './split.js'
 
 const bad = (m: string) => new LoaError('LOA_CALENDAR_INVALID', m)

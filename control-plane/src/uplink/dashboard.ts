@@ -1,6 +1,6 @@
 import type { Services } from '../context.js'
-import type { Cluster } from '../domain.js'
 import { communeGrouper } from '../org/commune-of.js'
+import type { Cluster } from '../org/model.js'
 import { notFound } from '../server/errors.js'
 
 export type ClusterState = 'online' | 'offline' | 'playing' | 'fault'

@@ -11,11 +11,11 @@ import {
 } from '@loa/shared'
 import type { Logger } from 'pino'
 import type { DesiredService } from '../desired/service.js'
-import type { IngestRecord } from '../domain.js'
 import type { MqttLink } from '../mqtt/link.js'
 import type { Repositories } from '../repositories.js'
 import type { Metrics } from '../server/metrics.js'
 import { repairMessage } from './ingest-repair.js'
+import type { IngestRecord } from './model.js'
 
 export interface IngestOptions {
   repos: Repositories

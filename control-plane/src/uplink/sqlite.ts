@@ -1,8 +1,10 @@
+import type { AckRecord, CommandRecord } from '../commands/model.js'
 import { isTargetStage, stageAckApplier } from '../commands/sqlite-targets.js'
 import { untargetedReports } from '../commands/sqlite-untargeted.js'
-import type { AckRecord, CommandRecord, EventRecord, IngestRecord, Play, TelemetryRecord } from '../domain.js'
-import type { DesiredStateRepository, IngestRepository, PlayQuery } from '../repositories.js'
+import type { DesiredStateRepository } from '../desired/repository.js'
 import type { Db } from '../storage/db.js'
+import type { EventRecord, IngestRecord, Play, TelemetryRecord } from './model.js'
+import type { IngestRepository, PlayQuery } from './repository.js'
 
 interface PlayRow {
   id: string

@@ -1,6 +1,6 @@
 import type { Services } from '../context.js'
-import type { TelemetryRecord } from '../domain.js'
 import { LoaError } from '../server/errors.js'
+import type { TelemetryRecord } from './model.js'
 
 /** Chart-ready figures of one heartbeat. */
 function point(at: string, b: Record<string, unknown>) {

@@ -1,6 +1,6 @@
-import type { Alert } from '../../domain.js'
 import type { Repositories } from '../../repositories.js'
 import { LoaError } from '../../server/errors.js'
+import type { Alert } from '../model.js'
 import type { CapCancellation, CapLogEntry, CapOutcome } from './log.js'
 import type { CapAlert, CapKey } from './parse.js'
 

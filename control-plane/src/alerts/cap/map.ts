@@ -1,6 +1,7 @@
 import { Bands, type BulletinLevel } from '@loa/shared'
-import type { AlertTargets, Unit } from '../../domain.js'
+import type { Unit } from '../../org/model.js'
 import { LoaError } from '../../server/errors.js'
+import type { AlertTargets } from '../model.js'
 import type { CapAlert, CapInfo } from './parse.js'
 
 /**

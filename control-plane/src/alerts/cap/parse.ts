@@ -1,5 +1,5 @@
-import type { Circle, LatLon } from '../../domain.js'
 import { ringProblem } from '../../org/geo.js'
+import type { Circle, LatLon } from '../../org/model.js'
 import { LoaError } from '../../server/errors.js'
 import { capInstant } from './dates.js'
 import { CAP_NS, validateCap } from './schema.js'

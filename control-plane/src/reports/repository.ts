@@ -1,36 +1,7 @@
 import type { BulletinLevel } from '@loa/shared'
-import type { Delivery, DeliveryState, PresenceChange, Programme, UnitSettings } from './domain.js'
+import type { PresenceChange } from '../uplink/model.js'
 
-/** Storage for the console's workflow (inbox, programmes, unit settings), presence history and report figures. */
-
-export interface DeliveryQuery {
-  toUnitIds?: string[]
-  fromUnitIds?: string[]
-  bulletinId?: string
-  state?: DeliveryState
-  limit: number
-}
-
-export interface WorkflowRepository {
-  getSettings(unitId: string): Promise<UnitSettings | null>
-  putSettings(s: Omit<UnitSettings, 'updatedAt'>): Promise<UnitSettings>
-  createDeliveries(ds: Delivery[]): Promise<void>
-  getDelivery(id: string): Promise<Delivery | null>
-  listDeliveries(q: DeliveryQuery): Promise<Delivery[]>
-  /** Compare-and-set on `state`: false if the delivery was no longer in `from` (decided twice, concurrently). */
-  decideDelivery(
-    id: string,
-    from: DeliveryState,
-    patch: Pick<Delivery, 'state' | 'decidedBy' | 'decidedAt'> &
-      Partial<Pick<Delivery, 'reason' | 'programmeId' | 'alertId'>>,
-  ): Promise<boolean>
-  createProgramme(p: Omit<Programme, 'createdAt'>): Promise<Programme>
-  getProgramme(id: string): Promise<Programme | null>
-  findProgramme(unitId: string, startsAt: string): Promise<Programme | null>
-  listProgrammes(q: { unitIds: string[]; from: string; to: string }): Promise<Programme[]>
-  /** A programme's schedule was moved in the calendar. */
-  moveProgrammeOf(scheduleId: string, startsAt: string): Promise<void>
-}
+/** Storage behind the reports: presence history, play figures and the requested-minutes ledger, storage-neutral. */
 
 export interface PresenceRepository {
   /** Transitions in [from, to) plus, per cluster, the last one before `from` (the state at the start). */
