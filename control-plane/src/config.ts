@@ -4,7 +4,7 @@ import { httpLimitsProblem } from '@loa/shared/http-limits'
 import { IANAZone } from 'luxon'
 import { DEFAULT_MEDIA_LIMITS, type MediaLimitsConfig, mediaLimitsFromEnv } from './media/config.js'
 import { BROKER_LIMIT_VARS, type BrokerLimits, DEFAULT_BROKER_LIMITS } from './mqtt/broker-limits.js'
-import type { MicLimits } from './rebroadcasts/mic/limits.js'
+import type { MicLimits } from './relays/mic/limits.js'
 import {
   type ControlPlaneHttpLimits,
   DEFAULT_CONTROL_PLANE_HTTP_LIMITS,
@@ -51,7 +51,7 @@ export interface ControlPlaneConfig extends MediaLimitsConfig {
   capMaxAgeS: number
   /** CAP: a message whose `sent` is further ahead of this server's clock than this is refused. */
   capMaxFutureS: number
-  /** Microphone session limits; not from the environment (tests shorten them). Defaults in rebroadcasts/mic/sessions.ts. */
+  /** Microphone session limits; not from the environment (tests shorten them). Defaults in relays/mic/limits.ts. */
   micLimits?: Partial<MicLimits>
   /** Packet sizes, login time and throttling on the embedded broker (LOA_MQTT_*, docs/security.md "Limits"). */
   mqttLimits: BrokerLimits

@@ -11,7 +11,7 @@ import type {
   UnitImportRepository,
   UnitRepository,
 } from './org/repository.js'
-import type { LiveRepository, RelayRepository } from './rebroadcasts/repository.js'
+import type { LiveRepository, RelayRepository } from './relays/repository.js'
 import type { PresenceRepository, ReportRepository, RequestedLedgerRepository } from './reports/repository.js'
 import type { FallbackRepository, ScheduleRepository } from './schedules/repository.js'
 import type { IngestRepository } from './uplink/repository.js'

@@ -2,7 +2,7 @@ import type { LiveSpec } from '@loa/shared'
 import { describe, expect, it } from 'vitest'
 import { clusterInput } from '../../test-kit/test-helpers.js'
 import type { ClusterInput, Unit } from '../org/model.js'
-import type { Relay } from '../rebroadcasts/model.js'
+import type { Relay } from '../relays/model.js'
 import { contentHash, type DesiredInputs, desiredStateCompiler } from './state.js'
 
 const cluster = clusterInput

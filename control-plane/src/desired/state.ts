@@ -13,7 +13,7 @@ import {
 import type { Bulletin, Playlist } from '../bulletins/model.js'
 import type { Media } from '../media/model.js'
 import type { ClusterInput, Targets, Unit } from '../org/model.js'
-import type { Relay } from '../rebroadcasts/model.js'
+import type { Relay } from '../relays/model.js'
 import type { Fallback, Schedule } from '../schedules/model.js'
 
 /** Everything a desired state depends on, loaded once per recomputation batch. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeAudio, startTestPlane, type TestPlane, uploadMedia } from '../../test-kit/test-helpers.js'
-import { MicStartMessage } from '../rebroadcasts/mic/routes.js'
+import { MicStartMessage } from '../relays/mic/routes.js'
 import { PLAIN_TEXT_PATTERN, PLAIN_TEXT_PROBLEM } from './plain-text.js'
 
 /**
