@@ -10,21 +10,16 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { addressedTo, signed, TEST_KEY } from '../../test-kit/messages.js'
 import {
-  addressedTo,
   type MediaServer,
   receiptingClient,
   StreamSource,
-  servedTone,
-  signed,
-  silentLog,
   startBroker,
   startMediaServer,
-  TEST_KEY,
-  tmp,
-  tone,
   type Upstream,
-} from '../../test-kit/test-helpers.js'
+} from '../../test-kit/servers.js'
+import { servedTone, silentLog, tmp, tone } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 import type { AgentConfig } from '../config/config.js'
 import { sourceSha256 } from './live-session.js'
