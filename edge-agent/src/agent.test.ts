@@ -3,14 +3,9 @@ import { type DeviceUpChannel, decodeMessage, encodeMessage, serializeMessage, t
 import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  addressedTo,
-  desired,
-  signed,
-  silentLog,
-  startBroker,
-  testAgentConfig,
-} from '../test-kit/test-helpers.js'
+import { addressedTo, desired, signed } from '../test-kit/messages.js'
+import { startBroker } from '../test-kit/servers.js'
+import { silentLog, testAgentConfig } from '../test-kit/test-helpers.js'
 import { Agent } from './agent.js'
 
 const DEVICE = 'pi-d'

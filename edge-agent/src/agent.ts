@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type TopicTree, topicTree } from '@loa/shared'
 import type { Logger } from 'pino'
+import { agentHardware } from './agent-hardware.js'
 import { technicianPorts } from './agent-technician.js'
 import { AlertManager } from './alerts/alerts.js'
 import { Clock, monotonicMs } from './clock/clock.js'
@@ -13,9 +14,9 @@ import { Reconciler } from './desired/reconciler.js'
 import { DesiredStore } from './desired/store.js'
 import { AgentError } from './errors.js'
 import type { AmpSwitch } from './hardware/amp-switch.js'
-import { Modem } from './hardware/modem/modem.js'
+import type { Modem } from './hardware/modem/modem.js'
 import { ZoneTests } from './hardware/zone-test.js'
-import { Zones } from './hardware/zones.js'
+import type { Zones } from './hardware/zones.js'
 import { readHealth } from './health/health.js'
 import { markStopped, takePreviousRun } from './health/run-marker.js'
 import { Commands } from './link/commands.js'
@@ -26,10 +27,7 @@ import { Telemetry } from './link/telemetry.js'
 import { MessageVerifier } from './link/verify.js'
 import { accessFetch, httpAccess } from './link/verify-http.js'
 import { MediaCache } from './media/cache.js'
-import { AudioCardWatch } from './playback/audio-cards.js'
-import { parseOutput } from './playback/audio-output.js'
-import { AmixerVolume } from './playback/mixer.js'
-import { Player } from './playback/player.js'
+import type { AudioCardWatch } from './playback/audio-cards.js'
 import { LiveManager } from './rebroadcast/live.js'
 import type { LiveTimeouts } from './rebroadcast/live-player.js'
 import { Scheduler } from './schedule/scheduler.js'
@@ -144,26 +142,11 @@ export class Agent {
     this.cache = new MediaCache(this.db, join(config.dataDir, 'media'), this.outbox)
     this.store = new DesiredStore(this.db, config.deviceId)
     this.desiredGate = new DesiredGate(this.outbox, () => this.store.received()?.version, monotonicMs)
-    this.box = new Zones({
-      db: this.db,
-      outbox: this.outbox,
-      log: log.child({ c: 'box' }),
-      zones: config.zones ?? [{ id: 'main', label: 'main', relay: { driver: config.relay.driver } }],
-      sysfsRoot: config.gpio?.sysfsRoot ?? '/sys/class/gpio',
-      volume: new AmixerVolume(),
-    })
+    const hw = agentHardware(config, { db: this.db, outbox: this.outbox, log, clock })
+    this.box = hw.box
     this.ampSwitch = this.box
-    this.card = new AudioCardWatch({
-      output: config.output,
-      cardsFile: config.audio?.cardsFile ?? '/proc/asound/cards',
-      outbox: this.outbox,
-      log: log.child({ c: 'audio' }),
-    })
-    const card = {
-      gain: () => this.box.gain(),
-      onCardFault: (kind: 'busy' | 'missing', error: string, retrying: boolean) =>
-        this.card.playFault(kind, error, retrying),
-    }
+    this.card = hw.card
+    this.modem = hw.modem
     this.reconciler = new Reconciler({
       db: this.db,
       store: this.store,
@@ -183,12 +166,11 @@ export class Agent {
       storage: this.storage,
       roomRetryMs: this.disk.diskCheckMs,
     })
-    const output = parseOutput(config.output)
     this.scheduler = new Scheduler({
       db: this.db,
       outbox: this.outbox,
       cache: this.cache,
-      player: new Player(output, 'ffmpeg', card, clock),
+      player: hw.player(),
       ampSwitch: this.ampSwitch,
       log: log.child({ c: 'scheduler' }),
       desired: () => this.store.received()?.body ?? null,
@@ -226,7 +208,7 @@ export class Agent {
       db: this.db,
       outbox: this.outbox,
       log: log.child({ c: 'live' }),
-      output,
+      output: hw.output,
       enqueue: (q) => this.scheduler.enqueueAlert(q),
       withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
       desired: () => this.store.received()?.body ?? null,
@@ -238,7 +220,7 @@ export class Agent {
     this.localPlays = new LocalPlays({
       outbox: this.outbox,
       log: log.child({ c: 'local' }),
-      player: new Player(output, 'ffmpeg', card, clock),
+      player: hw.player(),
       controls: () => this.box,
       enqueue: (q) => this.scheduler.enqueueAlert(q),
       withdraw: (id, reason) => this.scheduler.withdrawLive(id, reason),
@@ -285,18 +267,6 @@ export class Agent {
       extra: async () => ({ ...this.modem?.status(), health: await readHealth() }),
       storage: this.storage,
     })
-    const m = config.modem
-    this.modem = m?.port
-      ? new Modem({
-          port: m.port,
-          baudRate: m.baudRate,
-          gps: m.gps,
-          gpsPort: m.gpsPort,
-          outbox: this.outbox,
-          log: log.child({ c: 'modem' }),
-          pollMs: config.telemetryIntervalS * 1000,
-        })
-      : null
     this.intake = new MessageIntake({
       deviceId: config.deviceId,
       tree: this.tree,

@@ -14,16 +14,9 @@ import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type MediaServer,
-  sha256,
-  signed,
-  startBroker,
-  startMediaServer,
-  TEST_KEY,
-  tmp,
-  tone,
-} from '../test-kit/test-helpers.js'
+import { signed, TEST_KEY } from '../test-kit/messages.js'
+import { type MediaServer, startBroker, startMediaServer } from '../test-kit/servers.js'
+import { sha256, tmp, tone } from '../test-kit/test-helpers.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const DEVICE = 'pi-e2e-1'

@@ -8,20 +8,15 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addressedTo, signed, TEST_KEY, testAlert } from '../../test-kit/messages.js'
 import {
-  addressedTo,
   type MediaServer,
   receiptingClient,
-  signed,
-  silentLog,
   startBroker,
   startMediaServer,
-  TEST_KEY,
-  testAlert,
-  tmp,
-  tone,
   type Upstream,
-} from '../../test-kit/test-helpers.js'
+} from '../../test-kit/servers.js'
+import { silentLog, tmp, tone } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 import type { AgentConfig } from '../config/config.js'
 

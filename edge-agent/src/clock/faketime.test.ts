@@ -13,17 +13,15 @@ import {
 import { waitFor } from '@loa/testkit'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signed, TEST_KEY } from '../../test-kit/messages.js'
 import {
   type MediaServer,
   receiptingClient,
-  signed,
   startBroker,
   startMediaServer,
-  TEST_KEY,
-  tmp,
-  tone,
   type Upstream,
-} from '../../test-kit/test-helpers.js'
+} from '../../test-kit/servers.js'
+import { tmp, tone } from '../../test-kit/test-helpers.js'
 
 // The real agent process, its wall clock faked by Debian's libfaketime (package `faketime`, installed by
 // `scripts/setup.sh test`) and changed while it runs through FAKETIME_TIMESTAMP_FILE (re-read on every call with

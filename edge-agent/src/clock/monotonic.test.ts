@@ -2,15 +2,9 @@ import { join } from 'node:path'
 import { hashPassword } from '@loa/shared/password-hash'
 import { waitFor } from '@loa/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  desired,
-  type MediaServer,
-  StreamSource,
-  sha256,
-  silentLog,
-  startMediaServer,
-  tmp,
-} from '../../test-kit/test-helpers.js'
+import { desired } from '../../test-kit/messages.js'
+import { type MediaServer, StreamSource, startMediaServer } from '../../test-kit/servers.js'
+import { sha256, silentLog, tmp } from '../../test-kit/test-helpers.js'
 import { Reconciler } from '../desired/reconciler.js'
 import { DesiredStore } from '../desired/store.js'
 import { Outbox } from '../link/outbox.js'

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { TEST_KEY, tmp } from '../../test-kit/test-helpers.js'
+import { TEST_KEY } from '../../test-kit/messages.js'
+import { tmp } from '../../test-kit/test-helpers.js'
 import { loadConfig } from './config.js'
 
 const KEY = { LOA_CONTROL_PLANE_KEY_ID: TEST_KEY.keyId, LOA_CONTROL_PLANE_PUBLIC_KEY: TEST_KEY.publicKey }

@@ -12,18 +12,15 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { desired, signed } from '../../test-kit/messages.js'
 import {
-  desired,
   type MediaServer,
   receiptingClient,
-  sha256,
-  signed,
-  silentLog,
   startBroker,
   startMediaServer,
-  testAgentConfig,
   type Upstream,
-} from '../../test-kit/test-helpers.js'
+} from '../../test-kit/servers.js'
+import { sha256, silentLog, testAgentConfig } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 
 setFlagsFromString('--expose_gc')

@@ -8,7 +8,9 @@ import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fakeSysfs } from '../../test-kit/gpio-fakes.js'
-import { startBroker, TEST_KEY, tmp } from '../../test-kit/test-helpers.js'
+import { TEST_KEY } from '../../test-kit/messages.js'
+import { startBroker } from '../../test-kit/servers.js'
+import { tmp } from '../../test-kit/test-helpers.js'
 import { watchdogPingMs } from './watchdog.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))

@@ -9,19 +9,15 @@ import {
 import { waitFor } from '@loa/testkit'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addressedTo, signed, testAlert } from '../../test-kit/messages.js'
 import {
-  addressedTo,
   type MediaServer,
   receiptingClient,
-  servedTone,
-  signed,
-  silentLog,
   startBroker,
   startMediaServer,
-  testAgentConfig,
-  testAlert,
   type Upstream,
-} from '../../test-kit/test-helpers.js'
+} from '../../test-kit/servers.js'
+import { servedTone, silentLog, testAgentConfig } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 
 const tree = topicTree('loa')

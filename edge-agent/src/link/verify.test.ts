@@ -9,16 +9,9 @@ import {
 import { waitFor } from '@loa/testkit'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  desired,
-  receiptingClient,
-  signed,
-  silentLog,
-  startBroker,
-  TEST_SIGNER,
-  testAgentConfig,
-  type Upstream,
-} from '../../test-kit/test-helpers.js'
+import { desired, signed, TEST_SIGNER } from '../../test-kit/messages.js'
+import { receiptingClient, startBroker, type Upstream } from '../../test-kit/servers.js'
+import { silentLog, testAgentConfig } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 
 const tree = topicTree('loa')

@@ -2,14 +2,9 @@ import { existsSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  desired,
-  type MediaServer,
-  sha256,
-  silentLog,
-  startMediaServer,
-  tmp,
-} from '../../test-kit/test-helpers.js'
+import { desired } from '../../test-kit/messages.js'
+import { type MediaServer, startMediaServer } from '../../test-kit/servers.js'
+import { sha256, silentLog, tmp } from '../../test-kit/test-helpers.js'
 import { Reconciler } from '../desired/reconciler.js'
 import { DesiredStore } from '../desired/store.js'
 import { Outbox } from '../link/outbox.js'

@@ -1,13 +1,15 @@
-import type { AckStage, DesiredStateBody, LiveSpec, NowPlaying } from '@loa/shared'
+import type { DesiredStateBody, LiveSpec, NowPlaying } from '@loa/shared'
 import type { Logger } from 'pino'
 import { type Clock, sleepUntil, systemClock } from '../clock/clock.js'
 import type { Outbox } from '../link/outbox.js'
 import type { AudioOutput } from '../playback/audio-output.js'
-import { iso, type Report, sleep } from '../playback/item-player.js'
+import { iso, type Report } from '../playback/item-player.js'
 import type { QueuedOccurrence } from '../schedule/arbiter.js'
 import type { Db } from '../storage/db.js'
-import { LiveConnection, type LiveTimeouts } from './live-player.js'
+import { LiveNotes } from './live-notes.js'
+import type { LiveTimeouts } from './live-player.js'
 import { type LiveHooks, type LiveInterrupt, levelOf, type Session, sourceSha256 } from './live-session.js'
+import { keepConnected } from './live-source.js'
 import { type LiveState, LiveStore } from './live-store.js'
 import { relaysOnAt } from './recurring.js'
 
@@ -48,31 +50,13 @@ export class LiveManager implements LiveHooks {
 
   private readonly store: LiveStore
   private readonly clock: Clock
+  private readonly notes: LiveNotes
 
   constructor(private readonly o: LiveManagerOptions) {
     this.store = new LiveStore(o.db)
     this.clock = o.clock ?? systemClock
     this.timeouts = { connectMs: 8000, stallMs: 5000, ...o.timeouts }
-  }
-
-  private ack(ackId: string | null, stage: AckStage, reason?: string): void {
-    if (!ackId) return
-    this.o.outbox.enqueue('ack', {
-      commandId: ackId,
-      stage,
-      at: iso(this.clock.now()),
-      ...(reason ? { reason: reason.slice(0, 1000) } : {}),
-    })
-  }
-
-  private event(s: Session, kind: string, severity: 'info' | 'warning', message: string, extra = {}): void {
-    this.o.outbox.event(kind, severity, message.slice(0, 2000), {
-      liveId: s.scheduleId,
-      revision: s.revision,
-      occurrence: s.occurrence,
-      sourceUrl: s.sourceUrl,
-      ...extra,
-    })
+    this.notes = new LiveNotes(o.outbox, this.clock)
   }
 
   nowPlaying(): NowPlaying | null {
@@ -141,7 +125,7 @@ export class LiveManager implements LiveHooks {
     this.o.db.transaction(() => {
       this.store.put(spec, state, now, version ?? this.o.desired()?.version ?? 0, version !== undefined)
       if (replacing && replacing.ack_id !== spec.ackId) {
-        this.ack(replacing.ack_id, 'cancelled', `replaced by revision ${spec.revision}`)
+        this.notes.ack(replacing.ack_id, 'cancelled', `replaced by revision ${spec.revision}`)
       }
       this.o.outbox.event('live-received', 'info', `live ${spec.liveId} r${spec.revision} received`, {
         liveId: spec.liveId,
@@ -150,9 +134,9 @@ export class LiveManager implements LiveHooks {
         sourceUrl: spec.sourceUrl,
         via,
       })
-      if (cancelled) this.ack(spec.ackId, 'cancelled', 'live was stopped')
-      else if (expired) this.ack(spec.ackId, 'expired')
-      else this.ack(spec.ackId, 'received')
+      if (cancelled) this.notes.ack(spec.ackId, 'cancelled', 'live was stopped')
+      else if (expired) this.notes.ack(spec.ackId, 'expired')
+      else this.notes.ack(spec.ackId, 'received')
     })()
     const old = this.sessions.get(spec.liveId)
     if (old) this.end(old, 'replaced', `replaced by revision ${spec.revision}`)
@@ -168,7 +152,7 @@ export class LiveManager implements LiveHooks {
       if (!held) this.store.rememberStopped(liveId, `stopped via ${via}`)
       else if (held.state === 'active') {
         this.store.setState(liveId, 'cancelled', `stopped via ${via}`)
-        this.ack(held.ack_id, 'cancelled')
+        this.notes.ack(held.ack_id, 'cancelled')
       }
     })()
     const s = this.sessions.get(liveId)
@@ -213,10 +197,10 @@ export class LiveManager implements LiveHooks {
     if (stage === 'done' && s.ackId) {
       this.o.db.transaction(() => {
         this.store.setState(s.id, 'done', null)
-        this.ack(s.ackId, 'done')
+        this.notes.ack(s.ackId, 'done')
       })()
     }
-    this.event(s, 'live-ended', 'info', `live ${s.scheduleId} ended: ${reason}`, { reason: stage })
+    this.notes.event(s, 'live-ended', 'info', `live ${s.scheduleId} ended: ${reason}`, { reason: stage })
     s.abort.abort()
     s.conn?.close(reason)
     this.o.withdraw(s.id, reason)
@@ -258,58 +242,18 @@ export class LiveManager implements LiveHooks {
   }
 
   /** Connects, queues a turn while audio flows, and reconnects with backoff until the relay is over. */
-  private async run(s: Session): Promise<void> {
-    const base = this.o.retryBaseMs ?? 1000
-    let backoff = base
-    // Failed attempts in a row: `failed` is acked once per outage, and a source dead for hours reports every
-    // tenth attempt only, so the outbox (never pruned of events and acks) stays small.
-    let failures = 0
-    const loud = () => failures <= 10 || failures % 10 === 0
-    await sleepUntil(this.clock, s.startsAt, s.abort.signal)
-    while (!s.abort.signal.aborted) {
-      if (loud()) this.event(s, 'live-connecting', 'info', `live ${s.scheduleId} connecting`)
-      const conn = new LiveConnection(s.sourceUrl, this.o.output, this.timeouts)
-      s.conn = conn
-      s.playingAcked = false
-      if (s.abort.signal.aborted) conn.close('stopped')
-      const opened = await conn.ready.then(
-        () => null,
-        (err: Error) => err.message,
-      )
-      if (s.abort.signal.aborted) break
-      if (opened === null) {
-        backoff = base
-        failures = 0
-        this.queueTurn(s)
-        const reason = await conn.whenClosed()
-        if (s.abort.signal.aborted) break
-        this.o.withdraw(s.id, `dropped: ${reason}`)
-        failures = 1
-        this.o.db.transaction(() => {
-          this.event(s, 'live-dropped', 'warning', `live ${s.scheduleId} dropped: ${reason}`, {
-            code: 'LOA_LIVE_DROPPED',
-            reason,
-          })
-          this.ack(s.ackId, 'failed', `dropped: ${reason}`)
-        })()
-      } else {
-        failures++
-        this.o.db.transaction(() => {
-          if (loud()) {
-            this.event(s, 'live-dropped', 'warning', `live ${s.scheduleId} cannot connect: ${opened}`, {
-              code: 'LOA_LIVE_CONNECT',
-              reason: opened,
-              attempts: failures,
-              retryInMs: backoff,
-            })
-          }
-          if (failures === 1) this.ack(s.ackId, 'failed', `cannot connect: ${opened}`)
-        })()
-      }
-      await sleep(backoff, s.abort.signal)
-      backoff = Math.min(backoff * 2, this.o.retryMaxMs ?? 30_000)
-    }
-    s.conn?.close('stopped')
+  private run(s: Session): Promise<void> {
+    return keepConnected(s, {
+      db: this.o.db,
+      clock: this.clock,
+      output: this.o.output,
+      timeouts: this.timeouts,
+      notes: this.notes,
+      retryBaseMs: this.o.retryBaseMs,
+      retryMaxMs: this.o.retryMaxMs,
+      connected: (c) => this.queueTurn(c),
+      withdraw: (id, reason) => this.o.withdraw(id, reason),
+    })
   }
 
   private queueTurn(s: Session): void {
@@ -346,8 +290,8 @@ export class LiveManager implements LiveHooks {
     const label = `${iso(startedAt).replace(/[:.]/g, '-')}-live-${s.scheduleId}`
     const output = conn.attach(q.volume / 100, label)
     this.o.db.transaction(() => {
-      this.event(s, 'live-playing', 'info', `live ${s.scheduleId} playing`)
-      if (!s.playingAcked) this.ack(s.ackId, 'playing')
+      this.notes.event(s, 'live-playing', 'info', `live ${s.scheduleId} playing`)
+      if (!s.playingAcked) this.notes.ack(s.ackId, 'playing')
     })()
     s.playingAcked = true
     const aborted = new Promise<'abort'>((r) => {

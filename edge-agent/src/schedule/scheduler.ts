@@ -3,21 +3,13 @@ import { type Clock, monotonicMs, systemClock } from '../clock/clock.js'
 import { ItemPlayer, iso, type Report, reportBase, sleep } from '../playback/item-player.js'
 import { PlayLog } from '../playback/play-log.js'
 import type { QueuedOccurrence } from './arbiter.js'
+import { type Current, CurrentPlay } from './current-play.js'
 import { Fallback } from './fallback.js'
 import { OccurrenceQueue } from './occurrence-queue.js'
 import type { SchedulerOptions } from './options.js'
+import { afterPreemption, skippedReport } from './preemption.js'
 
 export type { AlertHooks, SchedulerOptions } from './options.js'
-
-/** The occurrence (or fallback item, q = null) being played, and why it was stopped if it was. */
-interface Current {
-  q: QueuedOccurrence | null
-  priority: number
-  fallback: boolean
-  abort: AbortController
-  /** Set when stopped for preemption or withdrawal (not shutdown). */
-  interrupt: { kind: 'preempt' | 'withdrawn'; reason: string } | null
-}
 
 /**
  * Evaluates the schedule locally (in the desired state's time zone), so the cluster keeps its programme for days
@@ -31,7 +23,7 @@ export class Scheduler {
   private readonly fallback: Fallback
   private stopped = false
   private readonly stopAbort = new AbortController()
-  private current: Current | null = null
+  private readonly playing = new CurrentPlay(this.stopAbort.signal)
   /** The occurrence being played; `withdrawn` is set when its alert is withdrawn (no further item plays). */
   private occ: { q: QueuedOccurrence; withdrawn: boolean } | null = null
   private loop: Promise<void> | null = null
@@ -96,7 +88,7 @@ export class Scheduler {
     this.stopped = true
     if (this.ticker) clearInterval(this.ticker)
     this.stopAbort.abort()
-    this.current?.abort.abort()
+    this.playing.abort()
     this.wake?.()
     await this.loop
     await this.o.ampSwitch.set(false)
@@ -121,28 +113,20 @@ export class Scheduler {
   withdrawAlert(alertId: string, reason: string): void {
     this.queue.removeAlert(alertId)
     if (this.occ?.q.alert?.alertId === alertId) this.occ.withdrawn = true
-    this.interruptIf((q) => q.alert?.alertId === alertId, reason)
+    this.playing.interruptIf((q) => q.alert?.alertId === alertId, reason)
   }
 
   /** Never plays (more of) a live relay: removes its turn from the queue and stops it if it is playing. */
   withdrawLive(liveId: string, reason: string): void {
     this.queue.removeLive(liveId)
-    this.interruptIf((q) => q.live?.liveId === liveId, reason)
-  }
-
-  private interruptIf(match: (q: QueuedOccurrence) => boolean, reason: string): void {
-    const c = this.current
-    if (c?.q && match(c.q)) {
-      c.interrupt ??= { kind: 'withdrawn', reason }
-      c.abort.abort()
-    }
+    this.playing.interruptIf((q) => q.live?.liveId === liveId, reason)
   }
 
   private tick(): void {
     const now = this.clock.now()
     this.lastTickAt = monotonicMs()
     this.queue.collect(now + this.o.prerollMs)
-    const c = this.current
+    const c = this.playing.current
     if (c && !c.interrupt) {
       // The amplifier is already on: no pre-roll needed, so the item playing is cut at the preemptor's instant.
       const p = this.queue.arbiter.preemptor(c, now, 0)
@@ -293,8 +277,7 @@ export class Scheduler {
       const sha = q.items[i] as string
       if (this.occ?.withdrawn) return
       if (this.stopped) {
-        const none = { startedAt: null, endedAt: null, durationMs: 0 }
-        reports.push({ ...reportBase(q, sha), status: 'skipped', reason: 'shutdown', ...none })
+        reports.push(skippedReport(q, sha, 'shutdown'))
         continue
       }
       const offsetMs = i === 0 ? (q.offsetMs ?? 0) : 0
@@ -304,22 +287,15 @@ export class Scheduler {
           ? this.queue.arbiter.preemptor({ priority: q.priority, fallback: false }, this.clock.now(), 0)
           : undefined
       if (p) {
-        const none = { startedAt: null, endedAt: null, durationMs: 0 }
-        const report: Report = { ...reportBase(q, sha), status: 'skipped', ...none }
-        this.afterPreemption(
-          q,
-          i,
-          0,
-          { report, started: false },
-          `preempted by ${p.title} (band ${p.priority})`,
-          reports,
-        )
+        const report = skippedReport(q, sha)
+        const reason = `preempted by ${p.title} (band ${p.priority})`
+        this.preempted(q, i, 0, { report, started: false }, reason, reports)
         return
       }
       const r = await this.playItem(q, sha, q.volume, ampOnAt, audioAt, offsetMs)
       const int = r.interrupt
       if (int?.kind === 'preempt' && !this.stopped) {
-        this.afterPreemption(q, i, offsetMs, r, int.reason, reports)
+        this.preempted(q, i, offsetMs, r, int.reason, reports)
         return
       }
       if (int?.kind === 'withdrawn') {
@@ -334,11 +310,8 @@ export class Scheduler {
     if (a && !this.stopped) this.hook(() => this.o.alertHooks?.finished(a, played, failures))
   }
 
-  /**
-   * A higher band stopped item `i` of `q`: report it (if it had started), then follow the entry's `onPreempt`.
-   * The rest is queued again under a new key with the same instant, so the grace period still counts from it.
-   */
-  private afterPreemption(
+  /** A higher band stopped item `i` of `q`: report it, then follow the entry's `onPreempt` (preemption.ts). */
+  private preempted(
     q: QueuedOccurrence,
     i: number,
     offsetMs: number,
@@ -346,24 +319,15 @@ export class Scheduler {
     reason: string,
     reports: Report[],
   ): void {
-    const policy = q.onPreempt ?? 'restart'
-    if (r.started || policy === 'drop') reports.push({ ...r.report, reason })
-    const rest = q.items.slice(i + (policy === 'drop' ? 1 : 0))
-    if (policy === 'drop') {
-      for (const sha of rest) {
-        const none = { startedAt: null, endedAt: null, durationMs: 0 }
-        reports.push({ ...reportBase(q, sha), status: 'skipped', reason, ...none })
-      }
+    const out = afterPreemption(q, i, offsetMs, r, reason, () => ++this.parts)
+    reports.push(...out.reports)
+    const { policy, requeue, resumeAt } = out
+    if (!requeue) {
       this.o.log.info({ key: q.key }, 'preempted: dropped')
       return
     }
-    const resumeAt = policy === 'resume' && r.started ? offsetMs + r.report.durationMs : 0
-    const base = q.key.replace(/~p\d+$/, '')
-    const part: QueuedOccurrence = { ...q, key: `${base}~p${++this.parts}`, items: rest }
-    if (resumeAt > 0) part.offsetMs = resumeAt
-    else delete part.offsetMs
     this.plays.write(() => {
-      this.queue.add(part)
+      this.queue.add(requeue)
       this.queue.persist()
     })
     this.o.log.info({ key: q.key, policy, resumeAt }, 'preempted: queued again')
@@ -373,7 +337,7 @@ export class Scheduler {
   private async playLive(q: QueuedOccurrence, ampOnAt: number, reports: Report[]): Promise<void> {
     const hooks = this.o.liveHooks
     if (!hooks) return
-    const report = await this.asCurrent(q, q.priority, (c) =>
+    const report = await this.playing.run(q, q.priority, (c) =>
       hooks.play(q, {
         notBefore: Math.max(Date.parse(q.at), ampOnAt + this.o.prerollMs),
         signal: c.abort.signal,
@@ -381,25 +345,6 @@ export class Scheduler {
       }),
     )
     if (report) reports.push(report)
-  }
-
-  /** Runs one play as `current`, so preemption, withdrawal and shutdown can stop it. */
-  private async asCurrent<T>(
-    q: QueuedOccurrence | null,
-    priority: number,
-    play: (c: Current) => Promise<T>,
-  ): Promise<T> {
-    const abort = new AbortController()
-    const c: Current = { q, priority, fallback: q === null, abort, interrupt: null }
-    this.current = c
-    const onStop = () => abort.abort()
-    this.stopAbort.signal.addEventListener('abort', onStop, { once: true })
-    try {
-      return await play(c)
-    } finally {
-      this.current = null
-      this.stopAbort.signal.removeEventListener('abort', onStop)
-    }
   }
 
   /** Plays one item; it can be interrupted by preemption, withdrawal (alerts) or shutdown. */
@@ -412,7 +357,7 @@ export class Scheduler {
     offsetMs = 0,
   ): Promise<{ report: Report; undecodable: boolean; started: boolean; interrupt: Current['interrupt'] }> {
     let started = false
-    return this.asCurrent(q, reportBase(q, sha).priority, async (c) => {
+    return this.playing.run(q, reportBase(q, sha).priority, async (c) => {
       const { report, undecodable } = await this.items.play({
         q,
         sha,

@@ -3,16 +3,9 @@ import { join } from 'node:path'
 import type { DesiredStateBody, ScheduleEntry } from '@loa/shared'
 import { canMountSmallDisk, fillDisk, mountSmallDisk, unmountSmallDisk, waitFor } from '@loa/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  desired,
-  type MediaServer,
-  signed,
-  silentLog,
-  startMediaServer,
-  testAgentConfig,
-  tmp,
-  tone,
-} from '../../test-kit/test-helpers.js'
+import { desired, signed } from '../../test-kit/messages.js'
+import { type MediaServer, startMediaServer } from '../../test-kit/servers.js'
+import { silentLog, testAgentConfig, tmp, tone } from '../../test-kit/test-helpers.js'
 import { Agent } from '../agent.js'
 
 function mountSmall(sizeMb: number): string | null {
