@@ -3,5 +3,5 @@
 export { accessFetch, httpAccess } from './link/verify-http.js'
 export { dbBytes, Pruner } from './media/prune.js'
 export { MINUTES_IN_YEAR, yearOfPlays } from './playback/year-of-plays.js'
-export { liveInputArgs } from './rebroadcast/live-player.js'
+export { liveInputArgs } from './relays/live-player.js'
 export { type Db, openDb } from './storage/db.js'

@@ -10,7 +10,7 @@ import { DesiredStore } from '../desired/store.js'
 import { Outbox } from '../link/outbox.js'
 import { MediaCache } from '../media/cache.js'
 import { parseOutput } from '../playback/audio-output.js'
-import { LiveConnection } from '../rebroadcast/live-player.js'
+import { LiveConnection } from '../relays/live-player.js'
 import { openDb } from '../storage/db.js'
 import { TechnicianAuth } from '../technician/auth.js'
 

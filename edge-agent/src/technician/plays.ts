@@ -8,8 +8,8 @@ import type { BoxControls } from '../hardware/box-controls.js'
 import type { Outbox } from '../link/outbox.js'
 import { iso, type Report, sleep } from '../playback/item-player.js'
 import type { Player } from '../playback/player.js'
-import type { LiveHooks, LiveInterrupt } from '../rebroadcast/live-session.js'
-import { levelOf } from '../rebroadcast/live-session.js'
+import type { LiveHooks, LiveInterrupt } from '../relays/live-session.js'
+import { levelOf } from '../relays/live-session.js'
 import type { QueuedOccurrence } from '../schedule/arbiter.js'
 
 /** Queue keys of local plays; the scheduler hands their turn back to LocalPlays (see `isLocal`). */

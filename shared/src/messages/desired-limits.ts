@@ -1,5 +1,5 @@
 /**
- * Every limit a desired state is held to: the schema (control-plane/src/desired/state.ts, alert.ts, edge-agent/src/rebroadcast/live.ts, recurrence.ts) uses these
+ * Every limit a desired state is held to: the schema (desired-state.ts, alert.ts, live.ts, recurrence.ts) uses these
  * numbers, and so does the control plane where it builds states (routes, workflow, compiler), so that it never
  * builds a state its own agents refuse (docs/protocol.md, "Limits").
  */

@@ -11,7 +11,7 @@ export const NowPlaying = Type.Object({
 })
 export type NowPlaying = Static<typeof NowPlaying>
 
-/** The cluster's 4G modem (edge-agent edge-agent/src/hardware/modem/modem.ts): absent when it has none or it did not answer. */
+/** The cluster's 4G modem (edge-agent/src/hardware/modem/modem.ts): absent when it has none or it did not answer. */
 export const ModemTelemetry = Type.Object({
   /** From AT+CSQ: −113 … −51 dBm; null when the modem does not know (99). */
   signalDbm: Type.Union([Type.Number({ minimum: -150, maximum: 0 }), Type.Null()]),
@@ -73,7 +73,7 @@ export const HealthTelemetry = Type.Object({
 export type HealthTelemetry = Static<typeof HealthTelemetry>
 
 /**
- * The box's clock (edge-agent edge-agent/src/clock/clock.ts, docs/edge-agent.md "Time"). `state`: `synced` (NTP says so), `unsynced`
+ * The box's clock (edge-agent/src/clock/clock.ts, docs/edge-agent.md "Time"). `state`: `synced` (NTP says so), `unsynced`
  * (NTP has not synchronised it yet: it may be hours off either way), `unknown` (the box cannot tell; trusted),
  * `trusted` (configured so, e.g. a battery-backed RTC), `behind-signed-time` (the local clock is earlier than a
  * time the control plane signed: the box runs on that floor, advanced by monotonic time, instead).
