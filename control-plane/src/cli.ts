@@ -2,3 +2,5 @@
 // not load the whole control plane (the root export does).
 export { initDataDir } from './bootstrap.js'
 export { nameProblem, normalizeText } from './org/units-import.js'
+export { type BackupResult, createBackup, type RestoreResult, restoreBackup } from './storage/backup.js'
+export { BackupError, type BackupErrorCode, type BackupManifest } from './storage/backup-files.js'

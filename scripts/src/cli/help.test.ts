@@ -37,6 +37,8 @@ describe('loa --help', { timeout: 180_000 }, () => {
         'keys rotate',
         'mosquitto export',
         'login',
+        'backup',
+        'restore',
       ]),
     )
     const unknown = await runCli(['--json', 'nope'], { env })

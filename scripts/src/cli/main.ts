@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander'
+import { registerBackup } from './backup.js'
 import { registerCa } from './ca.js'
 import { examples } from './command.js'
 import { registerDevices } from './devices.js'
@@ -32,6 +33,7 @@ const program = new Command('loa')
       'loa units import don-vi.csv --dry-run',
       'loa devices provision --csv thiet-bi.csv --out ./the-nho --qr',
       'loa --json devices list --unit 45',
+      'loa backup --data-dir /var/lib/loa --out /srv/sao-luu/',
     ),
   )
 
@@ -43,6 +45,7 @@ registerLogin(program)
 registerTokens(program)
 registerKeys(program)
 registerMosquitto(program)
+registerBackup(program)
 
 try {
   await program.parseAsync(process.argv)
