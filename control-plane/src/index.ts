@@ -134,7 +134,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     givenLogger ?? pino({ level: config.logLevel, base: { service: 'loa-control-plane' }, redact: REDACT })
   const topics = topicTree(config.topicRoot)
 
-  const repos = openSqliteRepositories(path.join(config.dataDir, 'loa.db'))
+  const repos = openSqliteRepositories(path.join(config.dataDir, 'loa.db'), {
+    log: log.child({ component: 'storage' }),
+  })
   const tls = loadTls(config)
   const signingKeys = SigningKeys.open(config.dataDir)
   const sign = <M extends Record<string, unknown>>(msg: M): M => signingKeys.sign(msg)

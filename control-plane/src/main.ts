@@ -4,6 +4,7 @@ import { parseApiToken } from './access/api-tokens.js'
 import { ConfigError, loadConfigFromEnv } from './config.js'
 import { createControlPlane } from './index.js'
 import { REDACT } from './server/log-redact.js'
+import { BackupError } from './storage/backup-files.js'
 import { cloudEnginesFromEnv } from './tts/cloud.js'
 import { EspeakEngine } from './tts/speech.js'
 
@@ -38,6 +39,14 @@ async function main(): Promise<void> {
     ttsEngines: [new EspeakEngine(), ...ttsEngines],
     ttsDefaultVoice: process.env.LOA_TTS_DEFAULT_VOICE || undefined,
     bootstrapToken: process.env.LOA_BOOTSTRAP_TOKEN || undefined,
+  }).catch((err: unknown) => {
+    // No pre-migration backup, no migration: say why in one line; the old database is untouched.
+    if (err instanceof BackupError) {
+      logger.fatal({ code: err.code }, err.message)
+      process.stderr.write(`loa-control-plane: ${err.code}: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
   })
   let stopping = false
   const stop = (signal: string) => {

@@ -13,6 +13,7 @@ import { sqlitePresence, sqliteReports, sqliteRequested } from './reports/sqlite
 import type { Repositories } from './repositories.js'
 import { sqliteFallbacks, sqliteSchedules } from './schedules/sqlite.js'
 import { openDatabase } from './storage/db.js'
+import type { PreMigrationOptions } from './storage/pre-migration.js'
 import { translatingSqliteErrors as t } from './storage/sqlite-errors.js'
 import { sqliteDesired, sqliteIngest } from './uplink/sqlite.js'
 
@@ -20,8 +21,8 @@ import { sqliteDesired, sqliteIngest } from './uplink/sqlite.js'
  * The SQLite implementation of every repository, over one database file; constraint failures come out as
  * LoaError (storage/sqlite-errors.ts).
  */
-export function openSqliteRepositories(file: string): Repositories {
-  const db = openDatabase(file)
+export function openSqliteRepositories(file: string, opts: PreMigrationOptions = {}): Repositories {
+  const db = openDatabase(file, opts)
   return {
     alerts: t(sqliteAlerts(db)),
     capLog: t(sqliteCapLog(db)),
