@@ -75,6 +75,7 @@ export function skipped(rel: string): boolean {
 export async function listFiles(
   dir: string,
   filter: (rel: string) => boolean = () => false,
+  onOther: (rel: string) => void = () => {},
 ): Promise<string[]> {
   const out: string[] = []
   const walk = async (rel: string): Promise<void> => {
@@ -84,6 +85,7 @@ export async function listFiles(
       if (filter(r)) continue
       if (e.isDirectory()) await walk(r)
       else if (e.isFile()) out.push(r)
+      else onOther(r)
     }
   }
   await walk('')

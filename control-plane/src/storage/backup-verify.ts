@@ -76,7 +76,11 @@ async function readManifest(stage: string): Promise<BackupManifest> {
 export async function verifyStaged(stage: string): Promise<BackupManifest> {
   const manifest = await readManifest(stage)
   const data = path.join(stage, DATA_NAME)
-  const present = await listFiles(data).catch(() => [] as string[])
+  const others: string[] = []
+  const present = await listFiles(data, undefined, (rel) => others.push(rel)).catch(() => [] as string[])
+  // A symlink renamed into the data directory could point the control plane anywhere.
+  if (others.length)
+    throw corrupt(`không phải tệp thường / not regular files: ${others.slice(0, 5).join(', ')}`)
   const listed = new Map(manifest.files.map((f) => [f.path, f]))
   const missing = [...listed.keys()].filter((p) => !present.includes(p))
   if (missing.length) throw corrupt(`thiếu tệp / missing files: ${missing.slice(0, 5).join(', ')}`)

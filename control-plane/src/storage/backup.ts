@@ -154,9 +154,16 @@ async function unpack(from: string, stage: string): Promise<void> {
     return
   }
   try {
+    // Only files and directories, inside the archive: no links to follow, no path leaving the scratch directory.
+    const { stdout } = await run('tar', ['-tvf', from], { maxBuffer: 64 * 1024 * 1024 })
+    const odd = stdout.split('\n').filter((l) => l && !/^[-d]/.test(l))
+    if (odd.length) throw Object.assign(new Error(`not a file or directory: ${odd[0]}`), { stderr: '' })
+    const { stdout: names } = await run('tar', ['-tf', from], { maxBuffer: 64 * 1024 * 1024 })
+    const bad = names.split('\n').find((n) => n.startsWith('/') || n.split('/').includes('..'))
+    if (bad !== undefined) throw Object.assign(new Error(`path leaves the archive: ${bad}`), { stderr: '' })
     await run('tar', ['-xf', from, '-C', stage, '--no-same-owner'])
   } catch (err) {
-    const detail = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim()
+    const detail = ((err as { stderr?: string }).stderr || (err as Error).message).trim()
     throw new BackupError(
       'LOA_BACKUP_CORRUPT',
       `Bản sao lưu hỏng hoặc bị cắt cụt / the backup is corrupt or truncated: ${detail}`,

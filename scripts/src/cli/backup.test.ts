@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -137,6 +138,15 @@ describe('loa backup and loa restore', { timeout: 240_000 }, () => {
     const whole = fs.readFileSync(tar())
     fs.writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.6)))
     await expectRefused(truncated, 'LOA_BACKUP_CORRUPT')
+
+    // A link could point the restored control plane anywhere: refused in a directory and in a tar.
+    const linked = copyTree('linked')
+    fs.symlinkSync('/etc', path.join(linked, 'data', 'media', 'etc'))
+    await expectRefused(linked, 'LOA_BACKUP_CORRUPT')
+    const linkedTar = path.join(dir, 'linked.tar')
+    execFileSync('tar', ['-cf', linkedTar, '-C', linked, 'manifest.json', 'data'])
+    const lt = await expectRefused(linkedTar, 'LOA_BACKUP_CORRUPT')
+    expect(lt.stderr).toContain('not a file or directory')
 
     const newer = copyTree('newer')
     writeManifest(newer, { ...manifestOf(newer), schemaVersion: 10_000 })
