@@ -43,6 +43,7 @@ export function technicianPorts(agent: TechnicianSources, version: string): Tech
       desired: () => agent.store.received()?.body ?? null,
       province: () => ({
         connected: agent.link.connected,
+        broker: agent.link.broker,
         lastContactAt: agent.lastContactAt,
         staleDesiredDropped: agent.desiredGate.dropped,
         outboxPending: agent.outbox.pendingCount(),

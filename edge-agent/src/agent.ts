@@ -244,7 +244,7 @@ export class Agent {
       clock,
     })
     this.link = new MqttLink({
-      url: config.mqtt.url,
+      url: config.mqtt.urls ?? config.mqtt.url,
       username: config.mqtt.username,
       password: config.mqtt.password,
       tls: access.tls,

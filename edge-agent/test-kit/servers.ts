@@ -7,7 +7,10 @@ import { encodeMessage, topicTree } from '@loa/shared'
 import { Aedes } from 'aedes'
 import mqtt, { type MqttClient } from 'mqtt'
 
-export async function startBroker(): Promise<{ url: string; broker: Aedes; close: () => Promise<void> }> {
+/** A fresh aedes broker (nothing retained) on `port`, 0 for any free one: a restart is startBroker(old port). */
+export async function startBroker(
+  port = 0,
+): Promise<{ url: string; broker: Aedes; close: () => Promise<void> }> {
   const broker = await Aedes.createBroker()
   const server = createNetServer(broker.handle)
   const sockets = new Set<import('node:net').Socket>()
@@ -15,16 +18,17 @@ export async function startBroker(): Promise<{ url: string; broker: Aedes; close
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as AddressInfo
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
+  let closing: Promise<void> | undefined
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
     broker,
+    // Idempotent: a test that closes a broker mid-way may close it again in its clean-up.
     close: () =>
-      new Promise<void>((resolve) => {
+      (closing ??= new Promise<void>((resolve) => {
         broker.close(() => server.close(() => resolve()))
         for (const s of sockets) s.destroy()
-      }),
+      })),
   }
 }
 

@@ -60,6 +60,8 @@ export interface Status {
   version: string
   province: {
     connected: boolean
+    /** The broker connected to (mqtt://host:port), null while offline. */
+    broker?: string | null
     lastContactAt: string | null
     desiredVersion: number | null
     outboxPending: number

@@ -22,6 +22,7 @@ function StatusView(props: { t: T; s: Status }) {
           data-connected={String(s.province.connected)}
         >
           {s.province.connected ? t('connected') : t('disconnected')}
+          {s.province.connected && s.province.broker ? ` · ${s.province.broker}` : ''}
         </span>
         <span>{t('lastContact')}</span>
         <span>{timeText(s.province.lastContactAt)}</span>

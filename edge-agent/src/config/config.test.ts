@@ -97,4 +97,57 @@ describe('loadConfig', () => {
       'zones (from LOA_ZONES): must be JSON',
     )
   })
+
+  it('brokers: mqtt.url alone is a list of one; mqtt.urls (file) or LOA_MQTT_URLS (comma-separated), deduplicated', () => {
+    const base = { LOA_DEVICE_ID: 'pi-1', ...KEY }
+    expect(loadConfig([], base).mqtt).toEqual({
+      url: 'mqtt://127.0.0.1:1883',
+      urls: ['mqtt://127.0.0.1:1883'],
+    })
+    expect(loadConfig([], { ...base, LOA_MQTT_URL: 'mqtts://b.tinh.vn' }).mqtt).toEqual({
+      url: 'mqtts://b.tinh.vn',
+      urls: ['mqtts://b.tinh.vn'],
+    })
+    // The default mqtt.url is nobody's choice: a list replaces it.
+    const env = { ...base, LOA_MQTT_URLS: 'mqtts://a.tinh.vn, mqtts://b.tinh.vn:8883,mqtts://a.tinh.vn:8883' }
+    expect(loadConfig([], env).mqtt).toEqual({
+      url: 'mqtts://a.tinh.vn',
+      urls: ['mqtts://a.tinh.vn', 'mqtts://b.tinh.vn:8883'],
+    })
+    // A mqtt.url that was set joins the list, first.
+    const file = join(tmp(), 'agent.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ deviceId: 'pi-1', mqtt: { url: 'mqtt://c:1883', urls: ['mqtt://a', 'mqtt://c'] } }),
+    )
+    expect(loadConfig(['--config', file], KEY).mqtt).toEqual({
+      url: 'mqtt://c:1883',
+      urls: ['mqtt://c:1883', 'mqtt://a'],
+    })
+  })
+
+  it('brokers: every entry checked, naming its index and source; an empty list refused', () => {
+    const base = { LOA_DEVICE_ID: 'pi-1', ...KEY }
+    expect(() => loadConfig([], { ...base, LOA_MQTT_URLS: 'mqtt://a,http://b' })).toThrow(
+      'mqtt.urls[1] (from LOA_MQTT_URLS): must be a mqtt:// or mqtts:// URL',
+    )
+    expect(() => loadConfig([], { ...base, LOA_MQTT_URLS: 'mqtt://a,,mqtt://b' })).toThrow(
+      'mqtt.urls[1] (from LOA_MQTT_URLS)',
+    )
+    expect(() => loadConfig([], { ...base, LOA_MQTT_URLS: 'mqtt://' })).toThrow(
+      'mqtt.urls[0] (from LOA_MQTT_URLS)',
+    )
+    const file = join(tmp(), 'agent.json')
+    writeFileSync(file, JSON.stringify({ deviceId: 'pi-1', mqtt: { urls: [] } }))
+    expect(() => loadConfig(['--config', file], KEY)).toThrow(
+      `mqtt.urls (from ${file}): must be a list of 1–16`,
+    )
+    writeFileSync(file, JSON.stringify({ deviceId: 'pi-1', mqtt: { urls: 'mqtt://a' } }))
+    expect(() => loadConfig(['--config', file], KEY)).toThrow(`mqtt.urls (from ${file}): must be a list`)
+    writeFileSync(file, JSON.stringify({ deviceId: 'pi-1', mqtt: { urls: ['mqtt://a', 'mqtt://b c'] } }))
+    expect(() => loadConfig(['--config', file], KEY)).toThrow(`mqtt.urls[1] (from ${file})`)
+    expect(() => loadConfig([], { ...base, LOA_MQTT_URL: 'mqtt://[oops' })).toThrow(
+      'mqtt.url (from LOA_MQTT_URL): must be a mqtt:// or mqtts:// URL',
+    )
+  })
 })

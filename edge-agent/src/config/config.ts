@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { keyIdOf } from '@loa/shared/signing'
 import { Value } from '@sinclair/typebox/value'
 import { AgentError } from '../errors.js'
+import { dedupeBrokerUrls, parseBroker } from '../link/brokers.js'
 import { FIELDS } from './fields.js'
 import type { ZoneConfig } from './zones.js'
 
@@ -11,7 +12,11 @@ import type { StorageConfig } from './storage.js'
 
 export interface AgentConfig {
   deviceId: string
-  mqtt: { url: string; username?: string; password?: string }
+  /**
+   * `url`: one broker. `urls`: several, the link moving to the next when one fails (loadConfig fills it with the
+   * checked, deduplicated list, `mqtt.url` first when that was set too); configs built in code may give `url` only.
+   */
+  mqtt: { url: string; urls?: string[]; username?: string; password?: string }
   controlPlaneUrl: string
   topicRoot: string
   dataDir: string
@@ -102,6 +107,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig 
     }
   }
   const out: Record<string, unknown> = {}
+  const sources: Record<string, string> = {}
   for (const f of FIELDS) {
     let value: unknown
     let source: string
@@ -109,6 +115,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig 
     if (raw !== undefined && raw !== '') {
       source = f.env
       value = f.kind === 'number' ? (raw.trim() === '' ? Number.NaN : Number(raw)) : raw
+      if (f.kind === 'list') value = raw.split(',').map((s) => s.trim())
       if (f.kind === 'json') {
         try {
           value = JSON.parse(raw)
@@ -128,11 +135,38 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig 
     }
     if (!Value.Check(f.schema, value) || (f.check && !f.check(value as never))) fail(f.path, source, f.rule)
     setPath(out, f.path, value)
+    sources[f.path] = source
   }
+  resolveBrokers(out.mqtt as AgentConfig['mqtt'], sources)
   checkKey(out, file)
   // Existing setups have no zones: one simulated zone `main` keeps them working.
   out.zones ??= [{ id: 'main', label: 'main', relay: { driver: 'simulated' } }]
   return out as unknown as AgentConfig
+}
+
+const BROKER_URL = /^mqtts?:\/\/[^\s]+$/
+
+/** Every broker URL checked (naming its index), `mqtt.url` joined to `mqtt.urls` when both were set, duplicates dropped. */
+function resolveBrokers(mqtt: AgentConfig['mqtt'], sources: Record<string, string>): void {
+  const check = (url: string, path: string, source: string) => {
+    try {
+      if (!BROKER_URL.test(url)) throw new Error('')
+      parseBroker(url)
+    } catch (err) {
+      const why = (err as Error).message
+      fail(path, source, `must be a mqtt:// or mqtts:// URL${why ? ` (${why})` : ''}`)
+    }
+  }
+  check(mqtt.url, 'mqtt.url', sources['mqtt.url'] as string)
+  if (!mqtt.urls) {
+    mqtt.urls = [mqtt.url]
+    return
+  }
+  for (const [i, u] of mqtt.urls.entries()) check(u, `mqtt.urls[${i}]`, sources['mqtt.urls'] as string)
+  // The default 127.0.0.1 is no broker anyone chose: only a mqtt.url that was set joins the list.
+  const list = dedupeBrokerUrls(sources['mqtt.url'] === 'default' ? mqtt.urls : [mqtt.url, ...mqtt.urls])
+  mqtt.urls = list
+  mqtt.url = list[0] as string
 }
 
 /** A pinned key is required (both fields, matching each other) unless the insecure development flag is set. */

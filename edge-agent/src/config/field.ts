@@ -1,7 +1,8 @@
 import type { TSchema } from '@sinclair/typebox'
 
 /** One configuration field: where it lives in the file, its environment variable, its schema and default. */
-export type FieldKind = 'string' | 'number' | 'json'
+/** How an environment value is read: as is, as a number, as JSON, or as a comma-separated list of strings. */
+export type FieldKind = 'string' | 'number' | 'json' | 'list'
 export interface Field {
   path: string
   env: string

@@ -28,6 +28,15 @@ export const FIELDS: Field[] = [
     default: 'mqtt://127.0.0.1:1883',
   },
   {
+    // A key of its own rather than an array in mqtt.url: mqtt.url keeps its type, and each entry is checked by
+    // brokerUrls (config/brokers.ts) with its index in the error.
+    path: 'mqtt.urls',
+    env: 'LOA_MQTT_URLS',
+    kind: 'list',
+    schema: Type.Array(Type.String(), { minItems: 1, maxItems: 16 }),
+    rule: 'must be a list of 1–16 mqtt:// or mqtts:// URLs (LOA_MQTT_URLS: comma-separated)',
+  },
+  {
     path: 'mqtt.username',
     env: 'LOA_MQTT_USERNAME',
     kind: 'string',

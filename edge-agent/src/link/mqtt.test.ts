@@ -6,6 +6,7 @@ import { waitFor } from '@loa/testkit'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
 import { describe, expect, it } from 'vitest'
+import { startBroker } from '../../test-kit/servers.js'
 import { silentLog, tmp } from '../../test-kit/test-helpers.js'
 import { openDb } from '../storage/db.js'
 import { backoffMs, MqttLink } from './mqtt.js'
@@ -78,6 +79,53 @@ describe('mqtt link', () => {
       expect(seen.some((s) => s.topic.endsWith('/presence') && s.body.online === true)).toBe(true)
       expect(connects).toBe(2)
       await cp.endAsync()
+    } finally {
+      await link.stop()
+      await b.close()
+      db.close()
+    }
+  })
+
+  it('a broker that drops each connection at once is backed off; a connection that lasts resets the backoff', async () => {
+    const b = await startBroker()
+    let flap = true
+    let connects = 0
+    let last: { close: () => void } | null = null
+    b.broker.on('clientReady', (c) => {
+      connects++
+      last = c
+      // Dropped once the client has its CONNACK (it sees a connection), well before it counts as stable.
+      if (flap) setTimeout(() => c.close(), 100)
+    })
+    const db = openDb(join(tmp(), 'agent.db'))
+    const link = new MqttLink({
+      url: b.url,
+      deviceId: 'pi-flap',
+      tree: topicTree('loa'),
+      outbox: new Outbox(db),
+      log: silentLog,
+      onMessage: () => {},
+      onConnect: () => {},
+      stableAfterMs: 300,
+    })
+    const t0 = Date.now()
+    link.start()
+    try {
+      await new Promise((r) => setTimeout(r, 6_000))
+      // Reset on every connect (the old rule) would retry every 0.5–1 s: 7 or more sessions in 6 s. Backed off
+      // ×1.5 from 0.5–1 s, at most 5 fit.
+      expect(connects).toBeGreaterThanOrEqual(2)
+      expect(connects).toBeLessThanOrEqual(5)
+      flap = false
+      await waitFor(() => link.connected, 60_000, 'a connection that lasts')
+      await new Promise((r) => setTimeout(r, 600))
+      const before = connects
+      ;(last as { close: () => void } | null)?.close()
+      const droppedAt = Date.now()
+      await waitFor(() => connects > before && link.connected, 10_000, 'reconnect after a stable connection')
+      // Reset: the first step again (at most 1 s), not the 2.5 s and more (attempt 4 or later) the flapping had reached.
+      expect(Date.now() - droppedAt).toBeLessThan(2_000)
+      expect(Date.now() - t0).toBeGreaterThan(6_000)
     } finally {
       await link.stop()
       await b.close()

@@ -1,11 +1,14 @@
 import { encodeMessage, serializeMessage, type TopicTree } from '@loa/shared'
-import mqtt, { type MqttClient } from 'mqtt'
+import { type IClientOptions, MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
 import { monotonicMs } from '../clock/clock.js'
+import { type Broker, BrokerRotation, fullJitterMs } from './brokers.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
+import { openBrokerStream } from './stream.js'
 
 export interface LinkOptions {
-  url: string
+  /** One broker, or several: the link moves round-robin to the next when one fails (docs/edge-agent.md). */
+  url: string | readonly string[]
   username?: string
   password?: string
   /** For mqtts://: the CA to trust, and a client certificate (CN = device id) and key. */
@@ -19,7 +22,11 @@ export interface LinkOptions {
   onConnect: () => void
   /** How often the outbox is checked for entries to re-send. */
   flushIntervalMs?: number
+  /** A connection up this long resets the backoff (a broker that accepts and drops at once is backed off). */
+  stableAfterMs?: number
 }
+
+const STABLE_AFTER_MS = 30_000
 
 const BACKOFF_MIN_MS = 1_000
 const BACKOFF_MAX_MS = 60_000
@@ -45,13 +52,29 @@ export class MqttLink {
   private attempt = 0
   private flushTimer: NodeJS.Timeout | null = null
   private flushing = false
+  private readonly rotation: BrokerRotation
+  /** The broker of the current (or last) connection attempt. */
+  private current: Broker | null = null
+  private stableTimer: NodeJS.Timeout | null = null
   /** When the broker last sent anything (PINGRESP at least every keepalive), monotonic ms: the watchdog's view. */
   lastPacketAt = monotonicMs()
 
-  constructor(private readonly o: LinkOptions) {}
+  constructor(private readonly o: LinkOptions) {
+    this.rotation = new BrokerRotation(typeof o.url === 'string' ? [o.url] : o.url, o.deviceId)
+  }
 
   get connected(): boolean {
     return this.client?.connected ?? false
+  }
+
+  /** The broker connected to (`mqtt://host:port`, no credentials), or null while offline. */
+  get broker(): string | null {
+    return this.connected ? (this.current?.display ?? null) : null
+  }
+
+  /** One broker keeps its tested backoff; with several, full jitter (link/brokers.ts says why). */
+  private delayMs(attempt: number): number {
+    return this.rotation.brokers.length > 1 ? fullJitterMs(attempt) : backoffMs(attempt)
   }
 
   private presence(online: boolean): Buffer {
@@ -60,36 +83,55 @@ export class MqttLink {
 
   start(): void {
     const { tree, deviceId, log } = this.o
-    const client = mqtt.connect(this.o.url, {
+    const options: IClientOptions = {
       clientId: `loa-agent-${deviceId}`,
       username: this.o.username,
       password: this.o.password,
-      ...this.o.tls,
       clean: true,
       queueQoSZero: false,
       resubscribe: false,
-      reconnectPeriod: backoffMs(0),
+      reconnectPeriod: this.delayMs(0),
       connectTimeout: 15_000,
       keepalive: 30,
       will: { topic: tree.device(deviceId, 'presence'), payload: this.presence(false), qos: 1, retain: true },
-    })
+    }
+    // One client (one client id, one clean session per connection) over every broker: mqtt.js calls the stream
+    // builder for each attempt, and it dials the next broker of the rotation.
+    const client = new MqttClient((c) => {
+      const b = this.rotation.next()
+      this.current = b
+      // The URL's credentials, when it has some, are that broker's (as mqtt.connect(url) did).
+      c.options.username = b.username ?? this.o.username
+      c.options.password = b.password ?? this.o.password
+      log.debug({ broker: b.display }, 'mqtt dialling')
+      return openBrokerStream(b, this.o.tls)
+    }, options)
     this.client = client
     // mqtt.js reads reconnectPeriod when it schedules the next attempt: adjust it on each step.
     client.on('offline', () => {
-      client.options.reconnectPeriod = backoffMs(this.attempt)
+      client.options.reconnectPeriod = this.delayMs(this.attempt)
       log.warn({ retryInMs: client.options.reconnectPeriod }, 'mqtt offline')
     })
     client.on('reconnect', () => {
       this.attempt++
-      client.options.reconnectPeriod = backoffMs(this.attempt)
+      client.options.reconnectPeriod = this.delayMs(this.attempt)
+    })
+    client.on('close', () => {
+      if (this.stableTimer) clearTimeout(this.stableTimer)
+      this.stableTimer = null
     })
     client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'))
     client.on('packetreceive', () => {
       this.lastPacketAt = monotonicMs()
     })
     client.on('connect', () => {
-      this.attempt = 0
-      log.info({ url: this.o.url }, 'mqtt connected')
+      // Reset only once the connection has lasted: a broker that accepts and drops at once keeps backing off.
+      if (this.stableTimer) clearTimeout(this.stableTimer)
+      this.stableTimer = setTimeout(() => {
+        this.attempt = 0
+      }, this.o.stableAfterMs ?? STABLE_AFTER_MS)
+      this.stableTimer.unref()
+      log.info({ url: this.current?.display }, 'mqtt connected')
       client.publish(tree.device(deviceId, 'presence'), this.presence(true), { qos: 1, retain: true })
       const topics = [
         tree.device(deviceId, 'desired'),
@@ -168,6 +210,7 @@ export class MqttLink {
   /** Says goodbye (presence offline, retained) and closes. */
   async stop(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer)
+    if (this.stableTimer) clearTimeout(this.stableTimer)
     const client = this.client
     if (!client) return
     if (client.connected) {

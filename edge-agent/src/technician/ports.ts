@@ -25,6 +25,8 @@ export type TechnicianEvents = Pick<Outbox, 'event'>
 /** The province link as the status screen shows it. */
 export interface ProvinceView {
   connected: boolean
+  /** The broker connected to (`mqtt://host:port`, never credentials), null while offline. */
+  broker: string | null
   /** When the province last sent anything (ms since the epoch). */
   lastContactAt: number | null
   /** Desired states not newer than the one held, dropped unparsed. */

@@ -52,6 +52,8 @@ export async function localStatus(s: StatusReader, config: TechnicianConfig) {
     version: s.version(),
     province: {
       connected: province.connected,
+      // Which of the configured brokers (mqtt.urls) the box is on now.
+      broker: province.broker,
       lastContactAt: province.lastContactAt ? new Date(province.lastContactAt).toISOString() : null,
       desiredVersion: held?.version ?? null,
       // Desired states not newer than the one held, dropped unparsed (replays, a broker re-delivering).
