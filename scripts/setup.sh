@@ -8,12 +8,12 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-demo}"
 case "$mode" in
-  demo) packages=(ffmpeg espeak-ng openssl) ;;
+  demo) packages=(ffmpeg espeak-ng openssl tar) ;;
   # test: mosquitto (broker ACL tests), socat (simulated modem on a pty pair), chromium (browser tests),
   # openssl (the province CA), gpiod (the libgpiod tools the relay driver calls), python3 (the watchdog test's
   # stand-in for systemd's notify socket), faketime (npm run test:clock, the suite with the clock a year ahead; and the
-  # agent run with its clock ahead, then stepped back while it runs), procps (pgrep: the mic test kit finds its ffmpeg).
-  test) packages=(ffmpeg espeak-ng openssl mosquitto socat chromium gpiod python3 faketime procps) ;;
+  # agent run with its clock ahead, then stepped back while it runs), procps (pgrep: the mic test kit finds its ffmpeg), tar (loa backup and restore).
+  test) packages=(ffmpeg espeak-ng openssl tar mosquitto socat chromium gpiod python3 faketime procps) ;;
   *) echo "usage: scripts/setup.sh [demo|test]" >&2; exit 64 ;;
 esac
 
